@@ -1,0 +1,1 @@
+//! Options, defaults, help text and `--version`. Never touches the network.

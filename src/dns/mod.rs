@@ -1,0 +1,20 @@
+//! DNS TXT lookups over std sockets: resolv.conf, wire queries (UDP, TCP on truncation),
+//! anti-spoofing, retry with backoff, and the classification of every reply into an
+//! [`Answer`]. Knows nothing about containers.
+
+/// What one TXT lookup established. Only `Absent` is authoritative enough to remove anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The name has TXT records: for each RR, its character-strings (raw bytes).
+    Present(Vec<Vec<Vec<u8>>>),
+    /// NXDOMAIN or NODATA from a server that answered properly.
+    Absent,
+    /// No usable answer (SERVFAIL, REFUSED, timeout, network down, malformed reply, …).
+    Unavailable(String),
+}
+
+/// Something that answers TXT questions: the live resolver or a `--records` file.
+pub trait TxtSource: Sync {
+    /// Look up the TXT records of a fully qualified name (no trailing dot needed).
+    fn lookup(&self, name: &str) -> Answer;
+}

@@ -1,0 +1,29 @@
+//! The Docker Engine API client: unix/tcp transport under ureq, API version negotiation,
+//! typed calls and the pull stream. Reports what the engine says; never decides policy.
+
+use std::collections::BTreeMap;
+
+/// One container as the list call reports it: the planner's view of the actual state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    /// Full container ID.
+    pub id: String,
+    /// Name without the leading `/`.
+    pub name: String,
+    /// All labels.
+    pub labels: BTreeMap<String, String>,
+    /// `created`, `running`, `exited`, `paused`, `restarting`, `removing` or `dead`.
+    pub state: String,
+}
+
+impl Container {
+    /// The ownership label's value, when the container carries it.
+    pub fn owner(&self) -> Option<&str> {
+        self.labels.get(crate::spec::OWNER_LABEL).map(String::as_str)
+    }
+
+    /// Whether the service is up (running or about to restart).
+    pub fn running(&self) -> bool {
+        matches!(self.state.as_str(), "running" | "restarting" | "paused")
+    }
+}

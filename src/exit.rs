@@ -1,0 +1,98 @@
+//! The exit-code table (sysexits) and the one rule for which code wins when several apply.
+//! Every path out of the program goes through [`Code`]; nothing else calls `process::exit`.
+
+/// An exit status an init system or a script can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Code {
+    /// Everything converged (or, for `show`/`plan`, everything was read).
+    Ok,
+    /// No configuration for this host: the list is absent at every level.
+    NotConfigured,
+    /// Some record is invalid (bad name, bad spec, ambiguous, refused by policy).
+    DataError,
+    /// The engine refused some actions (pull, create, start, stop or remove failed).
+    ActionsFailed,
+    /// DNS (or the lock) unavailable within `--timeout`: temporary, try again later.
+    TempFail,
+    /// The Docker engine could not be reached within `--timeout`.
+    Unavailable,
+    /// A bug or an impossible state.
+    Software,
+    /// The configuration is unusable (e.g. `--require-ad` without a trusted resolver).
+    Config,
+    /// Bad command line.
+    Usage,
+}
+
+impl Code {
+    /// The numeric status.
+    pub fn status(self) -> u8 {
+        match self {
+            Code::Ok => 0,
+            Code::Usage => 64,
+            Code::DataError => 65,
+            Code::NotConfigured => 66,
+            Code::Unavailable => 69,
+            Code::Software => 70,
+            Code::ActionsFailed => 73,
+            Code::TempFail => 75,
+            Code::Config => 78,
+        }
+    }
+
+    /// Combine two outcomes: the more severe one wins (the order of the enum).
+    pub fn worst(self, other: Code) -> Code {
+        self.max(other)
+    }
+}
+
+impl From<Code> for std::process::ExitCode {
+    fn from(c: Code) -> Self {
+        std::process::ExitCode::from(c.status())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_follows_the_documented_order() {
+        let order = [
+            Code::Ok,
+            Code::NotConfigured,
+            Code::DataError,
+            Code::ActionsFailed,
+            Code::TempFail,
+            Code::Unavailable,
+            Code::Software,
+            Code::Config,
+            Code::Usage,
+        ];
+        for (i, a) in order.iter().enumerate() {
+            for b in &order[i..] {
+                assert_eq!(a.worst(*b), *b, "{a:?} vs {b:?}");
+                assert_eq!(b.worst(*a), *b, "{b:?} vs {a:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_are_distinct_sysexits() {
+        let all = [
+            Code::Ok,
+            Code::NotConfigured,
+            Code::DataError,
+            Code::ActionsFailed,
+            Code::TempFail,
+            Code::Unavailable,
+            Code::Software,
+            Code::Config,
+            Code::Usage,
+        ];
+        let mut s: Vec<u8> = all.iter().map(|c| c.status()).collect();
+        s.sort();
+        s.dedup();
+        assert_eq!(s, vec![0, 64, 65, 66, 69, 70, 73, 75, 78]);
+    }
+}

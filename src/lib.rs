@@ -1,0 +1,16 @@
+//! docker-dns-provision: make the local Docker engine run what DNS TXT records say.
+//!
+//! The data flows one way: records (DNS or a file) → [`desired`] → [`plan`] against the
+//! engine's [`docker`] state → [`apply`]. Everything up to the plan is pure; only `apply`
+//! changes anything. See `README.md` for the record format and the safety rules.
+
+pub mod apply;
+pub mod cli;
+pub mod desired;
+pub mod dns;
+pub mod docker;
+pub mod exit;
+pub mod plan;
+pub mod records;
+pub mod retry;
+pub mod spec;
