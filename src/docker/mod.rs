@@ -27,3 +27,6 @@ impl Container {
         matches!(self.state.as_str(), "running" | "restarting" | "paused")
     }
 }
+
+mod engine;
+pub use engine::{Endpoint, Engine, EngineError};
