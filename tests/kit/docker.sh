@@ -25,13 +25,15 @@ if answers; then
     exit 0
 fi
 
-# Own data and exec roots: never collide with an engine managed by something else.
-data_root=/var/lib/ddp-test-docker
-exec_root=/run/ddp-test-docker
-log=/var/log/ddp-test-dockerd.log
-pidfile=/run/ddp-test-dockerd.pid
+# Own data and exec roots, named after the socket: never collide with an engine managed by
+# something else, and let a second private engine (the benchmark's) run beside the first.
+tag=ddp-test-$(basename "$sock" .sock)
+data_root=/var/lib/$tag
+exec_root=/run/$tag
+log=/var/log/$tag.log
+pidfile=/run/$tag.pid
 mkdir -p /run/lock
-exec 9>/run/lock/ddp-kit-dockerd.lock
+exec 9>"/run/lock/$tag.lock"
 flock 9
 # Another kit run may have started it while we waited for the lock.
 answers && exit 0

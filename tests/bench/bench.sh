@@ -1,0 +1,264 @@
+#!/bin/bash
+# Benchmark: docker-dns-provision against docker-compose converging the same N containers.
+#
+#   tests/bench/bench.sh          (as root, after tests/kit/setup.sh; builds the release binary)
+#
+# For each N it serves N container records from a dnsmasq on loopback and writes the
+# equivalent compose file, then times (median of BENCH_RUNS runs) a cold converge (no
+# containers), a no-op resync and one changed record, for both tools. It also reports the
+# Engine API calls of a no-op (the tool's debug log lines "engine call"), the DNS phase
+# (`show`) at the smallest and largest N, peak RSS and the static binary's size.
+#
+# It runs on a private engine (BENCH_DOCKER_HOST, default unix:///run/ddp-bench.sock, started
+# by tests/kit/docker.sh and stopped again if this script started it), because `apply` removes
+# every container carrying the ownership label that its records do not list, tests' included.
+# Environment: BENCH_SIZES ("1 10 50 200"), BENCH_RUNS (3), BENCH_TIMEOUT (30s), BENCH_BIN.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+sizes=${BENCH_SIZES:-1 10 50 200}
+runs=${BENCH_RUNS:-3}
+timeout=${BENCH_TIMEOUT:-30s}
+export DOCKER_HOST=${BENCH_DOCKER_HOST:-unix:///run/ddp-bench.sock}
+image=ddp-test/busybox:latest
+host=benchhost
+prefix=containers.docker
+ddp_names=ddpb     # containers ddpb-1..N, created by the tool
+compose_names=ddpbc  # containers ddpbc-1..N, created by compose (project ddpbc)
+
+if [ -z "${BENCH_BIN:-}" ]; then
+    cargo build --release --locked -q
+    bin=$PWD/target/x86_64-unknown-linux-gnu/release/docker-dns-provision
+else
+    bin=$BENCH_BIN
+fi
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing: run tests/kit/setup.sh" >&2; exit 1; }
+if docker compose version >/dev/null 2>&1; then
+    compose=(docker compose)
+elif command -v docker-compose >/dev/null; then
+    compose=(docker-compose)
+else
+    echo "bench: neither 'docker compose' nor docker-compose is installed" >&2
+    exit 1
+fi
+
+sock=${DOCKER_HOST#unix://}
+engine_was_up=no
+curl -fsS --max-time 5 --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1 && engine_was_up=yes
+tests/kit/docker.sh 2>/dev/null
+tests/kit/images.sh
+tests/kit/dnsmasq.sh
+
+work=$(mktemp -d /tmp/ddp-bench.XXXXXX)
+dns_pid=
+port=
+
+remove_all() { # remove_all NAME_PREFIX: only containers named exactly PREFIX-<number>
+    docker ps -a --format '{{.ID}} {{.Names}}' \
+        | awk -v re="^$1-[0-9]+\$" '$2 ~ re { print $1 }' \
+        | xargs -r docker rm -f >/dev/null
+}
+
+cleanup() {
+    [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null && wait "$dns_pid" 2>/dev/null
+    remove_all "$ddp_names" || true
+    remove_all "$compose_names" || true
+    if [ "$engine_was_up" = no ]; then
+        pidfile=/run/ddp-test-$(basename "$sock" .sock).pid
+        [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The containers' command: busybox sleep as PID 1 ignores SIGTERM, so every stop would wait
+# the daemon's 10 s grace and swamp what we measure; this one exits on SIGTERM.
+command_for() { # command_for SECONDS
+    echo "sh -c 'trap exit TERM; sleep $1 & wait'"
+}
+
+generate() { # generate N SECONDS_OF_CONTAINER_1: records and compose file for N containers
+    local n=$1 first=$2 i secs
+    {
+        for i in $(seq 1 "$n"); do
+            echo "txt-record=$prefix.$host,$ddp_names-$i"
+        done
+        for i in $(seq 1 "$n"); do
+            secs=3600
+            [ "$i" -eq 1 ] && secs=$first
+            echo "txt-record=$ddp_names-$i.$prefix.$host,\"--network none $image $(command_for "$secs")\""
+        done
+    } >"$work/records.conf"
+    {
+        echo 'version: "2.4"'
+        echo 'services:'
+        for i in $(seq 1 "$n"); do
+            secs=3600
+            [ "$i" -eq 1 ] && secs=$first
+            echo "  c$i:"
+            echo "    image: $image"
+            echo "    container_name: $compose_names-$i"
+            echo "    network_mode: none"
+            echo "    command: [\"sh\", \"-c\", \"trap exit TERM; sleep $secs & wait\"]"
+        done
+    } >"$work/compose.yml"
+}
+
+dns_start() { # (re)start dnsmasq on a free loopback port with the current records
+    local try
+    if [ -n "$dns_pid" ]; then
+        kill "$dns_pid" 2>/dev/null || true
+        wait "$dns_pid" 2>/dev/null || true
+        dns_pid=
+    fi
+    for try in 1 2 3 4 5; do
+        port=$((20000 + RANDOM % 40000))
+        : >"$work/dnsmasq.log"
+        dnsmasq --keep-in-foreground --conf-file="$work/records.conf" --port="$port" \
+            --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+            --local="/$host/" --pid-file= --log-facility=- 2>>"$work/dnsmasq.log" &
+        dns_pid=$!
+        for _ in $(seq 1 50); do
+            grep -q 'started' "$work/dnsmasq.log" && return 0
+            kill -0 "$dns_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$dns_pid" 2>/dev/null || true
+        wait "$dns_pid" 2>/dev/null || true
+        dns_pid=
+    done
+    echo "bench: dnsmasq did not start:" >&2
+    cat "$work/dnsmasq.log" >&2
+    exit 1
+}
+
+# ddp_cmd SUBCOMMAND [ARGS]: set cmd to the tool against the bench records and engine (an
+# array, not a function: /usr/bin/time runs programs).
+ddp_cmd() {
+    local sub=$1
+    shift
+    cmd=("$bin" "$sub" --hostname "$host" --prefix "$prefix" --nameserver "127.0.0.1:$port"
+        --timeout "$timeout" --docker-host "$DOCKER_HOST" "$@")
+}
+apply_cmd() { ddp_cmd apply --lock-file "$work/lock" "$@"; }
+compose_cmd() { cmd=("${compose[@]}" -p "$compose_names" -f "$work/compose.yml" up -d); }
+
+# timed VAR CMD...: run CMD, append its wall time (ms) to $work/VAR.ms and its peak RSS (KiB)
+# to $work/VAR.rss; a failing command ends the benchmark: its time would mean nothing.
+timed() {
+    local var=$1 start end status=0
+    shift
+    start=$(date +%s%N)
+    /usr/bin/time -f %M -o "$work/rss.last" "$@" >"$work/out.last" 2>&1 || status=$?
+    end=$(date +%s%N)
+    if [ "$status" -ne 0 ]; then
+        echo "bench: '$*' failed with status $status; its output:" >&2
+        tail -n 40 "$work/out.last" >&2
+        exit 1
+    fi
+    echo $(((end - start) / 1000000)) >>"$work/$var.ms"
+    tail -n 1 "$work/rss.last" >>"$work/$var.rss"
+}
+
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+maximum() { sort -n "$1" | tail -n 1; }
+
+expect_running() { # expect_running NAME_PREFIX N WHAT: a converge that did not converge is no result
+    local got
+    got=$(docker ps --filter status=running --format '{{.Names}}' | grep -cE "^$1-[0-9]+\$" || true)
+    if [ "$got" -ne "$2" ]; then
+        echo "bench: after $3, $got of $2 $1-* containers run" >&2
+        tail -n 40 "$work/out.last" >&2
+        exit 1
+    fi
+}
+
+expect_command() { # expect_command CONTAINER SECONDS: the changed record reached the container
+    local cmd
+    cmd=$(docker inspect -f '{{join .Config.Cmd " "}}' "$1")
+    case "$cmd" in
+        *"sleep $2 "*) ;;
+        *) echo "bench: $1 runs '$cmd', not the changed command (sleep $2)" >&2; exit 1 ;;
+    esac
+}
+
+remove_all "$ddp_names"
+remove_all "$compose_names"
+for n in $sizes; do
+    generate "$n" 3600
+    dns_start
+
+    for _ in $(seq 1 "$runs"); do
+        remove_all "$ddp_names"
+        apply_cmd
+        timed "ddp.cold.$n" "${cmd[@]}"
+        expect_running "$ddp_names" "$n" "tool cold converge"
+    done
+    for _ in $(seq 1 "$runs"); do
+        apply_cmd
+        timed "ddp.noop.$n" "${cmd[@]}"
+        expect_running "$ddp_names" "$n" "tool no-op"
+    done
+    apply_cmd --log-level debug
+    "${cmd[@]}" >"$work/debug.log" 2>&1
+    grep -c 'engine call' "$work/debug.log" >"$work/ddp.calls.$n" || true
+    for r in $(seq 1 "$runs"); do
+        secs=$((3600 + r % 2))
+        generate "$n" "$secs"
+        dns_start
+        apply_cmd
+        timed "ddp.change.$n" "${cmd[@]}"
+        expect_running "$ddp_names" "$n" "tool change"
+        expect_command "$ddp_names-1" "$secs"
+    done
+    for _ in $(seq 1 "$runs"); do
+        ddp_cmd show
+        timed "ddp.show.$n" "${cmd[@]}"
+    done
+    remove_all "$ddp_names"
+
+    generate "$n" 3600
+    for _ in $(seq 1 "$runs"); do
+        remove_all "$compose_names"
+        compose_cmd
+        timed "compose.cold.$n" "${cmd[@]}"
+        expect_running "$compose_names" "$n" "compose cold converge"
+    done
+    for _ in $(seq 1 "$runs"); do
+        compose_cmd
+        timed "compose.noop.$n" "${cmd[@]}"
+        expect_running "$compose_names" "$n" "compose no-op"
+    done
+    for r in $(seq 1 "$runs"); do
+        secs=$((3600 + r % 2))
+        generate "$n" "$secs"
+        compose_cmd
+        timed "compose.change.$n" "${cmd[@]}"
+        expect_running "$compose_names" "$n" "compose change"
+        expect_command "$compose_names-1" "$secs"
+    done
+    remove_all "$compose_names"
+done
+
+printf '\ndocker-dns-provision vs %s: median of %s runs, wall ms; peak RSS KiB (max of runs)\n' \
+    "${compose[*]}" "$runs"
+printf '%5s  %-7s %9s %11s %12s %9s %12s\n' N phase ddp_ms compose_ms compose/ddp ddp_rss compose_rss
+for n in $sizes; do
+    for phase in cold noop change; do
+        d=$(median "$work/ddp.$phase.$n.ms")
+        c=$(median "$work/compose.$phase.$n.ms")
+        printf '%5s  %-7s %9s %11s %12s %9s %12s\n' "$n" "$phase" "$d" "$c" \
+            "$(awk -v c="$c" -v d="$d" 'BEGIN { printf (d > 0) ? "%.1fx" : "-", c / (d > 0 ? d : 1) }')" \
+            "$(maximum "$work/ddp.$phase.$n.rss")" \
+            "$(maximum "$work/compose.$phase.$n.rss")"
+    done
+done
+echo
+printf 'Engine API calls of a no-op apply:'
+for n in $sizes; do printf '  N=%s: %s' "$n" "$(cat "$work/ddp.calls.$n")"; done
+echo
+first=${sizes%% *}
+last=${sizes##* }
+printf 'DNS phase (show, median ms): N=%s: %s  N=%s: %s\n' \
+    "$first" "$(median "$work/ddp.show.$first.ms")" "$last" "$(median "$work/ddp.show.$last.ms")"
+printf 'Static binary: %s bytes (%s)\n' "$(stat -c %s "$bin")" "$(file -b "$bin" | cut -d, -f1-4)"
