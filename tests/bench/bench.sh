@@ -6,7 +6,7 @@
 # For each N it serves N container records from a dnsmasq on loopback and writes the
 # equivalent compose file, then times (median of BENCH_RUNS runs) a cold converge (no
 # containers), a no-op resync and one changed record, for both tools. It also reports the
-# Engine API calls of a no-op (the tool's debug log lines "engine call"), the DNS phase
+# Engine API calls of a no-op (from the tool's closing log line), the DNS phase
 # (`show`) at the smallest and largest N, peak RSS and the static binary's size.
 #
 # It runs on a private engine (BENCH_DOCKER_HOST, default unix:///run/ddp-bench.sock, started
@@ -199,9 +199,10 @@ for n in $sizes; do
         timed "ddp.noop.$n" "${cmd[@]}"
         expect_running "$ddp_names" "$n" "tool no-op"
     done
-    apply_cmd --log-level debug
-    "${cmd[@]}" >"$work/debug.log" 2>&1
-    grep -c 'engine call' "$work/debug.log" >"$work/ddp.calls.$n" || true
+    # The tool's closing log line counts them: "... (engine calls: N, exit status S)".
+    apply_cmd --log-level info
+    "${cmd[@]}" >"$work/noop.log" 2>&1
+    grep -o 'engine calls: [0-9]*' "$work/noop.log" | tail -n 1 | cut -d' ' -f3 >"$work/ddp.calls.$n"
     for r in $(seq 1 "$runs"); do
         secs=$((3600 + r % 2))
         generate "$n" "$secs"
