@@ -12,7 +12,9 @@
 # It runs on a private engine (BENCH_DOCKER_HOST, default unix:///run/ddp-bench.sock, started
 # by tests/kit/docker.sh and stopped again if this script started it), because `apply` removes
 # every container carrying the ownership label that its records do not list, tests' included.
-# Environment: BENCH_SIZES ("1 10 50 200"), BENCH_RUNS (3), BENCH_TIMEOUT (30s), BENCH_BIN.
+# Environment: BENCH_SIZES ("1 10 50 200"), BENCH_RUNS (3), BENCH_TIMEOUT (the tool's
+# --timeout, 30s), BENCH_CMD_TIMEOUT (seconds any one measured command may take, 600),
+# BENCH_BIN (default: build the release binary).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,6 +35,9 @@ else
     bin=$BENCH_BIN
 fi
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing: run tests/kit/setup.sh" >&2; exit 1; }
+# docker-compose v1 deadlocks (observed here at N=200, 60 containers in) when its thread pool
+# limit (default 64) is below the nested tasks of an up: docker/compose#7486, #8161.
+export COMPOSE_PARALLEL_LIMIT=${COMPOSE_PARALLEL_LIMIT:-1000}
 if docker compose version >/dev/null 2>&1; then
     compose=(docker compose)
 elif command -v docker-compose >/dev/null; then
@@ -149,7 +154,9 @@ timed() {
     local var=$1 start end status=0
     shift
     start=$(date +%s%N)
-    /usr/bin/time -f %M -o "$work/rss.last" "$@" >"$work/out.last" 2>&1 || status=$?
+    # Bounded: a hung run (see COMPOSE_PARALLEL_LIMIT) must end the benchmark, not stall it.
+    timeout --kill-after=10 "${BENCH_CMD_TIMEOUT:-600}" \
+        /usr/bin/time -f %M -o "$work/rss.last" "$@" >"$work/out.last" 2>&1 || status=$?
     end=$(date +%s%N)
     if [ "$status" -ne 0 ]; then
         echo "bench: '$*' failed with status $status; its output:" >&2
