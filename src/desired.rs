@@ -63,6 +63,22 @@ pub enum WantedState {
     Unknown(String),
 }
 
+impl Desired {
+    /// The exit code what DNS says calls for on its own (for `show`; `plan` adds the engine).
+    pub fn code(&self) -> crate::exit::Code {
+        use crate::exit::Code;
+        match &self.list {
+            HostList::Unavailable(_) => Code::TempFail,
+            HostList::NotConfigured => Code::NotConfigured,
+            HostList::Listed(ws) => ws.iter().fold(Code::Ok, |c, w| match w.state {
+                WantedState::Invalid { .. } => c.worst(Code::DataError),
+                WantedState::Unknown(_) => c.worst(Code::TempFail),
+                _ => c,
+            }),
+        }
+    }
+}
+
 /// Turns a record's text into a spec, or says why it cannot (parse errors, policy).
 pub type Parser<'a> = &'a (dyn Fn(&str) -> Result<ContainerSpec, String> + Sync);
 

@@ -15,6 +15,5 @@ pub mod logging;
 pub mod plan;
 pub mod records;
 pub mod report;
-pub mod run;
 pub mod retry;
 pub mod spec;
