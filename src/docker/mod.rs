@@ -30,5 +30,12 @@ impl Container {
     }
 }
 
+mod endpoint;
 mod engine;
-pub use engine::{Endpoint, Engine, EngineError};
+mod reply;
+mod transport;
+pub mod version;
+
+pub use endpoint::{DEFAULT_HOST, DEFAULT_TCP_PORT, DockerHost, Endpoint, parse_docker_host};
+pub use engine::{Engine, EngineError};
+pub use version::ApiVersion;
