@@ -1,0 +1,14 @@
+#!/bin/bash
+# Everything the test suite needs on a Debian host, run as root: build and inspection tools,
+# a Docker engine, the local test images and dnsmasq. Idempotent and silent when all is there.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+# gcc: the linker rustc drives; libc6-dev: static glibc archives for +crt-static;
+# file: the static-link check; systemd: systemd-analyze for the unit-file tests;
+# time: peak RSS in the benchmark.
+apt_install curl ca-certificates gcc libc6-dev file systemd time
+"$here/docker.sh"
+"$here/images.sh"
+"$here/dnsmasq.sh"
