@@ -233,6 +233,9 @@ fn replace(
     }
     if let Err(e) = engine.rename(&old.id, &old_name) {
         let why = undo_new(format!("renaming the old container aside failed: {e}"));
+        // The rename may have happened even though its reply was lost: name it back, and
+        // ignore the error the engine gives when the name is already right.
+        let _ = engine.rename(&old.id, name);
         return Err(restart_old(engine, old, why));
     }
     let started = engine
