@@ -16,9 +16,11 @@ use ureq::{Agent, Body};
 
 /// Longest silence on one read for ordinary calls (create may copy image data into volumes).
 const CALL_READ_TIMEOUT: Duration = Duration::from_secs(300);
-/// Longest silence on one read of `/_ping`: an engine that accepts but does not answer is
-/// still starting, and the next ping may find it ready.
-const PING_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for one `/_ping` reply: an engine that accepts but does not answer is still
+/// starting, and the next ping may find it ready. Never past the connect deadline, though.
+const PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// Shortest wait for one `/_ping` reply, so the last try before the deadline is a real one.
+const PING_TIMEOUT_FLOOR: Duration = Duration::from_millis(500);
 /// Longest silence on one read of a stop: the engine answers only once the container has
 /// exited, after up to its own `StopTimeout` (often 60–300 s for databases) plus the kill.
 const STOP_READ_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -95,6 +97,17 @@ impl Method<'_> {
     }
 }
 
+/// How long a request may take, beyond the connect timeout.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    /// The agent's per-read timeout.
+    Usual,
+    /// This per-read timeout instead (a stop, which answers only once the container exited).
+    PerRead(Duration),
+    /// This bound on the whole exchange (a ping, which must not outlast the connect deadline).
+    Total(Duration),
+}
+
 /// Why one ping did not give a version.
 enum PingFailure {
     /// Worth another try: the engine is not (yet) answering.
@@ -116,7 +129,7 @@ impl Engine {
         };
         let mut backoff = Backoff::until(deadline);
         loop {
-            match engine.ping() {
+            match engine.ping(deadline) {
                 Ok(max) => {
                     let negotiated =
                         version::negotiate(max).map_err(|message| EngineError::Protocol {
@@ -140,9 +153,10 @@ impl Engine {
                         std::thread::sleep(delay);
                     }
                     None => {
+                        let pings = backoff.attempts() + 1;
+                        let plural = if pings == 1 { "" } else { "s" };
                         return Err(EngineError::Unreachable(format!(
-                            "{endpoint}: {reason} (still so at the deadline, after {} tries)",
-                            backoff.attempts() + 1
+                            "{endpoint}: {reason} (still so at the deadline, after {pings} ping{plural})"
                         )));
                     }
                 },
@@ -173,7 +187,7 @@ impl Engine {
     /// Every container, running or not (`GET /containers/json?all=1`).
     pub fn list(&self) -> Result<Vec<Container>, EngineError> {
         let path = "/containers/json?all=1";
-        let (call, response) = self.send(Method::Get, path, None)?;
+        let (call, response) = self.send(Method::Get, path, Wait::Usual)?;
         let body = self.expect_body(&call, response, &[200])?;
         reply::containers(&body).map_err(|message| EngineError::Protocol { call, message })
     }
@@ -181,7 +195,7 @@ impl Engine {
     /// Whether the image is present locally.
     pub fn image_present(&self, image: &ImageRef) -> Result<bool, EngineError> {
         let path = format!("/images/{}/json", encode(&reference(image), IMAGE_PATH));
-        let (call, response) = self.send(Method::Get, &path, None)?;
+        let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
         match response.status().as_u16() {
             200 => {
                 drain(response);
@@ -206,7 +220,7 @@ impl Engine {
         if let Some(p) = platform {
             path.push_str(&format!("&platform={}", encode(p, QUERY)));
         }
-        let (call, response) = self.send(Method::Post(None), &path, None)?;
+        let (call, response) = self.send(Method::Post(None), &path, Wait::Usual)?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(api_error(call, status, response));
@@ -256,7 +270,7 @@ impl Engine {
         }
         let body = serde_json::to_vec(&spec.body)
             .map_err(|e| protocol("POST /containers/create", format!("encoding the body: {e}")))?;
-        let (call, response) = self.send(Method::Post(Some(&body)), &path, None)?;
+        let (call, response) = self.send(Method::Post(Some(&body)), &path, Wait::Usual)?;
         let reply = self.expect_body(&call, response, &[200, 201])?;
         let (id, warnings) = reply::created(&reply).map_err(|m| protocol(&call, m))?;
         for w in warnings {
@@ -268,7 +282,7 @@ impl Engine {
     /// Start (already running is success).
     pub fn start(&self, id: &str) -> Result<(), EngineError> {
         let path = format!("/containers/{}/start", encode(id, QUERY));
-        self.expect_done(Method::Post(None), &path, None, &[204, 304])
+        self.expect_done(Method::Post(None), &path, Wait::Usual, &[204, 304])
     }
 
     /// Graceful stop with the container's own stop signal and timeout (already stopped is success).
@@ -278,7 +292,7 @@ impl Engine {
         self.expect_done(
             Method::Post(None),
             &path,
-            Some(STOP_READ_TIMEOUT),
+            Wait::PerRead(STOP_READ_TIMEOUT),
             &[204, 304],
         )
     }
@@ -290,7 +304,7 @@ impl Engine {
             encode(id, QUERY),
             encode(new_name, QUERY)
         );
-        self.expect_done(Method::Post(None), &path, None, &[200, 204])
+        self.expect_done(Method::Post(None), &path, Wait::Usual, &[200, 204])
     }
 
     /// Remove a stopped container (anonymous volumes are kept, as `docker rm` does). A
@@ -298,21 +312,23 @@ impl Engine {
     /// for, and `--rm` containers or an operator may well have got there first.
     pub fn remove(&self, id: &str) -> Result<(), EngineError> {
         let path = format!("/containers/{}", encode(id, QUERY));
-        self.expect_done(Method::Delete, &path, None, &[200, 204, 404])
+        self.expect_done(Method::Delete, &path, Wait::Usual, &[200, 204, 404])
     }
 
     /// The raw inspect document.
     pub fn inspect(&self, id: &str) -> Result<serde_json::Value, EngineError> {
         let path = format!("/containers/{}/json", encode(id, QUERY));
-        let (call, response) = self.send(Method::Get, &path, None)?;
+        let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
         let body = self.expect_body(&call, response, &[200])?;
         serde_json::from_slice(&body)
             .map_err(|e| protocol(&call, format!("unparsable inspect reply: {e}")))
     }
 
     /// One ping, unversioned (the version is what it finds out): the engine's maximum API.
-    fn ping(&self) -> Result<ApiVersion, PingFailure> {
-        let response = match self.request(Method::Get, "/_ping", false, Some(PING_READ_TIMEOUT)) {
+    fn ping(&self, deadline: Instant) -> Result<ApiVersion, PingFailure> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let wait = Wait::Total(left.clamp(PING_TIMEOUT_FLOOR, PING_TIMEOUT));
+        let response = match self.request(Method::Get, "/_ping", false, wait) {
             Ok(r) => r,
             // Whatever broke the exchange (no socket yet, refused, reset, a hang), a starting
             // engine is the likely cause, and a ping changes nothing: try again.
@@ -357,22 +373,22 @@ impl Engine {
         &self,
         method: Method,
         path: &str,
-        per_read: Option<Duration>,
+        wait: Wait,
     ) -> Result<(String, Response<Body>), EngineError> {
         let call = format!("{} {path}", method.name());
-        match self.request(method, path, true, per_read) {
+        match self.request(method, path, true, wait) {
             Ok(response) => Ok((call, response)),
             Err(e) => Err(self.transport_error(call, e)),
         }
     }
 
-    /// Send one request and count and log it; `per_read` overrides the agent's read timeout.
+    /// Send one request and count and log it.
     fn request(
         &self,
         method: Method,
         path: &str,
         versioned: bool,
-        per_read: Option<Duration>,
+        wait: Wait,
     ) -> Result<Response<Body>, ureq::Error> {
         let url = if versioned {
             format!("{BASE}/v{}{path}", self.version_text)
@@ -383,10 +399,10 @@ impl Engine {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let result = match method {
-            Method::Get => with_read_timeout(self.agent.get(&url), per_read).call(),
-            Method::Delete => with_read_timeout(self.agent.delete(&url), per_read).call(),
-            Method::Post(None) => with_read_timeout(self.agent.post(&url), per_read).send_empty(),
-            Method::Post(Some(body)) => with_read_timeout(self.agent.post(&url), per_read)
+            Method::Get => with_wait(self.agent.get(&url), wait).call(),
+            Method::Delete => with_wait(self.agent.delete(&url), wait).call(),
+            Method::Post(None) => with_wait(self.agent.post(&url), wait).send_empty(),
+            Method::Post(Some(body)) => with_wait(self.agent.post(&url), wait)
                 .header("content-type", "application/json")
                 .send(body),
         };
@@ -407,10 +423,10 @@ impl Engine {
         &self,
         method: Method,
         path: &str,
-        per_read: Option<Duration>,
+        wait: Wait,
         ok: &[u16],
     ) -> Result<(), EngineError> {
-        let (call, response) = self.send(method, path, per_read)?;
+        let (call, response) = self.send(method, path, wait)?;
         let status = response.status().as_u16();
         if !ok.contains(&status) {
             return Err(api_error(call, status, response));
@@ -460,13 +476,11 @@ impl Engine {
     }
 }
 
-fn with_read_timeout<B>(
-    request: ureq::RequestBuilder<B>,
-    per_read: Option<Duration>,
-) -> ureq::RequestBuilder<B> {
-    match per_read {
-        Some(t) => request.config().timeout_per_read(Some(t)).build(),
-        None => request,
+fn with_wait<B>(request: ureq::RequestBuilder<B>, wait: Wait) -> ureq::RequestBuilder<B> {
+    match wait {
+        Wait::Usual => request,
+        Wait::PerRead(t) => request.config().timeout_per_read(Some(t)).build(),
+        Wait::Total(t) => request.config().timeout_global(Some(t)).build(),
     }
 }
 

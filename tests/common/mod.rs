@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: an in-process fake DNS server for fault
-//! injection, and a real dnsmasq. Each test binary uses only some of them.
+//! injection, a real dnsmasq, the local test images, and a fault-injecting proxy in front of
+//! the real engine. Each test binary uses only some of them.
 #![allow(dead_code)]
 
 pub mod dnsmasq;
+pub mod engine_proxy;
 pub mod fake_dns;
+pub mod images;
