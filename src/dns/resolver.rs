@@ -39,11 +39,6 @@ impl Resolver {
         self
     }
 
-    /// The configuration this resolver uses.
-    pub fn config(&self) -> &ResolverConfig {
-        &self.config
-    }
-
     /// The addresses of `host` (an IP literal is returned as is). Asks A first and AAAA only
     /// when there is no A record, so a broken AAAA path cannot hold up an IPv4 host. The name
     /// is taken as fully qualified: there is no search list.
@@ -92,14 +87,17 @@ impl Resolver {
                 Outcome::Unavailable(why) => why,
                 answer => return answer,
             };
-            // Sleeping up to the deadline and then asking with no time left would only
-            // replace the real reason with a timeout.
-            let Some(delay) = backoff
-                .next_delay()
-                .filter(|d| Instant::now() + *d < self.deadline)
-            else {
+            // The last round starts no later than one try before the deadline, so that it
+            // gets a whole try instead of timing out at once and masking the real reason.
+            let now = Instant::now();
+            let last_start = self
+                .deadline
+                .checked_sub(self.config.attempt_timeout)
+                .unwrap_or(now);
+            let Some(delay) = backoff.next_delay().filter(|_| now < last_start) else {
                 return Outcome::Unavailable(why);
             };
+            let delay = delay.min(last_start - now);
             log::info!(
                 "DNS lookup of {what} got no usable answer ({why}); retrying in {delay:.1?}"
             );

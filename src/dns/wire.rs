@@ -329,18 +329,16 @@ pub(crate) fn classify(reply: &Message, question: &Question) -> Outcome {
         Ok(found) => found,
         Err(why) => return Outcome::Unavailable(why),
     };
-    if reply.response_code == ResponseCode::NXDomain {
-        return if records.is_empty() {
-            Outcome::Absent
-        } else {
-            Outcome::Unavailable("NXDOMAIN with records in the answer".into())
-        };
+    match (reply.response_code, records.is_empty()) {
+        (ResponseCode::NXDomain, false) => {
+            return Outcome::Unavailable("NXDOMAIN with records in the answer".into());
+        }
+        (_, false) => return Outcome::Records(records),
+        _ => {}
     }
-    if !records.is_empty() {
-        return Outcome::Records(records);
-    }
-    // NODATA removes containers, so insist on a clean one: an answer section holding records
-    // that are neither the CNAME chain nor signatures is a confused or hostile server.
+    // NXDOMAIN and NODATA remove containers, so insist on a clean one: an answer section
+    // holding records that are neither the CNAME chain nor signatures is a confused or
+    // hostile server.
     let unexplained = reply
         .answers
         .iter()
@@ -559,6 +557,12 @@ mod tests {
                 ResponseCode::NoError,
                 vec![a(qname), txt(qname, &[b"t"])],
                 present(&[&["t"]]),
+            ),
+            (
+                "NXDOMAIN with unrelated records",
+                ResponseCode::NXDomain,
+                vec![a(qname)],
+                unavailable("answer holds 1 record(s) unrelated to c.docker.host.test. TXT"),
             ),
             (
                 "NXDOMAIN with records",
