@@ -113,7 +113,7 @@ pub(crate) fn ask(
 
 /// Whether `reply` answers `query` (RFC 5452 §9.1: ID, QR, and name, type and class of the
 /// one question). Error replies may omit the question; they can only cause a retry.
-pub(crate) fn matches(query: &Message, reply: &Message) -> bool {
+fn matches(query: &Message, reply: &Message) -> bool {
     if reply.id != query.id || reply.message_type != MessageType::Response {
         return false;
     }
@@ -305,7 +305,7 @@ fn header_and_question(bytes: &[u8]) -> Option<Message> {
 }
 
 /// What a matching reply says about `question`. Only a clean NXDOMAIN or NODATA is Absent.
-pub(crate) fn classify(reply: &Message, question: &Question) -> Outcome {
+fn classify(reply: &Message, question: &Question) -> Outcome {
     let authenticated = || {
         if question.require_ad && !reply.authentic_data {
             Err(Outcome::Unavailable(
