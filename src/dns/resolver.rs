@@ -7,7 +7,7 @@ use super::wire::{Outcome, Question, ask, txt_strings};
 use super::{Answer, TxtSource};
 use crate::retry::Backoff;
 use hickory_proto::rr::{RData, RecordType};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -39,14 +39,10 @@ impl Resolver {
         self
     }
 
-    /// The configuration this resolver uses.
-    pub fn config(&self) -> &ResolverConfig {
-        &self.config
-    }
-
-    /// The addresses of `host` (an IP literal is returned as is). Asks A first and AAAA only
-    /// when there is no A record, so a broken AAAA path cannot hold up an IPv4 host. The name
-    /// is taken as fully qualified: there is no search list.
+    /// The addresses of `host` (an IP literal is returned as is, `localhost` is loopback as
+    /// RFC 6761 wants, since there is no /etc/hosts here). Asks A first and AAAA only when
+    /// there is no A record, so a broken AAAA path cannot hold up an IPv4 host. The name is
+    /// taken as fully qualified: there is no search list.
     pub fn lookup_ip(&self, host: &str) -> Result<Vec<IpAddr>, String> {
         let literal = host
             .strip_prefix('[')
@@ -54,6 +50,13 @@ impl Resolver {
             .unwrap_or(host);
         if let Ok(ip) = literal.parse::<IpAddr>() {
             return Ok(vec![ip]);
+        }
+        let lower = host.trim_end_matches('.').to_ascii_lowercase();
+        if lower == "localhost" || lower.ends_with(".localhost") {
+            return Ok(vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ]);
         }
         for qtype in [RecordType::A, RecordType::AAAA] {
             let question = Question::new(host, qtype, self.require_ad)?;
@@ -81,6 +84,9 @@ impl Resolver {
     /// Rounds over the servers, with backoff between them, until an answer or the deadline.
     fn resolve(&self, question: &Question) -> Outcome {
         let what = format!("{} {}", question.name, question.qtype);
+        if self.config.servers.is_empty() {
+            return Outcome::Unavailable("no nameserver configured".into());
+        }
         if Instant::now() >= self.deadline {
             return Outcome::Unavailable(format!(
                 "the deadline passed before {what} could be asked"
@@ -92,14 +98,17 @@ impl Resolver {
                 Outcome::Unavailable(why) => why,
                 answer => return answer,
             };
-            // Sleeping up to the deadline and then asking with no time left would only
-            // replace the real reason with a timeout.
-            let Some(delay) = backoff
-                .next_delay()
-                .filter(|d| Instant::now() + *d < self.deadline)
-            else {
+            // The last round starts no later than one try before the deadline, so that it
+            // gets a whole try instead of timing out at once and masking the real reason.
+            let now = Instant::now();
+            let last_start = self
+                .deadline
+                .checked_sub(self.config.attempt_timeout)
+                .unwrap_or(now);
+            let Some(delay) = backoff.next_delay().filter(|_| now < last_start) else {
                 return Outcome::Unavailable(why);
             };
+            let delay = delay.min(last_start - now);
             log::info!(
                 "DNS lookup of {what} got no usable answer ({why}); retrying in {delay:.1?}"
             );
@@ -110,9 +119,6 @@ impl Resolver {
     /// One try per server, starting where `rotate` says, until one gives an answer.
     fn round(&self, question: &Question) -> Outcome {
         let servers = &self.config.servers;
-        if servers.is_empty() {
-            return Outcome::Unavailable("no nameserver configured".into());
-        }
         let start = if self.config.rotate {
             self.next_server.fetch_add(1, Ordering::Relaxed) % servers.len()
         } else {
@@ -223,16 +229,16 @@ mod tests {
     fn ip_literals_need_no_dns() {
         // No servers at all: any attempt to query would fail.
         let r = Resolver::new(config(&[], false), Instant::now() + Duration::from_secs(1));
-        for (host, ip) in [
-            ("192.0.2.1", "192.0.2.1"),
-            ("::1", "::1"),
-            ("[2001:db8::1]", "2001:db8::1"),
+        for (host, ips) in [
+            ("localhost", vec!["127.0.0.1", "::1"]),
+            ("LocalHost.", vec!["127.0.0.1", "::1"]),
+            ("docker.localhost", vec!["127.0.0.1", "::1"]),
+            ("192.0.2.1", vec!["192.0.2.1"]),
+            ("::1", vec!["::1"]),
+            ("[2001:db8::1]", vec!["2001:db8::1"]),
         ] {
-            assert_eq!(
-                r.lookup_ip(host),
-                Ok(vec![ip.parse().expect("ip")]),
-                "{host}"
-            );
+            let want: Vec<IpAddr> = ips.iter().map(|i| i.parse().expect("ip")).collect();
+            assert_eq!(r.lookup_ip(host), Ok(want), "{host}");
         }
         let err = r.lookup_ip("docker.test").expect_err("no servers");
         assert!(err.contains("no nameserver configured"), "{err}");

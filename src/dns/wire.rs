@@ -113,7 +113,7 @@ pub(crate) fn ask(
 
 /// Whether `reply` answers `query` (RFC 5452 §9.1: ID, QR, and name, type and class of the
 /// one question). Error replies may omit the question; they can only cause a retry.
-pub(crate) fn matches(query: &Message, reply: &Message) -> bool {
+fn matches(query: &Message, reply: &Message) -> bool {
     if reply.id != query.id || reply.message_type != MessageType::Response {
         return false;
     }
@@ -305,7 +305,7 @@ fn header_and_question(bytes: &[u8]) -> Option<Message> {
 }
 
 /// What a matching reply says about `question`. Only a clean NXDOMAIN or NODATA is Absent.
-pub(crate) fn classify(reply: &Message, question: &Question) -> Outcome {
+fn classify(reply: &Message, question: &Question) -> Outcome {
     let authenticated = || {
         if question.require_ad && !reply.authentic_data {
             Err(Outcome::Unavailable(
@@ -329,18 +329,16 @@ pub(crate) fn classify(reply: &Message, question: &Question) -> Outcome {
         Ok(found) => found,
         Err(why) => return Outcome::Unavailable(why),
     };
-    if reply.response_code == ResponseCode::NXDomain {
-        return if records.is_empty() {
-            Outcome::Absent
-        } else {
-            Outcome::Unavailable("NXDOMAIN with records in the answer".into())
-        };
+    match (reply.response_code, records.is_empty()) {
+        (ResponseCode::NXDomain, false) => {
+            return Outcome::Unavailable("NXDOMAIN with records in the answer".into());
+        }
+        (_, false) => return Outcome::Records(records),
+        _ => {}
     }
-    if !records.is_empty() {
-        return Outcome::Records(records);
-    }
-    // NODATA removes containers, so insist on a clean one: an answer section holding records
-    // that are neither the CNAME chain nor signatures is a confused or hostile server.
+    // NXDOMAIN and NODATA remove containers, so insist on a clean one: an answer section
+    // holding records that are neither the CNAME chain nor signatures is a confused or
+    // hostile server.
     let unexplained = reply
         .answers
         .iter()
@@ -559,6 +557,12 @@ mod tests {
                 ResponseCode::NoError,
                 vec![a(qname), txt(qname, &[b"t"])],
                 present(&[&["t"]]),
+            ),
+            (
+                "NXDOMAIN with unrelated records",
+                ResponseCode::NXDomain,
+                vec![a(qname)],
+                unavailable("answer holds 1 record(s) unrelated to c.docker.host.test. TXT"),
             ),
             (
                 "NXDOMAIN with records",
