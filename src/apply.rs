@@ -46,7 +46,9 @@ pub fn run(plan: &Plan, engine: &Engine, jobs: usize) -> Vec<Outcome> {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((_, steps)) = groups.get(i) else { break };
+                    let Some((_, steps)) = groups.get(i) else {
+                        break;
+                    };
                     let outcomes = run_group(steps, engine, &pulls);
                     if let Ok(mut d) = done.lock() {
                         d.push((i, outcomes));
@@ -76,8 +78,15 @@ fn run_group(steps: &[&Step], engine: &Engine, pulls: &BTreeMap<String, String>)
                 }
             },
         };
-        if result == Result::Done && !matches!(step.action, Action::Keep { .. } | Action::Leave { .. }) {
-            log::info!("{}: {} done ({})", step.name, verb(&step.action), step.reason);
+        if result == Result::Done
+            && !matches!(step.action, Action::Keep { .. } | Action::Leave { .. })
+        {
+            log::info!(
+                "{}: {} done ({})",
+                step.name,
+                verb(&step.action),
+                step.reason
+            );
         }
         out.push(Outcome {
             step: (*step).clone(),
@@ -125,7 +134,9 @@ fn pull_images(plan: &Plan, engine: &Engine, jobs: usize) -> BTreeMap<String, St
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((key, spec)) = wanted.get(i) else { break };
+                    let Some((key, spec)) = wanted.get(i) else {
+                        break;
+                    };
                     if let Err(e) = ensure_image(engine, spec) {
                         log::error!("image {}: {e}", spec.image);
                         if let Ok(mut f) = failed.lock() {
@@ -157,7 +168,10 @@ fn ensure_image(engine: &Engine, spec: &ContainerSpec) -> std::result::Result<()
             return if present()? {
                 Ok(())
             } else {
-                Err(format!("image {} is not present and --pull=never", spec.image))
+                Err(format!(
+                    "image {} is not present and --pull=never",
+                    spec.image
+                ))
             };
         }
     }
@@ -183,14 +197,18 @@ fn execute(
             image_ok(spec)?;
             let id = engine.create(name, spec).map_err(|e| e.to_string())?;
             // A created-but-failed container stays for `docker logs`; the next run starts it.
-            engine.start(&id).map_err(|e| format!("created {}, but start failed: {e}", short(&id)))
+            engine
+                .start(&id)
+                .map_err(|e| format!("created {}, but start failed: {e}", short(&id)))
         }
         Action::Start { existing } => engine.start(&existing.id).map_err(|e| e.to_string()),
         Action::Replace { existing, spec } => {
             image_ok(spec)?;
             replace(engine, name, existing, spec)
         }
-        Action::Remove { existing } | Action::Discard { existing } => stop_and_remove(engine, existing),
+        Action::Remove { existing } | Action::Discard { existing } => {
+            stop_and_remove(engine, existing)
+        }
         Action::RenameBack { old } => engine.rename(&old.id, name).map_err(|e| e.to_string()),
         Action::Finish { current, old } => finish(engine, name, current, old),
     }
@@ -250,7 +268,9 @@ fn replace(
         return Err(rollback(engine, name, &new_id, old, why));
     }
     engine.remove(&old.id).map_err(|e| {
-        format!("replaced, but removing the old container {old_name} failed (the next run retries): {e}")
+        format!(
+            "replaced, but removing the old container {old_name} failed (the next run retries): {e}"
+        )
     })
 }
 
@@ -261,7 +281,9 @@ fn rollback(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: Stri
         why = format!("{why}; removing the replacement failed: {e}");
     }
     if let Err(e) = engine.rename(&old.id, name) {
-        return format!("{why}; renaming the old container back failed (the next run retries): {e}");
+        return format!(
+            "{why}; renaming the old container back failed (the next run retries): {e}"
+        );
     }
     restart_old(engine, old, why)
 }

@@ -16,4 +16,5 @@ pub mod plan;
 pub mod records;
 pub mod report;
 pub mod retry;
+pub mod run;
 pub mod spec;

@@ -21,7 +21,9 @@ pub fn acquire(path: &Path, deadline: Instant) -> Result<File, LockError> {
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(|e| LockError::Unusable(format!("cannot open lock file {}: {e}", path.display())))?;
+        .map_err(|e| {
+            LockError::Unusable(format!("cannot open lock file {}: {e}", path.display()))
+        })?;
     let mut backoff = crate::retry::Backoff::until(deadline);
     let mut logged = false;
     loop {

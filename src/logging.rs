@@ -19,13 +19,7 @@ pub fn init(level: Option<&str>) {
         if journal {
             writeln!(f, "<{}>{}", priority(record.level()), record.args())
         } else {
-            writeln!(
-                f,
-                "{} {:<5} {}",
-                utc_now(),
-                record.level(),
-                record.args()
-            )
+            writeln!(f, "{} {:<5} {}", utc_now(), record.level(), record.args())
         }
     });
     b.target(env_logger::Target::Stderr);

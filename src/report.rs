@@ -51,10 +51,17 @@ pub fn show(d: &Desired, json_output: bool) -> String {
                 out += &format!("    body:  {}\n", spec.body);
             }
             WantedState::Disabled => {
-                out += &format!("{}  disabled  no record at any level (launch disabled)\n", w.name)
+                out += &format!(
+                    "{}  disabled  no record at any level (launch disabled)\n",
+                    w.name
+                )
             }
             WantedState::Invalid { record, text, why } => {
-                out += &format!("{}  invalid  {}\n", w.name, record.as_deref().unwrap_or("(list)"));
+                out += &format!(
+                    "{}  invalid  {}\n",
+                    w.name,
+                    record.as_deref().unwrap_or("(list)")
+                );
                 if let Some(t) = text {
                     out += &format!("    text:  {t}\n");
                 }
@@ -75,7 +82,9 @@ fn header(d: &Desired) -> String {
             d.list_records.join(", ")
         ),
         HostList::NotConfigured => format!("host {}: no container list at any level\n", d.host),
-        HostList::Unavailable(why) => format!("host {}: container list unavailable: {why}\n", d.host),
+        HostList::Unavailable(why) => {
+            format!("host {}: container list unavailable: {why}\n", d.host)
+        }
     }
 }
 
@@ -206,7 +215,12 @@ pub fn actions(
             Some(StepResult::Skipped(w)) => format!("  [skipped: {w}]"),
             Some(StepResult::Failed(w)) => format!("  [FAILED: {w}]"),
         };
-        out += &format!("{:<14} {}  ({}){result}\n", verb(&s.action), s.name, s.reason);
+        out += &format!(
+            "{:<14} {}  ({}){result}\n",
+            verb(&s.action),
+            s.name,
+            s.reason
+        );
     }
     out += &summary.line(command, took);
     out.push('\n');

@@ -52,7 +52,10 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     // Fail on configuration before waiting for anything.
     let records = Records::open(o, deadline)?;
     if !splay.is_zero() {
-        log::info!("waiting {:.1}s (splay) before the first query", splay.as_secs_f64());
+        log::info!(
+            "waiting {:.1}s (splay) before the first query",
+            splay.as_secs_f64()
+        );
         std::thread::sleep(splay);
     }
     // Held to the end of the run; only apply changes anything, so only apply takes it.
@@ -105,7 +108,14 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         let outcomes = (o.command == Command::Apply).then(Vec::new);
         print!(
             "{}",
-            report::actions(&desired, &empty, outcomes.as_deref(), json, stop.0.status(), started.elapsed())
+            report::actions(
+                &desired,
+                &empty,
+                outcomes.as_deref(),
+                json,
+                stop.0.status(),
+                started.elapsed()
+            )
         );
         return Err(stop);
     }
@@ -140,7 +150,14 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     let took = started.elapsed();
     print!(
         "{}",
-        report::actions(&desired, &plan, outcomes.as_deref(), json, code.status(), took)
+        report::actions(
+            &desired,
+            &plan,
+            outcomes.as_deref(),
+            json,
+            code.status(),
+            took
+        )
     );
     let rows: Vec<_> = match &outcomes {
         Some(o) => o.iter().map(|x| (&x.step, Some(&x.result))).collect(),
@@ -156,7 +173,9 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
 }
 
 fn log_desired(d: &Desired) {
-    let HostList::Listed(ws) = &d.list else { return };
+    let HostList::Listed(ws) = &d.list else {
+        return;
+    };
     for w in ws {
         match &w.state {
             WantedState::Disabled => {
@@ -165,7 +184,10 @@ fn log_desired(d: &Desired) {
             WantedState::Invalid { record, text, why } => log::error!(
                 "{}: invalid{}{}: {why}",
                 w.name,
-                record.as_ref().map(|r| format!(" record {r}")).unwrap_or_default(),
+                record
+                    .as_ref()
+                    .map(|r| format!(" record {r}"))
+                    .unwrap_or_default(),
                 text.as_ref().map(|t| format!(" {t:?}")).unwrap_or_default()
             ),
             WantedState::Unknown(why) => log::warn!("{}: record unavailable: {why}", w.name),
@@ -177,7 +199,10 @@ fn log_desired(d: &Desired) {
 fn engine_stop(endpoint: &Endpoint, e: EngineError) -> Stop {
     // Whether it never answered or answered the list call with an error, the engine cannot
     // be worked with now; 69 tells an init system to look at docker.service.
-    Stop(Code::Unavailable, format!("Docker engine at {endpoint}: {e}"))
+    Stop(
+        Code::Unavailable,
+        format!("Docker engine at {endpoint}: {e}"),
+    )
 }
 
 /// Where records come from: a file, or DNS through our own resolver.
@@ -201,7 +226,9 @@ impl Records {
             dns::check_ad_trust(&config)
                 .map_err(|e| Stop(Code::Config, format!("--require-ad: {e}")))?;
         }
-        Ok(Records::Dns(Resolver::new(config, deadline).require_ad(o.require_ad)))
+        Ok(Records::Dns(
+            Resolver::new(config, deadline).require_ad(o.require_ad),
+        ))
     }
 
     fn source(&self) -> &dyn TxtSource {
@@ -248,7 +275,12 @@ fn engine_endpoint(o: &Options, records: &Records, deadline: Instant) -> Result<
                 .map_err(|e| Stop(Code::Unavailable, format!("engine host {host}: {e}")))?;
             ips.first()
                 .map(|ip| Endpoint::Tcp(SocketAddr::new(*ip, port)))
-                .ok_or_else(|| Stop(Code::Unavailable, format!("engine host {host} has no address")))
+                .ok_or_else(|| {
+                    Stop(
+                        Code::Unavailable,
+                        format!("engine host {host} has no address"),
+                    )
+                })
         }
     }
 }

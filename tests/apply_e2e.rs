@@ -92,7 +92,10 @@ impl World {
     fn apply_via(&self, socket: &Path) -> Output {
         self.run(
             &self.args("apply"),
-            &["--docker-host".into(), format!("unix://{}", socket.display())],
+            &[
+                "--docker-host".into(),
+                format!("unix://{}", socket.display()),
+            ],
         )
     }
 
@@ -135,7 +138,9 @@ fn docker(args: &[&str]) -> Output {
 
 /// `ddp-test/busybox:v2` (a second image) for "image changed" cases; built by the kit.
 fn ensure_v2() {
-    let ok = docker(&["image", "inspect", "ddp-test/busybox:v2"]).status.success();
+    let ok = docker(&["image", "inspect", "ddp-test/busybox:v2"])
+        .status
+        .success();
     if !ok {
         let kit = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kit/images.sh");
         let st = Command::new("bash").arg(kit).status().unwrap();
@@ -160,7 +165,10 @@ fn inspect(name: &str) -> Option<(String, bool, Option<String>)> {
     let mut it = s.split(' ');
     let id = it.next()?.to_string();
     let running = it.next()? == "true";
-    let label = it.next().filter(|l| !l.is_empty() && *l != "<no").map(String::from);
+    let label = it
+        .next()
+        .filter(|l| !l.is_empty() && *l != "<no")
+        .map(String::from);
     Some((id, running, label))
 }
 
@@ -194,24 +202,30 @@ const IMG2: &str = "ddp-test/busybox:v2";
 /// A record text for a service that stops promptly on SIGTERM (a shell as PID 1 ignores
 /// signals it has no trap for, which would make every graceful stop wait for the timeout).
 /// `tag` varies the text, and so the container's identity.
-fn svc(img: &str, tag: &str) -> String {
-    format!("--label t={tag} {img} sh -c 'trap \"exit 0\" TERM; while sleep 1; do :; done'")
+fn service(img: &str, tag: &str) -> String {
+    format!(
+        "--network none --label t={tag} {img} sh -c 'trap \"exit 0\" TERM; while sleep 1; do :; done'"
+    )
 }
 
 #[test]
 fn seed_example_over_dnsmasq_converges_and_reruns_as_a_noop() {
     let w = World::new("seed");
-    let (etcd, sleeper, echoer) = (w.name("etcd"), w.name("bash-sleeper"), w.name("bash-echoer"));
+    let (etcd, sleeper, echoer) = (
+        w.name("etcd"),
+        w.name("bash-sleeper"),
+        w.name("bash-echoer"),
+    );
     // The seed's records, with local images (nothing can be pulled here) and its misspelt
     // `bash-echoerr` record kept: bash-echoer is listed but has no record.
     let conf = format!(
-        "local=/seed.test/\n\
+        "local=/test/\n\
          txt-record=containers.docker.will-desktop.seed.test,{etcd}\n\
          txt-record=containers.docker.will-desktop.seed.test,{sleeper}\n\
          txt-record=containers.docker.will-desktop.seed.test,{echoer}\n\
-         txt-record={etcd}.containers.docker.will-desktop.seed.test,\"{IMG} sleep 3600\"\n\
-         txt-record={sleeper}.containers.docker.will-desktop.seed.test,\"{IMG} sleep 60\"\n\
-         txt-record={echoer}r.containers.docker.will-desktop.seed.test,\"{IMG} echo HelloDNS!\"\n"
+         txt-record={etcd}.containers.docker.will-desktop.seed.test,\"--network none {IMG} sleep 3600\"\n\
+         txt-record={sleeper}.containers.docker.will-desktop.seed.test,\"--network none {IMG} sleep 60\"\n\
+         txt-record={echoer}r.containers.docker.will-desktop.seed.test,\"--network none {IMG} echo HelloDNS!\"\n"
     );
     let dns = Dnsmasq::start(&conf);
     let args = |cmd: &str| -> Vec<String> {
@@ -241,9 +255,18 @@ fn seed_example_over_dnsmasq_converges_and_reruns_as_a_noop() {
             )
         })
         .collect();
-    assert!(actions.contains(&(etcd.clone(), "create".into())), "{actions:?}");
-    assert!(actions.contains(&(sleeper.clone(), "create".into())), "{actions:?}");
-    assert!(actions.contains(&(echoer.clone(), "leave".into())), "{actions:?}");
+    assert!(
+        actions.contains(&(etcd.clone(), "create".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&(sleeper.clone(), "create".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&(echoer.clone(), "leave".into())),
+        "{actions:?}"
+    );
     assert!(inspect(&etcd).is_none(), "plan must not change anything");
 
     let o = w.run(&args("apply"), &[]);
@@ -253,7 +276,10 @@ fn seed_example_over_dnsmasq_converges_and_reruns_as_a_noop() {
     assert!(label.is_some());
     let (sleeper_id, running, _) = inspect(&sleeper).expect("bash-sleeper created");
     assert!(running);
-    assert!(inspect(&echoer).is_none(), "bash-echoer has no record: launch disabled");
+    assert!(
+        inspect(&echoer).is_none(),
+        "bash-echoer has no record: launch disabled"
+    );
 
     // A no-op rerun changes nothing and asks the engine exactly twice (_ping, list).
     let o = w.run(&args("apply"), &[]);
@@ -269,14 +295,14 @@ fn changes_replace_only_what_changed_remove_the_unlisted_and_start_the_stopped()
     let w = World::new("change");
     let (a, b, c) = (w.name("a"), w.name("b"), w.name("c"));
     let theirs = w.name("theirs");
-    let st = docker(&["run", "-d", "--name", &theirs, IMG]);
+    let st = docker(&["run", "-d", "--network", "none", "--name", &theirs, IMG]);
     assert!(st.status.success());
     let theirs_id = inspect(&theirs).unwrap().0;
 
     w.records(&[
-        ("a", Some(&svc(IMG, "a"))),
-        ("b", Some(&svc(IMG, "b"))),
-        ("c", Some(&svc(IMG, "c"))),
+        ("a", Some(&service(IMG, "a"))),
+        ("b", Some(&service(IMG, "b"))),
+        ("c", Some(&service(IMG, "c"))),
     ]);
     let o = w.apply();
     assert_eq!(code(&o), 0, "{}", show(&o));
@@ -285,8 +311,8 @@ fn changes_replace_only_what_changed_remove_the_unlisted_and_start_the_stopped()
     // b changes, c is no longer listed, a is stopped behind our back.
     assert!(docker(&["stop", "-t", "0", &a]).status.success());
     w.records(&[
-        ("a", Some(&svc(IMG, "a"))),
-        ("b", Some(&svc(IMG2, "b"))),
+        ("a", Some(&service(IMG, "a"))),
+        ("b", Some(&service(IMG2, "b"))),
     ]);
     let o = w.apply();
     assert_eq!(code(&o), 0, "{}", show(&o));
@@ -298,17 +324,30 @@ fn changes_replace_only_what_changed_remove_the_unlisted_and_start_the_stopped()
     assert!(b_running);
     assert!(inspect(&c).is_none(), "c was removed");
     let (t_id, t_running, t_label) = inspect(&theirs).unwrap();
-    assert_eq!((t_id, t_running, t_label), (theirs_id, true, None), "never touched");
-    assert_eq!(names_with(&w.prefix).len(), 3, "no temporaries: {:?}", names_with(&w.prefix));
+    assert_eq!(
+        (t_id, t_running, t_label),
+        (theirs_id, true, None),
+        "never touched"
+    );
+    assert_eq!(
+        names_with(&w.prefix).len(),
+        3,
+        "no temporaries: {:?}",
+        names_with(&w.prefix)
+    );
 }
 
 #[test]
 fn an_unlabelled_container_with_a_dns_name_is_adopted_unless_no_adopt() {
     let w = World::new("adopt");
     let n = w.name("svc");
-    assert!(docker(&["run", "-d", "--name", &n, IMG]).status.success());
+    assert!(
+        docker(&["run", "-d", "--network", "none", "--name", &n, IMG])
+            .status
+            .success()
+    );
     let before = inspect(&n).unwrap().0;
-    w.records(&[("svc", Some(&svc(IMG, "adopt")))]);
+    w.records(&[("svc", Some(&service(IMG, "adopt")))]);
 
     let o = w.run(&w.args("apply"), &["--no-adopt".into()]);
     assert_eq!(code(&o), 65, "{}", show(&o));
@@ -325,7 +364,7 @@ fn an_unlabelled_container_with_a_dns_name_is_adopted_unless_no_adopt() {
 fn dns_outage_exits_75_and_removes_nothing() {
     let w = World::new("outage");
     let n = w.name("svc");
-    w.records(&[("svc", Some(&svc(IMG, "outage")))]);
+    w.records(&[("svc", Some(&service(IMG, "outage")))]);
     let o = w.apply();
     assert_eq!(code(&o), 0, "{}", show(&o));
     let id = inspect(&n).unwrap().0;
@@ -357,7 +396,7 @@ fn dns_outage_exits_75_and_removes_nothing() {
 fn a_failed_replace_keeps_the_old_container_running() {
     let w = World::new("rollback");
     let n = w.name("svc");
-    w.records(&[("svc", Some(&svc(IMG, "rollback")))]);
+    w.records(&[("svc", Some(&service(IMG, "rollback")))]);
     let o = w.apply();
     assert_eq!(code(&o), 0, "{}", show(&o));
     let (id, _, label) = inspect(&n).unwrap();
@@ -369,7 +408,12 @@ fn a_failed_replace_keeps_the_old_container_running() {
     assert_eq!(inspect(&n).unwrap(), (id.clone(), true, label.clone()));
 
     // The new container cannot start: its entrypoint does not exist.
-    w.records(&[("svc", Some(&format!("--entrypoint /no/such/binary {IMG}")))]);
+    w.records(&[(
+        "svc",
+        Some(&format!(
+            "--network none --entrypoint /no/such/binary {IMG}"
+        )),
+    )]);
     let o = w.apply();
     assert_eq!(code(&o), 73, "{}", show(&o));
     assert_eq!(inspect(&n).unwrap(), (id, true, label));
@@ -379,7 +423,7 @@ fn a_failed_replace_keeps_the_old_container_running() {
 #[test]
 fn engine_socket_appearing_within_the_timeout() {
     let w = World::new("socket");
-    w.records(&[("svc", Some(&svc(IMG, "socket")))]);
+    w.records(&[("svc", Some(&service(IMG, "socket")))]);
     let socket = fresh_socket_path();
     let later = socket.clone();
     let starter = std::thread::spawn(move || {
@@ -410,9 +454,13 @@ fn engine_socket_appearing_within_the_timeout() {
 fn every_step_of_a_replace_and_a_removal_survives_a_fault() {
     let w = World::new("faults");
     let (svc, gone) = (w.name("svc"), w.name("gone"));
-    let v1 = svc(IMG, "faults");
-    let v2 = svc(IMG2, "faults");
-    for fault in [Fault::Status500At as fn(usize) -> Fault, Fault::CutAt, Fault::CutResponseAt] {
+    let v1 = service(IMG, "faults");
+    let v2 = service(IMG2, "faults");
+    for fault in [
+        Fault::Status500At as fn(usize) -> Fault,
+        Fault::CutAt,
+        Fault::CutResponseAt,
+    ] {
         let mut k = 1;
         loop {
             w.records(&[("svc", Some(&v1)), ("gone", Some(&v1))]);
@@ -429,17 +477,33 @@ fn every_step_of_a_replace_and_a_removal_survives_a_fault() {
             let broke = code(&o) != 0;
 
             // Whatever happened, the service is up under its name.
-            let (_, running, _) = inspect(&svc).unwrap_or_else(|| {
-                panic!("{:?} at {k}: service lost\n{}", fault(k), show(&o))
-            });
+            let (_, running, _) = inspect(&svc)
+                .unwrap_or_else(|| panic!("{:?} at {k}: service lost\n{}", fault(k), show(&o)));
             let leftovers = names_with(&w.prefix);
             let o2 = w.apply();
-            assert_eq!(code(&o2), 0, "{:?} at {k}: rerun\n{}\n{}", fault(k), show(&o), show(&o2));
+            assert_eq!(
+                code(&o2),
+                0,
+                "{:?} at {k}: rerun\n{}\n{}",
+                fault(k),
+                show(&o),
+                show(&o2)
+            );
             let (after, running2, _) = inspect(&svc).unwrap();
             assert!(running2, "{:?} at {k}", fault(k));
-            assert_ne!(after, before, "{:?} at {k}: svc replaced by the rerun", fault(k));
+            assert_ne!(
+                after,
+                before,
+                "{:?} at {k}: svc replaced by the rerun",
+                fault(k)
+            );
             assert!(inspect(&gone).is_none(), "{:?} at {k}", fault(k));
-            assert_eq!(names_with(&w.prefix), vec![svc.clone()], "{:?} at {k}: {leftovers:?}", fault(k));
+            assert_eq!(
+                names_with(&w.prefix),
+                vec![svc.clone()],
+                "{:?} at {k}: {leftovers:?}",
+                fault(k)
+            );
             let _ = running;
             if !broke && k > seen {
                 break; // k went past the last request: every step has been broken once
@@ -458,7 +522,7 @@ fn every_step_of_a_replace_and_a_removal_survives_a_fault() {
 fn two_concurrent_applies_one_waits_both_end_consistent() {
     let w = World::new("concurrent");
     let names: Vec<(String, String)> = (0..4)
-        .map(|i| (format!("s{i}"), svc(IMG, &format!("c{i}"))))
+        .map(|i| (format!("s{i}"), service(IMG, &format!("c{i}"))))
         .collect();
     let recs: Vec<(&str, Option<&str>)> = names
         .iter()
@@ -472,8 +536,15 @@ fn two_concurrent_applies_one_waits_both_end_consistent() {
     });
     assert_eq!(code(&o1), 0, "{}", show(&o1));
     assert_eq!(code(&o2), 0, "{}", show(&o2));
-    let both = format!("{}{}", String::from_utf8_lossy(&o1.stderr), String::from_utf8_lossy(&o2.stderr));
-    assert!(both.contains("waiting"), "one run waited for the lock:\n{both}");
+    let both = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o1.stderr),
+        String::from_utf8_lossy(&o2.stderr)
+    );
+    assert!(
+        both.contains("waiting"),
+        "one run waited for the lock:\n{both}"
+    );
     for (n, _) in &names {
         assert!(inspect(&w.name(n)).unwrap().1);
     }

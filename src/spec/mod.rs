@@ -80,3 +80,6 @@ impl std::fmt::Display for ImageRef {
         Ok(())
     }
 }
+
+mod interim;
+pub use interim::{Policy, SystemHost, parse};
