@@ -19,7 +19,9 @@ pub struct Container {
 impl Container {
     /// The ownership label's value, when the container carries it.
     pub fn owner(&self) -> Option<&str> {
-        self.labels.get(crate::spec::OWNER_LABEL).map(String::as_str)
+        self.labels
+            .get(crate::spec::OWNER_LABEL)
+            .map(String::as_str)
     }
 
     /// Whether the service is up (running or about to restart).
