@@ -1,0 +1,858 @@
+//! The files under init/: systemd units checked by `systemd-analyze verify` (and shown to fail
+//! on a broken unit), their timing and restart invariants, the cron.d schedule and command,
+//! init/install.sh, and the example records, served by a real dnsmasq and read by the tool.
+//! Needs tests/kit/setup.sh (systemd-analyze, dnsmasq); never touches the host's init system.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use docker_dns_provision::exit::Code;
+use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+
+/// Where the units, the cron file and install.sh expect the binary.
+const INSTALLED_BIN: &str = "/usr/local/bin/docker-dns-provision";
+const BIN: &str = env!("CARGO_BIN_EXE_docker-dns-provision");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A directory removed on drop; std has no tempdir and the crate takes no dev-dependencies.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ddp-{tag}-{}-{seq}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn write_exec(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// systemd units
+
+/// A unit file as shipped: its file name and text.
+struct UnitFile {
+    /// Path relative to init/systemd (drop-ins keep their `<unit>.d/` directory).
+    rel: PathBuf,
+    text: String,
+}
+
+fn shipped_units() -> Vec<UnitFile> {
+    let root = repo().join("init/systemd");
+    let mut out = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                out.push(UnitFile {
+                    rel: path.strip_prefix(&root).unwrap().to_path_buf(),
+                    text: read(&path),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out
+}
+
+/// Copies `units` into `dir` with the binary path pointing at the test build (verify checks
+/// that ExecStart exists), adds stub units for what they depend on or drop into, and returns
+/// the unit files to verify.
+fn stage(dir: &Path, units: &[UnitFile]) -> Vec<PathBuf> {
+    let mut verify = Vec::new();
+    for unit in units {
+        let dest = dir.join(&unit.rel);
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::write(&dest, unit.text.replace(INSTALLED_BIN, BIN)).unwrap();
+        if unit.rel.parent() == Some(Path::new("")) {
+            verify.push(dest);
+        } else {
+            // A drop-in is only read with its unit: verify a stub of that unit.
+            let dropin_dir = unit.rel.parent().unwrap().to_str().unwrap();
+            let base = dropin_dir
+                .strip_suffix(".d")
+                .expect("drop-in dir ends in .d");
+            let stub = dir.join(base);
+            fs::write(&stub, "[Service]\nExecStart=/bin/sleep infinity\n").unwrap();
+            verify.push(stub);
+        }
+    }
+    // The staged directory comes first in verify's search path: these stubs keep the check
+    // independent of the docker.io package's own unit.
+    fs::write(
+        dir.join("docker.service"),
+        "[Service]\nExecStart=/bin/sleep infinity\n",
+    )
+    .unwrap();
+    verify.sort();
+    verify.dedup();
+    verify
+}
+
+/// Runs `systemd-analyze verify`; any output counts as a finding, because unknown keys and
+/// bad values are only warnings (exit status 0) that systemd then silently ignores.
+fn verify(files: &[PathBuf]) -> Result<(), String> {
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg("--man=no")
+        .args(files)
+        .env("SYSTEMD_COLORS", "0")
+        .env("SYSTEMD_LOG_LEVEL", "notice")
+        .output()
+        .expect("systemd-analyze not found: run tests/kit/setup.sh (Debian package systemd)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() && text.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(format!("systemd-analyze verify ({}):\n{text}", out.status))
+    }
+}
+
+#[test]
+fn shipped_units_verify_cleanly() {
+    let units = shipped_units();
+    let names: Vec<String> = units.iter().map(|u| u.rel.display().to_string()).collect();
+    for expected in [
+        "docker-dns-provision.service",
+        "docker-dns-provision-resync.service",
+        "docker-dns-provision-resync.timer",
+        "mesos-agent.service.d/10-docker-dns-provision.conf",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for unit in units
+        .iter()
+        .filter(|u| u.rel.extension() == Some("service".as_ref()))
+    {
+        assert!(
+            unit.text.contains(&format!("ExecStart={INSTALLED_BIN} ")),
+            "{}: ExecStart must run {INSTALLED_BIN} (install.sh rewrites that path)",
+            unit.rel.display()
+        );
+    }
+    let dir = TempDir::new("units");
+    let files = stage(dir.path(), &units);
+    if let Err(e) = verify(&files) {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn a_broken_unit_fails_verification() {
+    // Each mutation breaks one shipped file the way a typo or a bad edit would.
+    let cases = [
+        ("docker-dns-provision.service", "RestartSec=", "RestarSec="),
+        (
+            "docker-dns-provision.service",
+            "Restart=on-failure",
+            "Restart=always",
+        ),
+        (
+            "docker-dns-provision.service",
+            "TimeoutStartSec=7min",
+            "TimeoutStartSec=soon",
+        ),
+        (
+            "docker-dns-provision-resync.service",
+            "Type=oneshot",
+            "Type=oneshoot",
+        ),
+        (
+            "docker-dns-provision-resync.timer",
+            "OnUnitActiveSec=",
+            "OnUnitActivSec=",
+        ),
+        (
+            "mesos-agent.service.d/10-docker-dns-provision.conf",
+            "Requires=",
+            "Require=",
+        ),
+    ];
+    for (file, from, to) in cases {
+        let mut units = shipped_units();
+        let unit = units
+            .iter_mut()
+            .find(|u| u.rel == Path::new(file))
+            .unwrap_or_else(|| panic!("{file} not shipped"));
+        // Directives start a line; the comments above them may quote the same words.
+        let (from, to) = (format!("\n{from}"), format!("\n{to}"));
+        assert!(
+            unit.text.contains(&from),
+            "{file} has no line starting {from:?}"
+        );
+        unit.text = unit.text.replacen(&from, &to, 1);
+        let dir = TempDir::new("broken");
+        let files = stage(dir.path(), &units);
+        assert!(
+            verify(&files).is_err(),
+            "{file} with {from:?} -> {to:?} passed verification"
+        );
+    }
+}
+
+/// `[Section] Key=value` pairs of a unit (the last value wins, as in systemd).
+fn unit_keys(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('['))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// Seconds in a duration as the units and the tool write them (`5m`, `7min`, `30s`).
+fn seconds(text: &str) -> u64 {
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    let n: u64 = digits
+        .parse()
+        .unwrap_or_else(|_| panic!("duration {text:?}"));
+    match &text[digits.len()..] {
+        "s" | "sec" => n,
+        "m" | "min" => n * 60,
+        other => panic!("unit {other:?} in duration {text:?}"),
+    }
+}
+
+fn option<'a>(exec: &'a str, name: &str) -> &'a str {
+    let mut words = exec.split_whitespace();
+    words
+        .find(|w| *w == name)
+        .and_then(|_| words.next())
+        .unwrap_or_else(|| panic!("{name} missing from {exec:?}"))
+}
+
+#[test]
+fn unit_timing_and_restart_policy_hold_together() {
+    let units = shipped_units();
+    let keys = |name: &str| {
+        unit_keys(
+            &units
+                .iter()
+                .find(|u| u.rel == Path::new(name))
+                .unwrap()
+                .text,
+        )
+    };
+    let boot = keys("docker-dns-provision.service");
+    let resync = keys("docker-dns-provision-resync.service");
+    let timer = keys("docker-dns-provision-resync.timer");
+
+    // systemd must not kill a run before the tool's own deadline reports it.
+    for (name, unit) in [("boot", &boot), ("resync", &resync)] {
+        let timeout = seconds(option(&unit["ExecStart"], "--timeout"));
+        let start = seconds(&unit["TimeoutStartSec"]);
+        assert!(
+            start > timeout,
+            "{name}: TimeoutStartSec {start}s <= --timeout {timeout}s"
+        );
+        assert_eq!(
+            option(&unit["ExecStart"], "--lock-file"),
+            "/run/docker-dns-provision.lock"
+        );
+    }
+    // A resync ends before the next tick would start one.
+    assert!(
+        seconds(&resync["TimeoutStartSec"]) <= seconds(&timer["OnUnitActiveSec"]),
+        "resync may outlive the timer period"
+    );
+
+    // Only the temporary failure is retried: every other failing exit code is listed.
+    assert_eq!(boot["Restart"], "on-failure");
+    let prevented: Vec<&str> = boot["RestartPreventExitStatus"]
+        .split_whitespace()
+        .collect();
+    for code in [
+        Code::Usage,
+        Code::DataError,
+        Code::NotConfigured,
+        Code::Unavailable,
+        Code::Software,
+        Code::ActionsFailed,
+        Code::Config,
+    ] {
+        let status = code.status().to_string();
+        assert!(
+            prevented.contains(&status.as_str()),
+            "{code:?} ({status}) would be retried"
+        );
+    }
+    let temp = Code::TempFail.status().to_string();
+    assert!(
+        !prevented.contains(&temp.as_str()),
+        "TempFail must be retried"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// cron
+
+/// Checks one cron field: `*`, `N`, `N-M`, each optionally `/STEP`, comma-separated.
+fn cron_field(field: &str, min: u32, max: u32) -> Result<(), String> {
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((r, s)) => (r, Some(s)),
+            None => (item, None),
+        };
+        if let Some(s) = step {
+            match s.parse::<u32>() {
+                Ok(n) if n >= 1 && n <= max => {}
+                _ => return Err(format!("bad step {s:?} in {field:?}")),
+            }
+        }
+        if range == "*" {
+            continue;
+        }
+        let num = |t: &str| match t.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!("{t:?} outside {min}-{max} in {field:?}")),
+        };
+        match range.split_once('-') {
+            Some((a, b)) if num(a)? <= num(b)? => {}
+            Some(_) => return Err(format!("empty range in {field:?}")),
+            None => {
+                num(range)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a /etc/cron.d line (schedule, user, command); returns the command.
+fn cron_line(line: &str) -> Result<&str, String> {
+    let mut rest = line.trim_start();
+    let mut next = || {
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..word_end];
+        rest = rest[word_end..].trim_start();
+        word
+    };
+    let first = next();
+    if first.starts_with('@') {
+        if ![
+            "@reboot", "@hourly", "@daily", "@weekly", "@monthly", "@yearly",
+        ]
+        .contains(&first)
+        {
+            return Err(format!("unknown schedule {first:?}"));
+        }
+    } else {
+        let fields = [first, next(), next(), next(), next()];
+        let bounds = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)];
+        for (f, (lo, hi)) in fields.iter().zip(bounds) {
+            if f.is_empty() {
+                return Err("fewer than 5 time fields".into());
+            }
+            cron_field(f, lo, hi)?;
+        }
+    }
+    let user = next();
+    if user != "root" {
+        return Err(format!(
+            "user {user:?}: only root can reach the Docker socket"
+        ));
+    }
+    if rest.is_empty() {
+        return Err("no command".into());
+    }
+    if rest.contains('%') {
+        return Err("cron turns % into a newline".into());
+    }
+    Ok(rest)
+}
+
+#[test]
+fn cron_line_checker_rejects_bad_lines() {
+    let cases = [
+        ("*/5 * * * * root cmd", Ok("cmd")),
+        ("@reboot root cmd --x", Ok("cmd --x")),
+        ("0,30 1-5 * 1-12/2 0 root cmd", Ok("cmd")),
+        ("61 * * * * root cmd", Err("outside")),
+        ("*/0 * * * * root cmd", Err("bad step")),
+        ("5-1 * * * * root cmd", Err("empty range")),
+        ("* * 0 * * root cmd", Err("outside")),
+        ("* * * * root cmd", Err("outside")),
+        ("* * * * * nobody cmd", Err("user")),
+        ("* * * * * root", Err("no command")),
+        ("* * * * * root date +%s", Err("%")),
+        ("@every5m root cmd", Err("unknown schedule")),
+    ];
+    for (line, want) in cases {
+        match (cron_line(line), want) {
+            (Ok(cmd), Ok(w)) => assert_eq!(cmd, w, "{line}"),
+            (Err(e), Err(w)) => assert!(e.contains(w), "{line}: {e} lacks {w:?}"),
+            (got, w) => panic!("{line}: got {got:?}, want {w:?}"),
+        }
+    }
+}
+
+fn cron_commands() -> Vec<String> {
+    let path = repo().join("init/cron.d/docker-dns-provision");
+    let text = read(&path);
+    // cron ignores a last line without its newline.
+    assert!(
+        text.ends_with('\n'),
+        "{} must end with a newline",
+        path.display()
+    );
+    let mut commands = Vec::new();
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let is_env = line
+            .split_once('=')
+            .is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        if is_env {
+            continue;
+        }
+        match cron_line(line) {
+            Ok(cmd) => commands.push(cmd.to_string()),
+            Err(e) => panic!("{}: {line:?}: {e}", path.display()),
+        }
+    }
+    assert_eq!(
+        commands.len(),
+        2,
+        "want the @reboot and the periodic line: {commands:?}"
+    );
+    commands
+}
+
+#[test]
+fn cron_commands_log_output_and_failures_with_site_options() {
+    for command in cron_commands() {
+        let dir = TempDir::new("cron");
+        let d = dir.path();
+        write_exec(
+            &d.join("tool"),
+            "#!/bin/sh\nfor a in \"$@\"; do echo \"arg:$a\"; done\necho 'tool says oops' >&2\nexit 75\n",
+        );
+        let fakebin = d.join("bin");
+        fs::create_dir(&fakebin).unwrap();
+        write_exec(
+            &fakebin.join("logger"),
+            &format!(
+                "#!/bin/sh\necho \"$*\" >{0}/logger.args\ncat >{0}/logger.in\n",
+                d.display()
+            ),
+        );
+        fs::write(
+            d.join("default"),
+            "DOCKER_DNS_PROVISION_OPTS=\"--hostname web1.example.org --allow-image reg.example/*\"\n",
+        )
+        .unwrap();
+        // A file the pattern would match if the shell globbed it.
+        fs::create_dir(d.join("reg.example")).unwrap();
+        fs::write(d.join("reg.example/x"), "").unwrap();
+
+        assert!(command.contains(INSTALLED_BIN), "{command}");
+        assert!(
+            command.contains("/etc/default/docker-dns-provision"),
+            "{command}"
+        );
+        let command = command
+            .replace(INSTALLED_BIN, d.join("tool").to_str().unwrap())
+            .replace(
+                "/etc/default/docker-dns-provision",
+                d.join("default").to_str().unwrap(),
+            );
+        let status = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(d)
+            .env("PATH", format!("{}:/usr/bin:/bin", fakebin.display()))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{command}: {status}");
+
+        let args = read(&d.join("logger.args"));
+        assert!(
+            args.contains("-t docker-dns-provision"),
+            "logger args {args:?}"
+        );
+        let logged = read(&d.join("logger.in"));
+        for want in [
+            "arg:apply",
+            "arg:--lock-file",
+            "arg:web1.example.org",
+            "arg:reg.example/*",
+            "tool says oops",
+            "exit status 75",
+        ] {
+            assert!(
+                logged.contains(want),
+                "{want:?} not logged by {command}:\n{logged}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// install.sh
+
+#[test]
+fn install_script_stages_a_prefix_and_keeps_site_options() {
+    let dir = TempDir::new("install");
+    let dest = dir.path();
+    let run = |args: &[&str]| {
+        let out = Command::new(repo().join("init/install.sh"))
+            .args(args)
+            .arg(BIN)
+            .env("DESTDIR", dest)
+            .env("PREFIX", "/opt/ddp")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "install.sh {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    fs::create_dir_all(dest.join("etc/default")).unwrap();
+    fs::write(dest.join("etc/default/docker-dns-provision"), "SITE=1\n").unwrap();
+
+    let said = run(&[]);
+    assert!(said.contains("systemctl enable"), "{said}");
+    run(&["--cron"]);
+
+    let bin = dest.join("opt/ddp/bin/docker-dns-provision");
+    assert_eq!(fs::read(&bin).unwrap(), fs::read(BIN).unwrap());
+    assert_eq!(
+        fs::metadata(&bin).unwrap().permissions().mode() & 0o777,
+        0o755
+    );
+    for file in [
+        "etc/systemd/system/docker-dns-provision.service",
+        "etc/systemd/system/docker-dns-provision-resync.service",
+        "etc/systemd/system/docker-dns-provision-resync.timer",
+        "etc/cron.d/docker-dns-provision",
+    ] {
+        let path = dest.join(file);
+        let text = read(&path);
+        assert!(
+            !text.contains(INSTALLED_BIN),
+            "{file} still runs {INSTALLED_BIN}"
+        );
+        if !file.ends_with(".timer") {
+            assert!(
+                text.contains("/opt/ddp/bin/docker-dns-provision apply"),
+                "{file}"
+            );
+        }
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+    }
+    assert_eq!(
+        read(&dest.join("etc/default/docker-dns-provision")),
+        "SITE=1\n"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// example records
+
+const HOST: &str = "will-desktop";
+
+fn example(name: &str) -> PathBuf {
+    repo().join("init/examples").join(name)
+}
+
+fn dnsmasq_bin() -> &'static str {
+    if Path::new("/usr/sbin/dnsmasq").exists() {
+        "/usr/sbin/dnsmasq"
+    } else {
+        "dnsmasq"
+    }
+}
+
+#[test]
+fn dnsmasq_accepts_the_example() {
+    let out = Command::new(dnsmasq_bin())
+        .arg("--test")
+        .arg(format!(
+            "--conf-file={}",
+            example("seed.dnsmasq.conf").display()
+        ))
+        .output()
+        .expect("dnsmasq not found: run tests/kit/setup.sh (Debian package dnsmasq-base)");
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// A dnsmasq answering from one conf file on a free loopback port; killed on drop.
+struct Dnsmasq {
+    child: Child,
+    addr: SocketAddr,
+    _dir: TempDir,
+}
+
+impl Dnsmasq {
+    fn serve(conf: &Path) -> Dnsmasq {
+        let dir = TempDir::new("dnsmasq");
+        let log = dir.path().join("log");
+        // Another process can take the port between probe and bind: try a few.
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(dnsmasq_bin())
+                .arg("--keep-in-foreground")
+                .arg(format!("--conf-file={}", conf.display()))
+                .arg(format!("--port={port}"))
+                .args(["--listen-address=127.0.0.1", "--bind-interfaces"])
+                .args(["--no-resolv", "--no-hosts", "--pid-file="])
+                .arg(format!("--local=/{HOST}/"))
+                .arg("--log-facility=-")
+                .stdout(Stdio::null())
+                .stderr(fs::File::create(&log).unwrap())
+                .spawn()
+                .expect("dnsmasq not found: run tests/kit/setup.sh");
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                if query_txt(addr, &format!("containers.docker.{HOST}")).is_some() {
+                    return Dnsmasq {
+                        child,
+                        addr,
+                        _dir: dir,
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("dnsmasq did not start; its log:\n{}", read(&log));
+    }
+}
+
+impl Drop for Dnsmasq {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// What a TXT query got: each RR's strings, or the response code when there is no answer.
+type Txt = Result<Vec<Vec<String>>, ResponseCode>;
+
+/// One TXT query over UDP; None when nothing answered within a second.
+fn query_txt(server: SocketAddr, name: &str) -> Option<Txt> {
+    let mut qname = Name::from_ascii(name).unwrap();
+    qname.set_fqdn(true);
+    let mut q = Message::query();
+    q.add_query(Query::query(qname.clone(), RecordType::TXT));
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.connect(server).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    sock.send(&q.to_vec().unwrap()).unwrap();
+    let mut buf = [0u8; 65535];
+    loop {
+        let n = sock.recv(&mut buf).ok()?;
+        let Ok(r) = Message::from_vec(&buf[..n]) else {
+            continue;
+        };
+        if r.id != q.id || r.message_type != MessageType::Response {
+            continue;
+        }
+        if r.response_code != ResponseCode::NoError {
+            return Some(Err(r.response_code));
+        }
+        let rrs = r
+            .answers
+            .iter()
+            .filter(|rr| rr.name == qname)
+            .filter_map(|rr| match &rr.data {
+                RData::TXT(t) => Some(
+                    t.txt_data
+                        .iter()
+                        .map(|s| String::from_utf8_lossy(s).into_owned())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect();
+        return Some(Ok(rrs));
+    }
+}
+
+#[test]
+fn dnsmasq_serves_the_example_records() {
+    let dns = Dnsmasq::serve(&example("seed.dnsmasq.conf"));
+    let ask = |name: &str| {
+        query_txt(dns.addr, &format!("{name}.{HOST}"))
+            .unwrap_or_else(|| panic!("no answer for {name}"))
+    };
+    let mut list: Vec<String> = ask("containers.docker")
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .collect();
+    list.sort();
+    assert_eq!(list, ["bash-echoer", "bash-sleeper", "etcd"]);
+    assert_eq!(
+        ask("etcd.containers.docker"),
+        Ok(vec![vec!["quay.io/coreos/etcd".to_string()]])
+    );
+    assert_eq!(
+        ask("bash-sleeper.containers.docker"),
+        Ok(vec![vec!["ubuntu:wily sleep 60".to_string()]])
+    );
+    assert_eq!(
+        ask("bash-echoer.containers.docker"),
+        Err(ResponseCode::NXDomain)
+    );
+}
+
+/// The state `show --output json` gives a container: the `state` of the object whose `name`
+/// is `name`, anywhere in the document, as a lower-case word (a string state, a `kind`/`type`
+/// tag, or serde's externally tagged enum `{"Spec": {...}}`).
+fn state_of(doc: &serde_json::Value, name: &str) -> Option<String> {
+    use serde_json::Value;
+    match doc {
+        Value::Object(map) => {
+            if map.get("name").and_then(Value::as_str) == Some(name) {
+                let state = map.get("state")?;
+                let word = match state {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Object(o) => o
+                        .get("kind")
+                        .or_else(|| o.get("type"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .or_else(|| (o.len() == 1).then(|| o.keys().next().unwrap().clone())),
+                    _ => None,
+                };
+                return word.map(|w| w.to_lowercase());
+            }
+            map.values().find_map(|v| state_of(v, name))
+        }
+        Value::Array(items) => items.iter().find_map(|v| state_of(v, name)),
+        _ => None,
+    }
+}
+
+fn show(source_args: &[&str]) -> serde_json::Value {
+    let out = Command::new(BIN)
+        .arg("show")
+        .args(source_args)
+        .args(["--hostname", HOST, "--output", "json", "--timeout", "10s"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "show {source_args:?}: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "show {source_args:?}: not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn assert_seed_states(doc: &serde_json::Value, source: &str) {
+    for (name, want) in [
+        ("etcd", "spec"),
+        ("bash-sleeper", "spec"),
+        ("bash-echoer", "disabled"),
+    ] {
+        assert_eq!(
+            state_of(doc, name).as_deref(),
+            Some(want),
+            "{source}: state of {name} in\n{doc:#}"
+        );
+    }
+}
+
+#[test]
+fn the_tool_reads_the_example_record_files() {
+    for file in ["seed.dnsmasq.conf", "seed.zone"] {
+        let path = example(file);
+        let doc = show(&["--records", path.to_str().unwrap()]);
+        assert_seed_states(&doc, file);
+    }
+}
+
+#[test]
+fn the_tool_reads_the_example_through_dnsmasq() {
+    let dns = Dnsmasq::serve(&example("seed.dnsmasq.conf"));
+    let doc = show(&["--nameserver", &dns.addr.to_string()]);
+    assert_seed_states(&doc, "dnsmasq");
+}
+
+#[test]
+fn show_state_finder_reads_common_json_shapes() {
+    let cases = [
+        (
+            r#"{"containers":[{"name":"etcd","state":"Spec"}]}"#,
+            Some("spec"),
+        ),
+        (
+            r#"[{"name":"etcd","state":{"kind":"disabled"}}]"#,
+            Some("disabled"),
+        ),
+        (
+            r#"{"list":{"Listed":[{"name":"etcd","state":{"Spec":{"record":"r"}}}]}}"#,
+            Some("spec"),
+        ),
+        (r#"{"containers":[{"name":"other","state":"Spec"}]}"#, None),
+    ];
+    for (json, want) in cases {
+        let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(state_of(&doc, "etcd").as_deref(), want, "{json}");
+    }
+}
