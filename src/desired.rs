@@ -194,6 +194,9 @@ fn read_list(
             }
         }
     }
+    // An RRset has no order (dnsmasq even reverses it): sort, so plans and reports are
+    // stable from run to run.
+    list.sort();
     if present.is_empty() {
         (present, ListOutcome::NotConfigured)
     } else {
@@ -440,16 +443,17 @@ mod tests {
         assert_eq!(
             view(&d),
             vec![
-                (
-                    "etcd".into(),
-                    "spec:etcd.containers.docker.will-desktop:quay.io/coreos/etcd".into()
-                ),
+                ("bash-echoer".into(), "disabled".into()),
                 (
                     "bash-sleeper".into(),
                     "spec:bash-sleeper.containers.docker.will-desktop:ubuntu:wily sleep 60".into()
                 ),
-                ("bash-echoer".into(), "disabled".into()),
-            ]
+                (
+                    "etcd".into(),
+                    "spec:etcd.containers.docker.will-desktop:quay.io/coreos/etcd".into()
+                ),
+            ],
+            "sorted by name: an RRset has no order"
         );
     }
 
@@ -580,8 +584,8 @@ mod tests {
         }
         let s = Script::default().txt("containers.docker.h", &[&["ok1 -bad"]]);
         let v = view(&read_with(&s, "h", false));
-        assert_eq!(v[0], ("ok1".into(), "disabled".into()));
-        assert!(v[1].1.starts_with("invalid:'-bad'"));
+        assert!(v[0].1.starts_with("invalid:'-bad'"));
+        assert_eq!(v[1], ("ok1".into(), "disabled".into()));
     }
 
     #[test]
@@ -600,7 +604,7 @@ mod tests {
 
     #[test]
     fn many_containers_are_looked_up_concurrently_in_order() {
-        let names: Vec<String> = (0..100).map(|i| format!("c{i}")).collect();
+        let names: Vec<String> = (0..100).map(|i| format!("c{i:03}")).collect();
         let list = names.join(" ");
         let mut s = Script::default().txt("containers.docker.h", &[&[list.as_str()]]);
         for n in &names {
@@ -609,8 +613,8 @@ mod tests {
         let v = view(&read_with(&s, "h", false));
         assert_eq!(v.len(), 100);
         for (i, (name, state)) in v.iter().enumerate() {
-            assert_eq!(name, &format!("c{i}"));
-            assert_eq!(state, &format!("spec:c{i}.containers.docker.h:c{i}"));
+            assert_eq!(name, &format!("c{i:03}"));
+            assert_eq!(state, &format!("spec:c{i:03}.containers.docker.h:c{i:03}"));
         }
     }
 }

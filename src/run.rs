@@ -81,15 +81,18 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     log_desired(&desired);
     let json = o.output == Output::Json;
 
+    if let HostList::Unavailable(why) = &desired.list {
+        log::error!("the container list is unavailable: {why}");
+    }
     if o.command == Command::Show {
         print!("{}", report::show(&desired, json));
         return Ok(desired.code());
     }
     // An unreadable list or no list at all: the engine is not even asked.
     let early = match &desired.list {
-        HostList::Unavailable(why) => Some(Stop(
+        HostList::Unavailable(_) => Some(Stop(
             Code::TempFail,
-            format!("the container list is unavailable, nothing is changed: {why}"),
+            "nothing is changed while the list cannot be read".to_string(),
         )),
         HostList::NotConfigured if !o.allow_empty => Some(Stop(
             Code::NotConfigured,

@@ -9,7 +9,10 @@ use crate::retry::Backoff;
 use hickory_proto::rr::{RData, RecordType};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long before the deadline the last round may start at the latest.
+const LAST_TRY_RESERVE: Duration = Duration::from_millis(250);
 
 /// A stub resolver over std sockets, shareable between lookup threads.
 #[derive(Debug)]
@@ -98,13 +101,12 @@ impl Resolver {
                 Outcome::Unavailable(why) => why,
                 answer => return answer,
             };
-            // The last round starts no later than one try before the deadline, so that it
-            // gets a whole try instead of timing out at once and masking the real reason.
+            // The last round starts a little before the deadline, so that it gets a real try
+            // instead of timing out at once and masking the real reason; but never a whole
+            // per-try timeout early, or a short --timeout would get no retry at all.
             let now = Instant::now();
-            let last_start = self
-                .deadline
-                .checked_sub(self.config.attempt_timeout)
-                .unwrap_or(now);
+            let reserve = self.config.attempt_timeout.min(LAST_TRY_RESERVE);
+            let last_start = self.deadline.checked_sub(reserve).unwrap_or(now);
             let Some(delay) = backoff.next_delay().filter(|_| now < last_start) else {
                 return Outcome::Unavailable(why);
             };
