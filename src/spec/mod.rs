@@ -111,6 +111,16 @@ pub fn parse(text: &str, host: &dyn Host) -> Result<ContainerSpec, SpecError> {
         .unwrap_or_default();
     let image = ImageRef::parse(typed)?;
     set_owner_label(&mut body, text)?;
+    // Without a HostConfig object some engines (20.10) skip filling their defaults
+    // (`Runtime`), so a container would inspect differently from one the CLI made.
+    if let Some(map) = body.as_object_mut() {
+        let hc = map
+            .entry("HostConfig")
+            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        if hc.is_null() {
+            *hc = serde_json::Value::Object(serde_json::Map::new());
+        }
+    }
     Ok(ContainerSpec {
         text: text.to_string(),
         image,

@@ -477,9 +477,7 @@ pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
         );
     }
 
-    if !hc.is_empty() {
-        cfg.insert("HostConfig".into(), Value::Object(hc));
-    }
+    cfg.insert("HostConfig".into(), Value::Object(hc));
     Ok(Built {
         body: Value::Object(cfg),
         platform,
