@@ -165,10 +165,11 @@ fn view(c: &Value) -> BTreeMap<String, Value> {
     // The CLI sends zero values the tool omits; the engine treats both alike (§5 of the
     // mapping notes), and 20.10 stores an omitted restart policy as "" rather than "no".
     out.retain(|_, v| !is_zero(v));
-    if let Some(policy) = out.get_mut("HostConfig.RestartPolicy") {
-        if policy["Name"] == "" {
-            policy["Name"] = Value::from("no");
-        }
+    if let Some(policy) = out
+        .get_mut("HostConfig.RestartPolicy")
+        .filter(|p| p["Name"] == "")
+    {
+        policy["Name"] = Value::from("no");
     }
     if let Some(Value::Object(labels)) = out.get_mut("Config.Labels") {
         labels.remove(OWNER_LABEL);
