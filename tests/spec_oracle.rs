@@ -42,7 +42,7 @@ const IGNORED: &[(&str, &str)] = &[
     ),
 ];
 
-/// The lines; `{env}` is replaced by the path of an env file the test writes.
+/// The lines; `{env}` and `{labels}` are replaced by the paths of files the test writes.
 const LINES: &[&str] = &[
     "ddp-test/busybox",
     "ddp-test/busybox sleep 60",
@@ -79,12 +79,20 @@ const LINES: &[&str] = &[
     "--network name=ddp-spec-oracle-net,alias=api ddp-test/busybox",
     "-it --privileged=false --read-only=0 ddp-test/busybox",
     "docker.io/ddp-test/busybox:latest true",
+    "--label-file {labels} -l b=flag ddp-test/busybox",
+    "--mount type=volume,src=ddp-spec-oracle-vol,dst=/v,volume-nocopy --mount dst=/anon2 ddp-test/busybox",
+    "--net host -p 80:80 --expose 81 ddp-test/busybox",
+    "--dns-search . --stop-timeout -1 --entrypoint 'sh -c' ddp-test/busybox 'sleep 1'",
+    "-c 0x10 -m 1.5g --cpus 3/2 --cap-add all --device /dev/null ddp-test/busybox",
+    "--health-cmd 'wget -q -O- http://localhost/ || exit 1' --health-retries 0x2 ddp-test/busybox",
+    "--network name=ddp-spec-oracle-net,alias=api,driver-opt=com.example.x=1 ddp-test/busybox",
+    "-u nobody:nogroup -e 'MULTI=a b  c' ddp-test/busybox sh -c 'echo \"$MULTI\"'",
 ];
 
 /// Removes what the test created, whatever happens.
 struct Cleanup {
     containers: Vec<String>,
-    env_file: Option<String>,
+    files: Vec<String>,
     /// Whether this test owns the shared network and volume.
     shared: bool,
 }
@@ -98,7 +106,7 @@ impl Drop for Cleanup {
             let _ = request("DELETE", &format!("/volumes/{VOLUME}"), None);
             let _ = request("DELETE", &format!("/networks/{NETWORK}"), None);
         }
-        if let Some(f) = &self.env_file {
+        for f in &self.files {
             let _ = std::fs::remove_file(f);
         }
     }
@@ -235,11 +243,13 @@ fn translation_matches_the_docker_cli() {
     }
     let tag = format!("ddp-spec-oracle-{}", std::process::id());
     let env_file = format!("/tmp/{tag}.env");
+    let labels_file = format!("/tmp/{tag}.labels");
     let mut cleanup = Cleanup {
         containers: Vec::new(),
-        env_file: Some(env_file.clone()),
+        files: vec![env_file.clone(), labels_file.clone()],
         shared: true,
     };
+    std::fs::write(&labels_file, "a=1\nnovalue\n# c\nb=file\n").unwrap();
     std::fs::write(
         &env_file,
         "# comment\nE1=a\nE2=two words  \nFROMFLAG=file\n",
@@ -250,7 +260,9 @@ fn translation_matches_the_docker_cli() {
 
     let mut failures = Vec::new();
     for (i, line) in LINES.iter().enumerate() {
-        let line = line.replace("{env}", &env_file);
+        let line = line
+            .replace("{env}", &env_file)
+            .replace("{labels}", &labels_file);
         let cli = format!("{tag}-{i}-cli");
         let ours = format!("{tag}-{i}-ours");
         cleanup.containers.push(cli.clone());
@@ -290,7 +302,7 @@ fn mac_address_reaches_old_engines() {
     let name = format!("ddp-spec-oracle-mac-{}", std::process::id());
     let cleanup = Cleanup {
         containers: vec![name.clone()],
-        env_file: None,
+        files: Vec::new(),
         shared: false,
     };
     create_ours("--mac-address 02:42:ac:11:00:02 ddp-test/busybox", &name).unwrap();

@@ -850,7 +850,8 @@ fn mount(v: &str) -> Result<Value, String> {
     if !driver_opts.is_empty() {
         driver.insert("Options".into(), Value::Object(driver_opts));
     }
-    if !driver.is_empty() {
+    // The CLI always sends a (possibly empty) DriverConfig with volume options.
+    if !vol.is_empty() || !driver.is_empty() || !vol_labels.is_empty() {
         vol.insert("DriverConfig".into(), Value::Object(driver));
     }
     if !vol_labels.is_empty() {

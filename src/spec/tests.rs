@@ -1,3 +1,5 @@
+//! Tests of the entry point: form dispatch, the JSON form, the ownership label, SystemHost.
+
 use std::path::Path;
 
 use serde_json::json;

@@ -1,3 +1,5 @@
+//! Table tests of the flag → create-body mapping and of every value error.
+
 use std::collections::HashMap;
 use std::path::Path;
 
