@@ -295,6 +295,62 @@ fn translation_matches_the_docker_cli() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Lines the CLI refuses before creating anything must fail to parse here too.
+#[test]
+fn refusals_match_the_docker_cli() {
+    const BAD: &[&str] = &[
+        "--restart always --rm ddp-test/busybox",
+        "--restart sometimes ddp-test/busybox",
+        "-p 80/icmp ddp-test/busybox",
+        "-p 1-3:1-2 ddp-test/busybox",
+        "--sysctl vm.swappiness=1 ddp-test/busybox",
+        "--bogus ddp-test/busybox",
+        "-z ddp-test/busybox",
+        "-m 12q ddp-test/busybox",
+        "--health-interval 10 ddp-test/busybox",
+        "--no-healthcheck --health-cmd true ddp-test/busybox",
+        "--ulimit as=1 ddp-test/busybox",
+        "--network-alias x ddp-test/busybox",
+        "ddp-test/Busybox",
+        "--cpus 0.0000000001 ddp-test/busybox",
+        "--log-driver none --log-opt a=b ddp-test/busybox",
+        "--pid bogus ddp-test/busybox",
+        "--add-host nocolon ddp-test/busybox",
+        "--ip 1.2.3 ddp-test/busybox",
+        "--env",
+        "-e =x ddp-test/busybox",
+        "--device /dev/null:rel ddp-test/busybox",
+        "--security-opt bogus ddp-test/busybox",
+        "--mount type=volume,dst=/x,bind-propagation=rslave ddp-test/busybox",
+        "--mount src=v ddp-test/busybox",
+        "--network mynet --network host ddp-test/busybox",
+        "--privileged=maybe ddp-test/busybox",
+        "--",
+    ];
+    let tag = format!("ddp-spec-oracle-bad-{}", std::process::id());
+    let mut cleanup = Cleanup {
+        containers: Vec::new(),
+        files: Vec::new(),
+        shared: false,
+    };
+    let mut failures = Vec::new();
+    for (i, line) in BAD.iter().enumerate() {
+        let name = format!("{tag}-{i}");
+        cleanup.containers.push(name.clone());
+        let words = shell_words(line);
+        let mut args = vec!["create", "--name", name.as_str()];
+        args.extend(words.iter().map(String::as_str));
+        if docker(&args).is_ok() {
+            failures.push(format!("{line}: the CLI accepted it"));
+        }
+        if let Ok(spec) = parse(line, &SystemHost) {
+            failures.push(format!("{line}: we accepted it as {}", spec.body));
+        }
+    }
+    drop(cleanup);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The CLI 28.2 refuses `--mac-address` below API 1.44 (it wants it per network); the tool
 /// also sends the container-wide field, which engines before 1.44 honour.
 #[test]
