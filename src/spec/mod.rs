@@ -78,7 +78,7 @@ mod values;
 mod words;
 
 pub use label::owner_label;
-pub use policy::Policy;
+pub use policy::{GuardedHost, Policy};
 
 /// The real [`Host`]: the filesystem and the tool's own environment.
 #[derive(Debug, Clone, Copy, Default)]
