@@ -68,12 +68,24 @@ impl std::fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
+impl SpecError {
+    /// A flag's value is bad: the CLI's wording, naming the flag and the value.
+    fn invalid(flag: &str, value: &str, why: impl std::fmt::Display) -> SpecError {
+        SpecError(format!(
+            "invalid argument {value:?} for \"--{flag}\" flag: {why}"
+        ))
+    }
+}
+
 mod flags;
 mod image;
 mod json;
+mod kv_file;
 mod label;
+mod network;
 mod policy;
 mod run_line;
+mod storage;
 mod values;
 mod words;
 
