@@ -87,6 +87,25 @@ const LINES: &[&str] = &[
     "--health-cmd 'wget -q -O- http://localhost/ || exit 1' --health-retries 0x2 ddp-test/busybox",
     "--network name=ddp-spec-oracle-net,alias=api,driver-opt=com.example.x=1 ddp-test/busybox",
     "-u nobody:nogroup -e 'MULTI=a b  c' ddp-test/busybox sh -c 'echo \"$MULTI\"'",
+    "-q --volume-driver local -v ddp-spec-oracle-vol:/v ddp-test/busybox",
+];
+
+/// JSON records and the run line the CLI is given for the same container.
+const JSON_PAIRS: &[(&str, &str)] = &[
+    (
+        r#"{"Image": "ddp-test/busybox", "Cmd": ["sleep", "5"], "HostConfig": {"NetworkMode": "host"}}"#,
+        "--net host ddp-test/busybox sleep 5",
+    ),
+    (
+        r#"{"Image": "ddp-test/busybox", "Env": ["A=b"], "Labels": {"x": "y"}, "Tty": true,
+            "HostConfig": {"RestartPolicy": {"Name": "always"}, "Binds": ["/tmp:/t:ro"], "Memory": 67108864}}"#,
+        "-e A=b -l x=y -t --restart always -v /tmp:/t:ro -m 64m ddp-test/busybox",
+    ),
+    (
+        r#"{"Image": "ddp-test/busybox", "Entrypoint": "/bin/sh", "Cmd": "-c", "ExposedPorts": {"80/tcp": {}},
+            "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}}"#,
+        "--entrypoint /bin/sh -p 8080:80 ddp-test/busybox -c",
+    ),
 ];
 
 /// Removes what the test created, whatever happens.
@@ -259,10 +278,20 @@ fn translation_matches_the_docker_cli() {
     docker(&["network", "create", "--subnet", "10.231.0.0/24", NETWORK]).unwrap();
 
     let mut failures = Vec::new();
-    for (i, line) in LINES.iter().enumerate() {
-        let line = line
-            .replace("{env}", &env_file)
-            .replace("{labels}", &labels_file);
+    let cases = LINES
+        .iter()
+        .map(|l| {
+            let l = l
+                .replace("{env}", &env_file)
+                .replace("{labels}", &labels_file);
+            (l.clone(), l)
+        })
+        .chain(
+            JSON_PAIRS
+                .iter()
+                .map(|(j, l)| (j.to_string(), l.to_string())),
+        );
+    for (i, (record, line)) in cases.enumerate() {
         let cli = format!("{tag}-{i}-cli");
         let ours = format!("{tag}-{i}-ours");
         cleanup.containers.push(cli.clone());
@@ -275,7 +304,7 @@ fn translation_matches_the_docker_cli() {
             failures.push(format!("{line}\n  the CLI refused it: {e}"));
             continue;
         }
-        if let Err(e) = create_ours(&line, &ours) {
+        if let Err(e) = create_ours(&record, &ours) {
             failures.push(format!("{line}\n  ours failed: {e}"));
             continue;
         }

@@ -108,8 +108,9 @@ pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
             ),
             "cpuset-cpus" => set_str(&mut hc, "CpusetCpus", v),
             "cpuset-mems" => set_str(&mut hc, "CpusetMems", v),
-            // Every container this tool makes is detached, so `-d` changes nothing.
-            "detach" => {}
+            // Every container this tool makes is detached and never attached to, so these
+            // client-side switches change nothing.
+            "detach" | "detach-keys" | "quiet" | "sig-proxy" => {}
             "device" => {
                 if is_cdi_name(v) {
                     cdi.push(v.to_string());
@@ -332,6 +333,7 @@ pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
                     }
                 }
             },
+            "volume-driver" => set_str(&mut hc, "VolumeDriver", v),
             "volumes-from" => lists.entry("VolumesFrom").or_default().push(v.to_string()),
             "workdir" => {
                 if !v.is_empty() && !v.starts_with('/') {

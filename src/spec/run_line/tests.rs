@@ -69,6 +69,14 @@ fn flags_map_to_api_fields() {
     let cases: Vec<(&str, Value)> = vec![
         ("busybox", json!({})),
         ("-d busybox", json!({})),
+        (
+            "-dq --sig-proxy=false --detach-keys ctrl-x busybox",
+            json!({}),
+        ),
+        (
+            "--volume-driver local busybox",
+            hc(json!({"VolumeDriver": "local"})),
+        ),
         ("busybox sleep 1", json!({"Cmd": ["sleep", "1"]})),
         (
             "busybox --name x -it",
