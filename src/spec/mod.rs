@@ -68,17 +68,29 @@ impl std::fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
+impl SpecError {
+    /// A flag's value is bad: the CLI's wording, naming the flag and the value.
+    fn invalid(flag: &str, value: &str, why: impl std::fmt::Display) -> SpecError {
+        SpecError(format!(
+            "invalid argument {value:?} for \"--{flag}\" flag: {why}"
+        ))
+    }
+}
+
 mod flags;
 mod image;
 mod json;
+mod kv_file;
 mod label;
+mod network;
 mod policy;
 mod run_line;
+mod storage;
 mod values;
 mod words;
 
 pub use label::owner_label;
-pub use policy::Policy;
+pub use policy::{GuardedHost, Policy};
 
 /// The real [`Host`]: the filesystem and the tool's own environment.
 #[derive(Debug, Clone, Copy, Default)]
@@ -111,6 +123,16 @@ pub fn parse(text: &str, host: &dyn Host) -> Result<ContainerSpec, SpecError> {
         .unwrap_or_default();
     let image = ImageRef::parse(typed)?;
     set_owner_label(&mut body, text)?;
+    // Without a HostConfig object some engines (20.10) skip filling their defaults
+    // (`Runtime`), so a container would inspect differently from one the CLI made.
+    if let Some(map) = body.as_object_mut() {
+        let hc = map
+            .entry("HostConfig")
+            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        if hc.is_null() {
+            *hc = serde_json::Value::Object(serde_json::Map::new());
+        }
+    }
     Ok(ContainerSpec {
         text: text.to_string(),
         image,

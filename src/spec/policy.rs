@@ -11,8 +11,12 @@
 //! | `PidMode`, `UsernsMode` | `host` |
 //! | `Devices`, `DeviceRequests`, `DeviceCgroupRules` | any entry |
 //! | `Binds` (absolute source), `Mounts` (`Type` bind, or a local volume with `o=bind`) | a source that is `/`, a protected path, an ancestor of one, or inside one (inside `/etc` is allowed read-only) |
-//! | `SecurityOpt` | `seccomp`, `apparmor` = `unconfined`; `label` = `disable`; `systempaths` = `unconfined` (either `=` or `:`) |
+//! | `SecurityOpt` | `seccomp` = anything but `builtin` (an inline profile can allow every call); `apparmor` = `unconfined`; `label` = `disable` or `type:spc_t`; `systempaths` = `unconfined` (either `=` or `:`) |
 //! | `MaskedPaths`, `ReadonlyPaths` | present and empty (the engine's defaults removed) |
+//!
+//! Host files and the tool's environment are a channel too (`--env-file /etc/shadow` would
+//! copy a host secret into a container DNS controls): parse through [`Policy::guard`], which
+//! refuses file reads and hides the environment when `forbid_privileged` is set.
 //!
 //! Protected paths: `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`, `/var/lib/docker`,
 //! `/var/lib/containerd`, `/run/containerd`, `/var/run/containerd`, `/run/docker.sock`,
@@ -20,10 +24,12 @@
 //! `//etc` are `/etc`); symbolic links cannot be resolved by a pure check, so a link to a
 //! protected path on the host is not caught.
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use super::values::clean_path;
-use super::{ContainerSpec, SpecError};
+use super::{ContainerSpec, Host, SpecError};
 
 /// The security policy the command line sets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,6 +91,42 @@ impl Policy {
                 .map_err(|what| SpecError(format!("refused by --forbid-privileged: {what}")))?;
         }
         Ok(())
+    }
+}
+
+/// A [`Host`] that lets a record read host files and the tool's environment only when the
+/// policy allows privileges.
+pub struct GuardedHost<'a> {
+    inner: &'a dyn Host,
+    forbid: bool,
+}
+
+impl Policy {
+    /// The host to parse records through under this policy.
+    pub fn guard<'a>(&self, inner: &'a dyn Host) -> GuardedHost<'a> {
+        GuardedHost {
+            inner,
+            forbid: self.forbid_privileged,
+        }
+    }
+}
+
+impl Host for GuardedHost<'_> {
+    fn read_file(&self, path: &Path) -> std::io::Result<String> {
+        if self.forbid {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "--forbid-privileged: records may not read host files",
+            ));
+        }
+        self.inner.read_file(path)
+    }
+
+    fn env(&self, key: &str) -> Option<String> {
+        if self.forbid {
+            return None;
+        }
+        self.inner.env(key)
     }
 }
 
@@ -201,8 +243,8 @@ fn check_host_config(hc: &Value) -> Result<(), String> {
             .unwrap_or((trimmed, ""));
         let refused = matches!(
             (key, val),
-            ("seccomp" | "apparmor" | "systempaths", "unconfined") | ("label", "disable")
-        );
+            ("apparmor" | "systempaths", "unconfined") | ("label", "disable" | "type:spc_t")
+        ) || (key == "seccomp" && val != "builtin");
         if refused {
             return Err(format!("SecurityOpt {opt}"));
         }
@@ -266,8 +308,7 @@ fn check_source(source: &str, read_only: bool) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{Host, parse};
-    use std::path::Path;
+    use crate::spec::parse;
 
     struct NoHost;
     impl Host for NoHost {
@@ -362,6 +403,8 @@ mod tests {
             "--mount type=volume,src=v,dst=/v busybox",
             "--security-opt no-new-privileges busybox",
             "--security-opt seccomp=builtin busybox",
+            "--security-opt apparmor=docker-default busybox",
+            "--security-opt label=level:s0:c100,c200 busybox",
             "--pid container:x busybox",
             r#"{"Image":"busybox","HostConfig":{"Privileged":false,"CapAdd":null}}"#,
         ];
@@ -407,6 +450,11 @@ mod tests {
             ("--security-opt apparmor=unconfined busybox", "SecurityOpt"),
             ("--security-opt label=disable busybox", "SecurityOpt"),
             ("--security-opt label:disable busybox", "SecurityOpt"),
+            ("--security-opt label=type:spc_t busybox", "SecurityOpt"),
+            (
+                r#"{"Image":"busybox","HostConfig":{"SecurityOpt":["seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}"]}}"#,
+                "SecurityOpt seccomp=",
+            ),
             (
                 "--security-opt systempaths=unconfined busybox",
                 "MaskedPaths",
@@ -448,5 +496,34 @@ mod tests {
             );
             assert!(err.contains(want), "{text}: {err}");
         }
+    }
+
+    struct OpenHost;
+    impl Host for OpenHost {
+        fn read_file(&self, _: &Path) -> std::io::Result<String> {
+            Ok("SECRET=1\n".into())
+        }
+        fn env(&self, _: &str) -> Option<String> {
+            Some("secret".into())
+        }
+    }
+
+    #[test]
+    fn guard_hides_host_files_and_environment() {
+        let text = "--env-file /etc/shadow busybox";
+        let strict = Policy {
+            allow_images: vec![],
+            forbid_privileged: true,
+        };
+        let err = parse(text, &strict.guard(&OpenHost)).unwrap_err().0;
+        assert!(err.contains("may not read host files"), "{err}");
+        let spec = parse("-e TOKEN busybox", &strict.guard(&OpenHost)).unwrap();
+        assert_eq!(spec.body["Env"], serde_json::json!(["TOKEN"]));
+
+        let open = Policy::default();
+        let spec = parse(text, &open.guard(&OpenHost)).unwrap();
+        assert_eq!(spec.body["Env"], serde_json::json!(["SECRET=1"]));
+        let spec = parse("-e TOKEN busybox", &open.guard(&OpenHost)).unwrap();
+        assert_eq!(spec.body["Env"], serde_json::json!(["TOKEN=secret"]));
     }
 }

@@ -1,3 +1,5 @@
+//! Tests of the entry point: form dispatch, the JSON form, the ownership label, SystemHost.
+
 use std::path::Path;
 
 use serde_json::json;
@@ -23,7 +25,11 @@ fn run_line_spec_carries_text_image_label() {
     assert_eq!(spec.image.canonical(), "quay.io/coreos/etcd:latest");
     assert_eq!(
         spec.body,
-        json!({"Image": "quay.io/coreos/etcd", "Labels": {OWNER_LABEL: "cXVheS5pby9jb3Jlb3MvZXRjZA=="}})
+        json!({
+            "Image": "quay.io/coreos/etcd",
+            "Labels": {OWNER_LABEL: "cXVheS5pby9jb3Jlb3MvZXRjZA=="},
+            "HostConfig": {}
+        })
     );
     assert_eq!(spec.pull, PullPolicy::Missing);
 
@@ -76,8 +82,13 @@ fn json_form_is_accepted_as_the_create_body() {
     assert_eq!(spec.body["HostConfig"]["Binds"], json!(["/a:/a"]));
     assert_eq!(spec.platform, None);
 
-    let spec = parse(r#"{"Image":"busybox","Labels":null}"#, &NoHost).unwrap();
+    let spec = parse(
+        r#"{"Image":"busybox","Labels":null,"HostConfig":null}"#,
+        &NoHost,
+    )
+    .unwrap();
     assert!(spec.body["Labels"][OWNER_LABEL].is_string());
+    assert_eq!(spec.body["HostConfig"], json!({}));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Splitting a record's text into words the way a POSIX shell would, without any expansion:
-//! quotes and backslashes are honoured, `$`, globs, `~` and `;` are plain characters.
+//! quotes and backslashes are honoured; `$`, globs, `~`, `;` and `#` (no comments) are plain
+//! characters.
 //! Owns only the splitting; knows nothing about docker flags.
 
 use super::SpecError;
@@ -130,6 +131,10 @@ mod tests {
             ),
             ("héllo 'wörld ✓'", &["héllo", "wörld ✓"]),
             ("a;b|c", &["a;b|c"]),
+            (
+                "echo #1 # not a comment",
+                &["echo", "#1", "#", "not", "a", "comment"],
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(split(text).unwrap(), *want, "{text:?}");
