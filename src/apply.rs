@@ -175,6 +175,12 @@ fn ensure_image(engine: &Engine, spec: &ContainerSpec) -> std::result::Result<()
             };
         }
     }
+    if spec.image.is_id() {
+        return Err(format!(
+            "image {} is not present, and an image ID cannot be pulled",
+            spec.image
+        ));
+    }
     log::info!("pulling {}", spec.image);
     engine
         .pull(&spec.image, spec.platform.as_deref())

@@ -71,7 +71,9 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         forbid_privileged: o.forbid_privileged,
     };
     let parse = |text: &str| -> Result<ContainerSpec, String> {
-        let s = spec::parse(text, &spec::SystemHost).map_err(|e| e.to_string())?;
+        // With --forbid-privileged the guard also keeps records from reading host files
+        // and the tool's environment (--env-file /etc/shadow, -e SECRET).
+        let s = spec::parse(text, &policy.guard(&spec::SystemHost)).map_err(|e| e.to_string())?;
         policy.check(&s).map_err(|e| e.to_string())?;
         Ok(s)
     };

@@ -137,10 +137,11 @@ fn exchange_udp(server: SocketAddr, query: &Message, deadline: Instant) -> Resul
         .map_err(|e| format!("cannot encode query: {e}"))?;
     // A fresh ephemeral port per query (RFC 5452 §9.2), connected so that the kernel drops
     // datagrams from any other address or port.
+    // A SocketAddr, not a string: a string would link std's getaddrinfo path into the binary.
     let local = if server.is_ipv4() {
-        "0.0.0.0:0"
+        SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
     } else {
-        "[::]:0"
+        SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
     };
     let socket = UdpSocket::bind(local).map_err(|e| format!("cannot open UDP socket: {e}"))?;
     socket
