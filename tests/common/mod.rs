@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests: an in-process fake DNS server for fault
 //! injection, a real dnsmasq, the local test images, and a fault-injecting proxy in front of
-//! the real engine. Each test binary uses only some of them.
+//! the real engine, and the end-to-end helpers (running the tool, inspecting containers).
+//! Each test binary uses only some of them.
 #![allow(dead_code)]
 
 pub mod dnsmasq;
+pub mod e2e;
 pub mod engine_proxy;
 pub mod fake_dns;
 pub mod images;
