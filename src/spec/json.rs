@@ -98,6 +98,7 @@ const HOST: &[(&str, Shape)] = &[
     ("ReadonlyPaths", Shape::StrList),
     ("SecurityOpt", Shape::StrList),
     ("UsernsMode", Shape::Str),
+    ("VolumesFrom", Shape::StrList),
 ];
 
 /// Parse and check a JSON record; returns the body without the owner label.
