@@ -199,6 +199,22 @@ fn zone_server_at(at: Option<SocketAddr>, ad: bool, containers: &[(&str, &str)])
     }
 }
 
+/// An address of our own in 127/8 whose port 53 is free for UDP and TCP (resolv.conf cannot
+/// name a port); spread by process so that parallel test runs do not collide.
+fn free_port53_address() -> Ipv4Addr {
+    use std::net::{TcpListener, UdpSocket};
+    let start = std::process::id();
+    for i in 0..2000u32 {
+        let n = start.wrapping_add(i.wrapping_mul(7919)) % 62500;
+        let ip = Ipv4Addr::new(127, 53, (n / 250) as u8, (n % 250) as u8 + 2);
+        let free = UdpSocket::bind((ip, 53)).is_ok() && TcpListener::bind((ip, 53)).is_ok();
+        if free {
+            return ip;
+        }
+    }
+    panic!("no 127.53.x.y with port 53 free");
+}
+
 // ---------------------------------------------------------------- --require-ad
 
 #[test]
@@ -208,7 +224,7 @@ fn require_ad_refuses_untrusted_servers_before_asking_anything() {
     // asked and would answer, so the test fails without 192.0.2.1 ever being reached. The
     // cases naming only 192.0.2.1 come last, once the check is known to come first.
     let fake = zone_server(true, &[("sec-x", "busybox")]);
-    let ip = Ipv4Addr::new(127, 53, (std::process::id() % 250) as u8 + 1, 8);
+    let ip = free_port53_address();
     let fake53 = zone_server_at(
         Some(SocketAddr::from((ip, 53))),
         true,
@@ -249,7 +265,7 @@ fn require_ad_refuses_untrusted_servers_before_asking_anything() {
 fn require_ad_accepts_resolv_conf_with_trust_ad_and_a_loopback_validator() {
     let s = Scratch::new("adconf");
     // resolv.conf cannot name a port: listen on port 53 of an address of our own in 127/8.
-    let ip = Ipv4Addr::new(127, 53, (std::process::id() % 250) as u8 + 1, 7);
+    let ip = free_port53_address();
     let fake = zone_server_at(
         Some(SocketAddr::from((ip, 53))),
         true,
