@@ -98,6 +98,7 @@ const HOST: &[(&str, Shape)] = &[
     ("ReadonlyPaths", Shape::StrList),
     ("SecurityOpt", Shape::StrList),
     ("UsernsMode", Shape::Str),
+    ("VolumesFrom", Shape::StrList),
 ];
 
 /// Parse and check a JSON record; returns the body without the owner label.
@@ -134,9 +135,61 @@ pub fn build(text: &str) -> Result<Value, SpecError> {
     }
     check_fields(map, TOP, "")?;
     if let Some(Value::Object(hc)) = map.get("HostConfig") {
+        let host_keys: Vec<&str> = HOST.iter().map(|(k, _)| *k).collect();
+        exact_spelling(hc, &host_keys, "HostConfig.")?;
         check_fields(hc, HOST, "HostConfig.")?;
+        for m in hc
+            .get("Mounts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Value::Object(m) = m else { continue };
+            exact_spelling(m, MOUNT, "HostConfig.Mounts[].")?;
+            let vo = m.get("VolumeOptions").and_then(Value::as_object);
+            if let Some(vo) = vo {
+                exact_spelling(vo, &["DriverConfig"], "HostConfig.Mounts[].VolumeOptions.")?;
+            }
+            let dc = vo
+                .and_then(|v| v.get("DriverConfig"))
+                .and_then(Value::as_object);
+            if let Some(dc) = dc {
+                exact_spelling(
+                    dc,
+                    &["Name", "Options"],
+                    "HostConfig.Mounts[].VolumeOptions.DriverConfig.",
+                )?;
+            }
+        }
     }
     Ok(body)
+}
+
+/// `Mounts` entry fields the security policy reads.
+const MOUNT: &[&str] = &["Type", "Source", "ReadOnly", "VolumeOptions"];
+
+/// The engine decodes the body with Go's encoding/json, which matches a key to a field
+/// whatever its case (and folds `ſ` to `s`, the Kelvin sign to `k`). The policy reads exact
+/// keys, so `"privileged": true` would pass it and still make a privileged container: a key
+/// that folds to a field the policy reads must be spelt exactly as that field.
+fn exact_spelling(map: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), SpecError> {
+    for key in map.keys() {
+        let folded = go_fold(key);
+        if let Some(k) = known.iter().find(|k| go_fold(k) == folded && **k != key) {
+            return Err(SpecError(format!(
+                "in the JSON record, {prefix}{key:?} must be spelt {k:?} (the engine reads it as {k:?})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A key as Go's case-insensitive field match sees it.
+fn go_fold(s: &str) -> String {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 fn check_fields(

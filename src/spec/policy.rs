@@ -10,7 +10,8 @@
 //! | `CapAdd` | `ALL`, `SYS_ADMIN`, `SYS_MODULE`, `SYS_RAWIO`, `SYS_PTRACE`, `DAC_READ_SEARCH`, `BPF` (any case, with or without `CAP_`) |
 //! | `PidMode`, `UsernsMode` | `host` |
 //! | `Devices`, `DeviceRequests`, `DeviceCgroupRules` | any entry |
-//! | `Binds` (absolute source), `Mounts` (`Type` bind, or a local volume with `o=bind`) | a source that is `/`, a protected path, an ancestor of one, or inside one (inside `/etc` is allowed read-only) |
+//! | `Binds` (absolute source), `Mounts` (`Type` bind, or a local volume with `o=bind`) | a source that is `/`, a protected path, an ancestor of one, or inside one (inside `/etc` is allowed read-only); a writable source that is a system path, an ancestor of one, or inside one |
+//! | `VolumesFrom` | any entry (it copies mounts this check never sees) |
 //! | `SecurityOpt` | `seccomp` = anything but `builtin` (an inline profile can allow every call); `apparmor` = `unconfined`; `label` = `disable` or `type:spc_t`; `systempaths` = `unconfined` (either `=` or `:`) |
 //! | `MaskedPaths`, `ReadonlyPaths` | present and empty (the engine's defaults removed) |
 //!
@@ -20,7 +21,9 @@
 //!
 //! Protected paths: `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`, `/var/lib/docker`,
 //! `/var/lib/containerd`, `/run/containerd`, `/var/run/containerd`, `/run/docker.sock`,
-//! `/var/run/docker.sock`. Paths are compared after `path.Clean` (so `/etc/`, `/./etc` and
+//! `/var/run/docker.sock`. System paths (host code run as root; read-only is harmless):
+//! `/usr`, `/bin`, `/sbin`, `/lib`, `/lib32`, `/lib64`, `/libx32`, `/var/spool/cron`.
+//! Paths are compared after `path.Clean` (so `/etc/`, `/./etc` and
 //! `//etc` are `/etc`); symbolic links cannot be resolved by a pure check, so a link to a
 //! protected path on the host is not caught.
 
@@ -63,6 +66,18 @@ const PROTECTED: &[&str] = &[
     "/var/lib/containerd",
     "/run/containerd",
     "/var/run/containerd",
+];
+
+/// Where a writable bind lets a container replace what root on the host runs.
+const SYSTEM: &[&str] = &[
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/var/spool/cron",
 ];
 
 impl Policy {
@@ -214,9 +229,19 @@ fn check_host_config(hc: &Value) -> Result<(), String> {
             return Err(format!("{key} host"));
         }
     }
-    for key in ["Devices", "DeviceRequests", "DeviceCgroupRules"] {
+    for key in [
+        "Devices",
+        "DeviceRequests",
+        "DeviceCgroupRules",
+        "VolumesFrom",
+    ] {
         if non_empty(hc.get(key)) {
-            return Err(format!("{key} (device access)"));
+            let why = if key == "VolumesFrom" {
+                "mounts of another container"
+            } else {
+                "device access"
+            };
+            return Err(format!("{key} ({why})"));
         }
     }
     for bind in strings(hc.get("Binds")) {
@@ -300,6 +325,11 @@ fn check_source(source: &str, read_only: bool) -> Result<(), String> {
         }
         if within(&path, p) && !(read_only && *p == "/etc") {
             return Err(format!("it lies inside {p}"));
+        }
+    }
+    for p in SYSTEM {
+        if !read_only && (within(p, &path) || within(&path, p)) {
+            return Err(format!("it makes {p} writable"));
         }
     }
     Ok(())
@@ -406,6 +436,11 @@ mod tests {
             "--security-opt apparmor=docker-default busybox",
             "--security-opt label=level:s0:c100,c200 busybox",
             "--pid container:x busybox",
+            "-v /usr:/usr:ro busybox",
+            "-v /lib/modules:/lib/modules:ro busybox",
+            "--mount type=bind,src=/usr/share,dst=/s,readonly busybox",
+            "-v /var/spool/mail:/m busybox",
+            "-v /usrdata:/d busybox",
             r#"{"Image":"busybox","HostConfig":{"Privileged":false,"CapAdd":null}}"#,
         ];
         for ok in allowed {
@@ -445,6 +480,18 @@ mod tests {
                 "--mount type=volume,dst=/h,volume-driver=local,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc busybox",
                 "volume binding",
             ),
+            ("-v /usr:/u busybox", "makes /usr writable"),
+            ("-v /usr/local/bin:/b busybox", "makes /usr writable"),
+            ("-v /bin:/b busybox", "makes /bin writable"),
+            ("-v /lib/systemd:/s busybox", "makes /lib writable"),
+            ("-v /var/spool:/s busybox", "makes /var/spool/cron writable"),
+            ("-v /var/spool/cron/crontabs:/c busybox", "/var/spool/cron"),
+            (
+                "--mount type=bind,src=/sbin,dst=/s busybox",
+                "makes /sbin writable",
+            ),
+            ("--volumes-from agent busybox", "VolumesFrom"),
+            ("--volumes-from agent:ro busybox", "VolumesFrom"),
             ("--security-opt seccomp=unconfined busybox", "SecurityOpt"),
             ("--security-opt seccomp:unconfined busybox", "SecurityOpt"),
             ("--security-opt apparmor=unconfined busybox", "SecurityOpt"),

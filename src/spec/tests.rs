@@ -158,6 +158,39 @@ fn json_form_errors() {
             "HostConfig.Mounts must be an array of objects",
         ),
         ("{\"Image\": \"busybox\"} x", "not valid JSON"),
+        // The engine would read each of these as the field; the policy must see it too.
+        (
+            r#"{"Image": "busybox", "HostConfig": {"privileged": true}}"#,
+            r#"HostConfig."privileged" must be spelt "Privileged""#,
+        ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"Privileged": false, "PRIVILEGED": true}}"#,
+            r#"must be spelt "Privileged""#,
+        ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"capadd": ["SYS_ADMIN"]}}"#,
+            r#"must be spelt "CapAdd""#,
+        ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"ſecurityOpt": ["seccomp=unconfined"]}}"#,
+            r#"must be spelt "SecurityOpt""#,
+        ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"Mounts": [{"type": "bind", "Source": "/", "Target": "/h"}]}}"#,
+            r#"HostConfig.Mounts[]."type" must be spelt "Type""#,
+        ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"Mounts": [{"Type": "bind", "ſource": "/", "Target": "/h"}]}}"#,
+            r#"must be spelt "Source""#,
+        ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"Mounts": [{"Target": "/h", "VolumeOptions": {"driverconfig": {"Options": {"o": "bind", "device": "/"}}}}]}}"#,
+            r#"must be spelt "DriverConfig""#,
+        ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"Mounts": [{"Target": "/h", "VolumeOptions": {"DriverConfig": {"options": {"o": "bind", "device": "/"}}}}]}}"#,
+            r#"must be spelt "Options""#,
+        ),
     ];
     for (text, want) in cases {
         let err = parse(text, &NoHost).unwrap_err().0;

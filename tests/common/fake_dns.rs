@@ -51,6 +51,24 @@ impl FakeDns {
         F: Fn(&Message, Transport) -> Vec<Reply> + Send + Sync + 'static,
     {
         let (udp, tcp) = bind_pair();
+        FakeDns::serve(udp, tcp, script)
+    }
+
+    /// Like [`FakeDns::start`] but on this exact address, e.g. another 127/8 address on
+    /// port 53 for a resolv.conf (which cannot name a port).
+    pub fn start_at<F>(addr: SocketAddr, script: F) -> FakeDns
+    where
+        F: Fn(&Message, Transport) -> Vec<Reply> + Send + Sync + 'static,
+    {
+        let udp = UdpSocket::bind(addr).expect("bind udp");
+        let tcp = TcpListener::bind(addr).expect("bind tcp");
+        FakeDns::serve(udp, tcp, script)
+    }
+
+    fn serve<F>(udp: UdpSocket, tcp: TcpListener, script: F) -> FakeDns
+    where
+        F: Fn(&Message, Transport) -> Vec<Reply> + Send + Sync + 'static,
+    {
         let addr = udp.local_addr().expect("udp address");
         let script: Arc<Script> = Arc::new(script);
         let seen = Arc::new(Mutex::new(Vec::new()));
