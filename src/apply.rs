@@ -226,7 +226,12 @@ fn short(id: &str) -> &str {
 
 /// Remove = graceful stop (the container's own signal and timeout), then remove.
 fn stop_and_remove(engine: &Engine, c: &Existing) -> std::result::Result<(), String> {
-    engine.stop(&c.id).map_err(|e| e.to_string())?;
+    match engine.stop(&c.id) {
+        // Already gone (an operator, or `--rm`, got there first): that is the goal.
+        Err(EngineError::Api { status: 404, .. }) => return Ok(()),
+        Err(e) => return Err(e.to_string()),
+        Ok(()) => {}
+    }
     engine.remove(&c.id).map_err(|e| e.to_string())
 }
 
@@ -328,9 +333,4 @@ fn finish(
         ));
     }
     stop_and_remove(engine, old)
-}
-
-/// Whether an engine error means the engine itself went away (rather than refusing one call).
-pub fn is_unreachable(e: &EngineError) -> bool {
-    matches!(e, EngineError::Unreachable(_))
 }

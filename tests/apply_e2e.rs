@@ -7,19 +7,16 @@
 mod common;
 
 use common::dnsmasq::Dnsmasq;
+use common::e2e::{
+    IMG, IMG2, LABEL, code, docker, ensure_v2, names_with, remove_managed, remove_prefixed, serial,
+    service, show, tool,
+};
 use common::engine_proxy::{EngineProxy, Fault, fresh_socket_path};
 use common::images::ensure_busybox;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::process::Output;
+use std::sync::MutexGuard;
 use std::time::Duration;
-
-const LABEL: &str = "docker-dns-provision.command";
-
-fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// One test's world: a records file, a lock file, container names with a unique prefix, and
 /// cleanup of everything it created (and of any managed container) when it ends.
@@ -100,14 +97,7 @@ impl World {
     }
 
     fn run(&self, args: &[String], extra: &[String]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
-            .args(args)
-            .args(extra)
-            .env_remove("DOCKER_HOST")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        tool(&[args, extra].concat())
     }
 }
 
@@ -117,95 +107,6 @@ impl Drop for World {
         remove_prefixed(&self.prefix);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker").args(args).output().unwrap()
-}
-
-/// `ddp-test/busybox:v2` (a second image) for "image changed" cases; built by the kit.
-fn ensure_v2() {
-    let ok = docker(&["image", "inspect", "ddp-test/busybox:v2"])
-        .status
-        .success();
-    if !ok {
-        let kit = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kit/images.sh");
-        let st = Command::new("bash").arg(kit).status().unwrap();
-        assert!(st.success(), "tests/kit/images.sh failed");
-    }
-}
-
-/// A container's (id, running, our label) by exact name.
-fn inspect(name: &str) -> Option<(String, bool, Option<String>)> {
-    let o = docker(&[
-        "inspect",
-        "--type",
-        "container",
-        "--format",
-        &format!("{{{{.Id}}}} {{{{.State.Running}}}} {{{{index .Config.Labels \"{LABEL}\"}}}}"),
-        name,
-    ]);
-    if !o.status.success() {
-        return None;
-    }
-    let s = String::from_utf8_lossy(&o.stdout).trim().to_string();
-    let mut it = s.split(' ');
-    let id = it.next()?.to_string();
-    let running = it.next()? == "true";
-    let label = it
-        .next()
-        .filter(|l| !l.is_empty() && *l != "<no")
-        .map(String::from);
-    Some((id, running, label))
-}
-
-fn names_with(prefix: &str) -> Vec<String> {
-    let o = docker(&["ps", "-a", "--format", "{{.Names}}"]);
-    let mut v: Vec<String> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter(|n| n.starts_with(prefix))
-        .map(String::from)
-        .collect();
-    v.sort();
-    v
-}
-
-fn remove_prefixed(prefix: &str) {
-    for n in names_with(prefix) {
-        let _ = docker(&["rm", "-f", &n]);
-    }
-}
-
-fn remove_managed() {
-    let o = docker(&["ps", "-aq", "--filter", &format!("label={LABEL}")]);
-    for id in String::from_utf8_lossy(&o.stdout).split_whitespace() {
-        let _ = docker(&["rm", "-f", id]);
-    }
-}
-
-const IMG: &str = "ddp-test/busybox:latest";
-const IMG2: &str = "ddp-test/busybox:v2";
-
-/// A record text for a service that stops promptly on SIGTERM (a shell as PID 1 ignores
-/// signals it has no trap for, which would make every graceful stop wait for the timeout).
-/// `tag` varies the text, and so the container's identity.
-fn service(img: &str, tag: &str) -> String {
-    format!(
-        "--network none --label t={tag} {img} sh -c 'trap \"exit 0\" TERM; while sleep 1; do :; done'"
-    )
 }
 
 #[test]
@@ -549,4 +450,20 @@ fn two_concurrent_applies_one_waits_both_end_consistent() {
         assert!(inspect(&w.name(n)).unwrap().1);
     }
     assert_eq!(names_with(&w.prefix).len(), 4);
+}
+
+/// A container's (id, running, our label) by exact name.
+fn inspect(name: &str) -> Option<(String, bool, Option<String>)> {
+    let (id, running, _) = common::e2e::inspect(name)?;
+    let o = docker(&[
+        "inspect",
+        "--type",
+        "container",
+        "--format",
+        &format!("{{{{index .Config.Labels \"{LABEL}\"}}}}"),
+        &id,
+    ]);
+    let label = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let owned = o.status.success() && !label.is_empty() && label != "<no value>";
+    Some((id, running, owned.then_some(label)))
 }
