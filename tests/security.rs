@@ -327,9 +327,10 @@ fn require_ad_takes_only_authenticated_answers_from_the_fake_server() {
     assert_eq!(
         got,
         [
-            ("sec-web".to_string(), "spec".to_string()),
-            ("sec-db".to_string(), "spec".to_string())
-        ]
+            ("sec-db".to_string(), "spec".to_string()),
+            ("sec-web".to_string(), "spec".to_string())
+        ],
+        "sorted by name"
     );
 
     // The same answers without AD: the list is unavailable, not what they say.
