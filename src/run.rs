@@ -51,10 +51,11 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     let deadline = Instant::now() + splay + o.timeout;
     // Fail on configuration before waiting for anything.
     let records = Records::open(o, deadline)?;
-    if !splay.is_zero() {
+    if !o.splay.is_zero() {
         log::info!(
-            "waiting {:.1}s (splay) before the first query",
-            splay.as_secs_f64()
+            "waiting {:.1}s (splay, at most {:.1}s) before the first query",
+            splay.as_secs_f64(),
+            o.splay.as_secs_f64()
         );
         std::thread::sleep(splay);
     }

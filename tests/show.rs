@@ -295,3 +295,80 @@ fn a_server_that_fails_then_recovers_is_waited_for() {
     assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
     assert_eq!(statuses(&o), vec![("svc1".to_string(), "spec".to_string())]);
 }
+
+/// Run the tool with stderr in a file; `journal` sets `JOURNAL_STREAM` to that file's
+/// device and inode, as systemd does for the stream it connects.
+fn stderr_as(journal: bool, args: &[&str]) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let path =
+        std::env::temp_dir().join(format!("ddp-stderr-{}-{journal}.log", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    let meta = file.metadata().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"));
+    cmd.args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("JOURNAL_STREAM")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(file);
+    if journal {
+        cmd.env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()));
+    }
+    cmd.status().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    text
+}
+
+#[test]
+fn logs_carry_syslog_priorities_under_journald_and_timestamps_elsewhere() {
+    let seed = example("seed.dnsmasq.conf");
+    let args = [
+        "show",
+        "--hostname",
+        "will-desktop",
+        "--records",
+        seed.as_str(),
+    ];
+    // bash-echoer has no record: a warning.
+    let journal = stderr_as(true, &args);
+    assert!(
+        journal
+            .lines()
+            .any(|l| l.starts_with("<4>") && l.contains("bash-echoer")),
+        "{journal}"
+    );
+    assert!(journal.lines().all(|l| l.starts_with('<')), "{journal}");
+    let plain = stderr_as(false, &args);
+    let line = plain.lines().find(|l| l.contains("bash-echoer")).unwrap();
+    assert!(line.starts_with("20") && line.contains("Z WARN"), "{plain}");
+
+    // An error is priority 3.
+    let journal = stderr_as(
+        true,
+        &[
+            "show",
+            "--hostname",
+            "h",
+            "--records",
+            "/nonexistent/records",
+        ],
+    );
+    assert!(journal.starts_with("<3>"), "{journal}");
+}
+
+#[test]
+fn splay_waits_before_the_first_query_and_says_so() {
+    let seed = example("seed.dnsmasq.conf");
+    let base = [
+        "show",
+        "--hostname",
+        "will-desktop",
+        "--records",
+        seed.as_str(),
+    ];
+    let with = stderr_as(false, &[&base[..], &["--splay", "200ms"]].concat());
+    assert!(with.contains("(splay, at most 0.2s)"), "{with}");
+    let without = stderr_as(false, &base);
+    assert!(!without.contains("splay"), "{without}");
+}
