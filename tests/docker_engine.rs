@@ -543,3 +543,43 @@ fn a_refused_tcp_endpoint_is_unreachable() {
         other => panic!("connect to a closed port: {other:?}"),
     }
 }
+
+fn ping_reply(api_version: Option<&str>) -> String {
+    let header = api_version.map_or(String::new(), |v| format!("Api-Version: {v}\r\n"));
+    format!("HTTP/1.1 200 OK\r\n{header}Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK")
+}
+
+#[test]
+fn connect_refuses_engines_it_cannot_talk_to() {
+    let cases = [
+        (Some("1.39"), "at least 1.40"),
+        (Some("banana"), "not an API version"),
+        (None, "no Api-Version header"),
+    ];
+    for (header, why) in cases {
+        let proxy = EngineProxy::start(Fault::ReplyAt(1, ping_reply(header)));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        match Engine::connect(&Endpoint::Unix(proxy.socket.clone()), deadline) {
+            Err(EngineError::Protocol { call, message }) => {
+                assert_eq!(call, "GET /_ping");
+                assert!(message.contains(why), "{header:?}: {message}");
+            }
+            other => panic!("{header:?}: {other:?}"),
+        }
+        assert_eq!(proxy.requests().len(), 1, "{header:?}: not retried");
+    }
+}
+
+#[test]
+fn a_newer_engine_is_spoken_to_at_our_newest_version() {
+    let proxy = EngineProxy::start(Fault::ReplyAt(1, ping_reply(Some("1.99"))));
+    let engine = connect(&Endpoint::Unix(proxy.socket.clone()));
+    assert_eq!(engine.version(), version::NEWEST);
+    // The real engine behind the proxy (20.10, API 1.41) rejects a newer version: the request
+    // shows what was sent, whatever the engine says.
+    let _ = engine.list();
+    assert_eq!(
+        proxy.requests()[1],
+        format!("GET /v{}/containers/json?all=1", version::NEWEST)
+    );
+}
