@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::engine_proxy::{self, EngineProxy, Fault, INJECTED};
+use common::engine_proxy::{self, EngineProxy, Fault, INJECTED, json_stream_reply};
 use common::images::ensure_busybox;
 use docker_dns_provision::docker::{ApiVersion, Endpoint, Engine, EngineError, version};
 use docker_dns_provision::spec::{ContainerSpec, ImageRef, PullPolicy};
@@ -64,12 +64,13 @@ fn spec(image: ImageRef, body: serde_json::Value) -> ContainerSpec {
 }
 
 /// A busybox container that stops at once: `sleep` as PID 1 ignores SIGTERM, so StopTimeout 1
-/// keeps stops short. No network: the test engine may have no bridge.
+/// keeps stops short. No network: the test engine may have no bridge. No ownership label:
+/// other suites running the tool against this engine would remove it as an orphan.
 fn busybox_spec() -> ContainerSpec {
     let image = busybox_ref();
     let body = json!({
         "Image": ensure_busybox(),
-        "Labels": {"ddp-test": "yes", "docker-dns-provision.command": "dGVzdA=="},
+        "Labels": {"ddp-test": "yes", "ddp-test.base64": "dGVzdA=="},
         "StopTimeout": 1,
         "HostConfig": {"NetworkMode": "none"},
     });
@@ -122,7 +123,11 @@ fn list_shows_stopped_containers_with_names_labels_and_state() {
     assert_eq!(c.name, name.0);
     assert_eq!(c.state, "created");
     assert_eq!(c.labels.get("ddp-test").map(String::as_str), Some("yes"));
-    assert_eq!(c.owner(), Some("dGVzdA=="));
+    assert_eq!(
+        c.labels.get("ddp-test.base64").map(String::as_str),
+        Some("dGVzdA==")
+    );
+    assert_eq!(c.owner(), None);
     assert!(!c.running());
     assert_eq!(engine.calls(), 3);
 }
@@ -255,13 +260,9 @@ fn create_reports_missing_images_and_name_conflicts() {
 fn a_pull_that_cannot_reach_its_registry_fails() {
     let engine = connect(&real_engine());
     // Port 1 on loopback refuses at once: no DNS, no wait.
-    let image = ImageRef {
-        domain: "localhost:1".into(),
-        path: "none".into(),
-        tag: Some("x".into()),
-        digest: None,
-    };
-    let err = engine.pull(&image, None).expect_err("nothing to pull from");
+    let err = engine
+        .pull(&nothing_to_pull(), None)
+        .expect_err("nothing to pull from");
     let text = err.to_string();
     assert!(
         text.contains("POST /images/create?fromImage=localhost%3A1%2Fnone&tag=x"),
@@ -408,4 +409,177 @@ fn a_silent_engine_times_out_into_unreachable() {
         other => panic!("connect to a silent socket: {other:?}"),
     }
     holder.join().unwrap();
+}
+
+fn nothing_to_pull() -> ImageRef {
+    ImageRef {
+        domain: "localhost:1".into(),
+        path: "none".into(),
+        tag: Some("x".into()),
+        digest: None,
+    }
+}
+
+#[test]
+fn a_pull_stream_is_read_to_its_end() {
+    let reply = json_stream_reply(&[
+        r#"{"status":"Pulling from none","id":"x"}"#,
+        r#"{"status":"Downloading","progressDetail":{"current":1,"total":2},"id":"abc"}"#,
+        "",
+        r#"{"status":"Status: Downloaded newer image for localhost:1/none:x"}"#,
+    ]);
+    let proxy = EngineProxy::start(Fault::ReplyAt(2, reply));
+    let engine = connect(&Endpoint::Unix(proxy.socket.clone()));
+    engine
+        .pull(&nothing_to_pull(), Some("linux/amd64"))
+        .expect("a clean stream is a pull");
+    let v = engine.api_version();
+    assert_eq!(
+        proxy.requests()[1],
+        format!(
+            "POST /v{v}/images/create?fromImage=localhost%3A1%2Fnone&tag=x&platform=linux%2Famd64"
+        )
+    );
+    engine
+        .list()
+        .expect("the connection is usable after the stream");
+}
+
+#[test]
+fn an_error_inside_a_200_pull_stream_fails_the_pull() {
+    let reply = json_stream_reply(&[
+        r#"{"status":"Pulling from none","id":"x"}"#,
+        r#"{"errorDetail":{"message":"unexpected EOF"},"error":"unexpected EOF"}"#,
+        r#"{"status":"more after the error"}"#,
+    ]);
+    let proxy = EngineProxy::start(Fault::ReplyAt(2, reply));
+    let engine = connect(&Endpoint::Unix(proxy.socket.clone()));
+    match engine.pull(&nothing_to_pull(), None) {
+        Err(EngineError::Protocol { call, message }) => {
+            assert_eq!(
+                call,
+                "POST /images/create?fromImage=localhost%3A1%2Fnone&tag=x"
+            );
+            assert_eq!(message, "unexpected EOF");
+        }
+        other => panic!("pull with an in-stream error: {other:?}"),
+    }
+}
+
+#[test]
+fn a_pull_stream_cut_short_fails_the_pull() {
+    let mut reply = json_stream_reply(&[r#"{"status":"Pulling from none","id":"x"}"#]);
+    reply.truncate(reply.len() - "0\r\n\r\n".len());
+    let proxy = EngineProxy::start(Fault::ReplyAt(2, reply));
+    let engine = connect(&Endpoint::Unix(proxy.socket.clone()));
+    // The proxy keeps the connection open after a canned reply: stopping it ends the stream.
+    let pulling = std::thread::scope(|s| {
+        let pull = s.spawn(|| engine.pull(&nothing_to_pull(), None));
+        while proxy.requests().len() < 2 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        drop(proxy);
+        pull.join().unwrap()
+    });
+    match pulling {
+        Err(EngineError::Protocol { message, .. }) => {
+            assert!(message.contains("pull stream"), "{message}")
+        }
+        other => panic!("pull cut short: {other:?}"),
+    }
+}
+
+/// Relays tcp connections on 127.0.0.1 to the engine's unix socket, for as long as the test runs.
+fn tcp_relay() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(engine) = std::os::unix::net::UnixStream::connect(engine_proxy::ENGINE_SOCKET)
+            else {
+                continue;
+            };
+            let (mut c_in, mut e_out) = (client.try_clone().unwrap(), engine.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_in, &mut e_out);
+                let _ = e_out.shutdown(std::net::Shutdown::Write);
+            });
+            let (mut e_in, mut c_out) = (engine, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut e_in, &mut c_out);
+                let _ = c_out.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn tcp_endpoints_work_without_name_resolution() {
+    // The URL host the client sends ("docker") resolves nowhere: this passes only because
+    // the resolver hands out the endpoint's address instead of asking getaddrinfo.
+    let endpoint = Endpoint::parse(&format!("tcp://{}", tcp_relay())).unwrap();
+    let engine = connect(&endpoint);
+    assert_eq!(engine.version(), engine_max_api().min(version::NEWEST));
+    engine.list().unwrap();
+    assert_eq!(engine.calls(), 2);
+}
+
+#[test]
+fn a_refused_tcp_endpoint_is_unreachable() {
+    // Bind then drop: a loopback port nobody listens on.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    match Engine::connect(
+        &Endpoint::Tcp(addr),
+        Instant::now() + Duration::from_millis(600),
+    ) {
+        Err(EngineError::Unreachable(message)) => {
+            assert!(message.contains(&addr.to_string()), "{message}");
+        }
+        other => panic!("connect to a closed port: {other:?}"),
+    }
+}
+
+fn ping_reply(api_version: Option<&str>) -> String {
+    let header = api_version.map_or(String::new(), |v| format!("Api-Version: {v}\r\n"));
+    format!("HTTP/1.1 200 OK\r\n{header}Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK")
+}
+
+#[test]
+fn connect_refuses_engines_it_cannot_talk_to() {
+    let cases = [
+        (Some("1.39"), "at least 1.40"),
+        (Some("banana"), "not an API version"),
+        (None, "no Api-Version header"),
+    ];
+    for (header, why) in cases {
+        let proxy = EngineProxy::start(Fault::ReplyAt(1, ping_reply(header)));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        match Engine::connect(&Endpoint::Unix(proxy.socket.clone()), deadline) {
+            Err(EngineError::Protocol { call, message }) => {
+                assert_eq!(call, "GET /_ping");
+                assert!(message.contains(why), "{header:?}: {message}");
+            }
+            other => panic!("{header:?}: {other:?}"),
+        }
+        assert_eq!(proxy.requests().len(), 1, "{header:?}: not retried");
+    }
+}
+
+#[test]
+fn a_newer_engine_is_spoken_to_at_our_newest_version() {
+    let proxy = EngineProxy::start(Fault::ReplyAt(1, ping_reply(Some("1.99"))));
+    let engine = connect(&Endpoint::Unix(proxy.socket.clone()));
+    assert_eq!(engine.version(), version::NEWEST);
+    // The real engine behind the proxy (20.10, API 1.41) rejects a newer version: the request
+    // shows what was sent, whatever the engine says.
+    let _ = engine.list();
+    assert_eq!(
+        proxy.requests()[1],
+        format!("GET /v{}/containers/json?all=1", version::NEWEST)
+    );
 }

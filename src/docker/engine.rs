@@ -123,6 +123,7 @@ impl Engine {
         let mut engine = Engine {
             agent: transport::agent(endpoint, CALL_READ_TIMEOUT),
             endpoint: endpoint.clone(),
+            // Pings are unversioned; no other call is made before negotiation sets this.
             version: version::OLDEST,
             version_text: String::new(),
             calls: AtomicUsize::new(0),
@@ -188,7 +189,7 @@ impl Engine {
     pub fn list(&self) -> Result<Vec<Container>, EngineError> {
         let path = "/containers/json?all=1";
         let (call, response) = self.send(Method::Get, path, Wait::Usual)?;
-        let body = self.expect_body(&call, response, &[200])?;
+        let body = expect_body(&call, response, &[200])?;
         reply::containers(&body).map_err(|message| EngineError::Protocol { call, message })
     }
 
@@ -228,8 +229,7 @@ impl Engine {
         // Read to EOF even past an error: the pull runs in the request's context, and a
         // connection closed early would cancel it rather than let it finish or fail cleanly.
         let mut failure = None;
-        let mut lines = BufReader::new(response.into_body().into_reader()).lines();
-        for line in lines.by_ref() {
+        for line in BufReader::new(response.into_body().into_reader()).lines() {
             let line =
                 line.map_err(|e| protocol(&call, format!("reading the pull stream: {e}")))?;
             match reply::pull_line(&line) {
@@ -271,7 +271,7 @@ impl Engine {
         let body = serde_json::to_vec(&spec.body)
             .map_err(|e| protocol("POST /containers/create", format!("encoding the body: {e}")))?;
         let (call, response) = self.send(Method::Post(Some(&body)), &path, Wait::Usual)?;
-        let reply = self.expect_body(&call, response, &[200, 201])?;
+        let reply = expect_body(&call, response, &[200, 201])?;
         let (id, warnings) = reply::created(&reply).map_err(|m| protocol(&call, m))?;
         for w in warnings {
             log::warn!("Docker engine, creating {name}: {w}");
@@ -319,7 +319,7 @@ impl Engine {
     pub fn inspect(&self, id: &str) -> Result<serde_json::Value, EngineError> {
         let path = format!("/containers/{}/json", encode(id, QUERY));
         let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
-        let body = self.expect_body(&call, response, &[200])?;
+        let body = expect_body(&call, response, &[200])?;
         serde_json::from_slice(&body)
             .map_err(|e| protocol(&call, format!("unparsable inspect reply: {e}")))
     }
@@ -435,20 +435,6 @@ impl Engine {
         Ok(())
     }
 
-    /// The body of a reply whose status is one of `ok`, else the engine's error.
-    fn expect_body(
-        &self,
-        call: &str,
-        response: Response<Body>,
-        ok: &[u16],
-    ) -> Result<Vec<u8>, EngineError> {
-        let status = response.status().as_u16();
-        if !ok.contains(&status) {
-            return Err(api_error(call.to_string(), status, response));
-        }
-        read_body(call, response)
-    }
-
     /// Connection-level failures mean the engine is gone; anything later broke mid-exchange.
     fn transport_error(&self, call: String, e: ureq::Error) -> EngineError {
         let unreachable = match &e {
@@ -498,6 +484,15 @@ fn protocol(call: &str, message: String) -> EngineError {
         call: call.to_string(),
         message,
     }
+}
+
+/// The body of a reply whose status is one of `ok`, else the engine's error.
+fn expect_body(call: &str, response: Response<Body>, ok: &[u16]) -> Result<Vec<u8>, EngineError> {
+    let status = response.status().as_u16();
+    if !ok.contains(&status) {
+        return Err(api_error(call.to_string(), status, response));
+    }
+    read_body(call, response)
 }
 
 /// The engine's error for a reply with an unexpected status.

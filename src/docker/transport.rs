@@ -172,3 +172,70 @@ impl Transport for UnixTransport {
         idle && self.stream.set_nonblocking(false).is_ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ureq::Timeout;
+    use ureq::unversioned::transport::time::Duration as Budget;
+
+    fn next(after: Budget, per_read: Option<Budget>) -> NextTimeout {
+        NextTimeout {
+            after,
+            reason: Timeout::Global,
+            per_read,
+            per_write: None,
+        }
+    }
+
+    #[test]
+    fn socket_timeouts_follow_the_budget() {
+        let secs = |s| Budget::Exact(Duration::from_secs(s));
+        let cases = [
+            (next(Budget::NotHappening, None), Ok(None)),
+            (next(secs(7), None), Ok(Some(Duration::from_secs(7)))),
+            (
+                next(Budget::NotHappening, Some(secs(3))).for_read(),
+                Ok(Some(Duration::from_secs(3))),
+            ),
+            (
+                next(secs(2), Some(secs(3))).for_read(),
+                Ok(Some(Duration::from_secs(2))),
+            ),
+            (next(secs(0), None), Err(Timeout::Global)),
+            (
+                next(secs(5), Some(secs(0))).for_read(),
+                Err(Timeout::PerRead),
+            ),
+        ];
+        for (timeout, want) in cases {
+            match (socket_timeout(timeout), want) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{timeout:?}"),
+                (Err(ureq::Error::Timeout(got)), Err(want)) => assert_eq!(got, want, "{timeout:?}"),
+                (got, want) => panic!("{timeout:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn socket_expiry_is_a_timeout_other_errors_stay_io() {
+        let t = next(
+            Budget::NotHappening,
+            Some(Budget::Exact(Duration::from_secs(1))),
+        )
+        .for_read();
+        let cases = [
+            (ErrorKind::WouldBlock, Some(Timeout::PerRead)),
+            (ErrorKind::TimedOut, Some(Timeout::PerRead)),
+            (ErrorKind::ConnectionReset, None),
+            (ErrorKind::NotFound, None),
+        ];
+        for (kind, want) in cases {
+            match (io_error(kind.into(), t), want) {
+                (ureq::Error::Timeout(got), Some(want)) => assert_eq!(got, want),
+                (ureq::Error::Io(e), None) => assert_eq!(e.kind(), kind),
+                (got, want) => panic!("{kind:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+}

@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 pub const ENGINE_SOCKET: &str = "/var/run/docker.sock";
 
 /// What to do to which request (counted from 1 over all connections, pings included).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// Forward everything.
     None,
@@ -31,12 +31,29 @@ pub enum Fault {
     /// Forward request k (the engine acts on it), then close the connection halfway through
     /// the reply's head: the client cannot know whether the call took effect.
     CutResponseAt(usize),
+    /// Answer request k with these raw bytes (see [`json_stream_reply`]); the engine never
+    /// sees it. For replies the real engine cannot give here, e.g. a pull stream.
+    ReplyAt(usize, String),
+}
+
+/// A raw HTTP 200 reply streaming `lines` as chunked `application/json`, one chunk per line,
+/// the way the engine streams `POST /images/create`.
+pub fn json_stream_reply(lines: &[&str]) -> String {
+    let mut reply = String::from(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    for line in lines {
+        let chunk = format!("{line}\r\n");
+        reply.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    reply.push_str("0\r\n\r\n");
+    reply
 }
 
 /// The message of an injected 500.
 pub const INJECTED: &str = "injected fault";
 
-/// A running proxy; dropping it stops it and removes its socket.
+/// A running proxy; dropping it closes its connections and removes its socket.
 pub struct EngineProxy {
     /// Where the proxy listens: use `Endpoint::Unix(proxy.socket.clone())`.
     pub socket: PathBuf,
@@ -50,6 +67,9 @@ struct Shared {
     count: AtomicUsize,
     requests: Mutex<Vec<String>>,
     stopping: AtomicBool,
+    // Every client connection, so that stopping also ends the ones still open, as an engine
+    // that goes away would.
+    clients: Mutex<Vec<UnixStream>>,
 }
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -76,6 +96,7 @@ impl EngineProxy {
             count: AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
+            clients: Mutex::new(Vec::new()),
         });
         let state = shared.clone();
         let acceptor = std::thread::spawn(move || {
@@ -84,8 +105,15 @@ impl EngineProxy {
                     break;
                 }
                 let Ok(client) = client else { continue };
+                if let Ok(c) = client.try_clone() {
+                    state.clients.lock().unwrap().push(c);
+                }
                 let state = state.clone();
-                std::thread::spawn(move || serve(&state, client));
+                std::thread::spawn(move || {
+                    serve(&state, &client);
+                    // Shut down, not just close: the clone kept for Drop holds the socket open.
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                });
             }
         });
         EngineProxy {
@@ -110,6 +138,9 @@ impl Drop for EngineProxy {
         if let Some(a) = self.acceptor.take() {
             let _ = a.join();
         }
+        for c in self.shared.clients.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
         let _ = std::fs::remove_file(&self.socket);
     }
 }
@@ -122,11 +153,8 @@ struct Request {
 }
 
 /// Serve one client connection until it closes or a reply closes it.
-fn serve(state: &Shared, client: UnixStream) {
-    let mut reader = BufReader::new(match client.try_clone() {
-        Ok(c) => c,
-        Err(_) => return,
-    });
+fn serve(state: &Shared, client: &UnixStream) {
+    let mut reader = BufReader::new(client);
     let mut client = client;
     loop {
         let Some(request) = read_request(&mut reader) else {
@@ -151,12 +179,17 @@ fn serve(state: &Shared, client: UnixStream) {
                 }
             }
             Fault::CutAt(n) if n == k => return,
+            Fault::ReplyAt(n, ref raw) if n == k => {
+                if client.write_all(raw.as_bytes()).is_err() {
+                    return;
+                }
+            }
             Fault::CutResponseAt(n) if n == k => {
-                forward(&state.upstream, &request, &mut client, true);
+                forward(&state.upstream, &request, client, true);
                 return;
             }
             _ => {
-                forward(&state.upstream, &request, &mut client, false);
+                forward(&state.upstream, &request, client, false);
                 return;
             }
         }
@@ -204,7 +237,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
 
 /// Send the request to the engine on a fresh connection and relay the reply (all of it, or
 /// half its head when `cut`), marked `Connection: close`.
-fn forward(upstream: &Path, request: &Request, client: &mut UnixStream, cut: bool) {
+fn forward(upstream: &Path, request: &Request, mut client: &UnixStream, cut: bool) {
     let Ok(mut engine) = UnixStream::connect(upstream) else {
         return;
     };
@@ -242,5 +275,5 @@ fn forward(upstream: &Path, request: &Request, client: &mut UnixStream, cut: boo
     if client.write_all(head.as_bytes()).is_err() {
         return;
     }
-    let _ = std::io::copy(&mut reply, client);
+    let _ = std::io::copy(&mut reply, &mut client);
 }
