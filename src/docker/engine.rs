@@ -195,7 +195,7 @@ impl Engine {
 
     /// Whether the image is present locally.
     pub fn image_present(&self, image: &ImageRef) -> Result<bool, EngineError> {
-        let path = format!("/images/{}/json", encode(&reference(image), IMAGE_PATH));
+        let path = format!("/images/{}/json", encode(&image.canonical(), IMAGE_PATH));
         let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
         match response.status().as_u16() {
             200 => {
@@ -212,7 +212,7 @@ impl Engine {
 
     /// Pull the image, reading the progress stream to the end; an error line fails the pull.
     pub fn pull(&self, image: &ImageRef, platform: Option<&str>) -> Result<(), EngineError> {
-        let (repository, tag) = pull_query(image);
+        let (repository, tag) = (image.from_image(), image.pull_tag());
         let mut path = format!(
             "/images/create?fromImage={}&tag={}",
             encode(&repository, QUERY),
@@ -534,31 +534,6 @@ fn drain(response: Response<Body>) {
     );
 }
 
-/// The image as the engine names it: `domain/path[:tag][@digest]`.
-fn reference(image: &ImageRef) -> String {
-    let mut r = format!("{}/{}", image.domain, image.path);
-    if let Some(tag) = &image.tag {
-        r.push(':');
-        r.push_str(tag);
-    }
-    if let Some(digest) = &image.digest {
-        r.push('@');
-        r.push_str(digest);
-    }
-    r
-}
-
-/// `fromImage` and `tag` for a pull. A digest goes in `tag`, and `tag` is never left out:
-/// without it the engine pulls every tag of the repository.
-fn pull_query(image: &ImageRef) -> (String, String) {
-    let tag = image
-        .digest
-        .as_deref()
-        .or(image.tag.as_deref())
-        .unwrap_or("latest");
-    (format!("{}/{}", image.domain, image.path), tag.to_string())
-}
-
 /// Bytes kept as they are in a query value or path segment: RFC 3986 unreserved.
 const QUERY: &[u8] = b"-._~";
 /// In an image path, `/`, `:` and `@` separate the reference's parts and stay as they are.
@@ -601,49 +576,6 @@ mod tests {
         ];
         for (text, keep, want) in cases {
             assert_eq!(encode(text, keep), want, "{text}");
-        }
-    }
-
-    fn image(domain: &str, path: &str, tag: Option<&str>, digest: Option<&str>) -> ImageRef {
-        ImageRef {
-            domain: domain.into(),
-            path: path.into(),
-            tag: tag.map(String::from),
-            digest: digest.map(String::from),
-        }
-    }
-
-    #[test]
-    fn image_references() {
-        let cases = [
-            (
-                image("docker.io", "library/busybox", Some("latest"), None),
-                "docker.io/library/busybox:latest",
-                ("docker.io/library/busybox", "latest"),
-            ),
-            (
-                image("localhost:5000", "x/y", None, Some("sha256:ab")),
-                "localhost:5000/x/y@sha256:ab",
-                ("localhost:5000/x/y", "sha256:ab"),
-            ),
-            (
-                image("quay.io", "a/b", Some("1.2"), Some("sha256:cd")),
-                "quay.io/a/b:1.2@sha256:cd",
-                ("quay.io/a/b", "sha256:cd"),
-            ),
-            (
-                image("ghcr.io", "o/r", None, None),
-                "ghcr.io/o/r",
-                ("ghcr.io/o/r", "latest"),
-            ),
-        ];
-        for (img, full, (repository, tag)) in cases {
-            assert_eq!(reference(&img), full);
-            assert_eq!(
-                pull_query(&img),
-                (repository.to_string(), tag.to_string()),
-                "{full}"
-            );
         }
     }
 
