@@ -1,1 +1,506 @@
-//! Options, defaults, help text and `--version`. Never touches the network.
+//! Options, defaults, help text and `--version`. Never touches the network: values are
+//! checked for form here (durations, addresses, choices) and for meaning by their users.
+
+use lexopt::prelude::*;
+use std::ffi::OsString;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The version line, with the git commit when built from a checkout.
+pub const VERSION: &str = env!("DDP_VERSION");
+
+/// Default record prefix, as the original tool's `--dns-prefix`.
+pub const DEFAULT_PREFIX: &str = "containers.docker";
+/// Default `--timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default `--lock-file`.
+pub const DEFAULT_LOCK_FILE: &str = "/run/docker-dns-provision.lock";
+/// Default `--jobs`: containers applied at once.
+pub const DEFAULT_JOBS: usize = 4;
+
+/// What to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Converge the engine to DNS.
+    Apply,
+    /// Show what `apply` would do; change nothing.
+    Plan,
+    /// Show what DNS says, per container; no engine needed.
+    Show,
+}
+
+/// How results are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// For people.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// Everything the command line can set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Subcommand.
+    pub command: Command,
+    /// Host identity to query as; `None` means the kernel host name.
+    pub hostname: Option<String>,
+    /// Record prefix.
+    pub prefix: String,
+    /// Merge the container lists of every level.
+    pub inherit: bool,
+    /// Nameservers that override resolv.conf.
+    pub nameservers: Vec<SocketAddr>,
+    /// resolv.conf to read.
+    pub resolv_conf: PathBuf,
+    /// Read records from this file instead of DNS.
+    pub records: Option<PathBuf>,
+    /// Total time to keep retrying DNS, the engine and the lock.
+    pub timeout: Duration,
+    /// Random delay before the first query, at most this long.
+    pub splay: Duration,
+    /// Output format.
+    pub output: Output,
+    /// Log level (overrides `RUST_LOG`).
+    pub log_level: Option<String>,
+    /// Engine URL; `None` means `$DOCKER_HOST`, else the default socket.
+    pub docker_host: Option<String>,
+    /// The lock that keeps runs from overlapping.
+    pub lock_file: PathBuf,
+    /// Containers applied at once.
+    pub jobs: usize,
+    /// With no configuration for this host, remove every managed container.
+    pub allow_empty: bool,
+    /// Leave unlabelled containers that have a DNS name alone.
+    pub no_adopt: bool,
+    /// Accept only DNSSEC-authenticated answers.
+    pub require_ad: bool,
+    /// Images allowed to run (prefixes or globs); empty means any.
+    pub allow_images: Vec<String>,
+    /// Refuse specs that grant root-equivalent host access.
+    pub forbid_privileged: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            command: Command::Apply,
+            hostname: None,
+            prefix: DEFAULT_PREFIX.to_string(),
+            inherit: false,
+            nameservers: Vec::new(),
+            resolv_conf: PathBuf::from("/etc/resolv.conf"),
+            records: None,
+            timeout: DEFAULT_TIMEOUT,
+            splay: Duration::ZERO,
+            output: Output::Text,
+            log_level: None,
+            docker_host: None,
+            lock_file: PathBuf::from(DEFAULT_LOCK_FILE),
+            jobs: DEFAULT_JOBS,
+            allow_empty: false,
+            no_adopt: false,
+            require_ad: false,
+            allow_images: Vec::new(),
+            forbid_privileged: false,
+        }
+    }
+}
+
+/// The outcome of reading the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// Run with these options.
+    Run(Box<Options>),
+    /// Print the help text.
+    Help,
+    /// Print the version.
+    Version,
+}
+
+/// A bad command line, as one line naming the offending argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<lexopt::Error> for UsageError {
+    fn from(e: lexopt::Error) -> Self {
+        UsageError(e.to_string())
+    }
+}
+
+/// Parse the arguments (without the program name).
+pub fn parse<I>(args: I) -> Result<Parsed, UsageError>
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
+    let mut o = Options::default();
+    let mut command: Option<Command> = None;
+    let mut p = lexopt::Parser::from_args(args);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            Short('V') | Long("version") => return Ok(Parsed::Version),
+            Long("hostname") => o.hostname = Some(hostname(&text(&mut p, "--hostname")?)?),
+            Long("prefix") | Long("dns-prefix") => o.prefix = prefix(&text(&mut p, "--prefix")?)?,
+            Long("inherit") | Long("inheritance") => o.inherit = true,
+            Long("nameserver") => o
+                .nameservers
+                .push(nameserver(&text(&mut p, "--nameserver")?)?),
+            Long("resolv-conf") => o.resolv_conf = p.value()?.into(),
+            Long("records") => o.records = Some(p.value()?.into()),
+            Long("timeout") => o.timeout = flag_duration(&mut p, "--timeout")?,
+            Long("splay") => o.splay = flag_duration(&mut p, "--splay")?,
+            Long("output") => {
+                o.output = match text(&mut p, "--output")?.as_str() {
+                    "text" => Output::Text,
+                    "json" => Output::Json,
+                    v => return Err(bad("--output", v, "expected text or json")),
+                }
+            }
+            Long("log-level") => {
+                let v = text(&mut p, "--log-level")?;
+                if v.parse::<log::LevelFilter>().is_err() {
+                    return Err(bad(
+                        "--log-level",
+                        &v,
+                        "expected off, error, warn, info, debug or trace",
+                    ));
+                }
+                o.log_level = Some(v);
+            }
+            Long("docker-host") => o.docker_host = Some(text(&mut p, "--docker-host")?),
+            Long("lock-file") => o.lock_file = p.value()?.into(),
+            Long("jobs") => {
+                let v = text(&mut p, "--jobs")?;
+                o.jobs = match v.parse::<usize>() {
+                    Ok(n) if (1..=64).contains(&n) => n,
+                    _ => return Err(bad("--jobs", &v, "expected a number from 1 to 64")),
+                }
+            }
+            Long("allow-empty") => o.allow_empty = true,
+            Long("no-adopt") => o.no_adopt = true,
+            Long("require-ad") => o.require_ad = true,
+            Long("allow-image") => {
+                let v = text(&mut p, "--allow-image")?;
+                if v.is_empty() {
+                    return Err(bad("--allow-image", &v, "the pattern is empty"));
+                }
+                o.allow_images.push(v);
+            }
+            Long("forbid-privileged") => o.forbid_privileged = true,
+            Value(v) if command.is_none() => {
+                command = Some(match v.to_str() {
+                    Some("apply") => Command::Apply,
+                    Some("plan") => Command::Plan,
+                    Some("show") => Command::Show,
+                    _ => {
+                        return Err(UsageError(format!(
+                            "unknown command '{}' (expected apply, plan or show)",
+                            v.to_string_lossy()
+                        )));
+                    }
+                })
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    o.command = command.unwrap_or(Command::Apply);
+    Ok(Parsed::Run(Box::new(o)))
+}
+
+fn text(p: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
+    p.value()?
+        .into_string()
+        .map_err(|v| bad(flag, &v.to_string_lossy(), "not valid UTF-8"))
+}
+
+fn bad(flag: &str, value: &str, why: &str) -> UsageError {
+    UsageError(format!("invalid value '{value}' for {flag}: {why}"))
+}
+
+fn flag_duration(p: &mut lexopt::Parser, flag: &str) -> Result<Duration, UsageError> {
+    let v = text(p, flag)?;
+    parse_duration(&v).map_err(|why| bad(flag, &v, &why))
+}
+
+/// A duration such as `500ms`, `90s`, `5m`, `1h`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| "expected a number with a unit, e.g. 500ms, 90s, 5m".to_string())?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("unknown unit '{unit}' (use ms, s, m or h)")),
+    };
+    if !secs.is_finite() || !(0.0..=7.0 * 86400.0).contains(&secs) {
+        return Err("out of range (at most 7 days)".to_string());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `ADDR`, `ADDR:PORT`, `[IPv6]:PORT` or a bare IPv6 address; port 53 by default.
+pub fn nameserver(s: &str) -> Result<SocketAddr, UsageError> {
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']'))
+        && let Ok(ip) = inner.parse::<IpAddr>()
+    {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    s.parse::<SocketAddr>().map_err(|_| {
+        bad(
+            "--nameserver",
+            s,
+            "expected an IP address, IP:PORT or [IPv6]:PORT (names are not resolved)",
+        )
+    })
+}
+
+/// A DNS name given as a host name or prefix: dot-separated labels of 1–63 bytes.
+fn dns_name(flag: &str, s: &str) -> Result<String, UsageError> {
+    let t = s.strip_suffix('.').unwrap_or(s);
+    let ok = !t.is_empty()
+        && t.len() <= 253
+        && t.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if ok {
+        Ok(t.to_ascii_lowercase())
+    } else {
+        Err(bad(flag, s, "not a valid DNS name"))
+    }
+}
+
+fn hostname(s: &str) -> Result<String, UsageError> {
+    dns_name("--hostname", s)
+}
+
+fn prefix(s: &str) -> Result<String, UsageError> {
+    dns_name("--prefix", s)
+}
+
+/// The kernel host name (what `hostname` prints), without asking libc or NSS.
+pub fn kernel_hostname() -> Result<String, String> {
+    let raw = std::fs::read_to_string("/proc/sys/kernel/hostname").map_err(|e| {
+        format!("cannot read the host name from /proc/sys/kernel/hostname: {e} (use --hostname)")
+    })?;
+    dns_name("the kernel host name", raw.trim()).map_err(|e| format!("{e} (use --hostname)"))
+}
+
+/// The help text: a short manual.
+pub fn help() -> String {
+    format!(
+        "\
+docker-dns-provision {VERSION}
+Provision this host's Docker containers from DNS TXT records.
+
+USAGE
+    docker-dns-provision [apply|plan|show] [OPTIONS]
+
+COMMANDS
+    apply   make the Docker engine match DNS (the default)
+    plan    print what apply would do, change nothing
+    show    print what DNS says for each container (no Docker needed)
+
+RECORDS
+    <prefix>.<host>         TXT \"name\" ...   containers this host runs (one or more per string)
+    <name>.<prefix>.<host>  TXT \"[docker run options] IMAGE [COMMAND...]\" or a JSON create body
+    For host a.b.c the levels <prefix>.a.b.c, <prefix>.b.c and <prefix>.c are tried in order.
+
+OPTIONS
+    --hostname NAME        host identity to query as [default: the kernel host name]
+    --prefix NAME          record prefix (alias --dns-prefix) [default: {DEFAULT_PREFIX}]
+    --inherit              merge the container lists of every level (alias --inheritance)
+    --nameserver ADDR[:PORT]
+                           nameserver to ask, repeatable; overrides resolv.conf [default port: 53]
+    --resolv-conf PATH     resolver configuration [default: /etc/resolv.conf]
+    --records FILE         read records from a file (dnsmasq txt-record= or zone-file TXT lines)
+                           instead of DNS
+    --timeout DURATION     how long to keep retrying DNS, the engine and the lock [default: 5m]
+    --splay DURATION       wait a random time up to DURATION before the first query [default: 0s]
+    --docker-host URL      unix:///path or tcp://IP:PORT [default: $DOCKER_HOST, else
+                           unix:///var/run/docker.sock]
+    --lock-file PATH       lock that keeps runs from overlapping [default: {DEFAULT_LOCK_FILE}]
+    --jobs N               containers applied at once [default: {DEFAULT_JOBS}]
+    --allow-empty          when no list exists for this host, remove every managed container
+    --no-adopt             leave containers without our label alone even if DNS names them
+    --require-ad           accept only DNSSEC-validated answers (AD bit) from a trusted resolver
+    --allow-image PATTERN  allow only matching images (prefix or glob), repeatable
+    --forbid-privileged    refuse specs that grant root-equivalent access to the host
+    --output text|json     output format [default: text]
+    --log-level LEVEL      off, error, warn, info, debug, trace [default: $RUST_LOG, else info]
+    -h, --help             print this help
+    -V, --version          print the version
+
+EXIT STATUS
+    0   success
+    64  bad command line
+    65  some record is invalid (its container is left as it is)
+    66  no configuration for this host (nothing is removed unless --allow-empty)
+    69  Docker engine unavailable within --timeout
+    70  internal error
+    73  the engine refused some actions (pull, create, start, stop or remove failed)
+    75  DNS unavailable or lock busy within --timeout: temporary, try again later
+    78  configuration error (e.g. --require-ad without a trusted resolver)
+    When several apply, the first in this order wins: 64 78 70 69 75 73 65 66.
+"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Options, UsageError> {
+        match parse(args.iter().copied())? {
+            Parsed::Run(o) => Ok(*o),
+            other => panic!("expected options, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let o = run(&[]).unwrap();
+        assert_eq!(o, Options::default());
+        assert_eq!(o.command, Command::Apply);
+        assert_eq!(o.prefix, "containers.docker");
+        assert_eq!(o.timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn every_option_and_alias() {
+        let o = run(&[
+            "plan",
+            "--hostname=Web1.Example.com.",
+            "--dns-prefix",
+            "c.d",
+            "--inheritance",
+            "--nameserver",
+            "127.0.0.1:5353",
+            "--nameserver=::1",
+            "--nameserver",
+            "[fe80::1]:54",
+            "--resolv-conf",
+            "/tmp/r",
+            "--records",
+            "/tmp/rec",
+            "--timeout",
+            "500ms",
+            "--splay=90s",
+            "--output",
+            "json",
+            "--log-level",
+            "debug",
+            "--docker-host",
+            "tcp://127.0.0.1:2375",
+            "--lock-file",
+            "/tmp/l",
+            "--jobs",
+            "8",
+            "--allow-empty",
+            "--no-adopt",
+            "--require-ad",
+            "--allow-image",
+            "quay.io/coreos/*",
+            "--forbid-privileged",
+        ])
+        .unwrap();
+        assert_eq!(o.command, Command::Plan);
+        assert_eq!(o.hostname.as_deref(), Some("web1.example.com"));
+        assert_eq!(o.prefix, "c.d");
+        assert!(o.inherit && o.allow_empty && o.no_adopt && o.require_ad && o.forbid_privileged);
+        assert_eq!(
+            o.nameservers,
+            vec![
+                "127.0.0.1:5353".parse().unwrap(),
+                "[::1]:53".parse().unwrap(),
+                "[fe80::1]:54".parse().unwrap()
+            ]
+        );
+        assert_eq!(o.resolv_conf, PathBuf::from("/tmp/r"));
+        assert_eq!(o.records, Some(PathBuf::from("/tmp/rec")));
+        assert_eq!(o.timeout, Duration::from_millis(500));
+        assert_eq!(o.splay, Duration::from_secs(90));
+        assert_eq!(o.output, Output::Json);
+        assert_eq!(o.log_level.as_deref(), Some("debug"));
+        assert_eq!(o.docker_host.as_deref(), Some("tcp://127.0.0.1:2375"));
+        assert_eq!(o.lock_file, PathBuf::from("/tmp/l"));
+        assert_eq!(o.jobs, 8);
+        assert_eq!(o.allow_images, vec!["quay.io/coreos/*".to_string()]);
+        assert_eq!(run(&["--inherit", "show"]).unwrap().command, Command::Show);
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert_eq!(parse(["-h"]).unwrap(), Parsed::Help);
+        assert_eq!(parse(["show", "--help"]).unwrap(), Parsed::Help);
+        assert_eq!(parse(["-V"]).unwrap(), Parsed::Version);
+        assert!(help().contains("--timeout DURATION"));
+    }
+
+    #[test]
+    fn bad_command_lines_name_the_offender() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--bogus"], "--bogus"),
+            (&["-x"], "-x"),
+            (&["frobnicate"], "frobnicate"),
+            (&["show", "extra"], "extra"),
+            (&["--timeout", "5 minutes"], "--timeout"),
+            (&["--timeout", "5d"], "unknown unit 'd'"),
+            (&["--timeout"], "--timeout"),
+            (&["--output", "yaml"], "yaml"),
+            (&["--log-level", "loud"], "loud"),
+            (&["--nameserver", "dns.example.com"], "dns.example.com"),
+            (&["--nameserver", "1.2.3.4:99999"], "1.2.3.4:99999"),
+            (&["--hostname", "bad host"], "bad host"),
+            (&["--hostname", "a..b"], "a..b"),
+            (&["--prefix", ""], "--prefix"),
+            (&["--jobs", "0"], "--jobs"),
+            (&["--allow-image", ""], "--allow-image"),
+            (&["--inherit=yes"], "--inherit"),
+        ];
+        for (args, needle) in cases {
+            let e = run(args).expect_err(&format!("{args:?} should fail"));
+            assert!(e.0.contains(needle), "{args:?}: {e} lacks {needle}");
+            assert!(!e.0.contains('\n'), "{args:?}: not one line: {e}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        let ok = [
+            ("500ms", 500),
+            ("90s", 90_000),
+            ("5m", 300_000),
+            ("1h", 3_600_000),
+            ("2", 2000),
+            ("1.5s", 1500),
+            ("0s", 0),
+        ];
+        for (s, ms) in ok {
+            assert_eq!(parse_duration(s), Ok(Duration::from_millis(ms)), "{s}");
+        }
+        for s in ["", "s", "-1s", "1.2.3s", "10x", "8d", "99999h", "nan"] {
+            assert!(parse_duration(s).is_err(), "{s}");
+        }
+    }
+}

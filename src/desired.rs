@@ -1,14 +1,19 @@
 //! What DNS says this host should run: record names, the inheritance walk, list and command
 //! lookups, joining of character-strings. Pure logic over a [`TxtSource`]; never talks to Docker.
 
-use crate::dns::TxtSource;
+use crate::dns::{Answer, TxtSource};
+use crate::plan::{NEW_SUFFIX, OLD_SUFFIX};
 use crate::spec::ContainerSpec;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The host's desired state as DNS states it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
     /// The host name the records were looked up for.
     pub host: String,
+    /// The list record names that were present (the levels that supplied the list).
+    pub list_records: Vec<String>,
     /// The container list and each container's record.
     pub list: HostList,
 }
@@ -58,16 +63,558 @@ pub enum WantedState {
     Unknown(String),
 }
 
+impl Desired {
+    /// The exit code what DNS says calls for on its own (for `show`; `plan` adds the engine).
+    pub fn code(&self) -> crate::exit::Code {
+        use crate::exit::Code;
+        match &self.list {
+            HostList::Unavailable(_) => Code::TempFail,
+            HostList::NotConfigured => Code::NotConfigured,
+            HostList::Listed(ws) => ws.iter().fold(Code::Ok, |c, w| match w.state {
+                WantedState::Invalid { .. } => c.worst(Code::DataError),
+                WantedState::Unknown(_) => c.worst(Code::TempFail),
+                _ => c,
+            }),
+        }
+    }
+}
+
+/// Turns a record's text into a spec, or says why it cannot (parse errors, policy).
+pub type Parser<'a> = &'a (dyn Fn(&str) -> Result<ContainerSpec, String> + Sync);
+
+/// Lookups in flight at once: enough for one round trip per batch, few enough sockets.
+const LOOKUP_THREADS: usize = 32;
+
 /// Read the desired state of `host` from `source`.
 pub fn read(
-    _source: &dyn TxtSource,
+    source: &dyn TxtSource,
     host: &str,
-    _prefix: &str,
-    _inherit: bool,
-    _parse: &(dyn Fn(&str) -> Result<ContainerSpec, String> + Sync),
+    prefix: &str,
+    inherit: bool,
+    parse: Parser<'_>,
 ) -> Desired {
+    let levels = levels(host);
+    let list_names: Vec<String> = levels.iter().map(|l| format!("{prefix}.{l}")).collect();
+    let (list_records, list) = read_list(source, &list_names, inherit);
+    let list = match list {
+        ListOutcome::Names(names) => {
+            let containers = lookup_parallel(&names, |name| {
+                let state = match valid_container_name(name) {
+                    Err(why) => WantedState::Invalid {
+                        record: None,
+                        text: None,
+                        why,
+                    },
+                    Ok(()) => read_container(source, name, prefix, &levels, parse),
+                };
+                Wanted {
+                    name: name.clone(),
+                    state,
+                }
+            });
+            HostList::Listed(containers)
+        }
+        ListOutcome::NotConfigured => HostList::NotConfigured,
+        ListOutcome::Unavailable(why) => HostList::Unavailable(why),
+    };
     Desired {
         host: host.to_string(),
-        list: HostList::Unavailable("not implemented".into()),
+        list_records,
+        list,
+    }
+}
+
+/// `a.b.c` → `["a.b.c", "b.c", "c"]`: most specific first, as the original tool walked.
+pub fn levels(host: &str) -> Vec<String> {
+    let host = host.trim_end_matches('.');
+    let mut out = Vec::new();
+    let mut rest = host;
+    loop {
+        out.push(rest.to_string());
+        match rest.split_once('.') {
+            Some((_, tail)) if !tail.is_empty() => rest = tail,
+            _ => break,
+        }
+    }
+    out
+}
+
+enum ListOutcome {
+    Names(Vec<String>),
+    NotConfigured,
+    Unavailable(String),
+}
+
+/// Without inheritance the first Present level wins and an Unavailable level before it makes
+/// the list Unavailable (it might have been the one). With inheritance every level counts,
+/// so any Unavailable level makes the list Unavailable.
+fn read_list(
+    source: &dyn TxtSource,
+    names: &[String],
+    inherit: bool,
+) -> (Vec<String>, ListOutcome) {
+    let answers: Vec<Answer> = if inherit {
+        lookup_parallel(names, |n| source.lookup(n))
+    } else {
+        // Sequential on purpose: a less specific level must not be waited for (it may be
+        // retrying until the deadline) once a more specific one answered.
+        let mut v = Vec::new();
+        for n in names {
+            let a = source.lookup(n);
+            let done = !matches!(a, Answer::Absent);
+            v.push(a);
+            if done {
+                break;
+            }
+        }
+        v
+    };
+    let mut present = Vec::new();
+    let mut list = Vec::new();
+    for (name, answer) in names.iter().zip(answers) {
+        match answer {
+            Answer::Absent => {}
+            Answer::Unavailable(why) => {
+                return (present, ListOutcome::Unavailable(format!("{name}: {why}")));
+            }
+            Answer::Present(rrs) => {
+                present.push(name.clone());
+                for strings in rrs {
+                    for s in strings {
+                        for n in split_names(&s) {
+                            if !list.contains(&n) {
+                                list.push(n);
+                            }
+                        }
+                    }
+                }
+                if !inherit {
+                    break;
+                }
+            }
+        }
+    }
+    // An RRset has no order (dnsmasq even reverses it): sort, so plans and reports are
+    // stable from run to run.
+    list.sort();
+    if present.is_empty() {
+        (present, ListOutcome::NotConfigured)
+    } else {
+        (present, ListOutcome::Names(list))
+    }
+}
+
+/// One character-string of the list: names separated by white space or commas.
+fn split_names(s: &[u8]) -> Vec<String> {
+    s.split(|b| b.is_ascii_whitespace() || *b == b',')
+        .filter(|w| !w.is_empty())
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect()
+}
+
+/// Docker's container name rule, minus the names our own temporaries use.
+pub fn valid_container_name(name: &str) -> Result<(), String> {
+    let b = name.as_bytes();
+    let ok = b.len() >= 2
+        && b[0].is_ascii_alphanumeric()
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c));
+    if !ok {
+        return Err(format!(
+            "'{}' is not a valid container name (2 or more of [a-zA-Z0-9_.-], starting with a letter or digit)",
+            name.escape_debug()
+        ));
+    }
+    if name.ends_with(NEW_SUFFIX) || name.ends_with(OLD_SUFFIX) {
+        return Err(format!(
+            "'{name}' ends in {NEW_SUFFIX} or {OLD_SUFFIX}, which this tool reserves for replacements in progress"
+        ));
+    }
+    Ok(())
+}
+
+/// The most specific level that has the record wins; an Unavailable level before it makes
+/// the container Unknown (that level might have overridden it).
+fn read_container(
+    source: &dyn TxtSource,
+    name: &str,
+    prefix: &str,
+    levels: &[String],
+    parse: Parser<'_>,
+) -> WantedState {
+    for level in levels {
+        let record = format!("{name}.{prefix}.{level}");
+        match source.lookup(&record) {
+            Answer::Absent => continue,
+            Answer::Unavailable(why) => return WantedState::Unknown(format!("{record}: {why}")),
+            Answer::Present(rrs) => return from_record(record, rrs, parse),
+        }
+    }
+    WantedState::Disabled
+}
+
+fn from_record(record: String, rrs: Vec<Vec<Vec<u8>>>, parse: Parser<'_>) -> WantedState {
+    if rrs.len() > 1 {
+        let texts: Vec<String> = rrs
+            .iter()
+            .map(|s| String::from_utf8_lossy(&s.concat()).into_owned())
+            .collect();
+        return WantedState::Invalid {
+            why: format!(
+                "ambiguous: {} TXT records at {record} (an RRset has no order, so they cannot be joined): {texts:?}",
+                rrs.len()
+            ),
+            record: Some(record),
+            text: None,
+        };
+    }
+    // RFC 7208 §3.3: the strings of one RR are one text, joined without separator; this is
+    // how values over 255 bytes are published (and how dnsmasq splits them).
+    let joined: Vec<u8> = rrs.into_iter().flatten().flatten().collect();
+    let text = match String::from_utf8(joined) {
+        Ok(t) => t,
+        Err(e) => {
+            return WantedState::Invalid {
+                why: format!(
+                    "the text is not valid UTF-8 (byte {})",
+                    e.utf8_error().valid_up_to()
+                ),
+                text: Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                record: Some(record),
+            };
+        }
+    };
+    match parse(&text) {
+        Ok(spec) => WantedState::Spec {
+            record,
+            spec: Box::new(spec),
+        },
+        Err(why) => WantedState::Invalid {
+            record: Some(record),
+            text: Some(text),
+            why,
+        },
+    }
+}
+
+/// Runs `f` over `items` on a bounded pool of scoped threads; results keep the input order.
+fn lookup_parallel<T, R, F>(items: &[T], f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    if items.len() <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..items.len().min(LOOKUP_THREADS) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
+                    if let Ok(mut v) = results.lock() {
+                        v[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{ImageRef, PullPolicy};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    /// A source scripted by name; everything else is Absent. Records which names were asked.
+    #[derive(Default)]
+    struct Script {
+        answers: HashMap<String, Answer>,
+        asked: Mutex<Vec<String>>,
+    }
+
+    impl Script {
+        fn txt(mut self, name: &str, rrs: &[&[&str]]) -> Self {
+            let v = rrs
+                .iter()
+                .map(|rr| rr.iter().map(|s| s.as_bytes().to_vec()).collect())
+                .collect();
+            self.answers.insert(name.into(), Answer::Present(v));
+            self
+        }
+        fn down(mut self, name: &str) -> Self {
+            self.answers
+                .insert(name.into(), Answer::Unavailable("SERVFAIL".into()));
+            self
+        }
+        fn asked(&self) -> Vec<String> {
+            self.asked.lock().unwrap().clone()
+        }
+    }
+
+    impl TxtSource for Script {
+        fn lookup(&self, name: &str) -> Answer {
+            self.asked.lock().unwrap().push(name.to_string());
+            self.answers.get(name).cloned().unwrap_or(Answer::Absent)
+        }
+    }
+
+    fn fake_parse(text: &str) -> Result<ContainerSpec, String> {
+        if text.contains("BAD") {
+            return Err(format!("cannot parse {text}"));
+        }
+        Ok(ContainerSpec {
+            text: text.to_string(),
+            image: ImageRef {
+                domain: "docker.io".into(),
+                path: "library/x".into(),
+                tag: Some("latest".into()),
+                digest: None,
+            },
+            body: serde_json::json!({}),
+            platform: None,
+            pull: PullPolicy::Missing,
+        })
+    }
+
+    fn read_with(s: &Script, host: &str, inherit: bool) -> Desired {
+        read(s, host, "containers.docker", inherit, &fake_parse)
+    }
+
+    /// A compact view: name → "spec:<record>:<text>" | "disabled" | "invalid:<why>" | "unknown".
+    fn view(d: &Desired) -> Vec<(String, String)> {
+        let HostList::Listed(ws) = &d.list else {
+            panic!("not listed: {:?}", d.list)
+        };
+        ws.iter()
+            .map(|w| {
+                let s = match &w.state {
+                    WantedState::Spec { record, spec } => format!("spec:{record}:{}", spec.text),
+                    WantedState::Disabled => "disabled".into(),
+                    WantedState::Invalid { why, .. } => format!("invalid:{why}"),
+                    WantedState::Unknown(_) => "unknown".into(),
+                };
+                (w.name.clone(), s)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn levels_walk_up_the_domain() {
+        assert_eq!(levels("a.b.c"), vec!["a.b.c", "b.c", "c"]);
+        assert_eq!(levels("host."), vec!["host"]);
+        assert_eq!(levels("web"), vec!["web"]);
+    }
+
+    #[test]
+    fn the_seed_example() {
+        let s = Script::default()
+            .txt(
+                "containers.docker.will-desktop",
+                &[&["etcd"], &["bash-sleeper"], &["bash-echoer"]],
+            )
+            .txt(
+                "etcd.containers.docker.will-desktop",
+                &[&["quay.io/coreos/etcd"]],
+            )
+            .txt(
+                "bash-sleeper.containers.docker.will-desktop",
+                &[&["ubuntu:wily sleep 60"]],
+            )
+            .txt(
+                "bash-echoerr.containers.docker.will-desktop",
+                &[&["ubuntu:wily echo HelloDNS!"]],
+            );
+        let d = read_with(&s, "will-desktop", false);
+        assert_eq!(d.list_records, vec!["containers.docker.will-desktop"]);
+        assert_eq!(
+            view(&d),
+            vec![
+                ("bash-echoer".into(), "disabled".into()),
+                (
+                    "bash-sleeper".into(),
+                    "spec:bash-sleeper.containers.docker.will-desktop:ubuntu:wily sleep 60".into()
+                ),
+                (
+                    "etcd".into(),
+                    "spec:etcd.containers.docker.will-desktop:quay.io/coreos/etcd".into()
+                ),
+            ],
+            "sorted by name: an RRset has no order"
+        );
+    }
+
+    #[test]
+    fn list_strings_split_on_space_and_comma_and_union_dedups() {
+        let s = Script::default()
+            .txt("containers.docker.h", &[&["a1 b1,c1", "  d1  "], &["a1"]])
+            .txt("a1.containers.docker.h", &[&["img"]]);
+        let names: Vec<String> = view(&read_with(&s, "h", false))
+            .into_iter()
+            .map(|v| v.0)
+            .collect();
+        assert_eq!(names, vec!["a1", "b1", "c1", "d1"]);
+    }
+
+    #[test]
+    fn list_levels_without_inheritance() {
+        // First present level wins; later levels are not even asked.
+        let s = Script::default()
+            .txt("containers.docker.a.b", &[&["x1"]])
+            .txt("containers.docker.b", &[&["y1"]]);
+        let d = read_with(&s, "a.b", false);
+        assert_eq!(d.list_records, vec!["containers.docker.a.b"]);
+        assert_eq!(view(&d)[0].0, "x1");
+        assert!(!s.asked().contains(&"containers.docker.b".to_string()));
+
+        // Absent at the first level: the next one supplies the list.
+        let s = Script::default().txt("containers.docker.b", &[&["y1"]]);
+        assert_eq!(view(&read_with(&s, "a.b", false))[0].0, "y1");
+
+        // Unavailable before the present level: the list is Unavailable.
+        let s = Script::default()
+            .down("containers.docker.a.b")
+            .txt("containers.docker.b", &[&["y1"]]);
+        assert!(
+            matches!(read_with(&s, "a.b", false).list, HostList::Unavailable(ref w) if w.contains("containers.docker.a.b"))
+        );
+
+        // Unavailable after the present level does not matter without inheritance.
+        let s = Script::default()
+            .txt("containers.docker.a.b", &[&["x1"]])
+            .down("containers.docker.b");
+        assert!(matches!(
+            read_with(&s, "a.b", false).list,
+            HostList::Listed(_)
+        ));
+
+        // Absent everywhere: not configured.
+        let s = Script::default();
+        assert_eq!(read_with(&s, "a.b", false).list, HostList::NotConfigured);
+    }
+
+    #[test]
+    fn list_levels_with_inheritance() {
+        let s = Script::default()
+            .txt("containers.docker.a.b.c", &[&["x1"]])
+            .txt("containers.docker.c", &[&["z1", "x1"]]);
+        let d = read_with(&s, "a.b.c", true);
+        assert_eq!(
+            d.list_records,
+            vec!["containers.docker.a.b.c", "containers.docker.c"]
+        );
+        let names: Vec<String> = view(&d).into_iter().map(|v| v.0).collect();
+        assert_eq!(names, vec!["x1", "z1"]);
+
+        // Any level unavailable: never act on a partial list.
+        let s = Script::default()
+            .txt("containers.docker.a.b.c", &[&["x1"]])
+            .down("containers.docker.c");
+        assert!(matches!(
+            read_with(&s, "a.b.c", true).list,
+            HostList::Unavailable(_)
+        ));
+        assert_eq!(
+            read_with(&Script::default(), "a.b.c", true).list,
+            HostList::NotConfigured
+        );
+    }
+
+    #[test]
+    fn container_records() {
+        let s = Script::default()
+            .txt(
+                "containers.docker.a.b",
+                &[&[
+                    "near", "far", "split", "twice", "down", "gone", "bad", "x", "late",
+                ]],
+            )
+            .txt("near.containers.docker.a.b", &[&["img-near"]])
+            .txt("near.containers.docker.b", &[&["img-ignored"]])
+            .txt("far.containers.docker.b", &[&["img-far"]])
+            .txt("split.containers.docker.a.b", &[&["img ", "--flag", "=1"]])
+            .txt("twice.containers.docker.a.b", &[&["one"], &["two"]])
+            .down("down.containers.docker.a.b")
+            .txt("down.containers.docker.b", &[&["img"]])
+            .txt("bad.containers.docker.a.b", &[&["BAD text"]])
+            .txt("late.containers.docker.a.b", &[])
+            .down("late.containers.docker.b");
+        let v = view(&read_with(&s, "a.b", false));
+        let get = |n: &str| v.iter().find(|x| x.0 == n).map(|x| x.1.clone()).unwrap();
+        assert_eq!(get("near"), "spec:near.containers.docker.a.b:img-near");
+        assert_eq!(get("far"), "spec:far.containers.docker.b:img-far");
+        assert_eq!(
+            get("split"),
+            "spec:split.containers.docker.a.b:img --flag=1"
+        );
+        assert!(
+            get("twice").starts_with("invalid:ambiguous: 2 TXT records"),
+            "{}",
+            get("twice")
+        );
+        assert_eq!(get("down"), "unknown");
+        assert!(get("bad").contains("cannot parse BAD text"));
+        assert!(get("x").contains("not a valid container name"));
+        assert_eq!(get("gone"), "disabled");
+        // A present record with no strings is an empty text, which the parser rejects or not;
+        // here it parses, so it is a spec with empty text rather than falling through.
+        assert_eq!(get("late"), "spec:late.containers.docker.a.b:");
+    }
+
+    #[test]
+    fn invalid_names_are_errors_for_that_name_alone() {
+        for bad in ["-x", "a", "a/b", "x.ddp-new", "x.ddp-old", "é1", "a b"] {
+            assert!(valid_container_name(bad).is_err(), "{bad}");
+        }
+        for good in ["etcd", "bash-sleeper", "a_b.c-d", "0x", "Ab"] {
+            assert!(valid_container_name(good).is_ok(), "{good}");
+        }
+        let s = Script::default().txt("containers.docker.h", &[&["ok1 -bad"]]);
+        let v = view(&read_with(&s, "h", false));
+        assert!(v[0].1.starts_with("invalid:'-bad'"));
+        assert_eq!(v[1], ("ok1".into(), "disabled".into()));
+    }
+
+    #[test]
+    fn non_utf8_text_is_invalid_not_a_panic() {
+        let mut s = Script::default().txt("containers.docker.h", &[&["c1"]]);
+        s.answers.insert(
+            "c1.containers.docker.h".into(),
+            Answer::Present(vec![vec![vec![0xff, 0xfe, b'a']]]),
+        );
+        assert!(
+            view(&read_with(&s, "h", false))[0]
+                .1
+                .contains("not valid UTF-8")
+        );
+    }
+
+    #[test]
+    fn many_containers_are_looked_up_concurrently_in_order() {
+        let names: Vec<String> = (0..100).map(|i| format!("c{i:03}")).collect();
+        let list = names.join(" ");
+        let mut s = Script::default().txt("containers.docker.h", &[&[list.as_str()]]);
+        for n in &names {
+            s = s.txt(&format!("{n}.containers.docker.h"), &[&[n.as_str()]]);
+        }
+        let v = view(&read_with(&s, "h", false));
+        assert_eq!(v.len(), 100);
+        for (i, (name, state)) in v.iter().enumerate() {
+            assert_eq!(name, &format!("c{i:03}"));
+            assert_eq!(state, &format!("spec:c{i:03}.containers.docker.h:c{i:03}"));
+        }
     }
 }

@@ -77,3 +77,572 @@ pub struct Plan {
     /// The exit code the desired state alone calls for (invalid records, unknown, …).
     pub code: crate::exit::Code,
 }
+
+use crate::desired::{Desired, HostList, WantedState};
+use crate::exit::Code;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Planner switches from the command line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// With no list for this host, remove every managed container.
+    pub allow_empty: bool,
+    /// Never take over a container that lacks our label.
+    pub no_adopt: bool,
+}
+
+impl Step {
+    fn new(name: &str, action: Action, reason: impl Into<String>) -> Step {
+        Step {
+            name: name.to_string(),
+            action,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Plan {
+    /// Whether nothing would change.
+    pub fn is_noop(&self) -> bool {
+        self.steps
+            .iter()
+            .all(|s| matches!(s.action, Action::Keep { .. } | Action::Leave { .. }))
+    }
+}
+
+/// The ownership label a spec's container carries.
+fn wanted_label(spec: &ContainerSpec) -> Option<&str> {
+    spec.body
+        .get("Labels")
+        .and_then(|l| l.get(crate::spec::OWNER_LABEL))
+        .and_then(|v| v.as_str())
+}
+
+/// Desired × actual → plan. `actual` is every container on the engine.
+pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan {
+    let by_name: BTreeMap<&str, &Container> = actual.iter().map(|c| (c.name.as_str(), c)).collect();
+    let wanted = match &desired.list {
+        HostList::Unavailable(_) => {
+            // Never act on a partial list: not even a removal of something unrelated.
+            return Plan {
+                steps: Vec::new(),
+                code: Code::TempFail,
+            };
+        }
+        HostList::NotConfigured if !settings.allow_empty => {
+            return Plan {
+                steps: Vec::new(),
+                code: Code::NotConfigured,
+            };
+        }
+        HostList::NotConfigured => &[][..],
+        HostList::Listed(w) => &w[..],
+    };
+    let mut steps = Vec::new();
+    let mut code = Code::Ok;
+    // Names the list accounts for, temporaries of listed names included.
+    let mut handled: BTreeSet<String> = BTreeSet::new();
+
+    for w in wanted {
+        let n = w.name.as_str();
+        let new_name = format!("{n}{NEW_SUFFIX}");
+        let old_name = format!("{n}{OLD_SUFFIX}");
+        handled.insert(n.to_string());
+        let mut current: Option<Existing> = by_name.get(n).map(|c| Existing::from(*c));
+        // Whether it is up when this name's own action runs (recovery steps can change it).
+        let mut up = current.as_ref().is_some_and(|c| c.running);
+        let mut current_owner: Option<&str> = by_name.get(n).and_then(|c| c.owner());
+
+        if let Some(c) = by_name.get(new_name.as_str()) {
+            steps.push(Step::new(
+                n,
+                Action::Discard {
+                    existing: Existing::from(*c),
+                },
+                "a replacement left over by an interrupted run; it never took the name",
+            ));
+        }
+        if let Some(old) = by_name.get(old_name.as_str()) {
+            let old_e = Existing::from(*old);
+            match current.take() {
+                None => {
+                    steps.push(Step::new(
+                        n,
+                        Action::RenameBack { old: old_e.clone() },
+                        "an interrupted replace renamed it aside; it gets its name back",
+                    ));
+                    // We stopped it ourselves; count it as running so a failed retry of
+                    // the replace brings the service back rather than leaving it down.
+                    up = old.running();
+                    current = Some(Existing {
+                        name: n.to_string(),
+                        running: true,
+                        ..old_e
+                    });
+                    current_owner = old.owner();
+                }
+                Some(cur) => {
+                    steps.push(Step::new(
+                        n,
+                        Action::Finish {
+                            current: cur.clone(),
+                            old: old_e,
+                        },
+                        "an interrupted replace left the old container aside: finish it",
+                    ));
+                    // Finish starts it (or rolls back to the old one).
+                    up = true;
+                    current = Some(Existing {
+                        running: true,
+                        ..cur
+                    });
+                }
+            }
+        }
+        handled.insert(new_name);
+        handled.insert(old_name);
+
+        match &w.state {
+            WantedState::Spec { record, spec } => {
+                let Some(cur) = current else {
+                    steps.push(Step::new(
+                        n,
+                        Action::Create { spec: spec.clone() },
+                        format!("listed, not present (record {record})"),
+                    ));
+                    continue;
+                };
+                match current_owner {
+                    Some(label) if Some(label) == wanted_label(spec) => {
+                        if up {
+                            steps.push(Step::new(n, Action::Keep { existing: cur }, "up to date"));
+                        } else {
+                            steps.push(Step::new(
+                                n,
+                                Action::Start { existing: cur },
+                                "up to date but not running",
+                            ));
+                        }
+                    }
+                    None if settings.no_adopt => {
+                        code = code.worst(Code::DataError);
+                        steps.push(Step::new(
+                            n,
+                            Action::Leave {
+                                existing: Some(cur),
+                            },
+                            "conflict: a container of this name exists without our label and --no-adopt is set",
+                        ));
+                    }
+                    None => steps.push(Step::new(
+                        n,
+                        Action::Replace {
+                            existing: cur,
+                            spec: spec.clone(),
+                        },
+                        format!("adopting a container without our label (record {record})"),
+                    )),
+                    Some(_) => steps.push(Step::new(
+                        n,
+                        Action::Replace {
+                            existing: cur,
+                            spec: spec.clone(),
+                        },
+                        format!("record changed ({record})"),
+                    )),
+                }
+            }
+            WantedState::Disabled => match current {
+                Some(cur) if current_owner.is_none() && settings.no_adopt => {
+                    steps.push(Step::new(
+                        n,
+                        Action::Leave {
+                            existing: Some(cur),
+                        },
+                        "launch disabled (no record), but the container lacks our label and --no-adopt is set",
+                    ));
+                }
+                Some(cur) => steps.push(Step::new(
+                    n,
+                    Action::Remove { existing: cur },
+                    "launch disabled: no record at any level",
+                )),
+                None => steps.push(Step::new(
+                    n,
+                    Action::Leave { existing: None },
+                    "launch disabled: no record at any level, no container",
+                )),
+            },
+            WantedState::Invalid { why, .. } => {
+                code = code.worst(Code::DataError);
+                steps.push(Step::new(
+                    n,
+                    Action::Leave { existing: current },
+                    format!("invalid record, left as it is: {why}"),
+                ));
+            }
+            WantedState::Unknown(why) => {
+                code = code.worst(Code::TempFail);
+                steps.push(Step::new(
+                    n,
+                    Action::Leave { existing: current },
+                    format!("record unavailable, left as it is: {why}"),
+                ));
+            }
+        }
+    }
+
+    // Ours, and DNS (authoritatively) no longer lists it.
+    for c in actual {
+        if c.owner().is_some() && !handled.contains(&c.name) {
+            steps.push(Step::new(
+                &c.name,
+                Action::Remove {
+                    existing: Existing::from(c),
+                },
+                if matches!(desired.list, HostList::NotConfigured) {
+                    "no configuration for this host and --allow-empty is set"
+                } else {
+                    "managed by us and no longer listed"
+                },
+            ));
+        }
+    }
+    Plan { steps, code }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::Wanted;
+    use crate::spec::{ImageRef, OWNER_LABEL, PullPolicy};
+
+    fn spec(text: &str) -> Box<ContainerSpec> {
+        Box::new(ContainerSpec {
+            text: text.to_string(),
+            image: ImageRef {
+                domain: "docker.io".into(),
+                path: "library/x".into(),
+                tag: Some("latest".into()),
+                digest: None,
+            },
+            body: serde_json::json!({"Image": "x", "Labels": {OWNER_LABEL: format!("L({text})")}}),
+            platform: None,
+            pull: PullPolicy::Missing,
+        })
+    }
+
+    fn ctr(name: &str, owner_text: Option<&str>, state: &str) -> Container {
+        let mut labels = std::collections::BTreeMap::new();
+        if let Some(t) = owner_text {
+            labels.insert(OWNER_LABEL.to_string(), format!("L({t})"));
+        }
+        labels.insert("other".into(), "x".into());
+        Container {
+            id: format!("id-{name}"),
+            name: name.to_string(),
+            labels,
+            state: state.to_string(),
+        }
+    }
+
+    fn listed(ws: Vec<(&str, WantedState)>) -> Desired {
+        Desired {
+            host: "h".into(),
+            list_records: vec!["containers.docker.h".into()],
+            list: HostList::Listed(
+                ws.into_iter()
+                    .map(|(n, state)| Wanted {
+                        name: n.into(),
+                        state,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    fn want(text: &str) -> WantedState {
+        WantedState::Spec {
+            record: "r".into(),
+            spec: spec(text),
+        }
+    }
+
+    fn invalid() -> WantedState {
+        WantedState::Invalid {
+            record: None,
+            text: None,
+            why: "bad".into(),
+        }
+    }
+
+    /// A compact rendering: "name:verb[:id]".
+    fn render(p: &Plan) -> Vec<String> {
+        p.steps
+            .iter()
+            .map(|s| {
+                let (verb, id) = match &s.action {
+                    Action::Create { .. } => ("create", None),
+                    Action::Start { existing } => ("start", Some(&existing.id)),
+                    Action::Replace { existing, .. } => ("replace", Some(&existing.id)),
+                    Action::Remove { existing } => ("remove", Some(&existing.id)),
+                    Action::Keep { existing } => ("keep", Some(&existing.id)),
+                    Action::Leave { existing } => ("leave", existing.as_ref().map(|e| &e.id)),
+                    Action::Finish { old, .. } => ("finish", Some(&old.id)),
+                    Action::RenameBack { old } => ("rename-back", Some(&old.id)),
+                    Action::Discard { existing } => ("discard", Some(&existing.id)),
+                };
+                match id {
+                    Some(id) => format!("{}:{verb}:{id}", s.name),
+                    None => format!("{}:{verb}", s.name),
+                }
+            })
+            .collect()
+    }
+
+    fn plan(d: &Desired, actual: &[Container]) -> Plan {
+        make(d, actual, Settings::default())
+    }
+
+    #[test]
+    fn the_table() {
+        // desired \ actual: none | same label | other label | no label
+        type Case = (WantedState, Option<Container>, &'static str, Code);
+        let cases: Vec<Case> = vec![
+            (want("a"), None, "n1:create", Code::Ok),
+            (
+                want("a"),
+                Some(ctr("n1", Some("a"), "running")),
+                "n1:keep:id-n1",
+                Code::Ok,
+            ),
+            (
+                want("a"),
+                Some(ctr("n1", Some("a"), "exited")),
+                "n1:start:id-n1",
+                Code::Ok,
+            ),
+            (
+                want("a"),
+                Some(ctr("n1", Some("a"), "created")),
+                "n1:start:id-n1",
+                Code::Ok,
+            ),
+            (
+                want("a"),
+                Some(ctr("n1", Some("b"), "running")),
+                "n1:replace:id-n1",
+                Code::Ok,
+            ),
+            (
+                want("a"),
+                Some(ctr("n1", None, "running")),
+                "n1:replace:id-n1",
+                Code::Ok,
+            ),
+            (WantedState::Disabled, None, "n1:leave", Code::Ok),
+            (
+                WantedState::Disabled,
+                Some(ctr("n1", Some("a"), "running")),
+                "n1:remove:id-n1",
+                Code::Ok,
+            ),
+            (
+                WantedState::Disabled,
+                Some(ctr("n1", None, "running")),
+                "n1:remove:id-n1",
+                Code::Ok,
+            ),
+            (invalid(), None, "n1:leave", Code::DataError),
+            (
+                invalid(),
+                Some(ctr("n1", Some("a"), "running")),
+                "n1:leave:id-n1",
+                Code::DataError,
+            ),
+            (
+                invalid(),
+                Some(ctr("n1", None, "exited")),
+                "n1:leave:id-n1",
+                Code::DataError,
+            ),
+            (
+                WantedState::Unknown("t".into()),
+                None,
+                "n1:leave",
+                Code::TempFail,
+            ),
+            (
+                WantedState::Unknown("t".into()),
+                Some(ctr("n1", Some("a"), "running")),
+                "n1:leave:id-n1",
+                Code::TempFail,
+            ),
+        ];
+        for (state, actual, expect, code) in cases {
+            let d = listed(vec![("n1", state.clone())]);
+            let actual: Vec<Container> = actual.into_iter().collect();
+            let p = plan(&d, &actual);
+            assert_eq!(
+                render(&p),
+                vec![expect.to_string()],
+                "{state:?} × {actual:?}"
+            );
+            assert_eq!(p.code, code, "{state:?} × {actual:?}");
+        }
+    }
+
+    #[test]
+    fn unlisted_managed_containers_are_removed_unmanaged_never_touched() {
+        let d = listed(vec![("keep1", want("k"))]);
+        let actual = vec![
+            ctr("keep1", Some("k"), "running"),
+            ctr("gone1", Some("old"), "running"),
+            ctr("gone2", Some("old"), "exited"),
+            ctr("theirs", None, "running"),
+        ];
+        let p = plan(&d, &actual);
+        assert_eq!(
+            render(&p),
+            vec![
+                "keep1:keep:id-keep1",
+                "gone1:remove:id-gone1",
+                "gone2:remove:id-gone2"
+            ]
+        );
+        assert!(!p.is_noop());
+    }
+
+    #[test]
+    fn an_unavailable_list_touches_nothing() {
+        let d = Desired {
+            host: "h".into(),
+            list_records: vec![],
+            list: HostList::Unavailable("timeout".into()),
+        };
+        let p = plan(&d, &[ctr("gone1", Some("x"), "running")]);
+        assert!(p.steps.is_empty());
+        assert_eq!(p.code, Code::TempFail);
+    }
+
+    #[test]
+    fn not_configured_removes_only_with_allow_empty() {
+        let d = Desired {
+            host: "h".into(),
+            list_records: vec![],
+            list: HostList::NotConfigured,
+        };
+        let actual = [
+            ctr("m1", Some("x"), "running"),
+            ctr("theirs", None, "running"),
+        ];
+        let p = plan(&d, &actual);
+        assert!(p.steps.is_empty());
+        assert_eq!(p.code, Code::NotConfigured);
+        let p = make(
+            &d,
+            &actual,
+            Settings {
+                allow_empty: true,
+                no_adopt: false,
+            },
+        );
+        assert_eq!(render(&p), vec!["m1:remove:id-m1"]);
+        assert_eq!(p.code, Code::Ok);
+    }
+
+    #[test]
+    fn no_adopt_leaves_unlabelled_containers_and_reports_a_conflict() {
+        let s = Settings {
+            allow_empty: false,
+            no_adopt: true,
+        };
+        let d = listed(vec![
+            ("n1", want("a")),
+            ("n2", WantedState::Disabled),
+            ("n3", want("c")),
+        ]);
+        let actual = [
+            ctr("n1", None, "running"),
+            ctr("n2", None, "running"),
+            ctr("n3", Some("old"), "running"),
+        ];
+        let p = make(&d, &actual, s);
+        assert_eq!(
+            render(&p),
+            vec!["n1:leave:id-n1", "n2:leave:id-n2", "n3:replace:id-n3"]
+        );
+        assert_eq!(p.code, Code::DataError);
+    }
+
+    #[test]
+    fn recovery_after_an_interrupted_replace() {
+        let d = listed(vec![("n1", want("a"))]);
+        // Crash after create of the new one: discard it, then the replace happens again.
+        let p = plan(
+            &d,
+            &[
+                ctr("n1", Some("old"), "running"),
+                ctr("n1.ddp-new", Some("a"), "created"),
+            ],
+        );
+        assert_eq!(
+            render(&p),
+            vec!["n1:discard:id-n1.ddp-new", "n1:replace:id-n1"]
+        );
+
+        // Crash after the old one was renamed aside: it gets its name back and is replaced
+        // again, remembered as running so a failure restores the service.
+        let p = plan(
+            &d,
+            &[
+                ctr("n1.ddp-old", None, "exited"),
+                ctr("n1.ddp-new", Some("a"), "created"),
+            ],
+        );
+        assert_eq!(
+            render(&p),
+            vec![
+                "n1:discard:id-n1.ddp-new",
+                "n1:rename-back:id-n1.ddp-old",
+                "n1:replace:id-n1.ddp-old"
+            ]
+        );
+        let Action::Replace { existing, .. } = &p.steps[2].action else {
+            panic!()
+        };
+        assert!(existing.running);
+        assert_eq!(existing.name, "n1");
+
+        // Same, but the aside one is already what DNS wants: rename back and start.
+        let p = plan(&d, &[ctr("n1.ddp-old", Some("a"), "exited")]);
+        assert_eq!(
+            render(&p),
+            vec!["n1:rename-back:id-n1.ddp-old", "n1:start:id-n1.ddp-old"]
+        );
+
+        // Crash after the new one took the name: finish (start it, drop the old one).
+        let p = plan(
+            &d,
+            &[
+                ctr("n1", Some("a"), "created"),
+                ctr("n1.ddp-old", None, "exited"),
+            ],
+        );
+        assert_eq!(render(&p), vec!["n1:finish:id-n1.ddp-old", "n1:keep:id-n1"]);
+
+        // Temporaries of a listed name are never swept as "unlisted".
+        assert!(!render(&p).iter().any(|s| s.contains("remove")));
+
+        // Temporaries of a name DNS no longer lists are ours and removed.
+        let p = plan(&listed(vec![]), &[ctr("x1.ddp-new", Some("a"), "created")]);
+        assert_eq!(render(&p), vec!["x1.ddp-new:remove:id-x1.ddp-new"]);
+    }
+
+    #[test]
+    fn noop_detection() {
+        let d = listed(vec![("n1", want("a")), ("n2", WantedState::Disabled)]);
+        assert!(plan(&d, &[ctr("n1", Some("a"), "running")]).is_noop());
+        assert!(!plan(&d, &[ctr("n1", Some("a"), "exited")]).is_noop());
+    }
+}

@@ -99,7 +99,11 @@ mod tests {
         let mut nominal = INITIAL;
         for _ in 0..12 {
             let d = b.next_delay().expect("deadline is far away");
-            assert!(d >= nominal / 2 && d <= nominal, "{d:?} not in [{:?}, {nominal:?}]", nominal / 2);
+            assert!(
+                d >= nominal / 2 && d <= nominal,
+                "{d:?} not in [{:?}, {nominal:?}]",
+                nominal / 2
+            );
             nominal = (nominal * 2).min(CAP);
         }
         assert_eq!(b.attempts(), 12);

@@ -2,6 +2,13 @@
 //! anti-spoofing, retry with backoff, and the classification of every reply into an
 //! [`Answer`]. Knows nothing about containers.
 
+mod resolv_conf;
+mod resolver;
+mod wire;
+
+pub use resolv_conf::{MAX_TRY_TIMEOUT, ResolverConfig, parse_nameserver};
+pub use resolver::{Resolver, check_ad_trust};
+
 /// What one TXT lookup established. Only `Absent` is authoritative enough to remove anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {

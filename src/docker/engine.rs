@@ -1,19 +1,33 @@
-//! Typed Engine API calls over one negotiated API version.
+//! Typed Engine API calls over one negotiated API version. Each method is one HTTP request
+//! (counted and logged at debug); only `connect` retries, and only while the engine is not up:
+//! a change (create, stop, …) is never sent twice behind the caller's back.
 
-use super::Container;
+use super::reply::{self, PullLine};
+use super::transport::{self, BASE};
+use super::version::{self, ApiVersion};
+use super::{Container, Endpoint};
+use crate::retry::Backoff;
 use crate::spec::{ContainerSpec, ImageRef};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::time::Instant;
+use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use ureq::http::Response;
+use ureq::{Agent, Body};
 
-/// Where the engine listens (host names are resolved before this, by our own resolver).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// `unix:///var/run/docker.sock`
-    Unix(PathBuf),
-    /// `tcp://IP:PORT`
-    Tcp(SocketAddr),
-}
+/// Longest silence on one read for ordinary calls (create may copy image data into volumes).
+const CALL_READ_TIMEOUT: Duration = Duration::from_secs(300);
+/// Longest wait for one `/_ping` reply: an engine that accepts but does not answer is still
+/// starting, and the next ping may find it ready. Never past the connect deadline, though.
+const PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// Shortest wait for one `/_ping` reply, so the last try before the deadline is a real one.
+const PING_TIMEOUT_FLOOR: Duration = Duration::from_millis(500);
+/// Longest silence on one read of a stop: the engine answers only once the container has
+/// exited, after up to its own `StopTimeout` (often 60–300 s for databases) plus the kill.
+const STOP_READ_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Largest reply body read into memory (a list of thousands of containers fits easily).
+const MAX_BODY: u64 = 64 << 20;
+/// `?platform=` on create needs this version.
+const CREATE_PLATFORM: ApiVersion = ApiVersion::new(1, 41);
 
 /// Why an engine call failed; the caller decides what it means for the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +43,8 @@ pub enum EngineError {
         /// The engine's `message`.
         message: String,
     },
-    /// The exchange broke (timeout, cut connection, unparsable reply, error in a pull stream).
+    /// The exchange broke (timeout, cut connection, unparsable reply, error in a pull stream,
+    /// an engine too old for us).
     Protocol {
         /// The call.
         call: String,
@@ -54,71 +69,544 @@ impl std::fmt::Display for EngineError {
 
 impl std::error::Error for EngineError {}
 
-/// A connection to one engine at one negotiated API version.
+/// A connection to one engine at one negotiated API version. `Sync`: apply calls it from
+/// several threads (the agent pools one connection per concurrent call).
 #[derive(Debug)]
 pub struct Engine {
-    _private: (),
+    agent: Agent,
+    endpoint: Endpoint,
+    version: ApiVersion,
+    version_text: String,
+    calls: AtomicUsize,
+}
+
+/// An HTTP method with what it sends.
+enum Method<'a> {
+    Get,
+    Post(Option<&'a [u8]>),
+    Delete,
+}
+
+impl Method<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post(_) => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// How long a request may take, beyond the connect timeout.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    /// The agent's per-read timeout.
+    Usual,
+    /// This per-read timeout instead (a stop, which answers only once the container exited).
+    PerRead(Duration),
+    /// This bound on the whole exchange (a ping, which must not outlast the connect deadline).
+    Total(Duration),
+}
+
+/// Why one ping did not give a version.
+enum PingFailure {
+    /// Worth another try: the engine is not (yet) answering.
+    NotReady(String),
+    /// It answered, but not in a way a retry would change.
+    Fatal(EngineError),
 }
 
 impl Engine {
     /// Ping (retrying with the shared backoff while the engine is unreachable, until
     /// `deadline`) and negotiate the API version.
-    pub fn connect(_endpoint: &Endpoint, _deadline: Instant) -> Result<Engine, EngineError> {
-        Err(EngineError::Unreachable("not implemented".into()))
+    pub fn connect(endpoint: &Endpoint, deadline: Instant) -> Result<Engine, EngineError> {
+        let mut engine = Engine {
+            agent: transport::agent(endpoint, CALL_READ_TIMEOUT),
+            endpoint: endpoint.clone(),
+            // Pings are unversioned; no other call is made before negotiation sets this.
+            version: version::OLDEST,
+            version_text: String::new(),
+            calls: AtomicUsize::new(0),
+        };
+        let mut backoff = Backoff::until(deadline);
+        loop {
+            match engine.ping(deadline) {
+                Ok(max) => {
+                    let negotiated =
+                        version::negotiate(max).map_err(|message| EngineError::Protocol {
+                            call: "GET /_ping".into(),
+                            message,
+                        })?;
+                    log::debug!(
+                        "docker: engine at {endpoint} speaks API {max}; using {negotiated}"
+                    );
+                    engine.version = negotiated;
+                    engine.version_text = negotiated.to_string();
+                    return Ok(engine);
+                }
+                Err(PingFailure::Fatal(e)) => return Err(e),
+                Err(PingFailure::NotReady(reason)) => match backoff.next_delay() {
+                    Some(delay) => {
+                        log::info!(
+                            "Docker engine at {endpoint} not ready ({reason}); retrying in {:.1} s",
+                            delay.as_secs_f64()
+                        );
+                        std::thread::sleep(delay);
+                    }
+                    None => {
+                        let pings = backoff.attempts() + 1;
+                        let plural = if pings == 1 { "" } else { "s" };
+                        return Err(EngineError::Unreachable(format!(
+                            "{endpoint}: {reason} (still so at the deadline, after {pings} ping{plural})"
+                        )));
+                    }
+                },
+            }
+        }
     }
 
     /// The negotiated API version, e.g. `1.41`.
     pub fn api_version(&self) -> &str {
-        ""
+        &self.version_text
+    }
+
+    /// The negotiated API version, for comparisons (e.g. whether a field is supported).
+    pub fn version(&self) -> ApiVersion {
+        self.version
+    }
+
+    /// Where this engine listens.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     /// How many API calls this client has made (a no-op run makes two).
     pub fn calls(&self) -> usize {
-        0
+        self.calls.load(Ordering::Relaxed)
     }
 
     /// Every container, running or not (`GET /containers/json?all=1`).
     pub fn list(&self) -> Result<Vec<Container>, EngineError> {
-        Ok(Vec::new())
+        let path = "/containers/json?all=1";
+        let (call, response) = self.send(Method::Get, path, Wait::Usual)?;
+        let body = expect_body(&call, response, &[200])?;
+        reply::containers(&body).map_err(|message| EngineError::Protocol { call, message })
     }
 
     /// Whether the image is present locally.
-    pub fn image_present(&self, _image: &ImageRef) -> Result<bool, EngineError> {
-        Ok(false)
+    pub fn image_present(&self, image: &ImageRef) -> Result<bool, EngineError> {
+        let path = format!("/images/{}/json", encode(&image.canonical(), IMAGE_PATH));
+        let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
+        match response.status().as_u16() {
+            200 => {
+                drain(response);
+                Ok(true)
+            }
+            404 => {
+                drain(response);
+                Ok(false)
+            }
+            status => Err(api_error(call, status, response)),
+        }
     }
 
     /// Pull the image, reading the progress stream to the end; an error line fails the pull.
-    pub fn pull(&self, _image: &ImageRef, _platform: Option<&str>) -> Result<(), EngineError> {
-        Ok(())
+    pub fn pull(&self, image: &ImageRef, platform: Option<&str>) -> Result<(), EngineError> {
+        let (repository, tag) = (image.from_image(), image.pull_tag());
+        let mut path = format!(
+            "/images/create?fromImage={}&tag={}",
+            encode(&repository, QUERY),
+            encode(&tag, QUERY)
+        );
+        if let Some(p) = platform {
+            path.push_str(&format!("&platform={}", encode(p, QUERY)));
+        }
+        let (call, response) = self.send(Method::Post(None), &path, Wait::Usual)?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(api_error(call, status, response));
+        }
+        // Read to EOF even past an error: the pull runs in the request's context, and a
+        // connection closed early would cancel it rather than let it finish or fail cleanly.
+        let mut failure = None;
+        for line in BufReader::new(response.into_body().into_reader()).lines() {
+            let line =
+                line.map_err(|e| protocol(&call, format!("reading the pull stream: {e}")))?;
+            match reply::pull_line(&line) {
+                Ok(PullLine::Blank) => {}
+                Ok(PullLine::Status {
+                    id: Some(id),
+                    status,
+                }) => log::trace!("docker: pull {id}: {status}"),
+                Ok(PullLine::Status { id: None, status }) => log::debug!("docker: pull: {status}"),
+                Ok(PullLine::Error(message)) => {
+                    failure.get_or_insert(message);
+                }
+                Err(message) => {
+                    failure.get_or_insert(message);
+                }
+            }
+        }
+        match failure {
+            Some(message) => Err(protocol(&call, message)),
+            None => Ok(()),
+        }
     }
 
     /// Create a container under `name` from the spec; returns its ID.
-    pub fn create(&self, _name: &str, _spec: &ContainerSpec) -> Result<String, EngineError> {
-        Ok(String::new())
+    pub fn create(&self, name: &str, spec: &ContainerSpec) -> Result<String, EngineError> {
+        let mut path = format!("/containers/create?name={}", encode(name, QUERY));
+        if let Some(p) = &spec.platform {
+            if self.version < CREATE_PLATFORM {
+                return Err(protocol(
+                    "POST /containers/create",
+                    format!(
+                        "--platform on create needs API {CREATE_PLATFORM}; the engine speaks {}",
+                        self.version
+                    ),
+                ));
+            }
+            path.push_str(&format!("&platform={}", encode(p, QUERY)));
+        }
+        let body = serde_json::to_vec(&spec.body)
+            .map_err(|e| protocol("POST /containers/create", format!("encoding the body: {e}")))?;
+        let (call, response) = self.send(Method::Post(Some(&body)), &path, Wait::Usual)?;
+        let reply = expect_body(&call, response, &[200, 201])?;
+        let (id, warnings) = reply::created(&reply).map_err(|m| protocol(&call, m))?;
+        for w in warnings {
+            log::warn!("Docker engine, creating {name}: {w}");
+        }
+        Ok(id)
     }
 
     /// Start (already running is success).
-    pub fn start(&self, _id: &str) -> Result<(), EngineError> {
-        Ok(())
+    pub fn start(&self, id: &str) -> Result<(), EngineError> {
+        let path = format!("/containers/{}/start", encode(id, QUERY));
+        self.expect_done(Method::Post(None), &path, Wait::Usual, &[204, 304])
     }
 
     /// Graceful stop with the container's own stop signal and timeout (already stopped is success).
-    pub fn stop(&self, _id: &str) -> Result<(), EngineError> {
-        Ok(())
+    pub fn stop(&self, id: &str) -> Result<(), EngineError> {
+        // No `t`: the container's StopTimeout (or the engine's default) applies.
+        let path = format!("/containers/{}/stop", encode(id, QUERY));
+        self.expect_done(
+            Method::Post(None),
+            &path,
+            Wait::PerRead(STOP_READ_TIMEOUT),
+            &[204, 304],
+        )
     }
 
     /// Rename.
-    pub fn rename(&self, _id: &str, _new_name: &str) -> Result<(), EngineError> {
-        Ok(())
+    pub fn rename(&self, id: &str, new_name: &str) -> Result<(), EngineError> {
+        let path = format!(
+            "/containers/{}/rename?name={}",
+            encode(id, QUERY),
+            encode(new_name, QUERY)
+        );
+        self.expect_done(Method::Post(None), &path, Wait::Usual, &[200, 204])
     }
 
-    /// Remove a stopped container (anonymous volumes are kept, as `docker rm` does).
-    pub fn remove(&self, _id: &str) -> Result<(), EngineError> {
-        Ok(())
+    /// Remove a stopped container (anonymous volumes are kept, as `docker rm` does). A
+    /// container that is already gone counts as removed: that is the state the caller asked
+    /// for, and `--rm` containers or an operator may well have got there first.
+    pub fn remove(&self, id: &str) -> Result<(), EngineError> {
+        let path = format!("/containers/{}", encode(id, QUERY));
+        self.expect_done(Method::Delete, &path, Wait::Usual, &[200, 204, 404])
     }
 
     /// The raw inspect document.
-    pub fn inspect(&self, _id: &str) -> Result<serde_json::Value, EngineError> {
-        Ok(serde_json::Value::Null)
+    pub fn inspect(&self, id: &str) -> Result<serde_json::Value, EngineError> {
+        let path = format!("/containers/{}/json", encode(id, QUERY));
+        let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
+        let body = expect_body(&call, response, &[200])?;
+        serde_json::from_slice(&body)
+            .map_err(|e| protocol(&call, format!("unparsable inspect reply: {e}")))
+    }
+
+    /// One ping, unversioned (the version is what it finds out): the engine's maximum API.
+    fn ping(&self, deadline: Instant) -> Result<ApiVersion, PingFailure> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let wait = Wait::Total(left.clamp(PING_TIMEOUT_FLOOR, PING_TIMEOUT));
+        let response = match self.request(Method::Get, "/_ping", false, wait) {
+            Ok(r) => r,
+            // Whatever broke the exchange (no socket yet, refused, reset, a hang), a starting
+            // engine is the likely cause, and a ping changes nothing: try again.
+            Err(e) => return Err(PingFailure::NotReady(transport_message(&e))),
+        };
+        let status = response.status().as_u16();
+        let header = response
+            .headers()
+            .get("api-version")
+            .map(|v| v.to_str().map(str::to_string));
+        let body = read_body("GET /_ping", response);
+        if status != 200 {
+            let message = body
+                .map(|b| reply::error_message(&b))
+                .unwrap_or_else(|e| e.to_string());
+            return Err(PingFailure::NotReady(format!(
+                "/_ping answered HTTP {status}: {message}"
+            )));
+        }
+        if let Err(e) = body {
+            return Err(PingFailure::NotReady(e.to_string()));
+        }
+        let fatal = |message: String| {
+            PingFailure::Fatal(EngineError::Protocol {
+                call: "GET /_ping".into(),
+                message,
+            })
+        };
+        match header {
+            None => Err(fatal(
+                "the reply has no Api-Version header: is this a Docker engine?".into(),
+            )),
+            Some(Err(_)) => Err(fatal("the Api-Version header is not text".into())),
+            Some(Ok(text)) => {
+                ApiVersion::parse(&text).map_err(|m| fatal(format!("Api-Version header: {m}")))
+            }
+        }
+    }
+
+    /// Send a versioned call; returns the call's name (for errors) and the response.
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        wait: Wait,
+    ) -> Result<(String, Response<Body>), EngineError> {
+        let call = format!("{} {path}", method.name());
+        match self.request(method, path, true, wait) {
+            Ok(response) => Ok((call, response)),
+            Err(e) => Err(self.transport_error(call, e)),
+        }
+    }
+
+    /// Send one request and count and log it.
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        versioned: bool,
+        wait: Wait,
+    ) -> Result<Response<Body>, ureq::Error> {
+        let url = if versioned {
+            format!("{BASE}/v{}{path}", self.version_text)
+        } else {
+            format!("{BASE}{path}")
+        };
+        let name = method.name();
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let result = match method {
+            Method::Get => with_wait(self.agent.get(&url), wait).call(),
+            Method::Delete => with_wait(self.agent.delete(&url), wait).call(),
+            Method::Post(None) => with_wait(self.agent.post(&url), wait).send_empty(),
+            Method::Post(Some(body)) => with_wait(self.agent.post(&url), wait)
+                .header("content-type", "application/json")
+                .send(body),
+        };
+        let took = started.elapsed().as_millis();
+        let shown = url.strip_prefix(BASE).unwrap_or(&url);
+        match &result {
+            Ok(r) => log::debug!(
+                "docker: {name} {shown} → {} ({took} ms)",
+                r.status().as_u16()
+            ),
+            Err(e) => log::debug!("docker: {name} {shown} → failed: {e} ({took} ms)"),
+        }
+        result
+    }
+
+    /// Send a call whose success has no body worth reading.
+    fn expect_done(
+        &self,
+        method: Method,
+        path: &str,
+        wait: Wait,
+        ok: &[u16],
+    ) -> Result<(), EngineError> {
+        let (call, response) = self.send(method, path, wait)?;
+        let status = response.status().as_u16();
+        if !ok.contains(&status) {
+            return Err(api_error(call, status, response));
+        }
+        drain(response);
+        Ok(())
+    }
+
+    /// Connection-level failures mean the engine is gone; anything later broke mid-exchange.
+    fn transport_error(&self, call: String, e: ureq::Error) -> EngineError {
+        let unreachable = match &e {
+            ureq::Error::Io(io) => matches!(
+                io.kind(),
+                ErrorKind::NotFound
+                    | ErrorKind::ConnectionRefused
+                    | ErrorKind::PermissionDenied
+                    | ErrorKind::AddrNotAvailable
+                    | ErrorKind::HostUnreachable
+                    | ErrorKind::NetworkUnreachable
+            ),
+            ureq::Error::Timeout(ureq::Timeout::Connect) | ureq::Error::ConnectionFailed => true,
+            _ => false,
+        };
+        if unreachable {
+            EngineError::Unreachable(format!(
+                "{}: {call}: {}",
+                self.endpoint,
+                transport_message(&e)
+            ))
+        } else {
+            protocol(&call, transport_message(&e))
+        }
+    }
+}
+
+fn with_wait<B>(request: ureq::RequestBuilder<B>, wait: Wait) -> ureq::RequestBuilder<B> {
+    match wait {
+        Wait::Usual => request,
+        Wait::PerRead(t) => request.config().timeout_per_read(Some(t)).build(),
+        Wait::Total(t) => request.config().timeout_global(Some(t)).build(),
+    }
+}
+
+/// A ureq error as a sentence (its own Display is terse for timeouts).
+fn transport_message(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Timeout(t) => format!("timed out ({t})"),
+        ureq::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn protocol(call: &str, message: String) -> EngineError {
+    EngineError::Protocol {
+        call: call.to_string(),
+        message,
+    }
+}
+
+/// The body of a reply whose status is one of `ok`, else the engine's error.
+fn expect_body(call: &str, response: Response<Body>, ok: &[u16]) -> Result<Vec<u8>, EngineError> {
+    let status = response.status().as_u16();
+    if !ok.contains(&status) {
+        return Err(api_error(call.to_string(), status, response));
+    }
+    read_body(call, response)
+}
+
+/// The engine's error for a reply with an unexpected status.
+fn api_error(call: String, status: u16, response: Response<Body>) -> EngineError {
+    let message = match read_body(&call, response) {
+        Ok(body) => reply::error_message(&body),
+        Err(e) => format!("(body unreadable: {e})"),
+    };
+    EngineError::Api {
+        call,
+        status,
+        message,
+    }
+}
+
+/// The whole body, up to [`MAX_BODY`] (ureq's own helpers stop at 10 MiB).
+fn read_body(call: &str, response: Response<Body>) -> Result<Vec<u8>, EngineError> {
+    let mut body = Vec::new();
+    response
+        .into_body()
+        .into_reader()
+        .take(MAX_BODY + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| protocol(call, format!("reading the reply: {e}")))?;
+    if body.len() as u64 > MAX_BODY {
+        return Err(protocol(
+            call,
+            format!("reply larger than {MAX_BODY} bytes"),
+        ));
+    }
+    Ok(body)
+}
+
+/// Read and drop a body we do not need, so the connection can serve the next call.
+fn drain(response: Response<Body>) {
+    let _ = std::io::copy(
+        &mut response.into_body().into_reader(),
+        &mut std::io::sink(),
+    );
+}
+
+/// Bytes kept as they are in a query value or path segment: RFC 3986 unreserved.
+const QUERY: &[u8] = b"-._~";
+/// In an image path, `/`, `:` and `@` separate the reference's parts and stay as they are.
+const IMAGE_PATH: &[u8] = b"-._~/:@";
+
+/// Percent-encode everything but ASCII letters, digits and `keep`.
+fn encode(text: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding() {
+        let cases = [
+            ("web", QUERY, "web"),
+            ("web.ddp-new", QUERY, "web.ddp-new"),
+            ("a b&c=d?e#f", QUERY, "a%20b%26c%3Dd%3Fe%23f"),
+            ("localhost:1/none", QUERY, "localhost%3A1%2Fnone"),
+            ("linux/arm64/v8", QUERY, "linux%2Farm64%2Fv8"),
+            ("100%", QUERY, "100%25"),
+            ("é", QUERY, "%C3%A9"),
+            ("../x", QUERY, "..%2Fx"),
+            (
+                "quay.io/a/b:1@sha256:ab",
+                IMAGE_PATH,
+                "quay.io/a/b:1@sha256:ab",
+            ),
+            ("a b?c", IMAGE_PATH, "a%20b%3Fc"),
+        ];
+        for (text, keep, want) in cases {
+            assert_eq!(encode(text, keep), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn errors_read_well() {
+        let cases = [
+            (
+                EngineError::Unreachable("unix:///x: gone".into()),
+                "Docker engine unreachable: unix:///x: gone",
+            ),
+            (
+                EngineError::Api {
+                    call: "POST /containers/create?name=web".into(),
+                    status: 409,
+                    message: "Conflict.".into(),
+                },
+                "POST /containers/create?name=web: HTTP 409: Conflict.",
+            ),
+            (
+                protocol("GET /_ping", "timed out (per read)".into()),
+                "GET /_ping: timed out (per read)",
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(e.to_string(), want);
+        }
+    }
+
+    #[test]
+    fn engine_is_shareable_between_threads() {
+        fn sync_and_send<T: Sync + Send>() {}
+        sync_and_send::<Engine>();
     }
 }

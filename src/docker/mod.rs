@@ -19,7 +19,9 @@ pub struct Container {
 impl Container {
     /// The ownership label's value, when the container carries it.
     pub fn owner(&self) -> Option<&str> {
-        self.labels.get(crate::spec::OWNER_LABEL).map(String::as_str)
+        self.labels
+            .get(crate::spec::OWNER_LABEL)
+            .map(String::as_str)
     }
 
     /// Whether the service is up (running or about to restart).
@@ -28,5 +30,12 @@ impl Container {
     }
 }
 
+mod endpoint;
 mod engine;
-pub use engine::{Endpoint, Engine, EngineError};
+mod reply;
+mod transport;
+pub mod version;
+
+pub use endpoint::{DEFAULT_HOST, DEFAULT_TCP_PORT, DockerHost, Endpoint, parse_docker_host};
+pub use engine::{Engine, EngineError};
+pub use version::ApiVersion;

@@ -67,3 +67,109 @@ impl std::fmt::Display for SpecError {
 }
 
 impl std::error::Error for SpecError {}
+
+impl SpecError {
+    /// A flag's value is bad: the CLI's wording, naming the flag and the value.
+    fn invalid(flag: &str, value: &str, why: impl std::fmt::Display) -> SpecError {
+        SpecError(format!(
+            "invalid argument {value:?} for \"--{flag}\" flag: {why}"
+        ))
+    }
+}
+
+mod flags;
+mod image;
+mod json;
+mod kv_file;
+mod label;
+mod network;
+mod policy;
+mod run_line;
+mod storage;
+mod values;
+mod words;
+
+pub use label::owner_label;
+pub use policy::{GuardedHost, Policy};
+
+/// The real [`Host`]: the filesystem and the tool's own environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemHost;
+
+impl Host for SystemHost {
+    fn read_file(&self, path: &Path) -> std::io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+
+    fn env(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok()
+    }
+}
+
+/// Parse a record's text: JSON when its first non-space character is `{`, else a
+/// `docker run` line (options, image, command). The result carries the ownership label.
+pub fn parse(text: &str, host: &dyn Host) -> Result<ContainerSpec, SpecError> {
+    let (mut body, platform, pull) = if text.trim_start().starts_with('{') {
+        (json::build(text)?, None, PullPolicy::Missing)
+    } else {
+        let words = words::split(text)?;
+        let line = flags::parse(&words)?;
+        let built = run_line::build(&line, host)?;
+        (built.body, built.platform, built.pull)
+    };
+    let typed = body
+        .get("Image")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let image = ImageRef::parse(typed)?;
+    set_owner_label(&mut body, text)?;
+    // Without a HostConfig object some engines (20.10) skip filling their defaults
+    // (`Runtime`), so a container would inspect differently from one the CLI made.
+    if let Some(map) = body.as_object_mut() {
+        let hc = map
+            .entry("HostConfig")
+            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        if hc.is_null() {
+            *hc = serde_json::Value::Object(serde_json::Map::new());
+        }
+    }
+    Ok(ContainerSpec {
+        text: text.to_string(),
+        image,
+        body,
+        platform,
+        pull,
+    })
+}
+
+/// Set the ownership label. A record that sets it itself is refused: it could only be a
+/// mistake or an attempt to pass one container off as another record's.
+fn set_owner_label(body: &mut serde_json::Value, text: &str) -> Result<(), SpecError> {
+    let Some(map) = body.as_object_mut() else {
+        return Err(SpecError("the create body is not an object".into()));
+    };
+    let labels = map
+        .entry("Labels")
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if labels.is_null() {
+        *labels = serde_json::Value::Object(serde_json::Map::new());
+    }
+    let Some(labels) = labels.as_object_mut() else {
+        return Err(SpecError("Labels must be an object".into()));
+    };
+    if labels.contains_key(OWNER_LABEL) {
+        return Err(SpecError(format!(
+            "the record sets the label {OWNER_LABEL} itself: that label is reserved for the tool's ownership mark"
+        )));
+    }
+    labels.insert(
+        OWNER_LABEL.to_string(),
+        serde_json::Value::String(owner_label(text)),
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod fuzz;
+#[cfg(test)]
+mod tests;

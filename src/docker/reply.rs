@@ -1,0 +1,322 @@
+//! Decoding what the engine sends back: error bodies, the container list, the create reply and
+//! the pull progress stream. Pure functions over bytes; no I/O and no policy.
+
+use super::Container;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// How much of a non-JSON error body goes into a message.
+const RAW_ERROR_LIMIT: usize = 300;
+
+/// The message of an engine error body: `{"message": …}`, else the raw text, cut short.
+pub fn error_message(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        message: String,
+    }
+    if let Ok(ErrorBody { message }) = serde_json::from_slice(body) {
+        return message;
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty body)".into();
+    }
+    truncate(text, RAW_ERROR_LIMIT)
+}
+
+/// `text` cut to at most `limit` bytes on a character boundary, marked when cut.
+fn truncate(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// `GET /containers/json` → the planner's view of every container.
+pub fn containers(body: &[u8]) -> Result<Vec<Container>, String> {
+    #[derive(Deserialize)]
+    struct Summary {
+        #[serde(rename = "Id")]
+        id: String,
+        #[serde(rename = "Names", default)]
+        names: Option<Vec<String>>,
+        #[serde(rename = "Labels", default)]
+        labels: Option<BTreeMap<String, String>>,
+        #[serde(rename = "State", default)]
+        state: String,
+    }
+    let list: Vec<Summary> =
+        serde_json::from_slice(body).map_err(|e| format!("unparsable container list: {e}"))?;
+    Ok(list
+        .into_iter()
+        .map(|s| Container {
+            name: primary_name(s.names.as_deref().unwrap_or_default()),
+            id: s.id,
+            labels: s.labels.unwrap_or_default(),
+            state: s.state,
+        })
+        .collect())
+}
+
+/// The container's own name among `Names`, which also lists the aliases other containers'
+/// legacy links give it (`/web/db`): the first name with no further `/`.
+fn primary_name(names: &[String]) -> String {
+    let bare = |n: &String| n.strip_prefix('/').unwrap_or(n).to_string();
+    names
+        .iter()
+        .map(bare)
+        .find(|n| !n.contains('/'))
+        .or_else(|| names.first().map(bare))
+        .unwrap_or_default()
+}
+
+/// `POST /containers/create` 201 body → the new container's ID and the engine's warnings.
+pub fn created(body: &[u8]) -> Result<(String, Vec<String>), String> {
+    #[derive(Deserialize)]
+    struct Created {
+        #[serde(rename = "Id")]
+        id: String,
+        #[serde(rename = "Warnings", default)]
+        warnings: Option<Vec<String>>,
+    }
+    let c: Created =
+        serde_json::from_slice(body).map_err(|e| format!("unparsable create reply: {e}"))?;
+    if c.id.is_empty() {
+        return Err("create reply has an empty Id".into());
+    }
+    Ok((c.id, c.warnings.unwrap_or_default()))
+}
+
+/// What one line of the pull stream says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullLine {
+    /// Nothing (a blank keep-alive line).
+    Blank,
+    /// Progress: the `status` text, with the layer `id` when it concerns one layer.
+    Status {
+        /// Layer ID, or the tag for the "Pulling from" line.
+        id: Option<String>,
+        /// E.g. `Downloading`, `Status: Downloaded newer image for …`.
+        status: String,
+    },
+    /// The pull failed (`errorDetail.message`, else `error`).
+    Error(String),
+}
+
+/// Decode one line of the `POST /images/create` stream; an error may come at any point with
+/// HTTP 200, as `errorDetail` and (until API 1.48) a duplicate `error`.
+pub fn pull_line(line: &str) -> Result<PullLine, String> {
+    #[derive(Deserialize)]
+    struct Detail {
+        #[serde(default)]
+        message: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Line {
+        #[serde(default)]
+        status: Option<String>,
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        error: Option<String>,
+        #[serde(rename = "errorDetail", default)]
+        error_detail: Option<Detail>,
+    }
+    let line = line.trim();
+    if line.is_empty() {
+        return Ok(PullLine::Blank);
+    }
+    let l: Line = serde_json::from_str(line)
+        .map_err(|e| format!("unparsable pull stream line {:?}: {e}", truncate(line, 200)))?;
+    if l.error.is_some() || l.error_detail.is_some() {
+        let message = l
+            .error_detail
+            .and_then(|d| d.message)
+            .filter(|m| !m.is_empty())
+            .or(l.error)
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "pull failed (no message)".into());
+        return Ok(PullLine::Error(message));
+    }
+    Ok(PullLine::Status {
+        id: l.id,
+        status: l.status.unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages() {
+        let long = "x".repeat(1000);
+        let cases: [(&[u8], &str); 7] = [
+            (br#"{"message":"No such image: a:b"}"#, "No such image: a:b"),
+            (br#"{"message":"", "extra": 1}"#, ""),
+            (b"page not found\n", "page not found"),
+            (b"", "(empty body)"),
+            (b"  \r\n", "(empty body)"),
+            (br#"{"msg":"other shape"}"#, r#"{"msg":"other shape"}"#),
+            (b"\xff\xfe bad utf8", "\u{fffd}\u{fffd} bad utf8"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(
+                error_message(body),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let cut = error_message(long.as_bytes());
+        assert_eq!(cut, format!("{}…", &long[..RAW_ERROR_LIMIT]));
+    }
+
+    #[test]
+    fn truncation_respects_characters() {
+        let cases = [
+            ("héllo", 2, "h…"),
+            ("héllo", 3, "hé…"),
+            ("abc", 3, "abc"),
+            ("abcd", 3, "abc…"),
+        ];
+        for (text, limit, want) in cases {
+            assert_eq!(truncate(text, limit), want, "{text} {limit}");
+        }
+    }
+
+    #[test]
+    fn container_list() {
+        let body = br#"[
+            {"Id":"aaa","Names":["/web"],"Image":"nginx","State":"running",
+             "Labels":{"docker-dns-provision.command":"ZG9ja2Vy","x":"y"},"Status":"Up 2 hours"},
+            {"Id":"bbb","Names":["/web/db","/db"],"State":"exited","Labels":{}},
+            {"Id":"ccc","Names":["/web.ddp-new"],"State":"created","Labels":null},
+            {"Id":"ddd","Names":null,"State":"dead"},
+            {"Id":"eee","Names":["/a/b"],"State":"removing"}
+        ]"#;
+        let got = containers(body).unwrap();
+        let summary: Vec<_> = got
+            .iter()
+            .map(|c| {
+                (
+                    c.id.as_str(),
+                    c.name.as_str(),
+                    c.state.as_str(),
+                    c.labels.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("aaa", "web", "running", 2),
+                ("bbb", "db", "exited", 0),
+                ("ccc", "web.ddp-new", "created", 0),
+                ("ddd", "", "dead", 0),
+                ("eee", "a/b", "removing", 0),
+            ]
+        );
+        assert_eq!(got[0].owner(), Some("ZG9ja2Vy"));
+        assert!(got[0].running());
+    }
+
+    #[test]
+    fn bad_container_lists() {
+        for body in [&b"{}"[..], b"[{\"Names\":[\"/x\"]}]", b"not json", b""] {
+            assert!(
+                containers(body).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(containers(b"[]"), Ok(vec![]));
+    }
+
+    /// The ID and warnings a create reply should give, or part of the error.
+    type Created<'a> = Result<(&'a str, Vec<&'a str>), &'a str>;
+
+    #[test]
+    fn create_replies() {
+        let cases: [(&[u8], Created); 5] = [
+            (br#"{"Id":"abc","Warnings":[]}"#, Ok(("abc", vec![]))),
+            (br#"{"Id":"abc","Warnings":null}"#, Ok(("abc", vec![]))),
+            (
+                br#"{"Id":"abc","Warnings":["w1"]}"#,
+                Ok(("abc", vec!["w1"])),
+            ),
+            (br#"{"Id":""}"#, Err("empty Id")),
+            (b"oops", Err("unparsable")),
+        ];
+        for (body, want) in cases {
+            match (created(body), want) {
+                (Ok((id, w)), Ok((want_id, want_w))) => {
+                    assert_eq!(id, want_id);
+                    assert_eq!(w, want_w);
+                }
+                (Err(e), Err(why)) => assert!(e.contains(why), "{e}"),
+                (got, want) => panic!("got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn pull_stream_lines() {
+        let status = |id: Option<&str>, s: &str| {
+            Ok(PullLine::Status {
+                id: id.map(String::from),
+                status: s.into(),
+            })
+        };
+        let cases = [
+            ("", Ok(PullLine::Blank)),
+            ("\r", Ok(PullLine::Blank)),
+            (
+                r#"{"status":"Pulling from library/nginx","id":"latest"}"#,
+                status(Some("latest"), "Pulling from library/nginx"),
+            ),
+            (
+                r#"{"status":"Downloading","progressDetail":{"current":1,"total":9},"progress":"[=>  ]","id":"a1b2"}"#,
+                status(Some("a1b2"), "Downloading"),
+            ),
+            (
+                r#"{"status":"Status: Downloaded newer image for nginx:latest"}"#,
+                status(None, "Status: Downloaded newer image for nginx:latest"),
+            ),
+            (r#"{"progressDetail":{}}"#, status(None, "")),
+            (
+                r#"{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown (old)"}"#,
+                Ok(PullLine::Error("manifest unknown".into())),
+            ),
+            (
+                r#"{"errorDetail":{"message":"only detail"}}"#,
+                Ok(PullLine::Error("only detail".into())),
+            ),
+            (
+                r#"{"error":"only the old field"}"#,
+                Ok(PullLine::Error("only the old field".into())),
+            ),
+            (
+                r#"{"errorDetail":{},"error":""}"#,
+                Ok(PullLine::Error("pull failed (no message)".into())),
+            ),
+            (
+                r#"{"errorDetail":{"code":1}}"#,
+                Ok(PullLine::Error("pull failed (no message)".into())),
+            ),
+            ("{not json", Err("unparsable pull stream line")),
+            ("[1,2]", Err("unparsable pull stream line")),
+        ];
+        for (line, want) in cases {
+            match (pull_line(line), want) {
+                (Err(e), Err(why)) => assert!(e.contains(why), "{line}: {e}"),
+                (got, want) => assert_eq!(got, want.map_err(String::from), "{line}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! What a run prints on stdout: `show`, `plan` and `apply` reports as text for people or
+//! JSON for machines, and the one-line summary every run ends with. Formatting only.
+
+use crate::apply::{Outcome, Result as StepResult, verb};
+use crate::desired::{Desired, HostList, WantedState};
+use crate::plan::{Action, Plan, Step};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+fn list_json(d: &Desired) -> Value {
+    let (status, error) = match &d.list {
+        HostList::Listed(_) => ("listed", None),
+        HostList::NotConfigured => ("not-configured", None),
+        HostList::Unavailable(why) => ("unavailable", Some(why.clone())),
+    };
+    json!({"status": status, "records": d.list_records, "error": error})
+}
+
+/// The `show` report.
+pub fn show(d: &Desired, json_output: bool) -> String {
+    let wanted = match &d.list {
+        HostList::Listed(w) => &w[..],
+        _ => &[][..],
+    };
+    if json_output {
+        let containers: Vec<Value> = wanted
+            .iter()
+            .map(|w| match &w.state {
+                WantedState::Spec { record, spec } => json!({
+                    "name": w.name, "status": "spec", "record": record, "text": spec.text,
+                    "image": spec.image.to_string(), "platform": spec.platform,
+                    "create_body": spec.body,
+                }),
+                WantedState::Disabled => json!({"name": w.name, "status": "disabled"}),
+                WantedState::Invalid { record, text, why } => json!({
+                    "name": w.name, "status": "invalid", "record": record, "text": text, "error": why,
+                }),
+                WantedState::Unknown(why) => json!({"name": w.name, "status": "unknown", "error": why}),
+            })
+            .collect();
+        let doc = json!({"command": "show", "host": d.host, "list": list_json(d), "containers": containers});
+        return format!("{doc:#}\n");
+    }
+    let mut out = header(d);
+    for w in wanted {
+        match &w.state {
+            WantedState::Spec { record, spec } => {
+                out += &format!("{}  spec  {record}\n", w.name);
+                out += &format!("    text:  {}\n", spec.text);
+                out += &format!("    image: {}\n", spec.image);
+                out += &format!("    body:  {}\n", spec.body);
+            }
+            WantedState::Disabled => {
+                out += &format!(
+                    "{}  disabled  no record at any level (launch disabled)\n",
+                    w.name
+                )
+            }
+            WantedState::Invalid { record, text, why } => {
+                out += &format!(
+                    "{}  invalid  {}\n",
+                    w.name,
+                    record.as_deref().unwrap_or("(list)")
+                );
+                if let Some(t) = text {
+                    out += &format!("    text:  {t}\n");
+                }
+                out += &format!("    error: {why}\n");
+            }
+            WantedState::Unknown(why) => out += &format!("{}  unknown  {why}\n", w.name),
+        }
+    }
+    out
+}
+
+fn header(d: &Desired) -> String {
+    match &d.list {
+        HostList::Listed(w) => format!(
+            "host {}: {} container(s) listed by {}\n",
+            d.host,
+            w.len(),
+            d.list_records.join(", ")
+        ),
+        HostList::NotConfigured => format!("host {}: no container list at any level\n", d.host),
+        HostList::Unavailable(why) => {
+            format!("host {}: container list unavailable: {why}\n", d.host)
+        }
+    }
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Containers created.
+    pub created: usize,
+    /// Containers replaced.
+    pub replaced: usize,
+    /// Containers started.
+    pub started: usize,
+    /// Containers removed (including leftovers of interrupted runs).
+    pub removed: usize,
+    /// Actions that failed.
+    pub failed: usize,
+    /// Containers already right.
+    pub kept: usize,
+    /// Containers left untouched on purpose (invalid, unknown, conflict).
+    pub left: usize,
+}
+
+impl Summary {
+    /// Count what was done (or, for a plan, what would be done).
+    pub fn of<'a>(steps: impl Iterator<Item = (&'a Step, Option<&'a StepResult>)>) -> Summary {
+        let mut s = Summary::default();
+        for (step, result) in steps {
+            match result {
+                Some(StepResult::Failed(_)) => {
+                    s.failed += 1;
+                    continue;
+                }
+                Some(StepResult::Skipped(_)) => continue,
+                _ => {}
+            }
+            match step.action {
+                Action::Create { .. } => s.created += 1,
+                Action::Replace { .. } => s.replaced += 1,
+                Action::Start { .. } => s.started += 1,
+                Action::Remove { .. } | Action::Discard { .. } => s.removed += 1,
+                Action::Keep { .. } => s.kept += 1,
+                Action::Leave { .. } => s.left += 1,
+                Action::Finish { .. } | Action::RenameBack { .. } => {}
+            }
+        }
+        s
+    }
+
+    /// The one line every run ends with.
+    pub fn line(&self, verb: &str, took: Duration) -> String {
+        format!(
+            "{verb}: created={} replaced={} started={} removed={} failed={} kept={} left={} in {:.2}s",
+            self.created,
+            self.replaced,
+            self.started,
+            self.removed,
+            self.failed,
+            self.kept,
+            self.left,
+            took.as_secs_f64()
+        )
+    }
+}
+
+fn step_id(a: &Action) -> Option<&str> {
+    match a {
+        Action::Create { .. } | Action::Leave { existing: None } => None,
+        Action::Start { existing }
+        | Action::Replace { existing, .. }
+        | Action::Remove { existing }
+        | Action::Keep { existing }
+        | Action::Discard { existing }
+        | Action::Leave {
+            existing: Some(existing),
+        } => Some(&existing.id),
+        Action::Finish { current, .. } => Some(&current.id),
+        Action::RenameBack { old } => Some(&old.id),
+    }
+}
+
+/// The `plan` report (outcomes `None`) or the `apply` report.
+pub fn actions(
+    d: &Desired,
+    plan: &Plan,
+    outcomes: Option<&[Outcome]>,
+    json_output: bool,
+    exit_status: u8,
+    took: Duration,
+) -> String {
+    let rows: Vec<(&Step, Option<&StepResult>)> = match outcomes {
+        Some(o) => o.iter().map(|o| (&o.step, Some(&o.result))).collect(),
+        None => plan.steps.iter().map(|s| (s, None)).collect(),
+    };
+    let summary = Summary::of(rows.iter().copied());
+    let command = if outcomes.is_some() { "apply" } else { "plan" };
+    if json_output {
+        let actions: Vec<Value> = rows
+            .iter()
+            .map(|(s, r)| {
+                let (result, error) = match r {
+                    None => ("planned", None),
+                    Some(StepResult::Done) => ("done", None),
+                    Some(StepResult::Skipped(w)) => ("skipped", Some(w.as_str())),
+                    Some(StepResult::Failed(w)) => ("failed", Some(w.as_str())),
+                };
+                json!({
+                    "container": s.name, "action": verb(&s.action), "reason": s.reason,
+                    "id": step_id(&s.action), "result": result, "error": error,
+                })
+            })
+            .collect();
+        let doc = json!({
+            "command": command, "host": d.host, "list": list_json(d), "actions": actions,
+            "summary": {
+                "created": summary.created, "replaced": summary.replaced,
+                "started": summary.started, "removed": summary.removed,
+                "failed": summary.failed, "kept": summary.kept, "left": summary.left,
+            },
+            "exit_code": exit_status, "duration_ms": took.as_millis() as u64,
+        });
+        return format!("{doc:#}\n");
+    }
+    let mut out = header(d);
+    for (s, r) in &rows {
+        let result = match r {
+            None => String::new(),
+            Some(StepResult::Done) => "  [done]".into(),
+            Some(StepResult::Skipped(w)) => format!("  [skipped: {w}]"),
+            Some(StepResult::Failed(w)) => format!("  [FAILED: {w}]"),
+        };
+        out += &format!(
+            "{:<14} {}  ({}){result}\n",
+            verb(&s.action),
+            s.name,
+            s.reason
+        );
+    }
+    out += &summary.line(command, took);
+    out.push('\n');
+    out
+}

@@ -1,0 +1,292 @@
+//! One run of the tool, start to finish: options → records → desired → (engine → plan →
+//! apply) → report → exit code. The order of the steps is the safety argument: nothing
+//! touches the engine before the list is known, and nothing is removed on a partial read.
+
+use crate::cli::{Command, Options, Output};
+use crate::desired::{self, Desired, HostList, WantedState};
+use crate::dns::{self, Resolver, ResolverConfig, TxtSource};
+use crate::docker::{self, DockerHost, Endpoint, Engine, EngineError};
+use crate::exit::Code;
+use crate::records::{RecordsError, RecordsFile};
+use crate::spec::{self, ContainerSpec, Policy};
+use crate::{apply, lock, plan, report};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// A reason to stop early, with the exit code it calls for.
+struct Stop(Code, String);
+
+/// Run the command the options name; prints the report on stdout, logs on stderr.
+pub fn run(o: &Options) -> Code {
+    let started = Instant::now();
+    match run_inner(o, started) {
+        Ok(code) => code,
+        Err(Stop(code, why)) => {
+            log::error!("{why}");
+            log::info!(
+                "{}: stopped with exit status {} in {:.2}s",
+                command_name(o.command),
+                code.status(),
+                started.elapsed().as_secs_f64()
+            );
+            code
+        }
+    }
+}
+
+fn command_name(c: Command) -> &'static str {
+    match c {
+        Command::Apply => "apply",
+        Command::Plan => "plan",
+        Command::Show => "show",
+    }
+}
+
+fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
+    let host = match &o.hostname {
+        Some(h) => h.clone(),
+        None => crate::cli::kernel_hostname().map_err(|e| Stop(Code::Config, e))?,
+    };
+    let splay = crate::retry::random_duration(o.splay);
+    let deadline = Instant::now() + splay + o.timeout;
+    // Fail on configuration before waiting for anything.
+    let records = Records::open(o, deadline)?;
+    if !o.splay.is_zero() {
+        log::info!(
+            "waiting {:.1}s (splay, at most {:.1}s) before the first query",
+            splay.as_secs_f64(),
+            o.splay.as_secs_f64()
+        );
+        std::thread::sleep(splay);
+    }
+    // Held to the end of the run; only apply changes anything, so only apply takes it.
+    let _lock = match o.command {
+        Command::Apply => Some(lock::acquire(&o.lock_file, deadline).map_err(|e| match e {
+            lock::LockError::Busy(m) => Stop(Code::TempFail, m),
+            lock::LockError::Unusable(m) => Stop(Code::Config, m),
+        })?),
+        _ => None,
+    };
+    let policy = Policy {
+        allow_images: o.allow_images.clone(),
+        forbid_privileged: o.forbid_privileged,
+    };
+    let parse = |text: &str| -> Result<ContainerSpec, String> {
+        // With --forbid-privileged the guard also keeps records from reading host files
+        // and the tool's environment (--env-file /etc/shadow, -e SECRET).
+        let s = spec::parse(text, &policy.guard(&spec::SystemHost)).map_err(|e| e.to_string())?;
+        policy.check(&s).map_err(|e| e.to_string())?;
+        Ok(s)
+    };
+    let dns_started = Instant::now();
+    let desired = desired::read(records.source(), &host, &o.prefix, o.inherit, &parse);
+    log::debug!("DNS phase took {:.3}s", dns_started.elapsed().as_secs_f64());
+    log_desired(&desired);
+    let json = o.output == Output::Json;
+
+    if let HostList::Unavailable(why) = &desired.list {
+        log::error!("the container list is unavailable: {why}");
+    }
+    if o.command == Command::Show {
+        print!("{}", report::show(&desired, json));
+        return Ok(desired.code());
+    }
+    // An unreadable list or no list at all: the engine is not even asked.
+    let early = match &desired.list {
+        HostList::Unavailable(_) => Some(Stop(
+            Code::TempFail,
+            "nothing is changed while the list cannot be read".to_string(),
+        )),
+        HostList::NotConfigured if !o.allow_empty => Some(Stop(
+            Code::NotConfigured,
+            format!(
+                "no container list for {host} at any level ({}.{host} and up); nothing is changed (use --allow-empty to remove every managed container)",
+                o.prefix
+            ),
+        )),
+        _ => None,
+    };
+    if let Some(stop) = early {
+        let empty = plan::Plan {
+            steps: Vec::new(),
+            code: stop.0,
+        };
+        let outcomes = (o.command == Command::Apply).then(Vec::new);
+        print!(
+            "{}",
+            report::actions(
+                &desired,
+                &empty,
+                outcomes.as_deref(),
+                json,
+                stop.0.status(),
+                started.elapsed()
+            )
+        );
+        return Err(stop);
+    }
+
+    let endpoint = engine_endpoint(o, &records, deadline)?;
+    let engine = Engine::connect(&endpoint, deadline).map_err(|e| engine_stop(&endpoint, e))?;
+    log::debug!("engine at {endpoint}, API {}", engine.api_version());
+    let actual = engine.list().map_err(|e| engine_stop(&endpoint, e))?;
+    let plan = plan::make(
+        &desired,
+        &actual,
+        plan::Settings {
+            allow_empty: o.allow_empty,
+            no_adopt: o.no_adopt,
+        },
+    );
+    let (outcomes, code) = match o.command {
+        Command::Plan => (None, plan.code),
+        _ => {
+            let outcomes = apply::run(&plan, &engine, o.jobs);
+            let failed = outcomes
+                .iter()
+                .any(|x| matches!(x.result, apply::Result::Failed(_)));
+            let code = if failed {
+                plan.code.worst(Code::ActionsFailed)
+            } else {
+                plan.code
+            };
+            (Some(outcomes), code)
+        }
+    };
+    let took = started.elapsed();
+    print!(
+        "{}",
+        report::actions(
+            &desired,
+            &plan,
+            outcomes.as_deref(),
+            json,
+            code.status(),
+            took
+        )
+    );
+    let rows: Vec<_> = match &outcomes {
+        Some(o) => o.iter().map(|x| (&x.step, Some(&x.result))).collect(),
+        None => plan.steps.iter().map(|s| (s, None)).collect(),
+    };
+    log::info!(
+        "{} (engine calls: {}, exit status {})",
+        report::Summary::of(rows.into_iter()).line(command_name(o.command), took),
+        engine.calls(),
+        code.status()
+    );
+    Ok(code)
+}
+
+fn log_desired(d: &Desired) {
+    let HostList::Listed(ws) = &d.list else {
+        return;
+    };
+    for w in ws {
+        match &w.state {
+            WantedState::Disabled => {
+                log::warn!("{}: no record at any level: launch disabled", w.name)
+            }
+            WantedState::Invalid { record, text, why } => log::error!(
+                "{}: invalid{}{}: {why}",
+                w.name,
+                record
+                    .as_ref()
+                    .map(|r| format!(" record {r}"))
+                    .unwrap_or_default(),
+                text.as_ref().map(|t| format!(" {t:?}")).unwrap_or_default()
+            ),
+            WantedState::Unknown(why) => log::warn!("{}: record unavailable: {why}", w.name),
+            WantedState::Spec { .. } => {}
+        }
+    }
+}
+
+fn engine_stop(endpoint: &Endpoint, e: EngineError) -> Stop {
+    // Whether it never answered or answered the list call with an error, the engine cannot
+    // be worked with now; 69 tells an init system to look at docker.service.
+    Stop(
+        Code::Unavailable,
+        format!("Docker engine at {endpoint}: {e}"),
+    )
+}
+
+/// Where records come from: a file, or DNS through our own resolver.
+enum Records {
+    File(RecordsFile),
+    Dns(Resolver),
+}
+
+impl Records {
+    /// Everything that can be wrong with the configuration is found here, before any wait.
+    fn open(o: &Options, deadline: Instant) -> Result<Records, Stop> {
+        if let Some(path) = &o.records {
+            return match RecordsFile::load(path) {
+                Ok(f) => Ok(Records::File(f)),
+                Err(RecordsError::Unreadable(m)) => Err(Stop(Code::NotConfigured, m)),
+                Err(RecordsError::Malformed(m)) => Err(Stop(Code::DataError, m)),
+            };
+        }
+        let config = resolver_config(o)?;
+        if o.require_ad {
+            dns::check_ad_trust(&config)
+                .map_err(|e| Stop(Code::Config, format!("--require-ad: {e}")))?;
+        }
+        Ok(Records::Dns(
+            Resolver::new(config, deadline).require_ad(o.require_ad),
+        ))
+    }
+
+    fn source(&self) -> &dyn TxtSource {
+        match self {
+            Records::File(f) => f,
+            Records::Dns(r) => r,
+        }
+    }
+}
+
+fn resolver_config(o: &Options) -> Result<ResolverConfig, Stop> {
+    if o.nameservers.is_empty() {
+        ResolverConfig::load(&o.resolv_conf).map_err(|e| Stop(Code::Config, e))
+    } else {
+        Ok(ResolverConfig::with_servers(o.nameservers.clone()))
+    }
+}
+
+/// `--docker-host`, else `$DOCKER_HOST`, else the default socket; a tcp host name is
+/// resolved by our resolver (never libc: a static binary has no NSS).
+fn engine_endpoint(o: &Options, records: &Records, deadline: Instant) -> Result<Endpoint, Stop> {
+    let url = o
+        .docker_host
+        .clone()
+        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| docker::DEFAULT_HOST.to_string());
+    let host = docker::parse_docker_host(&url).map_err(|e| Stop(Code::Config, e))?;
+    match host {
+        DockerHost::Unix(path) => Ok(Endpoint::Unix(path)),
+        DockerHost::Tcp { host, port } => {
+            if let Ok(ip) = host.parse() {
+                return Ok(Endpoint::Tcp(SocketAddr::new(ip, port)));
+            }
+            let own;
+            let resolver = match records {
+                Records::Dns(r) => r,
+                Records::File(_) => {
+                    own = Resolver::new(resolver_config(o)?, deadline);
+                    &own
+                }
+            };
+            let ips = resolver
+                .lookup_ip(&host)
+                .map_err(|e| Stop(Code::Unavailable, format!("engine host {host}: {e}")))?;
+            ips.first()
+                .map(|ip| Endpoint::Tcp(SocketAddr::new(*ip, port)))
+                .ok_or_else(|| {
+                    Stop(
+                        Code::Unavailable,
+                        format!("engine host {host} has no address"),
+                    )
+                })
+        }
+    }
+}

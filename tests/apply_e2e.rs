@@ -1,0 +1,469 @@
+//! `plan` and `apply` end to end: the real binary, the real engine, real dnsmasq, and a
+//! fault-injecting proxy in front of the engine socket.
+//!
+//! The tool manages every container on the engine that carries its label, so two of these
+//! tests running at once would remove each other's containers: they take one lock.
+
+mod common;
+
+use common::dnsmasq::Dnsmasq;
+use common::e2e::{
+    IMG, IMG2, LABEL, code, docker, ensure_v2, names_with, remove_managed, remove_prefixed, serial,
+    service, show, tool,
+};
+use common::engine_proxy::{EngineProxy, Fault, fresh_socket_path};
+use common::images::ensure_busybox;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::MutexGuard;
+use std::time::Duration;
+
+/// One test's world: a records file, a lock file, container names with a unique prefix, and
+/// cleanup of everything it created (and of any managed container) when it ends.
+struct World {
+    dir: PathBuf,
+    prefix: String,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl World {
+    fn new(tag: &str) -> World {
+        let serial = serial();
+        ensure_busybox();
+        ensure_v2();
+        remove_managed();
+        let dir = std::env::temp_dir().join(format!("ddp-e2e-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        World {
+            dir,
+            prefix: format!("e2e-{tag}"),
+            _serial: serial,
+        }
+    }
+
+    fn name(&self, n: &str) -> String {
+        format!("{}-{n}", self.prefix)
+    }
+
+    fn records_path(&self) -> PathBuf {
+        self.dir.join("records.conf")
+    }
+
+    /// Write the records: `(container, text)`; the list is the containers named.
+    fn records(&self, containers: &[(&str, Option<&str>)]) {
+        let mut s = String::new();
+        for (n, _) in containers {
+            s += &format!("txt-record=containers.docker.e2e.test,{}\n", self.name(n));
+        }
+        for (n, text) in containers {
+            if let Some(t) = text {
+                s += &format!(
+                    "txt-record={}.containers.docker.e2e.test,\"{}\"\n",
+                    self.name(n),
+                    t.replace('"', "\\\"")
+                );
+            }
+        }
+        std::fs::write(self.records_path(), s).unwrap();
+    }
+
+    fn args(&self, cmd: &str) -> Vec<String> {
+        vec![
+            cmd.to_string(),
+            "--hostname".into(),
+            "e2e.test".into(),
+            "--records".into(),
+            self.records_path().display().to_string(),
+            "--lock-file".into(),
+            self.dir.join("lock").display().to_string(),
+            "--timeout".into(),
+            "20s".into(),
+        ]
+    }
+
+    fn apply(&self) -> Output {
+        self.run(&self.args("apply"), &[])
+    }
+
+    fn apply_via(&self, socket: &Path) -> Output {
+        self.run(
+            &self.args("apply"),
+            &[
+                "--docker-host".into(),
+                format!("unix://{}", socket.display()),
+            ],
+        )
+    }
+
+    fn run(&self, args: &[String], extra: &[String]) -> Output {
+        tool(&[args, extra].concat())
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        remove_managed();
+        remove_prefixed(&self.prefix);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn seed_example_over_dnsmasq_converges_and_reruns_as_a_noop() {
+    let w = World::new("seed");
+    let (etcd, sleeper, echoer) = (
+        w.name("etcd"),
+        w.name("bash-sleeper"),
+        w.name("bash-echoer"),
+    );
+    // The seed's records, with local images (nothing can be pulled here) and its misspelt
+    // `bash-echoerr` record kept: bash-echoer is listed but has no record.
+    let conf = format!(
+        "local=/test/\n\
+         txt-record=containers.docker.will-desktop.seed.test,{etcd}\n\
+         txt-record=containers.docker.will-desktop.seed.test,{sleeper}\n\
+         txt-record=containers.docker.will-desktop.seed.test,{echoer}\n\
+         txt-record={etcd}.containers.docker.will-desktop.seed.test,\"--network none {IMG} sleep 3600\"\n\
+         txt-record={sleeper}.containers.docker.will-desktop.seed.test,\"--network none {IMG} sleep 60\"\n\
+         txt-record={echoer}r.containers.docker.will-desktop.seed.test,\"--network none {IMG} echo HelloDNS!\"\n"
+    );
+    let dns = Dnsmasq::start(&conf);
+    let args = |cmd: &str| -> Vec<String> {
+        vec![
+            cmd.into(),
+            "--hostname".into(),
+            "will-desktop.seed.test".into(),
+            "--nameserver".into(),
+            dns.addr.to_string(),
+            "--lock-file".into(),
+            w.dir.join("lock").display().to_string(),
+            "--timeout".into(),
+            "20s".into(),
+        ]
+    };
+    let o = w.run(&args("plan"), &["--output".into(), "json".into()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let actions: Vec<(String, String)> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["container"].as_str().unwrap().to_string(),
+                a["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&(etcd.clone(), "create".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&(sleeper.clone(), "create".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&(echoer.clone(), "leave".into())),
+        "{actions:?}"
+    );
+    assert!(inspect(&etcd).is_none(), "plan must not change anything");
+
+    let o = w.run(&args("apply"), &[]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (etcd_id, running, label) = inspect(&etcd).expect("etcd created");
+    assert!(running);
+    assert!(label.is_some());
+    let (sleeper_id, running, _) = inspect(&sleeper).expect("bash-sleeper created");
+    assert!(running);
+    assert!(
+        inspect(&echoer).is_none(),
+        "bash-echoer has no record: launch disabled"
+    );
+
+    // A no-op rerun changes nothing and asks the engine exactly twice (_ping, list).
+    let o = w.run(&args("apply"), &[]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(inspect(&etcd).unwrap().0, etcd_id);
+    assert_eq!(inspect(&sleeper).unwrap().0, sleeper_id);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("engine calls: 2,"), "{}", show(&o));
+}
+
+#[test]
+fn changes_replace_only_what_changed_remove_the_unlisted_and_start_the_stopped() {
+    let w = World::new("change");
+    let (a, b, c) = (w.name("a"), w.name("b"), w.name("c"));
+    let theirs = w.name("theirs");
+    let st = docker(&["run", "-d", "--network", "none", "--name", &theirs, IMG]);
+    assert!(st.status.success());
+    let theirs_id = inspect(&theirs).unwrap().0;
+
+    w.records(&[
+        ("a", Some(&service(IMG, "a"))),
+        ("b", Some(&service(IMG, "b"))),
+        ("c", Some(&service(IMG, "c"))),
+    ]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let ids: Vec<String> = [&a, &b, &c].iter().map(|n| inspect(n).unwrap().0).collect();
+
+    // b changes, c is no longer listed, a is stopped behind our back.
+    assert!(docker(&["stop", "-t", "0", &a]).status.success());
+    w.records(&[
+        ("a", Some(&service(IMG, "a"))),
+        ("b", Some(&service(IMG2, "b"))),
+    ]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (a_id, a_running, _) = inspect(&a).unwrap();
+    assert_eq!(a_id, ids[0], "a is the same container");
+    assert!(a_running, "a was started again");
+    let (b_id, b_running, _) = inspect(&b).unwrap();
+    assert_ne!(b_id, ids[1], "b was replaced");
+    assert!(b_running);
+    assert!(inspect(&c).is_none(), "c was removed");
+    let (t_id, t_running, t_label) = inspect(&theirs).unwrap();
+    assert_eq!(
+        (t_id, t_running, t_label),
+        (theirs_id, true, None),
+        "never touched"
+    );
+    assert_eq!(
+        names_with(&w.prefix).len(),
+        3,
+        "no temporaries: {:?}",
+        names_with(&w.prefix)
+    );
+}
+
+#[test]
+fn an_unlabelled_container_with_a_dns_name_is_adopted_unless_no_adopt() {
+    let w = World::new("adopt");
+    let n = w.name("svc");
+    assert!(
+        docker(&["run", "-d", "--network", "none", "--name", &n, IMG])
+            .status
+            .success()
+    );
+    let before = inspect(&n).unwrap().0;
+    w.records(&[("svc", Some(&service(IMG, "adopt")))]);
+
+    let o = w.run(&w.args("apply"), &["--no-adopt".into()]);
+    assert_eq!(code(&o), 65, "{}", show(&o));
+    assert_eq!(inspect(&n).unwrap(), (before.clone(), true, None));
+
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (id, running, label) = inspect(&n).unwrap();
+    assert_ne!(id, before);
+    assert!(running && label.is_some());
+}
+
+#[test]
+fn dns_outage_exits_75_and_removes_nothing() {
+    let w = World::new("outage");
+    let n = w.name("svc");
+    w.records(&[("svc", Some(&service(IMG, "outage")))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let id = inspect(&n).unwrap().0;
+
+    // Nobody answers on this port: every lookup is Unavailable until the timeout.
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let o = w.run(
+        &[
+            "apply".into(),
+            "--hostname".into(),
+            "e2e.test".into(),
+            "--nameserver".into(),
+            format!("127.0.0.1:{port}"),
+            "--lock-file".into(),
+            w.dir.join("lock").display().to_string(),
+            "--timeout".into(),
+            "2s".into(),
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 75, "{}", show(&o));
+    let (after, running, _) = inspect(&n).unwrap();
+    assert_eq!((after, running), (id, true), "nothing removed or stopped");
+}
+
+#[test]
+fn a_failed_replace_keeps_the_old_container_running() {
+    let w = World::new("rollback");
+    let n = w.name("svc");
+    w.records(&[("svc", Some(&service(IMG, "rollback")))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (id, _, label) = inspect(&n).unwrap();
+
+    // The new image does not exist (and cannot be pulled: no registry, fails fast).
+    w.records(&[("svc", Some("localhost:1/missing/image:1 sleep 1"))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert_eq!(inspect(&n).unwrap(), (id.clone(), true, label.clone()));
+
+    // The new container cannot start: its entrypoint does not exist.
+    w.records(&[(
+        "svc",
+        Some(&format!(
+            "--network none --entrypoint /no/such/binary {IMG}"
+        )),
+    )]);
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert_eq!(inspect(&n).unwrap(), (id, true, label));
+    assert_eq!(names_with(&w.prefix), vec![n], "no temporaries left behind");
+}
+
+#[test]
+fn engine_socket_appearing_within_the_timeout() {
+    let w = World::new("socket");
+    w.records(&[("svc", Some(&service(IMG, "socket")))]);
+    let socket = fresh_socket_path();
+    let later = socket.clone();
+    let starter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        EngineProxy::start_at(later, Fault::None)
+    });
+    let o = w.apply_via(&socket);
+    let _proxy = starter.join().unwrap();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(inspect(&w.name("svc")).unwrap().1);
+
+    // Never appearing: 69 after the timeout.
+    let o = w.run(
+        &w.args("apply"),
+        &[
+            "--docker-host".into(),
+            format!("unix://{}", fresh_socket_path().display()),
+            "--timeout".into(),
+            "1s".into(),
+        ],
+    );
+    assert_eq!(code(&o), 69, "{}", show(&o));
+}
+
+/// Fail or cut every engine request of a replace plus a removal, one at a time; after each,
+/// a plain rerun converges with no temporaries left and the service running.
+#[test]
+fn every_step_of_a_replace_and_a_removal_survives_a_fault() {
+    let w = World::new("faults");
+    let (svc, gone) = (w.name("svc"), w.name("gone"));
+    let v1 = service(IMG, "faults");
+    let v2 = service(IMG2, "faults");
+    for fault in [
+        Fault::Status500At as fn(usize) -> Fault,
+        Fault::CutAt,
+        Fault::CutResponseAt,
+    ] {
+        let mut k = 1;
+        loop {
+            w.records(&[("svc", Some(&v1)), ("gone", Some(&v1))]);
+            let o = w.apply();
+            assert_eq!(code(&o), 0, "setup: {}", show(&o));
+            let before = inspect(&svc).unwrap().0;
+
+            // Replace svc, remove gone, through a proxy that breaks request k.
+            w.records(&[("svc", Some(&v2))]);
+            let proxy = EngineProxy::start(fault(k));
+            let o = w.apply_via(&proxy.socket);
+            let seen = proxy.requests().len();
+            drop(proxy);
+            let broke = code(&o) != 0;
+
+            // Whatever happened, the service is up under its name.
+            let (_, running, _) = inspect(&svc)
+                .unwrap_or_else(|| panic!("{:?} at {k}: service lost\n{}", fault(k), show(&o)));
+            let leftovers = names_with(&w.prefix);
+            let o2 = w.apply();
+            assert_eq!(
+                code(&o2),
+                0,
+                "{:?} at {k}: rerun\n{}\n{}",
+                fault(k),
+                show(&o),
+                show(&o2)
+            );
+            let (after, running2, _) = inspect(&svc).unwrap();
+            assert!(running2, "{:?} at {k}", fault(k));
+            assert_ne!(
+                after,
+                before,
+                "{:?} at {k}: svc replaced by the rerun",
+                fault(k)
+            );
+            assert!(inspect(&gone).is_none(), "{:?} at {k}", fault(k));
+            assert_eq!(
+                names_with(&w.prefix),
+                vec![svc.clone()],
+                "{:?} at {k}: {leftovers:?}",
+                fault(k)
+            );
+            let _ = running;
+            if !broke && k > seen {
+                break; // k went past the last request: every step has been broken once
+            }
+            k += 1;
+            assert!(k < 40, "runaway");
+            // Start the next round from v1 again.
+            w.records(&[("svc", Some(&v1)), ("gone", Some(&v1))]);
+            let o = w.apply();
+            assert_eq!(code(&o), 0, "reset: {}", show(&o));
+        }
+    }
+}
+
+#[test]
+fn two_concurrent_applies_one_waits_both_end_consistent() {
+    let w = World::new("concurrent");
+    let names: Vec<(String, String)> = (0..4)
+        .map(|i| (format!("s{i}"), service(IMG, &format!("c{i}"))))
+        .collect();
+    let recs: Vec<(&str, Option<&str>)> = names
+        .iter()
+        .map(|(n, t)| (n.as_str(), Some(t.as_str())))
+        .collect();
+    w.records(&recs);
+    let (o1, o2) = std::thread::scope(|s| {
+        let a = s.spawn(|| w.apply());
+        let b = s.spawn(|| w.apply());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!(code(&o1), 0, "{}", show(&o1));
+    assert_eq!(code(&o2), 0, "{}", show(&o2));
+    let both = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o1.stderr),
+        String::from_utf8_lossy(&o2.stderr)
+    );
+    assert!(
+        both.contains("waiting"),
+        "one run waited for the lock:\n{both}"
+    );
+    for (n, _) in &names {
+        assert!(inspect(&w.name(n)).unwrap().1);
+    }
+    assert_eq!(names_with(&w.prefix).len(), 4);
+}
+
+/// A container's (id, running, our label) by exact name.
+fn inspect(name: &str) -> Option<(String, bool, Option<String>)> {
+    let (id, running, _) = common::e2e::inspect(name)?;
+    let o = docker(&[
+        "inspect",
+        "--type",
+        "container",
+        "--format",
+        &format!("{{{{index .Config.Labels \"{LABEL}\"}}}}"),
+        &id,
+    ]);
+    let label = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let owned = o.status.success() && !label.is_empty() && label != "<no value>";
+    Some((id, running, owned.then_some(label)))
+}

@@ -1,0 +1,658 @@
+//! The security controls end to end, each in a form that fails without its control: the
+//! real binary, the real engine, real dnsmasq, and the in-process fake DNS server where an
+//! answer must carry AD=1 or be spoofed.
+//!
+//! Whoever controls the DNS answers decides what runs as root here, so: `--require-ad` must
+//! refuse untrusted servers before asking anything and treat unauthenticated answers
+//! (negative ones included) as unavailable; `--allow-image` and `--forbid-privileged` must
+//! leave a running container alone when its record turns bad; spoofed replies must never
+//! make a name absent.
+
+mod common;
+
+use common::dnsmasq::Dnsmasq;
+use common::e2e::{
+    IMG, IMG2, code, ensure_v2, inspect, remove_managed, remove_prefixed, serial, service, show,
+    tool,
+};
+use common::fake_dns::{FakeDns, Reply, query_name, reply, txt_reply};
+use common::images::ensure_busybox;
+use hickory_proto::op::{Message, ResponseCode};
+use serde_json::Value;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::MutexGuard;
+use std::time::Duration;
+
+const HOST: &str = "sec.test";
+const LIST: &str = "containers.docker.sec.test";
+
+fn record_name(container: &str) -> String {
+    format!("{container}.{LIST}")
+}
+
+/// A scratch directory for records, resolv.conf and the lock file.
+struct Scratch {
+    dir: PathBuf,
+}
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("ddp-sec-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch { dir }
+    }
+
+    fn path(&self, file: &str) -> String {
+        self.dir.join(file).display().to_string()
+    }
+
+    /// Write `(container, record text)` as records-file lines (dnsmasq's syntax too).
+    fn records(&self, containers: &[(&str, &str)]) -> String {
+        let path = self.path("records.conf");
+        std::fs::write(&path, zone(containers)).unwrap();
+        path
+    }
+
+    /// The command line up to the record source.
+    fn args(&self, cmd: &str, timeout: &str) -> Vec<String> {
+        vec![
+            cmd.into(),
+            "--hostname".into(),
+            HOST.into(),
+            "--lock-file".into(),
+            self.path("lock"),
+            "--timeout".into(),
+            timeout.into(),
+        ]
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn zone(containers: &[(&str, &str)]) -> String {
+    let mut s = String::new();
+    for (n, _) in containers {
+        s += &format!("txt-record={LIST},{n}\n");
+    }
+    for (n, text) in containers {
+        s += &format!(
+            "txt-record={},\"{}\"\n",
+            record_name(n),
+            text.replace('"', "\\\"")
+        );
+    }
+    s
+}
+
+/// A test that creates managed containers: serialised, and everything it made (and every
+/// managed container) removed when it ends.
+struct World {
+    scratch: Scratch,
+    prefix: String,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl World {
+    fn new(tag: &str) -> World {
+        let serial = serial();
+        ensure_busybox();
+        ensure_v2();
+        remove_managed();
+        World {
+            scratch: Scratch::new(tag),
+            prefix: format!("sec-{tag}"),
+            _serial: serial,
+        }
+    }
+
+    fn name(&self, n: &str) -> String {
+        format!("{}-{n}", self.prefix)
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        remove_managed();
+        remove_prefixed(&self.prefix);
+    }
+}
+
+fn with(mut args: Vec<String>, extra: &[&str]) -> Vec<String> {
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn stdout_json(o: &std::process::Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(o)))
+}
+
+/// `(container, status, error)` from `show --output json`.
+fn statuses(o: &std::process::Output) -> Vec<(String, String, String)> {
+    stdout_json(o)["containers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no containers: {}", show(o)))
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["status"].as_str().unwrap_or_default().to_string(),
+                c["error"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The action `plan`/`apply --output json` chose for `container`.
+fn action(o: &std::process::Output, container: &str) -> String {
+    stdout_json(o)["actions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no actions: {}", show(o)))
+        .iter()
+        .find(|a| a["container"] == container)
+        .and_then(|a| a["action"].as_str())
+        .unwrap_or("(none)")
+        .to_string()
+}
+
+/// The queried name, lower case and without the final dot.
+fn asked(q: &Message) -> String {
+    query_name(q)
+        .to_ascii()
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
+/// A fake server holding these records; every answer, NXDOMAIN included, carries AD=`ad`.
+fn zone_server(ad: bool, containers: &[(&str, &str)]) -> FakeDns {
+    zone_server_at(None, ad, containers)
+}
+
+fn zone_server_at(at: Option<SocketAddr>, ad: bool, containers: &[(&str, &str)]) -> FakeDns {
+    let names: Vec<String> = containers.iter().map(|(n, _)| n.to_string()).collect();
+    let texts: Vec<(String, String)> = containers
+        .iter()
+        .map(|(n, t)| (record_name(n), t.to_string()))
+        .collect();
+    let script = move |q: &Message, _| {
+        let name = asked(q);
+        let mut r = if name == LIST {
+            let rrs: Vec<[&str; 1]> = names.iter().map(|n| [n.as_str()]).collect();
+            let rrs: Vec<&[&str]> = rrs.iter().map(|r| &r[..]).collect();
+            txt_reply(q, &rrs)
+        } else if let Some((_, t)) = texts.iter().find(|(n, _)| *n == name) {
+            txt_reply(q, &[&[t.as_str()]])
+        } else {
+            reply(q, ResponseCode::NXDomain)
+        };
+        r.metadata.authentic_data = ad;
+        vec![Reply::Message(r)]
+    };
+    match at {
+        Some(addr) => FakeDns::start_at(addr, script),
+        None => FakeDns::start(script),
+    }
+}
+
+/// An address of our own in 127/8 whose port 53 is free for UDP and TCP (resolv.conf cannot
+/// name a port); spread by process so that parallel test runs do not collide.
+fn free_port53_address() -> Ipv4Addr {
+    use std::net::{TcpListener, UdpSocket};
+    let start = std::process::id();
+    for i in 0..2000u32 {
+        let n = start.wrapping_add(i.wrapping_mul(7919)) % 62500;
+        let ip = Ipv4Addr::new(127, 53, (n / 250) as u8, (n % 250) as u8 + 2);
+        let free = UdpSocket::bind((ip, 53)).is_ok() && TcpListener::bind((ip, 53)).is_ok();
+        if free {
+            return ip;
+        }
+    }
+    panic!("no 127.53.x.y with port 53 free");
+}
+
+// ---------------------------------------------------------------- --require-ad
+
+#[test]
+fn require_ad_refuses_untrusted_servers_before_asking_anything() {
+    let s = Scratch::new("adcfg");
+    // Loopback servers listed first: were any lookup made before the check, they would be
+    // asked and would answer, so the test fails without 192.0.2.1 ever being reached. The
+    // cases naming only 192.0.2.1 come last, once the check is known to come first.
+    let fake = zone_server(true, &[("sec-x", "busybox")]);
+    let ip = free_port53_address();
+    let fake53 = zone_server_at(
+        Some(SocketAddr::from((ip, 53))),
+        true,
+        &[("sec-x", "busybox")],
+    );
+    let resolv = |file: &str, conf: &str| {
+        std::fs::write(s.path(file), conf).unwrap();
+        vec!["--resolv-conf".to_string(), s.path(file)]
+    };
+    let cases: Vec<Vec<String>> = vec![
+        vec![
+            "--nameserver".into(),
+            fake.addr.to_string(),
+            "--nameserver".into(),
+            "192.0.2.1".into(),
+        ],
+        resolv(
+            "mixed.conf",
+            &format!("nameserver {ip}\nnameserver 192.0.2.1\noptions edns0\n"),
+        ),
+        vec!["--nameserver".into(), "192.0.2.1".into()],
+        resolv("remote.conf", "nameserver 192.0.2.1\n"),
+    ];
+    for extra in cases {
+        let mut args = with(s.args("show", "5s"), &["--require-ad"]);
+        args.extend(extra.iter().cloned());
+        let o = tool(&args);
+        assert_eq!(code(&o), 78, "{extra:?}: {}", show(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("192.0.2.1:53 is not on this host"), "{err}");
+        assert!(err.contains("options trust-ad"), "{err}");
+        assert!(fake.queries().is_empty(), "{:?}", fake.queries());
+        assert!(fake53.queries().is_empty(), "{:?}", fake53.queries());
+    }
+}
+
+#[test]
+fn require_ad_accepts_resolv_conf_with_trust_ad_and_a_loopback_validator() {
+    let s = Scratch::new("adconf");
+    // resolv.conf cannot name a port: listen on port 53 of an address of our own in 127/8.
+    let ip = free_port53_address();
+    let fake = zone_server_at(
+        Some(SocketAddr::from((ip, 53))),
+        true,
+        &[("sec-web", &service(IMG, "a"))],
+    );
+    std::fs::write(
+        s.path("resolv.conf"),
+        format!("nameserver {ip}\noptions trust-ad\n"),
+    )
+    .unwrap();
+    let o = tool(&with(
+        s.args("show", "5s"),
+        &[
+            "--require-ad",
+            "--resolv-conf",
+            &s.path("resolv.conf"),
+            "--output",
+            "json",
+        ],
+    ));
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(
+        statuses(&o),
+        [("sec-web".into(), "spec".into(), String::new())]
+    );
+    let queries = fake.queries();
+    assert!(!queries.is_empty());
+    assert!(
+        queries.iter().all(|(_, q)| q.authentic_data),
+        "every query asks for AD"
+    );
+}
+
+#[test]
+fn require_ad_takes_only_authenticated_answers_from_the_fake_server() {
+    let s = Scratch::new("adfake");
+    let records = [
+        ("sec-web", service(IMG, "a")),
+        ("sec-db", service(IMG2, "b")),
+    ];
+    let records: Vec<(&str, &str)> = records.iter().map(|(n, t)| (*n, t.as_str())).collect();
+
+    let signed = zone_server(true, &records);
+    let args = |server: &FakeDns, timeout: &str| {
+        with(
+            s.args("show", timeout),
+            &[
+                "--require-ad",
+                "--nameserver",
+                &server.addr.to_string(),
+                "--output",
+                "json",
+            ],
+        )
+    };
+    let o = tool(&args(&signed, "5s"));
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let got: Vec<(String, String)> = statuses(&o).into_iter().map(|(n, st, _)| (n, st)).collect();
+    assert_eq!(
+        got,
+        [
+            ("sec-db".to_string(), "spec".to_string()),
+            ("sec-web".to_string(), "spec".to_string())
+        ],
+        "sorted by name"
+    );
+
+    // The same answers without AD: the list is unavailable, not what they say.
+    let unsigned = zone_server(false, &records);
+    let o = tool(&args(&unsigned, "1500ms"));
+    assert_eq!(code(&o), 75, "{}", show(&o));
+    assert_eq!(
+        stdout_json(&o)["list"]["status"],
+        "unavailable",
+        "{}",
+        show(&o)
+    );
+    // Without the control the very same server is believed.
+    let o = tool(&with(
+        s.args("show", "5s"),
+        &["--nameserver", &unsigned.addr.to_string()],
+    ));
+    assert_eq!(code(&o), 0, "{}", show(&o));
+}
+
+#[test]
+fn require_ad_over_dnsmasq_never_removes_on_an_unauthenticated_nxdomain() {
+    let w = World::new("addnsmasq");
+    let web = w.name("web");
+    let records = w.scratch.records(&[(&web, &service(IMG, "a"))]);
+    let o = tool(&with(
+        w.scratch.args("apply", "20s"),
+        &["--records", &records],
+    ));
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (id, running, _) = inspect(&web).expect("created");
+    assert!(running);
+
+    // Every record is gone; dnsmasq answers NXDOMAIN, and never sets AD.
+    let dns = Dnsmasq::start("local=/test/\n");
+    let server = dns.addr.to_string();
+    // Believed, that NXDOMAIN (with --allow-empty) removes the container.
+    let o = tool(&with(
+        w.scratch.args("plan", "5s"),
+        &["--nameserver", &server, "--allow-empty", "--output", "json"],
+    ));
+    assert_eq!(action(&o, &web), "remove", "{}", show(&o));
+
+    let o = tool(&with(
+        w.scratch.args("apply", "1500ms"),
+        &["--nameserver", &server, "--allow-empty", "--require-ad"],
+    ));
+    assert_eq!(code(&o), 75, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("AD"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(inspect(&web), Some((id, true, IMG.to_string())));
+}
+
+// ---------------------------------------------------------------- --allow-image
+
+#[test]
+fn allow_image_leaves_a_running_container_alone_when_its_image_is_refused() {
+    let w = World::new("allow");
+    let web = w.name("web");
+    let allow = ["--allow-image", "ddp-test/*"];
+    let apply = |text: &str| {
+        let records = w.scratch.records(&[(&web, text)]);
+        tool(&with(
+            with(w.scratch.args("apply", "20s"), &["--records", &records]),
+            &allow,
+        ))
+    };
+    let o = apply(&service(IMG, "a"));
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (id, running, _) = inspect(&web).expect("created");
+    assert!(running);
+
+    // The record now names an image outside the list (never pulled: it is refused first).
+    let outside = service("busybox:1.36", "a");
+    let records = w.scratch.records(&[(&web, &outside)]);
+    let o = tool(&with(
+        w.scratch.args("plan", "20s"),
+        &["--records", &records, "--output", "json"],
+    ));
+    assert_eq!(
+        action(&o, &web),
+        "replace",
+        "without the control: {}",
+        show(&o)
+    );
+    let o = apply(&outside);
+    assert_eq!(code(&o), 65, "{}", show(&o));
+    let all = show(&o);
+    assert!(
+        all.contains("docker.io/library/busybox:1.36 not allowed by --allow-image (ddp-test/*)"),
+        "{all}"
+    );
+    assert_eq!(inspect(&web), Some((id.clone(), true, IMG.to_string())));
+
+    // An allowed image: replaced as usual.
+    let o = apply(&service(IMG2, "a"));
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (new_id, running, image) = inspect(&web).expect("replaced");
+    assert_ne!(new_id, id);
+    assert!(running);
+    assert_eq!(image, IMG2);
+}
+
+#[test]
+fn allow_image_patterns_are_globs_or_prefixes_ending_at_a_boundary() {
+    let s = Scratch::new("patterns");
+    let records = s.records(&[("sec-web", &service(IMG2, "a"))]);
+    // IMG2 is ddp-test/busybox:v2, canonically docker.io/ddp-test/busybox:v2.
+    let cases: &[(&[&str], bool)] = &[
+        (&["ddp-test/*"], true),
+        (&["docker.io/ddp-test/*"], true),
+        (&["*/busybox:v2"], true),
+        (&["ddp-test/busybox:v*"], true),
+        (&["ddp-test"], true),
+        (&["ddp-test/"], true),
+        (&["ddp-test/busybox"], true),
+        (&["ddp-test/busybox:v2"], true),
+        (&["docker.io/ddp-test"], true),
+        (&["other/*", "ddp-test"], true),
+        (&["ddp-tes"], false),
+        (&["ddp-test/busy"], false),
+        (&["ddp-test/busybox:v"], false),
+        (&["ddp-test/busybox:v2x"], false),
+        (&["ddp-test/*:latest"], false),
+        (&["other/*"], false),
+        (&["busybox"], false),
+    ];
+    for (patterns, allowed) in cases {
+        let mut args = with(
+            s.args("show", "5s"),
+            &["--records", &records, "--output", "json"],
+        );
+        for p in *patterns {
+            args.extend(["--allow-image".to_string(), p.to_string()]);
+        }
+        let o = tool(&args);
+        let st = statuses(&o);
+        let (want_code, want_status) = if *allowed {
+            (0, "spec")
+        } else {
+            (65, "invalid")
+        };
+        assert_eq!(code(&o), want_code, "{patterns:?}: {}", show(&o));
+        assert_eq!(st[0].1, want_status, "{patterns:?}: {}", show(&o));
+        if !allowed {
+            assert!(st[0].2.contains("not allowed by --allow-image"), "{st:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- --forbid-privileged
+
+#[test]
+fn forbid_privileged_refuses_every_root_equivalent_form() {
+    let s = Scratch::new("forbid");
+    let json_form = format!(r#"{{"Image":"{IMG}","HostConfig":{{"Privileged":true}}}}"#);
+    let refused: Vec<(&str, String, &str)> = vec![
+        ("sec-priv", format!("--privileged {IMG}"), "Privileged"),
+        ("sec-cap", format!("--cap-add SYS_ADMIN {IMG}"), "SYS_ADMIN"),
+        ("sec-pid", format!("--pid host {IMG}"), "PidMode host"),
+        ("sec-root", format!("-v /:/host {IMG}"), "exposes"),
+        (
+            "sec-sock",
+            format!("-v /var/run/docker.sock:/var/run/docker.sock {IMG}"),
+            "exposes /var/run/docker.sock",
+        ),
+        (
+            "sec-seccomp",
+            format!("--security-opt seccomp=unconfined {IMG}"),
+            "SecurityOpt seccomp=unconfined",
+        ),
+        ("sec-dev", format!("--device /dev/sda {IMG}"), "Devices"),
+        (
+            "sec-usr",
+            format!("-v /usr:/u {IMG}"),
+            "makes /usr writable",
+        ),
+        (
+            "sec-from",
+            format!("--volumes-from agent {IMG}"),
+            "VolumesFrom",
+        ),
+        ("sec-json", json_form, "Privileged"),
+    ];
+    let plain = service(IMG, "plain");
+    let mut all: Vec<(&str, &str)> = refused.iter().map(|(n, t, _)| (*n, t.as_str())).collect();
+    all.push(("sec-plain", &plain));
+    let records = s.records(&all);
+    let base = with(
+        s.args("show", "5s"),
+        &["--records", &records, "--output", "json"],
+    );
+
+    let o = tool(&with(base.clone(), &["--forbid-privileged"]));
+    assert_eq!(code(&o), 65, "{}", show(&o));
+    let st = statuses(&o);
+    for (name, _, what) in &refused {
+        let (_, status, error) = st
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} missing: {}", show(&o)));
+        assert_eq!(status, "invalid", "{name}: {error}");
+        assert!(
+            error.contains("refused by --forbid-privileged"),
+            "{name}: {error}"
+        );
+        assert!(error.contains(what), "{name}: {error} lacks {what}");
+    }
+    let plain_status = st.iter().find(|(n, _, _)| n == "sec-plain").map(|x| &x.1);
+    assert_eq!(plain_status.map(String::as_str), Some("spec"));
+
+    // Without the flag every one of them is a spec the tool would run.
+    let o = tool(&base);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(
+        statuses(&o).iter().all(|(_, st, _)| st == "spec"),
+        "{}",
+        show(&o)
+    );
+
+    // The engine reads JSON keys whatever their case: a respelt key is no way around it.
+    let sneaky = format!(
+        r#"{{"Image":"{IMG}","HostConfig":{{"privileged":true,"Mounts":[{{"type":"bind","source":"/","Target":"/h"}}]}}}}"#
+    );
+    let records = s.records(&[("sec-sneaky", &sneaky)]);
+    for extra in [&["--forbid-privileged"][..], &[]] {
+        let o = tool(&with(
+            with(
+                s.args("show", "5s"),
+                &["--records", &records, "--output", "json"],
+            ),
+            extra,
+        ));
+        assert_eq!(code(&o), 65, "{}", show(&o));
+        let st = statuses(&o);
+        assert_eq!(st[0].1, "invalid", "{st:?}");
+        assert!(st[0].2.contains("must be spelt \"Privileged\""), "{st:?}");
+    }
+}
+
+#[test]
+fn forbid_privileged_leaves_a_running_container_alone() {
+    let w = World::new("forbidapply");
+    let web = w.name("web");
+    let args = |cmd: &str, text: &str, extra: &[&str]| {
+        let records = w.scratch.records(&[(&web, text)]);
+        with(
+            with(w.scratch.args(cmd, "20s"), &["--records", &records]),
+            extra,
+        )
+    };
+    let o = tool(&args("apply", &service(IMG, "a"), &["--forbid-privileged"]));
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (id, running, _) = inspect(&web).expect("created");
+    assert!(running);
+
+    let privileged = format!("--privileged {}", service(IMG, "a"));
+    let o = tool(&args("plan", &privileged, &["--output", "json"]));
+    assert_eq!(
+        action(&o, &web),
+        "replace",
+        "without the control: {}",
+        show(&o)
+    );
+    let o = tool(&args("apply", &privileged, &["--forbid-privileged"]));
+    assert_eq!(code(&o), 65, "{}", show(&o));
+    assert!(show(&o).contains("refused by --forbid-privileged: Privileged"));
+    assert_eq!(inspect(&web), Some((id, true, IMG.to_string())));
+}
+
+// ---------------------------------------------------------------- anti-spoofing
+
+#[test]
+fn spoofed_negative_answers_never_remove_or_withhold_a_container() {
+    let w = World::new("spoof");
+    let web = w.name("web");
+    let text = service(IMG, "a");
+    let (list_name, web_record) = (LIST.to_string(), record_name(&web));
+    let web_name = web.clone();
+    // The list: an NXDOMAIN from another source port races ahead of the real answer.
+    // The record: an NXDOMAIN with the wrong ID races ahead of the real answer.
+    let fake = FakeDns::start(move |q, _| {
+        let name = asked(q);
+        let pause = Reply::Sleep(Duration::from_millis(50));
+        if name == list_name {
+            vec![
+                Reply::FromOtherPort(reply(q, ResponseCode::NXDomain)),
+                pause,
+                Reply::Message(txt_reply(q, &[&[web_name.as_str()]])),
+            ]
+        } else if name == web_record {
+            let mut spoof = reply(q, ResponseCode::NXDomain);
+            spoof.metadata.id = q.id ^ 0x5a5a;
+            vec![
+                Reply::Message(spoof),
+                pause,
+                Reply::Message(txt_reply(q, &[&[text.as_str()]])),
+            ]
+        } else {
+            vec![Reply::Message(reply(q, ResponseCode::NXDomain))]
+        }
+    });
+    let apply = || {
+        tool(&with(
+            w.scratch.args("apply", "20s"),
+            &["--nameserver", &fake.addr.to_string(), "--output", "json"],
+        ))
+    };
+    let o = apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(action(&o, &web), "create", "{}", show(&o));
+    let (id, running, _) = inspect(&web).expect("created");
+    assert!(running);
+
+    let o = apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(action(&o, &web), "keep", "{}", show(&o));
+    assert_eq!(inspect(&web), Some((id, true, IMG.to_string())));
+    let asked_names: Vec<String> = fake.queries().iter().map(|(_, q)| asked(q)).collect();
+    assert!(asked_names.contains(&LIST.to_string()), "{asked_names:?}");
+    assert!(asked_names.contains(&record_name(&web)), "{asked_names:?}");
+}

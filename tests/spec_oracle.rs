@@ -1,0 +1,410 @@
+//! The docker CLI as oracle: for each representative run line, `docker create` makes one
+//! container and our translation (POSTed as built) makes another on the same engine; their
+//! `docker inspect` must agree field by field, except for what differs by design (listed
+//! in `IGNORED` with the reason). Needs the engine and the kit's `ddp-test/busybox` image.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use docker_dns_provision::spec::{OWNER_LABEL, SystemHost, parse};
+use serde_json::Value;
+
+use common::engine_http::request;
+
+const IMAGE: &str = "ddp-test/busybox:latest";
+const NETWORK: &str = "ddp-spec-oracle-net";
+const VOLUME: &str = "ddp-spec-oracle-vol";
+
+/// Fields that differ by design, with why.
+const IGNORED: &[(&str, &str)] = &[
+    ("Config.Hostname", "defaults to the container's own ID"),
+    (
+        "Config.AttachStdin",
+        "`docker create` attaches; the tool's containers are `run -d`",
+    ),
+    (
+        "Config.AttachStdout",
+        "`docker create` attaches; the tool's containers are `run -d`",
+    ),
+    (
+        "Config.AttachStderr",
+        "`docker create` attaches; the tool's containers are `run -d`",
+    ),
+    (
+        "Config.StdinOnce",
+        "`-i` without `-d` sets it; the tool's containers are `run -d`",
+    ),
+    (
+        "HostConfig.ConsoleSize",
+        "the CLI sends its terminal size; the tool has none",
+    ),
+];
+
+/// The lines; `{env}` and `{labels}` are replaced by the paths of files the test writes.
+const LINES: &[&str] = &[
+    "ddp-test/busybox",
+    "ddp-test/busybox sleep 60",
+    "ddp-test/busybox --name x -it --rm",
+    "-e A=b -e C= -e A=c -l app=web -l tier ddp-test/busybox",
+    "-e DDP_ORACLE_SURELY_UNSET -e HOME=/x ddp-test/busybox",
+    "--env-file {env} -e FROMFLAG=1 ddp-test/busybox",
+    "--entrypoint /bin/sh ddp-test/busybox -c 'sleep 1'",
+    "--entrypoint= ddp-test/busybox sleep 1",
+    "-w /app/ -u 65534 -h web --domainname example.com ddp-test/busybox",
+    "-it ddp-test/busybox",
+    "--restart on-failure:3 --stop-signal SIGINT --stop-timeout 30 ddp-test/busybox",
+    "--restart unless-stopped --init ddp-test/busybox",
+    "--rm --init=false ddp-test/busybox",
+    "--net host ddp-test/busybox",
+    "--network none ddp-test/busybox",
+    "-p 8080:80 -p 127.0.0.1::53/udp -p 9000-9001:9000-9001 -p 7000-7005:7000 -p [::1]:8443:443 -p 3000 --expose 5000-5001/udp -P ddp-test/busybox",
+    "--dns 1.1.1.1 --dns 0:0:0:0:0:0:0:1 --dns-search example.com --dns-option ndots:2 --add-host a:1.2.3.4 --add-host v6=[::1] ddp-test/busybox",
+    "-v /tmp:/data:ro -v ddp-spec-oracle-vol:/v -v /anon ddp-test/busybox",
+    "--mount type=tmpfs,dst=/scratch,tmpfs-size=64m,tmpfs-mode=1770 --mount type=bind,src=/tmp,dst=/t,readonly --tmpfs /run:rw,size=64k --read-only ddp-test/busybox",
+    "--privileged --cap-add net_admin --cap-add SYS_TIME --cap-add CAP_NET_ADMIN --cap-drop chown ddp-test/busybox",
+    "--cap-drop ALL --cap-add NET_BIND_SERVICE --security-opt no-new-privileges --security-opt label:disable ddp-test/busybox",
+    "--security-opt systempaths=unconfined ddp-test/busybox",
+    "--device /dev/null:/dev/xnull:r --device-cgroup-rule 'c 1:3 mr' ddp-test/busybox",
+    "--pid host --ipc shareable --uts host --userns host --cgroupns private --group-add audio ddp-test/busybox",
+    "-m 512m --memory-reservation 256m --memory-swap 1g --cpus 1.5 -c 0512 --cpuset-cpus 0 --pids-limit 100 --shm-size 128m --oom-score-adj -500 ddp-test/busybox",
+    "--memory-swappiness 10 --oom-kill-disable --cpu-period 100000 --cpu-quota 50000 ddp-test/busybox",
+    "--ulimit nofile=1024:2048 --ulimit nproc=512 --ulimit core=-1 --sysctl net.ipv4.ip_forward=1 ddp-test/busybox",
+    "--health-cmd 'true' --health-interval 30s --health-timeout 5s --health-retries 3 --health-start-period 1m ddp-test/busybox",
+    "--health-interval 10s ddp-test/busybox",
+    "--no-healthcheck ddp-test/busybox",
+    "--log-driver json-file --log-opt max-size=10m --log-opt max-file=3 --runtime runc ddp-test/busybox",
+    "--network ddp-spec-oracle-net --network-alias web --ip 10.231.0.5 ddp-test/busybox",
+    "--network name=ddp-spec-oracle-net,alias=api ddp-test/busybox",
+    "-it --privileged=false --read-only=0 ddp-test/busybox",
+    "docker.io/ddp-test/busybox:latest true",
+    "--label-file {labels} -l b=flag ddp-test/busybox",
+    "--mount type=volume,src=ddp-spec-oracle-vol,dst=/v,volume-nocopy --mount dst=/anon2 ddp-test/busybox",
+    "--net host -p 80:80 --expose 81 ddp-test/busybox",
+    "--dns-search . --stop-timeout -1 --entrypoint 'sh -c' ddp-test/busybox 'sleep 1'",
+    "-c 0x10 -m 1.5g --cpus 3/2 --cap-add all --device /dev/null ddp-test/busybox",
+    "--health-cmd 'wget -q -O- http://localhost/ || exit 1' --health-retries 0x2 ddp-test/busybox",
+    "--network name=ddp-spec-oracle-net,alias=api,driver-opt=com.example.x=1 ddp-test/busybox",
+    "-u nobody:nogroup -e 'MULTI=a b  c' ddp-test/busybox sh -c 'echo \"$MULTI\"'",
+    "-q --volume-driver local -v ddp-spec-oracle-vol:/v ddp-test/busybox",
+];
+
+/// JSON records and the run line the CLI is given for the same container.
+const JSON_PAIRS: &[(&str, &str)] = &[
+    (
+        r#"{"Image": "ddp-test/busybox", "Cmd": ["sleep", "5"], "HostConfig": {"NetworkMode": "host"}}"#,
+        "--net host ddp-test/busybox sleep 5",
+    ),
+    (
+        r#"{"Image": "ddp-test/busybox", "Env": ["A=b"], "Labels": {"x": "y"}, "Tty": true,
+            "HostConfig": {"RestartPolicy": {"Name": "always"}, "Binds": ["/tmp:/t:ro"], "Memory": 67108864}}"#,
+        "-e A=b -l x=y -t --restart always -v /tmp:/t:ro -m 64m ddp-test/busybox",
+    ),
+    (
+        r#"{"Image": "ddp-test/busybox", "Entrypoint": "/bin/sh", "Cmd": "-c", "ExposedPorts": {"80/tcp": {}},
+            "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}}"#,
+        "--entrypoint /bin/sh -p 8080:80 ddp-test/busybox -c",
+    ),
+];
+
+/// Removes what the test created, whatever happens.
+struct Cleanup {
+    containers: Vec<String>,
+    files: Vec<String>,
+    /// Whether this test owns the shared network and volume.
+    shared: bool,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for c in &self.containers {
+            let _ = request("DELETE", &format!("/containers/{c}?force=1&v=1"), None);
+        }
+        if self.shared {
+            let _ = request("DELETE", &format!("/volumes/{VOLUME}"), None);
+            let _ = request("DELETE", &format!("/networks/{NETWORK}"), None);
+        }
+        for f in &self.files {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+fn docker(args: &[&str]) -> Result<String, String> {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .map_err(|e| format!("docker {args:?}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn inspect(name: &str) -> Value {
+    let (status, body) = request("GET", &format!("/containers/{name}/json"), None).unwrap();
+    assert_eq!(status, 200, "inspect {name}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The compared view: Config, HostConfig and the networks' endpoint settings, with
+/// order-free lists sorted and ignored fields removed.
+fn view(c: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for section in ["Config", "HostConfig"] {
+        if let Some(Value::Object(m)) = c.get(section) {
+            for (k, v) in m {
+                out.insert(format!("{section}.{k}"), v.clone());
+            }
+        }
+    }
+    let id = c["Id"].as_str().unwrap_or_default();
+    if let Some(Value::Object(nets)) = c.pointer("/NetworkSettings/Networks") {
+        for (net, ep) in nets {
+            let aliases: Vec<Value> = ep["Aliases"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter(|x| !id.starts_with(x.as_str().unwrap_or("-")))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.insert(format!("Networks.{net}.Aliases"), Value::Array(aliases));
+            out.insert(
+                format!("Networks.{net}.IPAMConfig"),
+                ep["IPAMConfig"].clone(),
+            );
+            out.insert(
+                format!("Networks.{net}.DriverOpts"),
+                ep["DriverOpts"].clone(),
+            );
+        }
+    }
+    for (k, _) in IGNORED {
+        out.remove(*k);
+    }
+    // The CLI sends zero values the tool omits; the engine treats both alike (§5 of the
+    // mapping notes), and 20.10 stores an omitted restart policy as "" rather than "no".
+    out.retain(|_, v| !is_zero(v));
+    if let Some(policy) = out
+        .get_mut("HostConfig.RestartPolicy")
+        .filter(|p| p["Name"] == "")
+    {
+        policy["Name"] = Value::from("no");
+    }
+    if let Some(Value::Object(labels)) = out.get_mut("Config.Labels") {
+        labels.remove(OWNER_LABEL);
+    }
+    // The CLI sends -e in random order and does not de-duplicate env-file entries against
+    // -e ones (the tool does, last wins), and sends Binds in map order: compare as sets.
+    if let Some(Value::Array(env)) = out.get_mut("Config.Env") {
+        let name = |v: &Value| {
+            let s = v.as_str().unwrap_or_default();
+            s.split_once('=').map_or(s, |(k, _)| k).to_string()
+        };
+        let all = env.clone();
+        env.retain(|v| all.iter().rev().find(|w| name(w) == name(v)) == Some(v));
+        env.dedup();
+    }
+    for k in ["Config.Env", "HostConfig.Binds"] {
+        if let Some(Value::Array(a)) = out.get_mut(k) {
+            a.sort_by_key(|v| v.to_string());
+        }
+    }
+    out
+}
+
+fn is_zero(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+fn create_ours(line: &str, name: &str) -> Result<(), String> {
+    let spec = parse(line, &SystemHost).map_err(|e| format!("parse: {e}"))?;
+    let mut path = format!("/v1.41/containers/create?name={name}");
+    if let Some(p) = &spec.platform {
+        path.push_str(&format!("&platform={p}"));
+    }
+    // Without the ownership label: other tests on this engine sweep containers that carry
+    // it, and the comparison ignores it anyway.
+    let mut body = spec.body.clone();
+    if let Some(Value::Object(labels)) = body.get_mut("Labels") {
+        labels.remove(OWNER_LABEL);
+    }
+    let (status, body) =
+        request("POST", &path, Some(&body.to_string())).map_err(|e| format!("create: {e}"))?;
+    if status != 201 {
+        return Err(format!("create → {status}: {body} (sent {})", spec.body));
+    }
+    Ok(())
+}
+
+#[test]
+fn translation_matches_the_docker_cli() {
+    if docker(&["image", "inspect", IMAGE]).is_err() {
+        let kit = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/kit/images.sh");
+        assert!(
+            std::path::Path::new(kit).exists(),
+            "image {IMAGE} is missing and {kit} is not there to build it"
+        );
+        let status = Command::new("bash").arg(kit).status().unwrap();
+        assert!(status.success(), "{kit} failed");
+    }
+    let tag = format!("ddp-spec-oracle-{}", std::process::id());
+    let env_file = format!("/tmp/{tag}.env");
+    let labels_file = format!("/tmp/{tag}.labels");
+    let mut cleanup = Cleanup {
+        containers: Vec::new(),
+        files: vec![env_file.clone(), labels_file.clone()],
+        shared: true,
+    };
+    std::fs::write(&labels_file, "a=1\nnovalue\n# c\nb=file\n").unwrap();
+    std::fs::write(
+        &env_file,
+        "# comment\nE1=a\nE2=two words  \nFROMFLAG=file\n",
+    )
+    .unwrap();
+    let _ = request("DELETE", &format!("/networks/{NETWORK}"), None);
+    docker(&["network", "create", "--subnet", "10.231.0.0/24", NETWORK]).unwrap();
+
+    let mut failures = Vec::new();
+    let cases = LINES
+        .iter()
+        .map(|l| {
+            let l = l
+                .replace("{env}", &env_file)
+                .replace("{labels}", &labels_file);
+            (l.clone(), l)
+        })
+        .chain(
+            JSON_PAIRS
+                .iter()
+                .map(|(j, l)| (j.to_string(), l.to_string())),
+        );
+    for (i, (record, line)) in cases.enumerate() {
+        let cli = format!("{tag}-{i}-cli");
+        let ours = format!("{tag}-{i}-ours");
+        cleanup.containers.push(cli.clone());
+        cleanup.containers.push(ours.clone());
+
+        let words = shell_words(&line);
+        let mut args = vec!["create", "--name", cli.as_str()];
+        args.extend(words.iter().map(String::as_str));
+        if let Err(e) = docker(&args) {
+            failures.push(format!("{line}\n  the CLI refused it: {e}"));
+            continue;
+        }
+        if let Err(e) = create_ours(&record, &ours) {
+            failures.push(format!("{line}\n  ours failed: {e}"));
+            continue;
+        }
+        let (want, got) = (view(&inspect(&cli)), view(&inspect(&ours)));
+        let keys: std::collections::BTreeSet<&String> = want.keys().chain(got.keys()).collect();
+        for k in keys {
+            let (w, g) = (want.get(k), got.get(k));
+            if w != g {
+                failures.push(format!(
+                    "{line}\n  {k}: cli {} / ours {}",
+                    w.map_or("absent".into(), Value::to_string),
+                    g.map_or("absent".into(), Value::to_string)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Lines the CLI refuses before creating anything must fail to parse here too.
+#[test]
+fn refusals_match_the_docker_cli() {
+    const BAD: &[&str] = &[
+        "--restart always --rm ddp-test/busybox",
+        "--restart sometimes ddp-test/busybox",
+        "-p 80/icmp ddp-test/busybox",
+        "-p 1-3:1-2 ddp-test/busybox",
+        "--sysctl vm.swappiness=1 ddp-test/busybox",
+        "--bogus ddp-test/busybox",
+        "-z ddp-test/busybox",
+        "-m 12q ddp-test/busybox",
+        "--health-interval 10 ddp-test/busybox",
+        "--no-healthcheck --health-cmd true ddp-test/busybox",
+        "--ulimit as=1 ddp-test/busybox",
+        "--network-alias x ddp-test/busybox",
+        "ddp-test/Busybox",
+        "--cpus 0.0000000001 ddp-test/busybox",
+        "--log-driver none --log-opt a=b ddp-test/busybox",
+        "--pid bogus ddp-test/busybox",
+        "--add-host nocolon ddp-test/busybox",
+        "--ip 1.2.3 ddp-test/busybox",
+        "--env",
+        "-e =x ddp-test/busybox",
+        "--device /dev/null:rel ddp-test/busybox",
+        "--security-opt bogus ddp-test/busybox",
+        "--mount type=volume,dst=/x,bind-propagation=rslave ddp-test/busybox",
+        "--mount src=v ddp-test/busybox",
+        "--network mynet --network host ddp-test/busybox",
+        "--privileged=maybe ddp-test/busybox",
+        "--",
+    ];
+    let tag = format!("ddp-spec-oracle-bad-{}", std::process::id());
+    let mut cleanup = Cleanup {
+        containers: Vec::new(),
+        files: Vec::new(),
+        shared: false,
+    };
+    let mut failures = Vec::new();
+    for (i, line) in BAD.iter().enumerate() {
+        let name = format!("{tag}-{i}");
+        cleanup.containers.push(name.clone());
+        let words = shell_words(line);
+        let mut args = vec!["create", "--name", name.as_str()];
+        args.extend(words.iter().map(String::as_str));
+        if docker(&args).is_ok() {
+            failures.push(format!("{line}: the CLI accepted it"));
+        }
+        if let Ok(spec) = parse(line, &SystemHost) {
+            failures.push(format!("{line}: we accepted it as {}", spec.body));
+        }
+    }
+    drop(cleanup);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The CLI 28.2 refuses `--mac-address` below API 1.44 (it wants it per network); the tool
+/// also sends the container-wide field, which engines before 1.44 honour.
+#[test]
+fn mac_address_reaches_old_engines() {
+    let name = format!("ddp-spec-oracle-mac-{}", std::process::id());
+    let cleanup = Cleanup {
+        containers: vec![name.clone()],
+        files: Vec::new(),
+        shared: false,
+    };
+    create_ours("--mac-address 02:42:ac:11:00:02 ddp-test/busybox", &name).unwrap();
+    let c = inspect(&name);
+    assert_eq!(c["Config"]["MacAddress"], "02:42:ac:11:00:02");
+    drop(cleanup);
+}
+
+/// The words the record text splits into, through the library's own splitter: the CLI
+/// must receive exactly the words our parser sees.
+fn shell_words(line: &str) -> Vec<String> {
+    // Everything after an image word is Cmd verbatim, so prefixing one yields the words.
+    let spec = parse(&format!("ddp-test/busybox {line}"), &SystemHost).unwrap();
+    spec.body["Cmd"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
