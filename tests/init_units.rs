@@ -199,8 +199,8 @@ fn a_broken_unit_fails_verification() {
         ),
         (
             "docker-dns-provision-resync.timer",
-            "OnUnitActiveSec=",
-            "OnUnitActivSec=",
+            "OnCalendar=",
+            "OnCalender=",
         ),
         (
             "mesos-agent.service.d/10-docker-dns-provision.conf",
@@ -290,11 +290,20 @@ fn unit_timing_and_restart_policy_hold_together() {
             "/run/docker-dns-provision.lock"
         );
     }
-    // A resync ends before the next tick would start one.
+    // A resync ends before the next tick would start one, and the per-host delay stays
+    // within one period (spreading the fleet over it without skipping ticks).
+    assert_eq!(
+        timer["OnCalendar"], "*:0/5",
+        "the period below assumes 5 minutes"
+    );
+    let period = 300;
     assert!(
-        seconds(&resync["TimeoutStartSec"]) <= seconds(&timer["OnUnitActiveSec"]),
+        seconds(&resync["TimeoutStartSec"]) <= period,
         "resync may outlive the timer period"
     );
+    assert!(seconds(&timer["RandomizedDelaySec"]) <= period);
+    assert_eq!(timer["FixedRandomDelay"], "true");
+    assert_eq!(timer["Persistent"], "true");
 
     // Only the temporary failure is retried: every other failing exit code is listed.
     assert_eq!(boot["Restart"], "on-failure");
