@@ -290,6 +290,10 @@ fn rollback(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: Stri
     let mut why = why;
     if let Err(e) = engine.stop(new_id).and_then(|()| engine.remove(new_id)) {
         why = format!("{why}; removing the replacement failed: {e}");
+        // It may hold the name, which would keep the old container out of it: move it to
+        // the replacement's name, which the next run discards. If even that fails, the
+        // rename below fails too and says so.
+        let _ = engine.rename(new_id, &format!("{name}{NEW_SUFFIX}"));
     }
     if let Err(e) = engine.rename(&old.id, name) {
         return format!(
