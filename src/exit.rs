@@ -1,5 +1,6 @@
 //! The exit-code table (sysexits) and the one rule for which code wins when several apply.
-//! Every path out of the program goes through [`Code`]; nothing else calls `process::exit`.
+//! Every path out of the program goes through [`Code`]; only the panic hook installed by
+//! [`exit_on_panic`] calls `process::exit`, so that a bug ends with the documented 70.
 
 /// An exit status an init system or a script can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,6 +51,17 @@ impl From<Code> for std::process::ExitCode {
     fn from(c: Code) -> Self {
         std::process::ExitCode::from(c.status())
     }
+}
+
+/// Make a panic end the process with [`Code::Software`] after the usual message. Without
+/// it a panic aborts (the release profile sets `panic = "abort"`) and the status is a signal,
+/// not the 70 the exit-code table promises for an internal error.
+pub fn exit_on_panic() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        std::process::exit(i32::from(Code::Software.status()));
+    }));
 }
 
 #[cfg(test)]
