@@ -6,8 +6,6 @@ use crate::docker::{Engine, EngineError};
 use crate::plan::{Action, Existing, NEW_SUFFIX, OLD_SUFFIX, Plan, Step};
 use crate::spec::ContainerSpec;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What happened to one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,27 +37,10 @@ pub fn run(plan: &Plan, engine: &Engine, jobs: usize) -> Vec<Outcome> {
             None => groups.push((s.name.clone(), vec![s])),
         }
     }
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, Vec<Outcome>)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, groups.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((_, steps)) = groups.get(i) else {
-                        break;
-                    };
-                    let outcomes = run_group(steps, engine, &pulls);
-                    if let Ok(mut d) = done.lock() {
-                        d.push((i, outcomes));
-                    }
-                }
-            });
-        }
-    });
-    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().flat_map(|(_, o)| o).collect()
+    crate::pool::map(&groups, jobs, |(_, steps)| run_group(steps, engine, &pulls))
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The steps of one name run in order; after a failure the rest are skipped.
@@ -127,27 +108,15 @@ fn pull_images(plan: &Plan, engine: &Engine, jobs: usize) -> BTreeMap<String, St
         wanted.entry(pull_key(spec)).or_insert(spec);
     }
     let wanted: Vec<(String, &ContainerSpec)> = wanted.into_iter().collect();
-    let failed: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, wanted.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((key, spec)) = wanted.get(i) else {
-                        break;
-                    };
-                    if let Err(e) = ensure_image(engine, spec) {
-                        log::error!("image {}: {e}", spec.image);
-                        if let Ok(mut f) = failed.lock() {
-                            f.insert(key.clone(), e);
-                        }
-                    }
-                }
-            });
-        }
-    });
-    failed.into_inner().unwrap_or_else(|p| p.into_inner())
+    crate::pool::map(&wanted, jobs, |(key, spec)| {
+        ensure_image(engine, spec).err().map(|e| {
+            log::error!("image {}: {e}", spec.image);
+            (key.clone(), e)
+        })
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn pull_key(spec: &ContainerSpec) -> String {

@@ -4,8 +4,6 @@
 use crate::dns::{Answer, TxtSource};
 use crate::plan::{NEW_SUFFIX, OLD_SUFFIX};
 use crate::spec::ContainerSpec;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The host's desired state as DNS states it.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +96,7 @@ pub fn read(
     let (list_records, list) = read_list(source, &list_names, inherit);
     let list = match list {
         ListOutcome::Names(names) => {
-            let containers = lookup_parallel(&names, |name| {
+            let containers = crate::pool::map(&names, LOOKUP_THREADS, |name| {
                 let state = match valid_container_name(name) {
                     Err(why) => WantedState::Invalid {
                         record: None,
@@ -154,7 +152,7 @@ fn read_list(
     inherit: bool,
 ) -> (Vec<String>, ListOutcome) {
     let answers: Vec<Answer> = if inherit {
-        lookup_parallel(names, |n| source.lookup(n))
+        crate::pool::map(names, LOOKUP_THREADS, |n| source.lookup(n))
     } else {
         // Sequential on purpose: a less specific level must not be waited for (it may be
         // retrying until the deadline) once a more specific one answered.
@@ -296,40 +294,6 @@ fn from_record(record: String, rrs: Vec<Vec<Vec<u8>>>, parse: Parser<'_>) -> Wan
             why,
         },
     }
-}
-
-/// Runs `f` over `items` on a bounded pool of scoped threads; results keep the input order.
-fn lookup_parallel<T, R, F>(items: &[T], f: F) -> Vec<R>
-where
-    T: Sync,
-    R: Send,
-    F: Fn(&T) -> R + Sync,
-{
-    if items.len() <= 1 {
-        return items.iter().map(&f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..items.len().min(LOOKUP_THREADS) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let r = f(item);
-                    if let Ok(mut v) = results.lock() {
-                        v[i] = Some(r);
-                    }
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .into_iter()
-        .flatten()
-        .collect()
 }
 
 #[cfg(test)]
