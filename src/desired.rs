@@ -80,6 +80,9 @@ impl Desired {
 /// Turns a record's text into a spec, or says why it cannot (parse errors, policy).
 pub type Parser<'a> = &'a (dyn Fn(&str) -> Result<ContainerSpec, String> + Sync);
 
+/// Longest DNS name in its text form without the trailing dot (RFC 1035 §2.3.4).
+const MAX_DNS_NAME: usize = 253;
+
 /// Lookups in flight at once: enough for one round trip per batch, few enough sockets.
 const LOOKUP_THREADS: usize = 32;
 
@@ -224,6 +227,16 @@ pub fn valid_container_name(name: &str) -> Result<(), String> {
             name.escape_debug()
         ));
     }
+    // The name becomes the leading labels of its record's DNS name; a name no query can carry
+    // would otherwise read as "DNS unavailable" (exit 75, retried forever) instead of invalid.
+    if name
+        .split('.')
+        .any(|label| label.is_empty() || label.len() > 63)
+    {
+        return Err(format!(
+            "'{name}' cannot be part of a DNS name: each dot-separated part must be 1 to 63 characters"
+        ));
+    }
     if name.ends_with(NEW_SUFFIX) || name.ends_with(OLD_SUFFIX) {
         return Err(format!(
             "'{name}' ends in {NEW_SUFFIX} or {OLD_SUFFIX}, which this tool reserves for replacements in progress"
@@ -243,6 +256,16 @@ fn read_container(
 ) -> WantedState {
     for level in levels {
         let record = format!("{name}.{prefix}.{level}");
+        if record.len() > MAX_DNS_NAME {
+            return WantedState::Invalid {
+                why: format!(
+                    "the record name is {} characters long; DNS allows at most {MAX_DNS_NAME}: shorten the container name",
+                    record.len()
+                ),
+                record: Some(record),
+                text: None,
+            };
+        }
         match source.lookup(&record) {
             Answer::Absent => continue,
             Answer::Unavailable(why) => return WantedState::Unknown(format!("{record}: {why}")),
@@ -540,16 +563,43 @@ mod tests {
 
     #[test]
     fn invalid_names_are_errors_for_that_name_alone() {
-        for bad in ["-x", "a", "a/b", "x.ddp-new", "x.ddp-old", "é1", "a b"] {
+        let long_label = "a".repeat(64);
+        for bad in [
+            "-x",
+            "a",
+            "a/b",
+            "x.ddp-new",
+            "x.ddp-old",
+            "é1",
+            "a b",
+            "a..b",
+            "ab.",
+            &long_label,
+        ] {
             assert!(valid_container_name(bad).is_err(), "{bad}");
         }
-        for good in ["etcd", "bash-sleeper", "a_b.c-d", "0x", "Ab"] {
+        let longest_label = "a".repeat(63);
+        for good in [
+            "etcd",
+            "bash-sleeper",
+            "a_b.c-d",
+            "0x",
+            "Ab",
+            &longest_label,
+        ] {
             assert!(valid_container_name(good).is_ok(), "{good}");
         }
         let s = Script::default().txt("containers.docker.h", &[&["ok1 -bad"]]);
         let v = view(&read_with(&s, "h", false));
         assert!(v[0].1.starts_with("invalid:'-bad'"));
         assert_eq!(v[1], ("ok1".into(), "disabled".into()));
+
+        // A valid name whose record name DNS cannot carry is invalid, never "unavailable".
+        let long = (0..5).map(|_| "a".repeat(60)).collect::<Vec<_>>().join(".");
+        let s = Script::default().txt("containers.docker.h", &[&[long.as_str()]]);
+        let v = view(&read_with(&s, "h", false));
+        assert!(v[0].1.starts_with("invalid:"), "{v:?}");
+        assert!(v[0].1.contains("at most 253"), "{v:?}");
     }
 
     #[test]
