@@ -68,19 +68,26 @@ pub fn exit_on_panic() {
 mod tests {
     use super::*;
 
+    /// Least to most severe, as the README's precedence line reads backwards.
+    const BY_PRECEDENCE: [Code; 9] = [
+        Code::Ok,
+        Code::NotConfigured,
+        Code::DataError,
+        Code::ActionsFailed,
+        Code::TempFail,
+        Code::Unavailable,
+        Code::Software,
+        Code::Config,
+        Code::Usage,
+    ];
+
     #[test]
     fn precedence_follows_the_documented_order() {
-        let order = [
-            Code::Ok,
-            Code::NotConfigured,
-            Code::DataError,
-            Code::ActionsFailed,
-            Code::TempFail,
-            Code::Unavailable,
-            Code::Software,
-            Code::Config,
-            Code::Usage,
-        ];
+        let order = BY_PRECEDENCE;
+        // README: "When several apply, the first in this order wins: 64, 78, 70, 69, 75, 73,
+        // 65, 66."
+        let readme: Vec<u8> = order.iter().rev().map(|c| c.status()).collect();
+        assert_eq!(readme, [64, 78, 70, 69, 75, 73, 65, 66, 0]);
         for (i, a) in order.iter().enumerate() {
             for b in &order[i..] {
                 assert_eq!(a.worst(*b), *b, "{a:?} vs {b:?}");
@@ -91,18 +98,7 @@ mod tests {
 
     #[test]
     fn statuses_are_distinct_sysexits() {
-        let all = [
-            Code::Ok,
-            Code::NotConfigured,
-            Code::DataError,
-            Code::ActionsFailed,
-            Code::TempFail,
-            Code::Unavailable,
-            Code::Software,
-            Code::Config,
-            Code::Usage,
-        ];
-        let mut s: Vec<u8> = all.iter().map(|c| c.status()).collect();
+        let mut s: Vec<u8> = BY_PRECEDENCE.iter().map(|c| c.status()).collect();
         s.sort();
         s.dedup();
         assert_eq!(s, vec![0, 64, 65, 66, 69, 70, 73, 75, 78]);

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use super::*;
 
-struct NoHost;
+/// A host with no files and no environment: nothing a record names can be read.
+pub(super) struct NoHost;
 
 impl Host for NoHost {
     fn read_file(&self, path: &Path) -> std::io::Result<String> {
