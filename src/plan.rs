@@ -233,7 +233,7 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                     steps.push(Step::new(
                         n,
                         Action::Create { spec: spec.clone() },
-                        format!("listed, not present (record {record})"),
+                        format!("listed, not present; record {record}"),
                     ));
                     continue;
                 };
@@ -264,7 +264,7 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                             existing: cur,
                             spec: spec.clone(),
                         },
-                        format!("adopting a container without our label (record {record})"),
+                        format!("adopting a container without our label; record {record}"),
                     )),
                     Some(_) => steps.push(Step::new(
                         n,
@@ -272,7 +272,7 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                             existing: cur,
                             spec: spec.clone(),
                         },
-                        format!("record changed ({record})"),
+                        format!("record {record} changed"),
                     )),
                 }
             }
