@@ -229,12 +229,27 @@ fn replace(
         let why = undo_new(format!("stop of the old container failed: {e}"));
         return Err(restart_old(engine, old, why));
     }
-    if let Err(e) = engine.rename(&old.id, &old_name) {
-        let why = undo_new(format!("renaming the old container aside failed: {e}"));
-        // The rename may have happened even though its reply was lost: name it back, and
-        // ignore the error the engine gives when the name is already right.
-        let _ = engine.rename(&old.id, name);
-        return Err(restart_old(engine, old, why));
+    match engine.rename(&old.id, &old_name) {
+        Ok(()) => {}
+        // Gone once stopped: a `--rm` container removes itself on exit (or an operator got
+        // there first). Nothing is left to roll back to, and the name is free: the
+        // replacement takes it now rather than the service staying down until the next run.
+        Err(EngineError::Api { status: 404, .. }) => {
+            let gone = "the old container was removed when it stopped (--rm?)";
+            engine
+                .rename(&new_id, name)
+                .map_err(|e| format!("{gone}, and renaming the replacement into place failed (the next run creates it anew): {e}"))?;
+            return engine.start(&new_id).map_err(|e| {
+                format!("{gone}, and the replacement failed to start (left for `docker logs`; the next run retries): {e}")
+            });
+        }
+        Err(e) => {
+            let why = undo_new(format!("renaming the old container aside failed: {e}"));
+            // The rename may have happened even though its reply was lost: name it back, and
+            // ignore the error the engine gives when the name is already right.
+            let _ = engine.rename(&old.id, name);
+            return Err(restart_old(engine, old, why));
+        }
     }
     let started = engine
         .rename(&new_id, name)
