@@ -1,9 +1,11 @@
-//! `apply::run` against the real engine, for what the proxy cannot stage: engine behaviour
-//! itself (a `--rm` container vanishes when stopped). The containers carry no ownership
-//! label, so runs of the tool in other worktrees never sweep them; guards remove them.
+//! `apply::run` against the real engine: engine behaviour itself (a `--rm` container vanishes
+//! when stopped) and a natural failure combined with an injected one, which the binary-level
+//! e2e tests cannot stage. The containers carry no ownership label, so runs of the tool in
+//! other worktrees never sweep them; guards remove them.
 
 mod common;
 
+use common::engine_proxy::{EngineProxy, Fault};
 use common::images::ensure_busybox;
 use docker_dns_provision::apply::{self, Result as StepResult};
 use docker_dns_provision::docker::{Endpoint, Engine};
@@ -71,33 +73,75 @@ fn inspect(name: &str) -> Option<(String, bool, String)> {
     ))
 }
 
-#[test]
-fn replacing_a_self_removing_container_puts_the_new_one_in_place() {
-    let name = Name(format!("ddp-test-apply-rm-{}", std::process::id()));
-    let n = name.0.as_str();
-    let engine = Engine::connect(
-        &Endpoint::Unix("/var/run/docker.sock".into()),
-        Instant::now() + Duration::from_secs(30),
-    )
-    .expect("connect");
-    let old_id = engine.create(n, &spec(true, "v1")).expect("create v1");
-    engine.start(&old_id).expect("start v1");
+fn connect(endpoint: &Endpoint) -> Engine {
+    Engine::connect(endpoint, Instant::now() + Duration::from_secs(30)).expect("connect")
+}
 
-    let plan = Plan {
+fn replace_plan(name: &str, old_id: &str, spec: ContainerSpec) -> Plan {
+    Plan {
         steps: vec![Step {
-            name: n.into(),
+            name: name.into(),
             action: Action::Replace {
                 existing: Existing {
-                    id: old_id.clone(),
-                    name: n.into(),
+                    id: old_id.into(),
+                    name: name.into(),
                     running: true,
                 },
-                spec: Box::new(spec(true, "v2")),
+                spec: Box::new(spec),
             },
             reason: "record changed".into(),
         }],
         code: Code::Ok,
+    }
+}
+
+/// The replacement took the name and will not start, and then its removal fails too: the
+/// old container must still get its name back and run, the replacement moved aside.
+#[test]
+fn a_rollback_that_cannot_remove_the_replacement_still_restores_the_old_one() {
+    let name = Name(format!("ddp-test-apply-rollback-{}", std::process::id()));
+    let n = name.0.as_str();
+    let old_id = {
+        let engine = connect(&Endpoint::Unix("/var/run/docker.sock".into()));
+        let id = engine.create(n, &spec(false, "v1")).expect("create v1");
+        engine.start(&id).expect("start v1");
+        id
     };
+    let mut broken = spec(false, "v2");
+    broken.body["Entrypoint"] = json!(["/no/such/binary"]);
+
+    // 1 ping, 2 image present, 3 create, 4 stop old, 5 rename old aside, 6 rename new in,
+    // 7 start new (fails by itself), 8 stop new, 9 remove new: injected failure.
+    let proxy = EngineProxy::start(Fault::Status500At(9));
+    let engine = connect(&Endpoint::Unix(proxy.socket.clone()));
+    let outcomes = apply::run(&replace_plan(n, &old_id, broken), &engine, 1);
+    let requests = proxy.requests();
+    assert!(
+        requests.get(8).is_some_and(|r| r.starts_with("DELETE /")),
+        "{requests:#?}"
+    );
+    assert!(
+        matches!(&outcomes[0].result, StepResult::Failed(_)),
+        "{outcomes:?}"
+    );
+    let (id, running, marker) = inspect(n).expect("a container under the name");
+    assert_eq!(
+        (id.as_str(), running, marker.as_str()),
+        (old_id.as_str(), true, "v1"),
+        "{outcomes:?}"
+    );
+    let aside = inspect(&format!("{n}.ddp-new")).expect("the replacement moved aside");
+    assert_eq!(aside.2, "v2");
+}
+
+#[test]
+fn replacing_a_self_removing_container_puts_the_new_one_in_place() {
+    let name = Name(format!("ddp-test-apply-rm-{}", std::process::id()));
+    let n = name.0.as_str();
+    let engine = connect(&Endpoint::Unix("/var/run/docker.sock".into()));
+    let old_id = engine.create(n, &spec(true, "v1")).expect("create v1");
+    engine.start(&old_id).expect("start v1");
+    let plan = replace_plan(n, &old_id, spec(true, "v2"));
     let outcomes = apply::run(&plan, &engine, 1);
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].result, StepResult::Done, "{outcomes:?}");
@@ -105,5 +149,8 @@ fn replacing_a_self_removing_container_puts_the_new_one_in_place() {
     assert_ne!(id, old_id);
     assert!(running);
     assert_eq!(marker, "v2");
-    assert!(inspect(&format!("{n}.ddp-new")).is_none(), "no temporary left");
+    assert!(
+        inspect(&format!("{n}.ddp-new")).is_none(),
+        "no temporary left"
+    );
 }
