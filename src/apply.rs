@@ -206,7 +206,8 @@ fn stop_and_remove(engine: &Engine, c: &Existing) -> std::result::Result<(), Str
 
 /// Safe replace: the old container keeps running until the new one exists; it is stopped
 /// and renamed aside, never removed, until the new one has started. Every failure puts the
-/// old one back as it was. A crash at any point leaves `.ddp-new`/`.ddp-old` names that the
+/// old one back as it was, except a `--rm` one: the engine deletes it as it stops, so there
+/// is nothing to put back. A crash at any point leaves `.ddp-new`/`.ddp-old` names that the
 /// next plan recognises and repairs.
 fn replace(
     engine: &Engine,

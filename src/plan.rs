@@ -39,7 +39,7 @@ impl From<&Container> for Existing {
 pub enum Action {
     /// Nothing is there: pull if needed, create and start.
     Create { spec: Box<ContainerSpec> },
-    /// Ours and unchanged, but not running: start it.
+    /// Not running but should be: ours and unchanged, or put back by an interrupted replace.
     Start { existing: Existing },
     /// Safe replace: create the new one aside, stop and rename the old one aside, rename the
     /// new one into place and start it; on failure roll back to the old one.
