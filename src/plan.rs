@@ -173,19 +173,6 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
         // record now says, "leave it as it is" must not mean "leave the service down".
         let mut restore = false;
 
-        // Only a replacement we created (it carries our label) is ours to discard; a foreign
-        // container that merely has such a name is left alone.
-        if let Some(c) = by_name.get(new_name.as_str())
-            && c.owner().is_some()
-        {
-            steps.push(Step::new(
-                n,
-                Action::Discard {
-                    existing: Existing::from(*c),
-                },
-                "a replacement left over by an interrupted run; it never took the name",
-            ));
-        }
         if let Some(old) = by_name.get(old_name.as_str()) {
             let old_e = Existing::from(*old);
             match current.take() {
@@ -223,6 +210,21 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                     });
                 }
             }
+        }
+        // After the old container's repair, so that a failure to discard the leftover (which
+        // skips the steps after it) cannot keep the old one from its name. Only a replacement
+        // we created (it carries our label) is ours to discard; a foreign container that
+        // merely has such a name is left alone.
+        if let Some(c) = by_name.get(new_name.as_str())
+            && c.owner().is_some()
+        {
+            steps.push(Step::new(
+                n,
+                Action::Discard {
+                    existing: Existing::from(*c),
+                },
+                "a replacement left over by an interrupted run; it never took the name",
+            ));
         }
         handled.insert(new_name);
         handled.insert(old_name);
@@ -628,8 +630,8 @@ mod tests {
         assert_eq!(
             render(&p),
             vec![
-                "n1:discard:id-n1.ddp-new",
                 "n1:rename-back:id-n1.ddp-old",
+                "n1:discard:id-n1.ddp-new",
                 "n1:replace:id-n1.ddp-old"
             ]
         );
