@@ -322,7 +322,6 @@ fn from_record(record: String, rrs: Vec<Vec<Vec<u8>>>, parse: Parser<'_>) -> Wan
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{ImageRef, PullPolicy};
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -363,18 +362,7 @@ mod tests {
         if text.contains("BAD") {
             return Err(format!("cannot parse {text}"));
         }
-        Ok(ContainerSpec {
-            text: text.to_string(),
-            image: ImageRef {
-                domain: "docker.io".into(),
-                path: "library/x".into(),
-                tag: Some("latest".into()),
-                digest: None,
-            },
-            body: serde_json::json!({}),
-            platform: None,
-            pull: PullPolicy::Missing,
-        })
+        Ok(crate::spec::tests::example(text, serde_json::json!({})))
     }
 
     fn read_with(s: &Script, host: &str, inherit: bool) -> Desired {

@@ -342,21 +342,13 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
 mod tests {
     use super::*;
     use crate::desired::Wanted;
-    use crate::spec::{ImageRef, OWNER_LABEL, PullPolicy};
+    use crate::spec::OWNER_LABEL;
 
     fn spec(text: &str) -> Box<ContainerSpec> {
-        Box::new(ContainerSpec {
-            text: text.to_string(),
-            image: ImageRef {
-                domain: "docker.io".into(),
-                path: "library/x".into(),
-                tag: Some("latest".into()),
-                digest: None,
-            },
-            body: serde_json::json!({"Image": "x", "Labels": {OWNER_LABEL: format!("L({text})")}}),
-            platform: None,
-            pull: PullPolicy::Missing,
-        })
+        Box::new(crate::spec::tests::example(
+            text,
+            serde_json::json!({"Image": "x", "Labels": {OWNER_LABEL: format!("L({text})")}}),
+        ))
     }
 
     fn ctr(name: &str, owner_text: Option<&str>, state: &str) -> Container {

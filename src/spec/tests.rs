@@ -6,6 +6,23 @@ use serde_json::json;
 
 use super::*;
 
+/// A spec of `docker.io/library/x:latest` with `text` and `body` as given, for the tests of
+/// the modules that consume specs (desired, plan) and need no parsing.
+pub(crate) fn example(text: &str, body: serde_json::Value) -> ContainerSpec {
+    ContainerSpec {
+        text: text.to_string(),
+        image: ImageRef {
+            domain: "docker.io".into(),
+            path: "library/x".into(),
+            tag: Some("latest".into()),
+            digest: None,
+        },
+        body,
+        platform: None,
+        pull: PullPolicy::Missing,
+    }
+}
+
 /// A host with no files and no environment: nothing a record names can be read.
 pub(super) struct NoHost;
 
