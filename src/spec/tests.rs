@@ -1,4 +1,5 @@
-//! Tests of the entry point: form dispatch, the JSON form, the ownership label, SystemHost.
+//! Tests of the entry point: form dispatch, the JSON form, the ownership label, SystemHost;
+//! and the example spec and `NoHost` that the other modules' tests share.
 
 use std::path::Path;
 
