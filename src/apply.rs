@@ -6,8 +6,6 @@ use crate::docker::{Engine, EngineError};
 use crate::plan::{Action, Existing, NEW_SUFFIX, OLD_SUFFIX, Plan, Step};
 use crate::spec::ContainerSpec;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What happened to one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,27 +37,10 @@ pub fn run(plan: &Plan, engine: &Engine, jobs: usize) -> Vec<Outcome> {
             None => groups.push((s.name.clone(), vec![s])),
         }
     }
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, Vec<Outcome>)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, groups.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((_, steps)) = groups.get(i) else {
-                        break;
-                    };
-                    let outcomes = run_group(steps, engine, &pulls);
-                    if let Ok(mut d) = done.lock() {
-                        d.push((i, outcomes));
-                    }
-                }
-            });
-        }
-    });
-    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().flat_map(|(_, o)| o).collect()
+    crate::pool::map(&groups, jobs, |(_, steps)| run_group(steps, engine, &pulls))
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The steps of one name run in order; after a failure the rest are skipped.
@@ -127,27 +108,15 @@ fn pull_images(plan: &Plan, engine: &Engine, jobs: usize) -> BTreeMap<String, St
         wanted.entry(pull_key(spec)).or_insert(spec);
     }
     let wanted: Vec<(String, &ContainerSpec)> = wanted.into_iter().collect();
-    let failed: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, wanted.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((key, spec)) = wanted.get(i) else {
-                        break;
-                    };
-                    if let Err(e) = ensure_image(engine, spec) {
-                        log::error!("image {}: {e}", spec.image);
-                        if let Ok(mut f) = failed.lock() {
-                            f.insert(key.clone(), e);
-                        }
-                    }
-                }
-            });
-        }
-    });
-    failed.into_inner().unwrap_or_else(|p| p.into_inner())
+    crate::pool::map(&wanted, jobs, |(key, spec)| {
+        ensure_image(engine, spec).err().map(|e| {
+            log::error!("image {}: {e}", spec.image);
+            (key.clone(), e)
+        })
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn pull_key(spec: &ContainerSpec) -> String {
@@ -237,7 +206,8 @@ fn stop_and_remove(engine: &Engine, c: &Existing) -> std::result::Result<(), Str
 
 /// Safe replace: the old container keeps running until the new one exists; it is stopped
 /// and renamed aside, never removed, until the new one has started. Every failure puts the
-/// old one back as it was. A crash at any point leaves `.ddp-new`/`.ddp-old` names that the
+/// old one back as it was, except a `--rm` one: the engine deletes it as it stops, so there
+/// is nothing to put back. A crash at any point leaves `.ddp-new`/`.ddp-old` names that the
 /// next plan recognises and repairs.
 fn replace(
     engine: &Engine,
@@ -260,12 +230,27 @@ fn replace(
         let why = undo_new(format!("stop of the old container failed: {e}"));
         return Err(restart_old(engine, old, why));
     }
-    if let Err(e) = engine.rename(&old.id, &old_name) {
-        let why = undo_new(format!("renaming the old container aside failed: {e}"));
-        // The rename may have happened even though its reply was lost: name it back, and
-        // ignore the error the engine gives when the name is already right.
-        let _ = engine.rename(&old.id, name);
-        return Err(restart_old(engine, old, why));
+    match engine.rename(&old.id, &old_name) {
+        Ok(()) => {}
+        // Gone once stopped: a `--rm` container removes itself on exit (or an operator got
+        // there first). Nothing is left to roll back to, and the name is free: the
+        // replacement takes it now rather than the service staying down until the next run.
+        Err(EngineError::Api { status: 404, .. }) => {
+            let gone = "the old container was removed when it stopped (--rm?)";
+            engine
+                .rename(&new_id, name)
+                .map_err(|e| format!("{gone}, and renaming the replacement into place failed (the next run creates it anew): {e}"))?;
+            return engine.start(&new_id).map_err(|e| {
+                format!("{gone}, and the replacement failed to start (left for `docker logs`; the next run retries): {e}")
+            });
+        }
+        Err(e) => {
+            let why = undo_new(format!("renaming the old container aside failed: {e}"));
+            // The rename may have happened even though its reply was lost: name it back, and
+            // ignore the error the engine gives when the name is already right.
+            let _ = engine.rename(&old.id, name);
+            return Err(restart_old(engine, old, why));
+        }
     }
     let started = engine
         .rename(&new_id, name)
@@ -290,6 +275,10 @@ fn rollback(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: Stri
     let mut why = why;
     if let Err(e) = engine.stop(new_id).and_then(|()| engine.remove(new_id)) {
         why = format!("{why}; removing the replacement failed: {e}");
+        // It may hold the name, which would keep the old container out of it: move it to
+        // the replacement's name, which the next run discards. If even that fails, the
+        // rename below fails too and says so.
+        let _ = engine.rename(new_id, &format!("{name}{NEW_SUFFIX}"));
     }
     if let Err(e) = engine.rename(&old.id, name) {
         return format!(

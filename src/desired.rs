@@ -4,8 +4,6 @@
 use crate::dns::{Answer, TxtSource};
 use crate::plan::{NEW_SUFFIX, OLD_SUFFIX};
 use crate::spec::ContainerSpec;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The host's desired state as DNS states it.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +80,9 @@ impl Desired {
 /// Turns a record's text into a spec, or says why it cannot (parse errors, policy).
 pub type Parser<'a> = &'a (dyn Fn(&str) -> Result<ContainerSpec, String> + Sync);
 
+/// Longest DNS name in its text form without the trailing dot (RFC 1035 §2.3.4).
+const MAX_DNS_NAME: usize = 253;
+
 /// Lookups in flight at once: enough for one round trip per batch, few enough sockets.
 const LOOKUP_THREADS: usize = 32;
 
@@ -98,7 +99,7 @@ pub fn read(
     let (list_records, list) = read_list(source, &list_names, inherit);
     let list = match list {
         ListOutcome::Names(names) => {
-            let containers = lookup_parallel(&names, |name| {
+            let containers = crate::pool::map(&names, LOOKUP_THREADS, |name| {
                 let state = match valid_container_name(name) {
                     Err(why) => WantedState::Invalid {
                         record: None,
@@ -154,7 +155,7 @@ fn read_list(
     inherit: bool,
 ) -> (Vec<String>, ListOutcome) {
     let answers: Vec<Answer> = if inherit {
-        lookup_parallel(names, |n| source.lookup(n))
+        crate::pool::map(names, LOOKUP_THREADS, |n| source.lookup(n))
     } else {
         // Sequential on purpose: a less specific level must not be waited for (it may be
         // retrying until the deadline) once a more specific one answered.
@@ -226,6 +227,16 @@ pub fn valid_container_name(name: &str) -> Result<(), String> {
             name.escape_debug()
         ));
     }
+    // The name becomes the leading labels of its record's DNS name; a name no query can carry
+    // would otherwise read as "DNS unavailable" (exit 75, retried forever) instead of invalid.
+    if name
+        .split('.')
+        .any(|label| label.is_empty() || label.len() > 63)
+    {
+        return Err(format!(
+            "'{name}' cannot be part of a DNS name: each dot-separated part must be 1 to 63 characters"
+        ));
+    }
     if name.ends_with(NEW_SUFFIX) || name.ends_with(OLD_SUFFIX) {
         return Err(format!(
             "'{name}' ends in {NEW_SUFFIX} or {OLD_SUFFIX}, which this tool reserves for replacements in progress"
@@ -245,6 +256,16 @@ fn read_container(
 ) -> WantedState {
     for level in levels {
         let record = format!("{name}.{prefix}.{level}");
+        if record.len() > MAX_DNS_NAME {
+            return WantedState::Invalid {
+                why: format!(
+                    "the record name is {} characters long; DNS allows at most {MAX_DNS_NAME}: shorten the container name",
+                    record.len()
+                ),
+                record: Some(record),
+                text: None,
+            };
+        }
         match source.lookup(&record) {
             Answer::Absent => continue,
             Answer::Unavailable(why) => return WantedState::Unknown(format!("{record}: {why}")),
@@ -298,44 +319,9 @@ fn from_record(record: String, rrs: Vec<Vec<Vec<u8>>>, parse: Parser<'_>) -> Wan
     }
 }
 
-/// Runs `f` over `items` on a bounded pool of scoped threads; results keep the input order.
-fn lookup_parallel<T, R, F>(items: &[T], f: F) -> Vec<R>
-where
-    T: Sync,
-    R: Send,
-    F: Fn(&T) -> R + Sync,
-{
-    if items.len() <= 1 {
-        return items.iter().map(&f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..items.len().min(LOOKUP_THREADS) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let r = f(item);
-                    if let Ok(mut v) = results.lock() {
-                        v[i] = Some(r);
-                    }
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{ImageRef, PullPolicy};
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -376,18 +362,7 @@ mod tests {
         if text.contains("BAD") {
             return Err(format!("cannot parse {text}"));
         }
-        Ok(ContainerSpec {
-            text: text.to_string(),
-            image: ImageRef {
-                domain: "docker.io".into(),
-                path: "library/x".into(),
-                tag: Some("latest".into()),
-                digest: None,
-            },
-            body: serde_json::json!({}),
-            platform: None,
-            pull: PullPolicy::Missing,
-        })
+        Ok(crate::spec::tests::example(text, serde_json::json!({})))
     }
 
     fn read_with(s: &Script, host: &str, inherit: bool) -> Desired {
@@ -576,16 +551,43 @@ mod tests {
 
     #[test]
     fn invalid_names_are_errors_for_that_name_alone() {
-        for bad in ["-x", "a", "a/b", "x.ddp-new", "x.ddp-old", "é1", "a b"] {
+        let long_label = "a".repeat(64);
+        for bad in [
+            "-x",
+            "a",
+            "a/b",
+            "x.ddp-new",
+            "x.ddp-old",
+            "é1",
+            "a b",
+            "a..b",
+            "ab.",
+            &long_label,
+        ] {
             assert!(valid_container_name(bad).is_err(), "{bad}");
         }
-        for good in ["etcd", "bash-sleeper", "a_b.c-d", "0x", "Ab"] {
+        let longest_label = "a".repeat(63);
+        for good in [
+            "etcd",
+            "bash-sleeper",
+            "a_b.c-d",
+            "0x",
+            "Ab",
+            &longest_label,
+        ] {
             assert!(valid_container_name(good).is_ok(), "{good}");
         }
         let s = Script::default().txt("containers.docker.h", &[&["ok1 -bad"]]);
         let v = view(&read_with(&s, "h", false));
         assert!(v[0].1.starts_with("invalid:'-bad'"));
         assert_eq!(v[1], ("ok1".into(), "disabled".into()));
+
+        // A valid name whose record name DNS cannot carry is invalid, never "unavailable".
+        let long = (0..5).map(|_| "a".repeat(60)).collect::<Vec<_>>().join(".");
+        let s = Script::default().txt("containers.docker.h", &[&[long.as_str()]]);
+        let v = view(&read_with(&s, "h", false));
+        assert!(v[0].1.starts_with("invalid:"), "{v:?}");
+        assert!(v[0].1.contains("at most 253"), "{v:?}");
     }
 
     #[test]

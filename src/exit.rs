@@ -1,5 +1,6 @@
 //! The exit-code table (sysexits) and the one rule for which code wins when several apply.
-//! Every path out of the program goes through [`Code`]; nothing else calls `process::exit`.
+//! Every path out of the program goes through [`Code`]; only the panic hook installed by
+//! [`exit_on_panic`] calls `process::exit`, so that a bug ends with the documented 70.
 
 /// An exit status an init system or a script can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,23 +53,41 @@ impl From<Code> for std::process::ExitCode {
     }
 }
 
+/// Make a panic end the process with [`Code::Software`] after the usual message. Without
+/// it a panic aborts (the release profile sets `panic = "abort"`) and the status is a signal,
+/// not the 70 the exit-code table promises for an internal error.
+pub fn exit_on_panic() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        std::process::exit(i32::from(Code::Software.status()));
+    }));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Least to most severe, as the README's precedence line reads backwards.
+    const BY_PRECEDENCE: [Code; 9] = [
+        Code::Ok,
+        Code::NotConfigured,
+        Code::DataError,
+        Code::ActionsFailed,
+        Code::TempFail,
+        Code::Unavailable,
+        Code::Software,
+        Code::Config,
+        Code::Usage,
+    ];
+
     #[test]
     fn precedence_follows_the_documented_order() {
-        let order = [
-            Code::Ok,
-            Code::NotConfigured,
-            Code::DataError,
-            Code::ActionsFailed,
-            Code::TempFail,
-            Code::Unavailable,
-            Code::Software,
-            Code::Config,
-            Code::Usage,
-        ];
+        let order = BY_PRECEDENCE;
+        // README: "When several apply, the first in this order wins: 64, 78, 70, 69, 75, 73,
+        // 65, 66."
+        let readme: Vec<u8> = order.iter().rev().map(|c| c.status()).collect();
+        assert_eq!(readme, [64, 78, 70, 69, 75, 73, 65, 66, 0]);
         for (i, a) in order.iter().enumerate() {
             for b in &order[i..] {
                 assert_eq!(a.worst(*b), *b, "{a:?} vs {b:?}");
@@ -79,18 +98,7 @@ mod tests {
 
     #[test]
     fn statuses_are_distinct_sysexits() {
-        let all = [
-            Code::Ok,
-            Code::NotConfigured,
-            Code::DataError,
-            Code::ActionsFailed,
-            Code::TempFail,
-            Code::Unavailable,
-            Code::Software,
-            Code::Config,
-            Code::Usage,
-        ];
-        let mut s: Vec<u8> = all.iter().map(|c| c.status()).collect();
+        let mut s: Vec<u8> = BY_PRECEDENCE.iter().map(|c| c.status()).collect();
         s.sort();
         s.dedup();
         assert_eq!(s, vec![0, 64, 65, 66, 69, 70, 73, 75, 78]);

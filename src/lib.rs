@@ -13,6 +13,7 @@ pub mod exit;
 pub mod lock;
 pub mod logging;
 pub mod plan;
+pub mod pool;
 pub mod records;
 pub mod report;
 pub mod retry;

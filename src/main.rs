@@ -5,6 +5,7 @@ use docker_dns_provision::exit::Code;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    docker_dns_provision::exit::exit_on_panic();
     let options = match cli::parse(std::env::args_os().skip(1)) {
         Ok(Parsed::Run(o)) => o,
         Ok(Parsed::Help) => {

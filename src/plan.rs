@@ -1,7 +1,12 @@
-//! Desired × actual → the list of actions, each with its reason. A pure function: no I/O.
+//! Desired × actual → the list of actions, each with its reason, including the repair of
+//! replaces a crash interrupted. A pure function: no I/O; only an authoritative absence
+//! (a managed name the list lacks, or a record absent at every level) becomes a removal.
 
+use crate::desired::{Desired, HostList, WantedState};
 use crate::docker::Container;
+use crate::exit::Code;
 use crate::spec::ContainerSpec;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Suffix of the name a replacement is created under before it takes over.
 pub const NEW_SUFFIX: &str = ".ddp-new";
@@ -34,7 +39,7 @@ impl From<&Container> for Existing {
 pub enum Action {
     /// Nothing is there: pull if needed, create and start.
     Create { spec: Box<ContainerSpec> },
-    /// Ours and unchanged, but not running: start it.
+    /// Not running but should be: ours and unchanged, or put back by an interrupted replace.
     Start { existing: Existing },
     /// Safe replace: create the new one aside, stop and rename the old one aside, rename the
     /// new one into place and start it; on failure roll back to the old one.
@@ -75,12 +80,8 @@ pub struct Plan {
     /// All steps; steps of one name run in order, different names may run concurrently.
     pub steps: Vec<Step>,
     /// The exit code the desired state alone calls for (invalid records, unknown, …).
-    pub code: crate::exit::Code,
+    pub code: Code,
 }
-
-use crate::desired::{Desired, HostList, WantedState};
-use crate::exit::Code;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Planner switches from the command line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -118,6 +119,22 @@ fn wanted_label(spec: &ContainerSpec) -> Option<&str> {
         .and_then(|v| v.as_str())
 }
 
+/// Leave a container as it is, unless an interrupted replace stopped it (`restore`): then
+/// start it, which puts back the state from before that replace rather than deciding anew.
+fn leave(n: &str, existing: Option<Existing>, restore: bool, reason: impl Into<String>) -> Step {
+    match existing {
+        Some(e) if restore => Step::new(
+            n,
+            Action::Start { existing: e },
+            format!(
+                "{}; an interrupted replace had stopped it, so it runs again",
+                reason.into()
+            ),
+        ),
+        existing => Step::new(n, Action::Leave { existing }, reason),
+    }
+}
+
 /// Desired × actual → plan. `actual` is every container on the engine.
 pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan {
     let by_name: BTreeMap<&str, &Container> = actual.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -152,16 +169,10 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
         // Whether it is up when this name's own action runs (recovery steps can change it).
         let mut up = current.as_ref().is_some_and(|c| c.running);
         let mut current_owner: Option<&str> = by_name.get(n).and_then(|c| c.owner());
+        // Set when an interrupted replace left the old container stopped: whatever the
+        // record now says, "leave it as it is" must not mean "leave the service down".
+        let mut restore = false;
 
-        if let Some(c) = by_name.get(new_name.as_str()) {
-            steps.push(Step::new(
-                n,
-                Action::Discard {
-                    existing: Existing::from(*c),
-                },
-                "a replacement left over by an interrupted run; it never took the name",
-            ));
-        }
         if let Some(old) = by_name.get(old_name.as_str()) {
             let old_e = Existing::from(*old);
             match current.take() {
@@ -174,6 +185,7 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                     // We stopped it ourselves; count it as running so a failed retry of
                     // the replace brings the service back rather than leaving it down.
                     up = old.running();
+                    restore = !up;
                     current = Some(Existing {
                         name: n.to_string(),
                         running: true,
@@ -199,6 +211,21 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                 }
             }
         }
+        // After the old container's repair, so that a failure to discard the leftover (which
+        // skips the steps after it) cannot keep the old one from its name. Only a replacement
+        // we created (it carries our label) is ours to discard; a foreign container that
+        // merely has such a name is left alone.
+        if let Some(c) = by_name.get(new_name.as_str())
+            && c.owner().is_some()
+        {
+            steps.push(Step::new(
+                n,
+                Action::Discard {
+                    existing: Existing::from(*c),
+                },
+                "a replacement left over by an interrupted run; it never took the name",
+            ));
+        }
         handled.insert(new_name);
         handled.insert(old_name);
 
@@ -208,7 +235,7 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                     steps.push(Step::new(
                         n,
                         Action::Create { spec: spec.clone() },
-                        format!("listed, not present (record {record})"),
+                        format!("listed, not present; record {record}"),
                     ));
                     continue;
                 };
@@ -226,11 +253,10 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                     }
                     None if settings.no_adopt => {
                         code = code.worst(Code::DataError);
-                        steps.push(Step::new(
+                        steps.push(leave(
                             n,
-                            Action::Leave {
-                                existing: Some(cur),
-                            },
+                            Some(cur),
+                            restore,
                             "conflict: a container of this name exists without our label and --no-adopt is set",
                         ));
                     }
@@ -240,7 +266,7 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                             existing: cur,
                             spec: spec.clone(),
                         },
-                        format!("adopting a container without our label (record {record})"),
+                        format!("adopting a container without our label; record {record}"),
                     )),
                     Some(_) => steps.push(Step::new(
                         n,
@@ -248,17 +274,16 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                             existing: cur,
                             spec: spec.clone(),
                         },
-                        format!("record changed ({record})"),
+                        format!("record {record} changed"),
                     )),
                 }
             }
             WantedState::Disabled => match current {
                 Some(cur) if current_owner.is_none() && settings.no_adopt => {
-                    steps.push(Step::new(
+                    steps.push(leave(
                         n,
-                        Action::Leave {
-                            existing: Some(cur),
-                        },
+                        Some(cur),
+                        restore,
                         "launch disabled (no record), but the container lacks our label and --no-adopt is set",
                     ));
                 }
@@ -275,17 +300,19 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
             },
             WantedState::Invalid { why, .. } => {
                 code = code.worst(Code::DataError);
-                steps.push(Step::new(
+                steps.push(leave(
                     n,
-                    Action::Leave { existing: current },
+                    current,
+                    restore,
                     format!("invalid record, left as it is: {why}"),
                 ));
             }
             WantedState::Unknown(why) => {
                 code = code.worst(Code::TempFail);
-                steps.push(Step::new(
+                steps.push(leave(
                     n,
-                    Action::Leave { existing: current },
+                    current,
+                    restore,
                     format!("record unavailable, left as it is: {why}"),
                 ));
             }
@@ -315,21 +342,13 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
 mod tests {
     use super::*;
     use crate::desired::Wanted;
-    use crate::spec::{ImageRef, OWNER_LABEL, PullPolicy};
+    use crate::spec::OWNER_LABEL;
 
     fn spec(text: &str) -> Box<ContainerSpec> {
-        Box::new(ContainerSpec {
-            text: text.to_string(),
-            image: ImageRef {
-                domain: "docker.io".into(),
-                path: "library/x".into(),
-                tag: Some("latest".into()),
-                digest: None,
-            },
-            body: serde_json::json!({"Image": "x", "Labels": {OWNER_LABEL: format!("L({text})")}}),
-            platform: None,
-            pull: PullPolicy::Missing,
-        })
+        Box::new(crate::spec::tests::example(
+            text,
+            serde_json::json!({"Image": "x", "Labels": {OWNER_LABEL: format!("L({text})")}}),
+        ))
     }
 
     fn ctr(name: &str, owner_text: Option<&str>, state: &str) -> Container {
@@ -603,8 +622,8 @@ mod tests {
         assert_eq!(
             render(&p),
             vec![
-                "n1:discard:id-n1.ddp-new",
                 "n1:rename-back:id-n1.ddp-old",
+                "n1:discard:id-n1.ddp-new",
                 "n1:replace:id-n1.ddp-old"
             ]
         );
@@ -633,6 +652,33 @@ mod tests {
 
         // Temporaries of a listed name are never swept as "unlisted".
         assert!(!render(&p).iter().any(|s| s.contains("remove")));
+
+        // A record that is now invalid or unavailable leaves the container as it was before
+        // the interrupted replace: named back and running, not stopped aside.
+        for state in [invalid(), WantedState::Unknown("t".into())] {
+            let d = listed(vec![("n1", state)]);
+            let aside = [ctr("n1.ddp-old", Some("x"), "exited")];
+            assert_eq!(
+                render(&plan(&d, &aside)),
+                vec!["n1:rename-back:id-n1.ddp-old", "n1:start:id-n1.ddp-old"]
+            );
+            let running = [ctr("n1.ddp-old", Some("x"), "running")];
+            assert_eq!(
+                render(&plan(&d, &running)),
+                vec!["n1:rename-back:id-n1.ddp-old", "n1:leave:id-n1.ddp-old"]
+            );
+        }
+
+        // A container that merely has a replacement's name but not our label is not ours:
+        // it is neither discarded nor swept.
+        let p = plan(
+            &d,
+            &[
+                ctr("n1", Some("a"), "running"),
+                ctr("n1.ddp-new", None, "running"),
+            ],
+        );
+        assert_eq!(render(&p), vec!["n1:keep:id-n1"]);
 
         // Temporaries of a name DNS no longer lists are ours and removed.
         let p = plan(&listed(vec![]), &[ctr("x1.ddp-new", Some("a"), "created")]);

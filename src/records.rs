@@ -583,4 +583,30 @@ abs.example.  TXT word \065\066
         let e = RecordsFile::load(Path::new("/nonexistent/records")).unwrap_err();
         assert!(matches!(e, RecordsError::Unreadable(ref m) if m.contains("/nonexistent/records")));
     }
+
+    /// Every prefix of tricky lines, and each with every byte replaced by a delimiter, parses
+    /// or fails with a message: a records file must never crash the tool.
+    #[test]
+    fn cut_or_mangled_lines_never_panic() {
+        let seeds: [&[u8]; 6] = [
+            b"txt-record=a.example,\"x\\\"y\",z # c",
+            b"a.example. 60 IN TXT ( \"one\" ; c\n \"two\\123\" )",
+            b"$ORIGIN example.\n@ TXT \"a\\\"b\" \\0",
+            b"  TXT \"\\",
+            b"local=/test/\nno-resolv",
+            b"a TXT (\n\"x\"\n",
+        ];
+        for seed in seeds {
+            for end in 0..=seed.len() {
+                let _ = RecordsFile::parse(&seed[..end]);
+                for at in 0..end {
+                    for b in [b'"', b'\\', b'(', b')', b';', b'\n', b',', b'#', 0xff] {
+                        let mut v = seed[..end].to_vec();
+                        v[at] = b;
+                        let _ = RecordsFile::parse(&v);
+                    }
+                }
+            }
+        }
+    }
 }

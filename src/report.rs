@@ -105,6 +105,8 @@ pub struct Summary {
     pub kept: usize,
     /// Containers left untouched on purpose (invalid, unknown, conflict).
     pub left: usize,
+    /// Steps not attempted because an earlier step of the same container failed.
+    pub skipped: usize,
 }
 
 impl Summary {
@@ -117,7 +119,10 @@ impl Summary {
                     s.failed += 1;
                     continue;
                 }
-                Some(StepResult::Skipped(_)) => continue,
+                Some(StepResult::Skipped(_)) => {
+                    s.skipped += 1;
+                    continue;
+                }
                 _ => {}
             }
             match step.action {
@@ -146,6 +151,14 @@ impl Summary {
             self.left,
             took.as_secs_f64()
         )
+    }
+}
+
+/// The image a step creates a container from, so a reader sees what will be pulled.
+fn step_image(a: &Action) -> Option<String> {
+    match a {
+        Action::Create { spec } | Action::Replace { spec, .. } => Some(spec.image.to_string()),
+        _ => None,
     }
 }
 
@@ -192,7 +205,8 @@ pub fn actions(
                 };
                 json!({
                     "container": s.name, "action": verb(&s.action), "reason": s.reason,
-                    "id": step_id(&s.action), "result": result, "error": error,
+                    "id": step_id(&s.action), "image": step_image(&s.action),
+                    "result": result, "error": error,
                 })
             })
             .collect();
@@ -202,6 +216,7 @@ pub fn actions(
                 "created": summary.created, "replaced": summary.replaced,
                 "started": summary.started, "removed": summary.removed,
                 "failed": summary.failed, "kept": summary.kept, "left": summary.left,
+                "skipped": summary.skipped,
             },
             "exit_code": exit_status, "duration_ms": took.as_millis() as u64,
         });
@@ -225,4 +240,46 @@ pub fn actions(
     out += &summary.line(command, took);
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Existing;
+
+    fn step(action: Action) -> Step {
+        Step {
+            name: "n1".into(),
+            action,
+            reason: "r".into(),
+        }
+    }
+
+    #[test]
+    fn summary_counts_failed_and_skipped_apart_from_what_was_done() {
+        let e = Existing {
+            id: "id1".into(),
+            name: "n1".into(),
+            running: false,
+        };
+        let rows = [
+            (
+                step(Action::RenameBack { old: e.clone() }),
+                StepResult::Failed("x".into()),
+            ),
+            (
+                step(Action::Start {
+                    existing: e.clone(),
+                }),
+                StepResult::Skipped("x".into()),
+            ),
+            (step(Action::Keep { existing: e }), StepResult::Done),
+        ];
+        let s = Summary::of(rows.iter().map(|(st, r)| (st, Some(r))));
+        assert_eq!(
+            (s.failed, s.skipped, s.started, s.kept),
+            (1, 1, 0, 1),
+            "{s:?}"
+        );
+    }
 }

@@ -205,10 +205,14 @@ fn log_desired(d: &Desired) {
 fn engine_stop(endpoint: &Endpoint, e: EngineError) -> Stop {
     // Whether it never answered or answered the list call with an error, the engine cannot
     // be worked with now; 69 tells an init system to look at docker.service.
-    Stop(
-        Code::Unavailable,
-        format!("Docker engine at {endpoint}: {e}"),
-    )
+    let why = match e {
+        // Its message names the endpoint already.
+        EngineError::Unreachable(_) => format!(
+            "{e}; is the engine running (systemctl status docker)? --timeout bounds the wait"
+        ),
+        _ => format!("Docker engine at {endpoint}: {e}"),
+    };
+    Stop(Code::Unavailable, why)
 }
 
 /// Where records come from: a file, or DNS through our own resolver.

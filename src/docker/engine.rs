@@ -308,11 +308,21 @@ impl Engine {
     }
 
     /// Remove a stopped container (anonymous volumes are kept, as `docker rm` does). A
-    /// container that is already gone counts as removed: that is the state the caller asked
-    /// for, and `--rm` containers or an operator may well have got there first.
+    /// container that is already gone, or already being removed, counts as removed: that is
+    /// the state the caller asked for, and `--rm` containers or an operator may well have got
+    /// there first.
     pub fn remove(&self, id: &str) -> Result<(), EngineError> {
         let path = format!("/containers/{}", encode(id, QUERY));
-        self.expect_done(Method::Delete, &path, Wait::Usual, &[200, 204, 404])
+        match self.expect_done(Method::Delete, &path, Wait::Usual, &[200, 204, 404]) {
+            // The engine is removing it already (a `--rm` container that just stopped, a
+            // concurrent `docker rm`): the same outcome, not a failed action.
+            Err(EngineError::Api {
+                status: 409,
+                message,
+                ..
+            }) if message.contains("already in progress") => Ok(()),
+            other => other,
+        }
     }
 
     /// The raw inspect document.

@@ -172,4 +172,4 @@ fn set_owner_label(body: &mut serde_json::Value, text: &str) -> Result<(), SpecE
 #[cfg(test)]
 mod fuzz;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

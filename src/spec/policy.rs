@@ -340,15 +340,7 @@ mod tests {
     use super::*;
     use crate::spec::parse;
 
-    struct NoHost;
-    impl Host for NoHost {
-        fn read_file(&self, path: &Path) -> std::io::Result<String> {
-            Err(std::io::Error::other(format!("no {}", path.display())))
-        }
-        fn env(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
+    use crate::spec::tests::NoHost;
 
     #[test]
     fn patterns() {

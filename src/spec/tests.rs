@@ -1,4 +1,5 @@
-//! Tests of the entry point: form dispatch, the JSON form, the ownership label, SystemHost.
+//! Tests of the entry point: form dispatch, the JSON form, the ownership label, SystemHost;
+//! and the example spec and `NoHost` that the other modules' tests share.
 
 use std::path::Path;
 
@@ -6,7 +7,25 @@ use serde_json::json;
 
 use super::*;
 
-struct NoHost;
+/// A spec of `docker.io/library/x:latest` with `text` and `body` as given, for the tests of
+/// the modules that consume specs (desired, plan) and need no parsing.
+pub(crate) fn example(text: &str, body: serde_json::Value) -> ContainerSpec {
+    ContainerSpec {
+        text: text.to_string(),
+        image: ImageRef {
+            domain: "docker.io".into(),
+            path: "library/x".into(),
+            tag: Some("latest".into()),
+            digest: None,
+        },
+        body,
+        platform: None,
+        pull: PullPolicy::Missing,
+    }
+}
+
+/// A host with no files and no environment: nothing a record names can be read.
+pub(super) struct NoHost;
 
 impl Host for NoHost {
     fn read_file(&self, path: &Path) -> std::io::Result<String> {

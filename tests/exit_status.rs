@@ -1,0 +1,55 @@
+//! Exit statuses that need the real binary: a panic must end with the documented 70
+//! (internal error), not with the abort signal of the release profile.
+
+use std::process::{Command, Stdio};
+
+#[test]
+fn a_panic_exits_70() {
+    // Printing the help to a pipe nobody reads makes `print!` panic (SIGPIPE is ignored by
+    // the Rust runtime, so the write fails with EPIPE): the one panic reachable from outside.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let status = Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
+        .arg("--help")
+        .stdout(writer)
+        .stderr(Stdio::null())
+        .status()
+        .expect("run the binary");
+    assert_eq!(status.code(), Some(70), "{status:?}");
+}
+
+#[test]
+fn an_unreachable_engine_exits_69_naming_it_once_and_what_to_check() {
+    let dir = std::env::temp_dir().join(format!("ddp-exit-status-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let records = dir.join("records.conf");
+    std::fs::write(
+        &records,
+        "txt-record=containers.docker.h.test,svc\ntxt-record=svc.containers.docker.h.test,busybox\n",
+    )
+    .expect("records file");
+    let socket = dir.join("no-engine.sock");
+    let out = Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
+        .args([
+            "plan",
+            "--hostname",
+            "h.test",
+            "--timeout",
+            "0s",
+            "--records",
+        ])
+        .arg(&records)
+        .arg("--docker-host")
+        .arg(format!("unix://{}", socket.display()))
+        .output()
+        .expect("run the binary");
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(69), "{stderr}");
+    assert_eq!(
+        stderr.matches(&*socket.display().to_string()).count(),
+        2, // the endpoint in the message, and the path in the connect error
+        "{stderr}"
+    );
+    assert!(stderr.contains("is the engine running"), "{stderr}");
+}
