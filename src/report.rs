@@ -138,8 +138,14 @@ impl Summary {
         s
     }
 
-    /// The one line every run ends with.
+    /// The one line every run ends with. For `plan` the counts are what `apply` would do,
+    /// and the line says so: nothing was changed.
     pub fn line(&self, verb: &str, took: Duration) -> String {
+        let verb = if verb == "plan" {
+            "plan (dry run, nothing changed)"
+        } else {
+            verb
+        };
         format!(
             "{verb}: created={} replaced={} started={} removed={} failed={} kept={} left={} in {:.2}s",
             self.created,
@@ -253,6 +259,20 @@ mod tests {
             action,
             reason: "r".into(),
         }
+    }
+
+    #[test]
+    fn a_plan_summary_says_nothing_was_changed() {
+        let s = Summary {
+            created: 2,
+            ..Summary::default()
+        };
+        let took = Duration::from_millis(1500);
+        assert_eq!(
+            s.line("plan", took),
+            "plan (dry run, nothing changed): created=2 replaced=0 started=0 removed=0 failed=0 kept=0 left=0 in 1.50s"
+        );
+        assert!(s.line("apply", took).starts_with("apply: created=2 "));
     }
 
     #[test]
