@@ -7,43 +7,34 @@
 mod common;
 
 use common::dnsmasq::Dnsmasq;
-use common::e2e::{
-    IMG, IMG2, LABEL, code, docker, ensure_v2, names_with, remove_managed, remove_prefixed, serial,
-    service, show, tool,
-};
+use common::e2e::{IMG, IMG2, LABEL, Managed, code, docker, names_with, service, show, tool};
 use common::engine_proxy::{EngineProxy, Fault, fresh_socket_path};
-use common::images::ensure_busybox;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::MutexGuard;
 use std::time::Duration;
 
-/// One test's world: a records file, a lock file, container names with a unique prefix, and
-/// cleanup of everything it created (and of any managed container) when it ends.
+/// One test's world: its managed containers (see [`Managed`]), a records file and a lock
+/// file in a scratch directory.
 struct World {
     dir: PathBuf,
-    prefix: String,
-    _serial: MutexGuard<'static, ()>,
+    managed: Managed,
 }
 
 impl World {
     fn new(tag: &str) -> World {
-        let serial = serial();
-        ensure_busybox();
-        ensure_v2();
-        remove_managed();
+        let managed = Managed::new(format!("e2e-{tag}"));
         let dir = std::env::temp_dir().join(format!("ddp-e2e-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        World {
-            dir,
-            prefix: format!("e2e-{tag}"),
-            _serial: serial,
-        }
+        World { dir, managed }
     }
 
     fn name(&self, n: &str) -> String {
-        format!("{}-{n}", self.prefix)
+        self.managed.name(n)
+    }
+
+    fn prefix(&self) -> &str {
+        &self.managed.prefix
     }
 
     fn records_path(&self) -> PathBuf {
@@ -103,8 +94,6 @@ impl World {
 
 impl Drop for World {
     fn drop(&mut self) {
-        remove_managed();
-        remove_prefixed(&self.prefix);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -231,10 +220,10 @@ fn changes_replace_only_what_changed_remove_the_unlisted_and_start_the_stopped()
         "never touched"
     );
     assert_eq!(
-        names_with(&w.prefix).len(),
+        names_with(w.prefix()).len(),
         3,
         "no temporaries: {:?}",
-        names_with(&w.prefix)
+        names_with(w.prefix())
     );
 }
 
@@ -318,7 +307,11 @@ fn a_failed_replace_keeps_the_old_container_running() {
     let o = w.apply();
     assert_eq!(code(&o), 73, "{}", show(&o));
     assert_eq!(inspect(&n).unwrap(), (id, true, label));
-    assert_eq!(names_with(&w.prefix), vec![n], "no temporaries left behind");
+    assert_eq!(
+        names_with(w.prefix()),
+        vec![n],
+        "no temporaries left behind"
+    );
 }
 
 #[test]
@@ -380,7 +373,7 @@ fn every_step_of_a_replace_and_a_removal_survives_a_fault() {
             // Whatever happened, the service is up under its name.
             let (_, running, _) = inspect(&svc)
                 .unwrap_or_else(|| panic!("{:?} at {k}: service lost\n{}", fault(k), show(&o)));
-            let leftovers = names_with(&w.prefix);
+            let leftovers = names_with(w.prefix());
             let o2 = w.apply();
             assert_eq!(
                 code(&o2),
@@ -400,7 +393,7 @@ fn every_step_of_a_replace_and_a_removal_survives_a_fault() {
             );
             assert!(inspect(&gone).is_none(), "{:?} at {k}", fault(k));
             assert_eq!(
-                names_with(&w.prefix),
+                names_with(w.prefix()),
                 vec![svc.clone()],
                 "{:?} at {k}: {leftovers:?}",
                 fault(k)
@@ -449,7 +442,7 @@ fn two_concurrent_applies_one_waits_both_end_consistent() {
     for (n, _) in &names {
         assert!(inspect(&w.name(n)).unwrap().1);
     }
-    assert_eq!(names_with(&w.prefix).len(), 4);
+    assert_eq!(names_with(w.prefix()).len(), 4);
 }
 
 /// A container's (id, running, our label) by exact name.

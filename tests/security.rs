@@ -11,17 +11,12 @@
 mod common;
 
 use common::dnsmasq::Dnsmasq;
-use common::e2e::{
-    IMG, IMG2, code, ensure_v2, inspect, remove_managed, remove_prefixed, serial, service, show,
-    tool,
-};
+use common::e2e::{IMG, IMG2, Managed, code, inspect, service, show, tool};
 use common::fake_dns::{FakeDns, Reply, query_name, reply, txt_reply};
-use common::images::ensure_busybox;
 use hickory_proto::op::{Message, ResponseCode};
 use serde_json::Value;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::MutexGuard;
 use std::time::Duration;
 
 const HOST: &str = "sec.test";
@@ -90,36 +85,22 @@ fn zone(containers: &[(&str, &str)]) -> String {
     s
 }
 
-/// A test that creates managed containers: serialised, and everything it made (and every
-/// managed container) removed when it ends.
+/// A test that creates managed containers (see [`Managed`]), with a scratch directory.
 struct World {
     scratch: Scratch,
-    prefix: String,
-    _serial: MutexGuard<'static, ()>,
+    managed: Managed,
 }
 
 impl World {
     fn new(tag: &str) -> World {
-        let serial = serial();
-        ensure_busybox();
-        ensure_v2();
-        remove_managed();
         World {
+            managed: Managed::new(format!("sec-{tag}")),
             scratch: Scratch::new(tag),
-            prefix: format!("sec-{tag}"),
-            _serial: serial,
         }
     }
 
     fn name(&self, n: &str) -> String {
-        format!("{}-{n}", self.prefix)
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        remove_managed();
-        remove_prefixed(&self.prefix);
+        self.managed.name(n)
     }
 }
 

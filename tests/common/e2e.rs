@@ -118,3 +118,38 @@ pub fn service(img: &str, tag: &str) -> String {
         "--network none --label t={tag} {img} sh -c 'trap \"exit 0\" TERM; while sleep 1; do :; done'"
     )
 }
+
+/// A test that creates managed containers: it runs alone in its process (the tool removes
+/// every managed container it is not told about), starts from an engine without managed
+/// containers, names its containers `<prefix>-<name>`, and removes all of them when it ends.
+pub struct Managed {
+    /// The prefix of every container name this test uses.
+    pub prefix: String,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl Managed {
+    /// Take the lock, make sure the test images exist, and clear managed containers.
+    pub fn new(prefix: String) -> Managed {
+        let serial = serial();
+        crate::common::images::ensure_busybox();
+        ensure_v2();
+        remove_managed();
+        Managed {
+            prefix,
+            _serial: serial,
+        }
+    }
+
+    /// The container name for `n` in this test.
+    pub fn name(&self, n: &str) -> String {
+        format!("{}-{n}", self.prefix)
+    }
+}
+
+impl Drop for Managed {
+    fn drop(&mut self) {
+        remove_managed();
+        remove_prefixed(&self.prefix);
+    }
+}
