@@ -3,7 +3,7 @@
 
 use lexopt::prelude::*;
 use std::ffi::OsString;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -253,23 +253,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// `ADDR`, `ADDR:PORT`, `[IPv6]:PORT` or a bare IPv6 address; port 53 by default.
+/// `ADDR`, `ADDR:PORT`, `[IPv6]:PORT` or a bare IPv6 address (with `%scope`); port 53 by
+/// default. The resolver's own parser, so the command line and resolv.conf agree.
 pub fn nameserver(s: &str) -> Result<SocketAddr, UsageError> {
-    if let Ok(ip) = s.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, 53));
-    }
-    if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']'))
-        && let Ok(ip) = inner.parse::<IpAddr>()
-    {
-        return Ok(SocketAddr::new(ip, 53));
-    }
-    s.parse::<SocketAddr>().map_err(|_| {
-        bad(
-            "--nameserver",
-            s,
-            "expected an IP address, IP:PORT or [IPv6]:PORT (names are not resolved)",
-        )
-    })
+    crate::dns::parse_nameserver(s)
+        .map_err(|why| UsageError(format!("--nameserver: {why} (names are not resolved)")))
 }
 
 /// A DNS name given as a host name or prefix: dot-separated labels of 1–63 bytes.
