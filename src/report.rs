@@ -184,6 +184,22 @@ fn step_id(a: &Action) -> Option<&str> {
     }
 }
 
+/// Each step with its result: what was done (`apply`), or only planned (`plan`, no outcomes).
+fn rows<'a>(
+    plan: &'a Plan,
+    outcomes: Option<&'a [Outcome]>,
+) -> Vec<(&'a Step, Option<&'a StepResult>)> {
+    match outcomes {
+        Some(o) => o.iter().map(|o| (&o.step, Some(&o.result))).collect(),
+        None => plan.steps.iter().map(|s| (s, None)).collect(),
+    }
+}
+
+/// The summary of a `plan` (outcomes `None`) or an `apply`.
+pub fn summary(plan: &Plan, outcomes: Option<&[Outcome]>) -> Summary {
+    Summary::of(rows(plan, outcomes).into_iter())
+}
+
 /// The `plan` report (outcomes `None`) or the `apply` report.
 pub fn actions(
     d: &Desired,
@@ -193,10 +209,7 @@ pub fn actions(
     exit_status: u8,
     took: Duration,
 ) -> String {
-    let rows: Vec<(&Step, Option<&StepResult>)> = match outcomes {
-        Some(o) => o.iter().map(|o| (&o.step, Some(&o.result))).collect(),
-        None => plan.steps.iter().map(|s| (s, None)).collect(),
-    };
+    let rows = rows(plan, outcomes);
     let summary = Summary::of(rows.iter().copied());
     let command = if outcomes.is_some() { "apply" } else { "plan" };
     if json_output {

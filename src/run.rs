@@ -165,13 +165,9 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
             took
         )
     );
-    let rows: Vec<_> = match &outcomes {
-        Some(o) => o.iter().map(|x| (&x.step, Some(&x.result))).collect(),
-        None => plan.steps.iter().map(|s| (s, None)).collect(),
-    };
     log::info!(
         "{} (engine calls: {}, exit status {})",
-        report::Summary::of(rows.into_iter()).line(command_name(o.command), took),
+        report::summary(&plan, outcomes.as_deref()).line(command_name(o.command), took),
         engine.calls(),
         code.status()
     );
