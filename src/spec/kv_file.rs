@@ -38,20 +38,7 @@ pub fn env_file(flag: &str, path: &str, host: &dyn Host) -> Result<Vec<String>, 
     let mut out = Vec::new();
     for (n, line) in kv_lines(flag, path, host)? {
         let (key, _) = key_value(&line);
-        if key.is_empty() {
-            return Err(SpecError::invalid(
-                flag,
-                path,
-                format!("line {n}: no variable name"),
-            ));
-        }
-        if key.contains(char::is_whitespace) {
-            return Err(SpecError::invalid(
-                flag,
-                path,
-                format!("line {n}: variable {key:?} contains whitespace"),
-            ));
-        }
+        check_key(flag, path, n, "variable", key)?;
         if line.contains('=') {
             out.push(line);
         } else if let Some(val) = host.env(key) {
@@ -59,6 +46,25 @@ pub fn env_file(flag: &str, path: &str, host: &dyn Host) -> Result<Vec<String>, 
         }
     }
     Ok(out)
+}
+
+/// A key of line `n` must be non-empty and without white space; `what` names it for the error.
+fn check_key(flag: &str, path: &str, n: usize, what: &str, key: &str) -> Result<(), SpecError> {
+    if key.is_empty() {
+        return Err(SpecError::invalid(
+            flag,
+            path,
+            format!("line {n}: no {what} name"),
+        ));
+    }
+    if key.contains(char::is_whitespace) {
+        return Err(SpecError::invalid(
+            flag,
+            path,
+            format!("line {n}: {what} {key:?} contains whitespace"),
+        ));
+    }
+    Ok(())
 }
 
 pub fn label_file(
@@ -71,20 +77,7 @@ pub fn label_file(
         let Some((key, val)) = line.split_once('=') else {
             continue;
         };
-        if key.is_empty() {
-            return Err(SpecError::invalid(
-                flag,
-                path,
-                format!("line {n}: no label name"),
-            ));
-        }
-        if key.contains(char::is_whitespace) {
-            return Err(SpecError::invalid(
-                flag,
-                path,
-                format!("line {n}: label {key:?} contains whitespace"),
-            ));
-        }
+        check_key(flag, path, n, "label", key)?;
         out.push((key.to_string(), val.to_string()));
     }
     Ok(out)
