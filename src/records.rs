@@ -78,11 +78,6 @@ impl RecordsFile {
     fn add(&mut self, name: &str, strings: Vec<Vec<u8>>) {
         self.records.entry(key(name)).or_default().push(strings);
     }
-
-    /// Every name in the file (lower case, no trailing dot).
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.records.keys().map(String::as_str)
-    }
 }
 
 impl TxtSource for RecordsFile {

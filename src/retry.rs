@@ -28,11 +28,6 @@ impl Backoff {
         }
     }
 
-    /// The deadline this policy ends at.
-    pub fn deadline(&self) -> Instant {
-        self.deadline
-    }
-
     /// How many delays have been handed out so far.
     pub fn attempts(&self) -> u32 {
         self.attempts

@@ -175,11 +175,6 @@ impl Engine {
         self.version
     }
 
-    /// Where this engine listens.
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
-    }
-
     /// How many API calls this client has made (a no-op run makes two).
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::Relaxed)
