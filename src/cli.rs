@@ -50,6 +50,8 @@ pub struct Options {
     pub prefix: String,
     /// Merge the container lists of every level.
     pub inherit: bool,
+    /// The highest level the walk may ask; `None` means below the public suffix.
+    pub top_domain: Option<String>,
     /// Nameservers that override resolv.conf.
     pub nameservers: Vec<SocketAddr>,
     /// resolv.conf to read.
@@ -89,6 +91,7 @@ impl Default for Options {
             hostname: None,
             prefix: DEFAULT_PREFIX.to_string(),
             inherit: false,
+            top_domain: None,
             nameservers: Vec::new(),
             resolv_conf: PathBuf::from("/etc/resolv.conf"),
             records: None,
@@ -151,6 +154,9 @@ where
             Long("hostname") => o.hostname = Some(hostname(&text(&mut p, "--hostname")?)?),
             Long("prefix") | Long("dns-prefix") => o.prefix = prefix(&text(&mut p, "--prefix")?)?,
             Long("inherit") | Long("inheritance") => o.inherit = true,
+            Long("top-domain") => {
+                o.top_domain = Some(dns_name("--top-domain", &text(&mut p, "--top-domain")?)?)
+            }
             Long("nameserver") => o
                 .nameservers
                 .push(nameserver(&text(&mut p, "--nameserver")?)?),
@@ -312,12 +318,18 @@ COMMANDS
 RECORDS
     <prefix>.<host>         TXT \"name\" ...   containers this host runs (one or more per string)
     <name>.<prefix>.<host>  TXT \"[docker run options] IMAGE [COMMAND...]\" or a JSON create body
-    For host a.b.c the levels <prefix>.a.b.c, <prefix>.b.c and <prefix>.c are tried in order.
+    For host web1.dc1.example.com the levels <prefix>.web1.dc1.example.com,
+    <prefix>.dc1.example.com and <prefix>.example.com are tried in order. The walk never asks
+    a public suffix (com, co.uk, github.io: the Public Suffix List built in) or above it, nor
+    above --top-domain; a single-label host name asks its own level only.
 
 OPTIONS
     --hostname NAME        host identity to query as [default: the kernel host name]
     --prefix NAME          record prefix (alias --dns-prefix) [default: {DEFAULT_PREFIX}]
     --inherit              merge the container lists of every level (alias --inheritance)
+    --top-domain DOMAIN    ask no level above DOMAIN, the fleet's own domain (recommended);
+                           a host name not under it is a configuration error (78)
+                           [default: stop below the public suffix]
     --nameserver ADDR[:PORT]
                            nameserver to ask, repeatable; overrides resolv.conf [default port: 53]
     --resolv-conf PATH     resolver configuration [default: /etc/resolv.conf]
@@ -348,7 +360,8 @@ EXIT STATUS
     70  internal error
     73  the engine refused some actions (pull, create, start, stop or remove failed)
     75  DNS unavailable or lock busy within --timeout: temporary, try again later
-    78  configuration error (e.g. --require-ad without a trusted resolver)
+    78  configuration error (e.g. --require-ad without a trusted resolver, a host name not
+        under --top-domain or that is itself a public suffix)
     When several apply, the first in this order wins: 64 78 70 69 75 73 65 66.
 "
     )
@@ -382,6 +395,8 @@ mod tests {
             "--dns-prefix",
             "c.d",
             "--inheritance",
+            "--top-domain",
+            "Example.COM.",
             "--nameserver",
             "127.0.0.1:5353",
             "--nameserver=::1",
@@ -415,6 +430,7 @@ mod tests {
         assert_eq!(o.command, Command::Plan);
         assert_eq!(o.hostname.as_deref(), Some("web1.example.com"));
         assert_eq!(o.prefix, "c.d");
+        assert_eq!(o.top_domain.as_deref(), Some("example.com"));
         assert!(o.inherit && o.allow_empty && o.no_adopt && o.require_ad && o.forbid_privileged);
         assert_eq!(
             o.nameservers,
@@ -462,6 +478,7 @@ mod tests {
             (&["--hostname", "bad host"], "bad host"),
             (&["--hostname", "a..b"], "a..b"),
             (&["--prefix", ""], "--prefix"),
+            (&["--top-domain", "*.example.com"], "--top-domain"),
             (&["--jobs", "0"], "--jobs"),
             (&["--allow-image", ""], "--allow-image"),
             (&["--inherit=yes"], "--inherit"),

@@ -4,12 +4,15 @@
 use crate::dns::{Answer, TxtSource};
 use crate::plan::{NEW_SUFFIX, OLD_SUFFIX};
 use crate::spec::ContainerSpec;
+use crate::walk::Walk;
 
 /// The host's desired state as DNS states it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
     /// The host name the records were looked up for.
     pub host: String,
+    /// The levels asked, and where the walk stopped.
+    pub walk: Walk,
     /// The list record names that were present (the levels that supplied the list).
     pub list_records: Vec<String>,
     /// The container list and each container's record.
@@ -86,15 +89,15 @@ const MAX_DNS_NAME: usize = 253;
 /// Lookups in flight at once: enough for one round trip per batch, few enough sockets.
 const LOOKUP_THREADS: usize = 32;
 
-/// Read the desired state of `host` from `source`.
+/// Read the desired state of the walk's host from `source`, asking only the walk's levels.
 pub fn read(
     source: &dyn TxtSource,
-    host: &str,
+    walk: &Walk,
     prefix: &str,
     inherit: bool,
     parse: Parser<'_>,
 ) -> Desired {
-    let levels = levels(host);
+    let levels = &walk.levels;
     let list_names: Vec<String> = levels.iter().map(|l| format!("{prefix}.{l}")).collect();
     let (list_records, list) = read_list(source, &list_names, inherit);
     let list = match list {
@@ -106,7 +109,7 @@ pub fn read(
                         text: None,
                         why,
                     },
-                    Ok(()) => read_container(source, name, prefix, &levels, parse),
+                    Ok(()) => read_container(source, name, prefix, levels, parse),
                 };
                 Wanted {
                     name: name.clone(),
@@ -119,25 +122,11 @@ pub fn read(
         ListOutcome::Unavailable(why) => HostList::Unavailable(why),
     };
     Desired {
-        host: host.to_string(),
+        host: walk.host.clone(),
+        walk: walk.clone(),
         list_records,
         list,
     }
-}
-
-/// `a.b.c` → `["a.b.c", "b.c", "c"]`: most specific first, as the original tool walked.
-pub fn levels(host: &str) -> Vec<String> {
-    let host = host.trim_end_matches('.');
-    let mut out = Vec::new();
-    let mut rest = host;
-    loop {
-        out.push(rest.to_string());
-        match rest.split_once('.') {
-            Some((_, tail)) if !tail.is_empty() => rest = tail,
-            _ => break,
-        }
-    }
-    out
 }
 
 enum ListOutcome {
@@ -322,6 +311,7 @@ fn from_record(record: String, rrs: Vec<Vec<Vec<u8>>>, parse: Parser<'_>) -> Wan
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::walk::Bound;
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -365,8 +355,12 @@ mod tests {
         Ok(crate::spec::tests::example(text, serde_json::json!({})))
     }
 
+    /// Reads with every level of `host` asked (the top label is the top domain), so that
+    /// the walk's own bound does not hide the lookup rules these tests are about.
     fn read_with(s: &Script, host: &str, inherit: bool) -> Desired {
-        read(s, host, "containers.docker", inherit, &fake_parse)
+        let top = host.rsplit('.').next().unwrap().to_string();
+        let walk = crate::walk::walk(host, &Bound::TopDomain(top)).unwrap();
+        read(s, &walk, "containers.docker", inherit, &fake_parse)
     }
 
     /// A compact view: name → "spec:<record>:<text>" | "disabled" | "invalid:<why>" | "unknown".
@@ -388,10 +382,25 @@ mod tests {
     }
 
     #[test]
-    fn levels_walk_up_the_domain() {
-        assert_eq!(levels("a.b.c"), vec!["a.b.c", "b.c", "c"]);
-        assert_eq!(levels("host."), vec!["host"]);
-        assert_eq!(levels("web"), vec!["web"]);
+    fn nothing_above_the_walk_is_asked() {
+        // Records above the registrable domain exist, and would win or be merged if asked.
+        let s = Script::default()
+            .txt("containers.docker.com", &[&["evil"]])
+            .txt("evil.containers.docker.com", &[&["img --privileged"]])
+            .txt("containers.docker.example.com", &[&["base"]])
+            .txt("base.containers.docker.com", &[&["img-from-com"]]);
+        let walk = crate::walk::walk("web1.example.com", &Bound::PublicSuffix).unwrap();
+        for inherit in [false, true] {
+            let d = read(&s, &walk, "containers.docker", inherit, &fake_parse);
+            assert_eq!(d.list_records, vec!["containers.docker.example.com"]);
+            assert_eq!(view(&d), vec![("base".into(), "disabled".into())]);
+        }
+        let asked = s.asked();
+        assert!(
+            asked.iter().all(|n| n.ends_with(".example.com")),
+            "{asked:?}"
+        );
+        assert!(asked.contains(&"base.containers.docker.example.com".to_string()));
     }
 
     #[test]

@@ -19,3 +19,4 @@ pub mod report;
 pub mod retry;
 pub mod run;
 pub mod spec;
+pub mod walk;

@@ -368,6 +368,7 @@ mod tests {
     fn listed(ws: Vec<(&str, WantedState)>) -> Desired {
         Desired {
             host: "h".into(),
+            walk: crate::walk::walk("h", &crate::walk::Bound::PublicSuffix).unwrap(),
             list_records: vec!["containers.docker.h".into()],
             list: HostList::Listed(
                 ws.into_iter()
@@ -536,6 +537,7 @@ mod tests {
     fn an_unavailable_list_touches_nothing() {
         let d = Desired {
             host: "h".into(),
+            walk: crate::walk::walk("h", &crate::walk::Bound::PublicSuffix).unwrap(),
             list_records: vec![],
             list: HostList::Unavailable("timeout".into()),
         };
@@ -548,6 +550,7 @@ mod tests {
     fn not_configured_removes_only_with_allow_empty() {
         let d = Desired {
             host: "h".into(),
+            walk: crate::walk::walk("h", &crate::walk::Bound::PublicSuffix).unwrap(),
             list_records: vec![],
             list: HostList::NotConfigured,
         };

@@ -16,6 +16,11 @@ fn list_json(d: &Desired) -> Value {
     json!({"status": status, "records": d.list_records, "error": error})
 }
 
+/// The levels asked and where the walk stopped: who could answer for this host.
+fn walk_json(d: &Desired) -> Value {
+    json!({"levels": d.walk.levels, "stop": d.walk.stop})
+}
+
 /// The `show` report.
 pub fn show(d: &Desired, json_output: bool) -> String {
     let wanted = match &d.list {
@@ -38,7 +43,10 @@ pub fn show(d: &Desired, json_output: bool) -> String {
                 WantedState::Unknown(why) => json!({"name": w.name, "status": "unknown", "error": why}),
             })
             .collect();
-        let doc = json!({"command": "show", "host": d.host, "list": list_json(d), "containers": containers});
+        let doc = json!({
+            "command": "show", "host": d.host, "walk": walk_json(d), "list": list_json(d),
+            "containers": containers,
+        });
         return format!("{doc:#}\n");
     }
     let mut out = header(d);
@@ -74,7 +82,12 @@ pub fn show(d: &Desired, json_output: bool) -> String {
 }
 
 fn header(d: &Desired) -> String {
-    match &d.list {
+    let walk = format!(
+        "levels asked: {} ({})\n",
+        d.walk.levels.join(", "),
+        d.walk.stop
+    );
+    walk + &match &d.list {
         HostList::Listed(w) => format!(
             "host {}: {} container(s) listed by {}\n",
             d.host,
@@ -230,7 +243,8 @@ pub fn actions(
             })
             .collect();
         let doc = json!({
-            "command": command, "host": d.host, "list": list_json(d), "actions": actions,
+            "command": command, "host": d.host, "walk": walk_json(d), "list": list_json(d),
+            "actions": actions,
             "summary": {
                 "created": summary.created, "replaced": summary.replaced,
                 "started": summary.started, "removed": summary.removed,

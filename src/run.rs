@@ -9,6 +9,7 @@ use crate::docker::{self, DockerHost, Endpoint, Engine, EngineError};
 use crate::exit::Code;
 use crate::records::{RecordsError, RecordsFile};
 use crate::spec::{self, ContainerSpec, Policy};
+use crate::walk::{self, Bound};
 use crate::{apply, lock, plan, report};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -47,6 +48,19 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         Some(h) => h.clone(),
         None => crate::cli::kernel_hostname().map_err(|e| Stop(Code::Config, e))?,
     };
+    let bound = match &o.top_domain {
+        Some(top) => {
+            if walk::public_suffix::of(top).labels >= top.split('.').count() {
+                log::warn!(
+                    "--top-domain {top} is a public suffix: the levels up to it belong to zones anyone may register"
+                );
+            }
+            Bound::TopDomain(top.clone())
+        }
+        None => Bound::PublicSuffix,
+    };
+    let walk = walk::walk(&host, &bound).map_err(|e| Stop(Code::Config, e))?;
+    log::debug!("levels: {} ({})", walk.levels.join(", "), walk.stop);
     let splay = crate::retry::random_duration(o.splay);
     let deadline = Instant::now() + splay + o.timeout;
     // Fail on configuration before waiting for anything.
@@ -79,7 +93,7 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         Ok(s)
     };
     let dns_started = Instant::now();
-    let desired = desired::read(records.source(), &host, &o.prefix, o.inherit, &parse);
+    let desired = desired::read(records.source(), &walk, &o.prefix, o.inherit, &parse);
     log::debug!("DNS phase took {:.3}s", dns_started.elapsed().as_secs_f64());
     log_desired(&desired);
     let json = o.output == Output::Json;
@@ -100,8 +114,13 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         HostList::NotConfigured if !o.allow_empty => Some(Stop(
             Code::NotConfigured,
             format!(
-                "no container list for {host} at any level ({}.{host} and up); nothing is changed (use --allow-empty to remove every managed container)",
-                o.prefix
+                "no container list for {host} at any level asked ({}; {}); nothing is changed (use --allow-empty to remove every managed container)",
+                walk.levels
+                    .iter()
+                    .map(|l| format!("{}.{l}", o.prefix))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                walk.stop
             ),
         )),
         _ => None,
