@@ -352,7 +352,39 @@ fn classify(reply: &Message, question: &Question) -> Outcome {
             question.name, question.qtype
         ));
     }
+    if let Some(why) = not_a_denial(reply, explained) {
+        return Outcome::Unavailable(why);
+    }
     Outcome::Absent
+}
+
+/// Why an empty answer does not prove the record absent, if it does not. Only an answer
+/// that speaks for the data removes a container: an authoritative one (AA=1), or one from a
+/// server that recursed for us (RA=1, we always ask with RD=1). A referral (NS records and no
+/// SOA in the authority section) passes the question on instead of answering it, whatever
+/// the flags say. A CNAME chain that ends without data is only an answer when the server
+/// recursed: an authoritative-only server returns a CNAME into another zone alone, and the
+/// target's data lives elsewhere. (An SOA is not required otherwise: dnsmasq's negative
+/// answers for its local domains carry RA=1 and no authority section at all.)
+fn not_a_denial(reply: &Message, cnames: usize) -> Option<String> {
+    let has = |t: RecordType| reply.authorities.iter().any(|rr| rr.record_type() == t);
+    let rcode = rcode_name(reply.response_code);
+    if has(RecordType::NS) && !has(RecordType::SOA) {
+        return Some(format!(
+            "{rcode} with a referral (NS records, no SOA) instead of an answer: point the tool at a recursive resolver, not at an authoritative-only server"
+        ));
+    }
+    if cnames > 0 && !reply.recursion_available {
+        return Some(format!(
+            "the CNAME chain ends without data ({rcode}) from a server that does not recurse: point the tool at a recursive resolver"
+        ));
+    }
+    if !reply.authoritative && !reply.recursion_available {
+        return Some(format!(
+            "{rcode} from a server that is neither authoritative (AA=0) nor recursive (RA=0)"
+        ));
+    }
+    None
 }
 
 /// The mnemonic operators know from dig and logs.
@@ -420,7 +452,7 @@ mod tests {
     use super::*;
     use crate::dns::Answer;
     use hickory_proto::op::OpCode;
-    use hickory_proto::rr::rdata::{A, CNAME, TXT};
+    use hickory_proto::rr::rdata::{A, CNAME, NS, SOA, TXT};
 
     fn name(text: &str) -> Name {
         Name::from_ascii(text).expect("test name")
@@ -438,6 +470,22 @@ mod tests {
         Record::from_rdata(name(owner), 0, RData::CNAME(CNAME(name(target))))
     }
 
+    fn soa(zone: &str) -> Record {
+        Record::from_rdata(
+            name(zone),
+            0,
+            RData::SOA(SOA::new(
+                name("ns.test."),
+                name("hostmaster.test."),
+                1,
+                3600,
+                600,
+                86400,
+                300,
+            )),
+        )
+    }
+
     fn a(owner: &str) -> Record {
         Record::from_rdata(name(owner), 0, RData::A(A::new(192, 0, 2, 1)))
     }
@@ -450,11 +498,51 @@ mod tests {
         r
     }
 
-    /// Classify as the TXT lookup does, through an encode/decode round trip as on the wire.
+    /// The header flags and authority section of a reply, by the kind of server sending it.
+    #[derive(Clone, Copy)]
+    enum Server {
+        /// RA=1, no authority section (dnsmasq).
+        Recursive,
+        /// AA=1, RA=0, the zone's SOA in the authority section (BIND, NSD, Knot).
+        Authoritative,
+        /// AA=0, RA=0, NS records and no SOA (a referral).
+        Referral,
+        /// AA=0, RA=0, nothing in the authority section.
+        Neither,
+    }
+
+    /// Classify as the TXT lookup does, through an encode/decode round trip as on the wire,
+    /// as a recursive resolver would send it.
     fn answer(question: &Question, rcode: ResponseCode, answers: Vec<Record>, ad: bool) -> Answer {
+        answer_from(Server::Recursive, question, rcode, answers, ad)
+    }
+
+    fn answer_from(
+        server: Server,
+        question: &Question,
+        rcode: ResponseCode,
+        answers: Vec<Record>,
+        ad: bool,
+    ) -> Answer {
         let query = question.message(true);
         let mut reply = reply_to(&query, rcode, answers);
         reply.metadata.authentic_data = ad;
+        reply.metadata.recursion_desired = true;
+        match server {
+            Server::Recursive => reply.metadata.recursion_available = true,
+            Server::Authoritative => {
+                reply.metadata.authoritative = true;
+                reply.add_authority(soa("test."));
+            }
+            Server::Referral => {
+                reply.add_authority(Record::from_rdata(
+                    name("."),
+                    0,
+                    RData::NS(NS(name("a.root-servers.net."))),
+                ));
+            }
+            Server::Neither => {}
+        }
         let wire = reply.to_vec().expect("encode");
         let reply = match accept(&query, &wire) {
             Received::Reply(reply) => reply,
@@ -598,6 +686,104 @@ mod tests {
         ];
         for (what, rcode, answers, want) in cases {
             assert_eq!(answer(&q, rcode, answers, false), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn a_denial_needs_a_server_that_speaks_for_the_data() {
+        let q = Question::new("c.docker.host.test", RecordType::TXT, false).expect("name");
+        let qname = "c.docker.host.test.";
+        let data = || vec![txt(qname, &[b"x"])];
+        let alone = || vec![cname(qname, "elsewhere.example.")];
+        use Server::*;
+        // (who answers, rcode, answer section, the answer or a word of why it is unavailable)
+        type Case = (Server, ResponseCode, Vec<Record>, Result<Answer, &'static str>);
+        let cases: Vec<Case> = vec![
+            // Data is data, whoever sends it.
+            (
+                Referral,
+                ResponseCode::NoError,
+                data(),
+                Ok(present(&[&["x"]])),
+            ),
+            (
+                Neither,
+                ResponseCode::NoError,
+                data(),
+                Ok(present(&[&["x"]])),
+            ),
+            // Denials from servers that answer for the data.
+            (
+                Recursive,
+                ResponseCode::NXDomain,
+                vec![],
+                Ok(Answer::Absent),
+            ),
+            (Recursive, ResponseCode::NoError, vec![], Ok(Answer::Absent)),
+            (
+                Authoritative,
+                ResponseCode::NXDomain,
+                vec![],
+                Ok(Answer::Absent),
+            ),
+            (
+                Authoritative,
+                ResponseCode::NoError,
+                vec![],
+                Ok(Answer::Absent),
+            ),
+            // A recursive server chased the CNAME: its denial is the target's.
+            (
+                Recursive,
+                ResponseCode::NoError,
+                alone(),
+                Ok(Answer::Absent),
+            ),
+            (
+                Recursive,
+                ResponseCode::NXDomain,
+                alone(),
+                Ok(Answer::Absent),
+            ),
+            // A referral, from any server: the question was passed on, not answered.
+            (Referral, ResponseCode::NoError, vec![], Err("referral")),
+            (Referral, ResponseCode::NXDomain, vec![], Err("referral")),
+            // Neither authoritative nor recursive.
+            (
+                Neither,
+                ResponseCode::NoError,
+                vec![],
+                Err("neither authoritative"),
+            ),
+            (
+                Neither,
+                ResponseCode::NXDomain,
+                vec![],
+                Err("neither authoritative"),
+            ),
+            // An authoritative server's CNAME into another zone, alone.
+            (
+                Authoritative,
+                ResponseCode::NoError,
+                alone(),
+                Err("CNAME chain ends"),
+            ),
+            (
+                Neither,
+                ResponseCode::NoError,
+                alone(),
+                Err("CNAME chain ends"),
+            ),
+        ];
+        for (i, (server, rcode, answers, want)) in cases.into_iter().enumerate() {
+            let got = answer_from(server, &q, rcode, answers, false);
+            match want {
+                Ok(want) => assert_eq!(got, want, "case {i}"),
+                Err(needle) => assert!(
+                    matches!(&got, Answer::Unavailable(why) if why.contains(needle)),
+                    "case {i}: {got:?} lacks {needle}"
+                ),
+            }
         }
     }
 

@@ -3,12 +3,13 @@
 
 use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{Name, RecordType};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use super::ports::{free_port, scratch_dir};
 
 /// A running dnsmasq.
 pub struct Dnsmasq {
@@ -23,7 +24,7 @@ impl Dnsmasq {
     /// `local=/test/`). Panics with dnsmasq's own output when it does not come up.
     pub fn start(config_lines: &str) -> Dnsmasq {
         let binary = binary();
-        let dir = scratch_dir();
+        let dir = scratch_dir("dnsmasq");
         let conf = dir.join("dnsmasq.conf");
         std::fs::write(&conf, config_lines).expect("write dnsmasq.conf");
         let mut last_log = String::new();
@@ -130,27 +131,4 @@ fn find_or_install() -> Result<PathBuf, String> {
         return Err("dnsmasq is missing and `apt-get install -y dnsmasq-base` failed".into());
     }
     find().ok_or_else(|| "dnsmasq-base installed but no dnsmasq binary found".into())
-}
-
-/// A loopback port free for UDP and TCP at the time of the call.
-fn free_port() -> u16 {
-    for _ in 0..50 {
-        let udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind udp");
-        let port = udp.local_addr().expect("address").port();
-        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no loopback port free for both UDP and TCP");
-}
-
-fn scratch_dir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "ddp-dnsmasq-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
 }

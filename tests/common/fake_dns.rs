@@ -3,7 +3,7 @@
 //! spoofs, garbage, truncation, FORMERR, silence, late starts.
 
 use hickory_proto::op::{Message, OpCode, ResponseCode};
-use hickory_proto::rr::rdata::{A, TXT};
+use hickory_proto::rr::rdata::{A, NS, TXT};
 use hickory_proto::rr::{Name, RData, Record};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -239,6 +239,17 @@ pub fn txt_reply(query: &Message, rrs: &[&[&str]]) -> Message {
         let rdata = TXT::new(strings.iter().map(|s| s.to_string()).collect());
         r.add_answer(Record::from_rdata(owner.clone(), 0, RData::TXT(rdata)));
     }
+    r
+}
+
+/// A referral: NOERROR, no answer, AA=0, RA=0 and an NS record for the root in the authority
+/// section, as an authoritative-only server passes on a question it does not answer.
+pub fn referral(query: &Message) -> Message {
+    let mut r = reply(query, ResponseCode::NoError);
+    r.metadata.recursion_available = false;
+    let root = Name::root();
+    let ns = Name::from_ascii("a.root-servers.net.").expect("name");
+    r.add_authority(Record::from_rdata(root, 0, RData::NS(NS(ns))));
     r
 }
 

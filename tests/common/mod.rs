@@ -1,13 +1,16 @@
 //! Helpers shared by the integration tests: an in-process fake DNS server for fault
-//! injection, a real dnsmasq, the local test images, a fault-injecting proxy in front of
+//! injection, a real dnsmasq, BIND and unbound, the local test images, a fault-injecting proxy in front of
 //! the real engine, a bare HTTP client for posting create bodies as they are, and the
 //! end-to-end helpers (running the tool, inspecting containers).
 //! Each test binary uses only some of them.
 #![allow(dead_code)]
 
+pub mod bind;
 pub mod dnsmasq;
 pub mod e2e;
 pub mod engine_http;
 pub mod engine_proxy;
 pub mod fake_dns;
 pub mod images;
+pub mod ports;
+pub mod unbound;

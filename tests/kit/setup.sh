@@ -12,3 +12,4 @@ apt_install curl ca-certificates gcc libc6-dev file systemd time
 "$here/docker.sh"
 "$here/images.sh"
 "$here/dnsmasq.sh"
+"$here/dns-servers.sh"
