@@ -24,7 +24,7 @@ pub struct Desired {
 pub enum HostList {
     /// The list was found: these containers, each with its own state.
     Listed(Vec<Wanted>),
-    /// The list is absent at every level: nothing is configured for this host.
+    /// The list is absent at every level, or names no container: nothing is configured.
     NotConfigured,
     /// Some level could not be read: never act on a partial list.
     Unavailable(String),
@@ -187,7 +187,9 @@ fn read_list(
     // An RRset has no order (dnsmasq even reverses it): sort, so plans and reports are
     // stable from run to run.
     list.sort();
-    if present.is_empty() {
+    // A list that names nothing (`""`) configures nothing: only --allow-empty may make it
+    // remove every managed container, as when there is no list at all.
+    if list.is_empty() {
         (present, ListOutcome::NotConfigured)
     } else {
         (present, ListOutcome::Names(list))
@@ -488,6 +490,21 @@ mod tests {
         // Absent everywhere: not configured.
         let s = Script::default();
         assert_eq!(read_with(&s, "a.b", false).list, HostList::NotConfigured);
+    }
+
+    #[test]
+    fn a_list_that_names_nothing_configures_nothing() {
+        for strings in [&[""][..], &[" ", ","], &[" , \t"]] {
+            let s = Script::default().txt("containers.docker.h", &[strings]);
+            let d = read_with(&s, "h", false);
+            assert_eq!(d.list, HostList::NotConfigured, "{strings:?}");
+            assert_eq!(d.list_records, vec!["containers.docker.h"], "{strings:?}");
+        }
+        // Merged with a level that names something, it is simply empty.
+        let s = Script::default()
+            .txt("containers.docker.a.b", &[&[""]])
+            .txt("containers.docker.b", &[&["x1"]]);
+        assert_eq!(view(&read_with(&s, "a.b", true))[0].0, "x1");
     }
 
     #[test]

@@ -319,9 +319,27 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
         }
     }
 
+    // A list entry that is not a name (`s1;s2`, a stray byte) may be a typo of a name the
+    // list meant to keep: while one is there, what the list does not name is left alone.
+    let typo = wanted
+        .iter()
+        .find(|w| matches!(w.state, WantedState::Invalid { record: None, .. }));
     // Ours, and DNS (authoritatively) no longer lists it.
     for c in actual {
         if c.owner().is_some() && !handled.contains(&c.name) {
+            if let Some(typo) = typo {
+                steps.push(Step::new(
+                    &c.name,
+                    Action::Leave {
+                        existing: Some(Existing::from(c)),
+                    },
+                    format!(
+                        "not listed, but left as it is while the list has an invalid entry ('{}'); fix the list",
+                        typo.name.escape_debug()
+                    ),
+                ));
+                continue;
+            }
             steps.push(Step::new(
                 &c.name,
                 Action::Remove {
@@ -544,6 +562,32 @@ mod tests {
         let p = plan(&d, &[ctr("gone1", Some("x"), "running")]);
         assert!(p.steps.is_empty());
         assert_eq!(p.code, Code::TempFail);
+    }
+
+    #[test]
+    fn an_invalid_list_entry_keeps_every_unlisted_container() {
+        // `"s1;s2"`: the list meant s1 and s2, and names neither.
+        let d = listed(vec![("s1;s2", invalid())]);
+        let actual = [
+            ctr("s1", Some("a"), "running"),
+            ctr("s2", Some("b"), "exited"),
+        ];
+        let p = plan(&d, &actual);
+        assert_eq!(
+            render(&p),
+            vec!["s1;s2:leave", "s1:leave:id-s1", "s2:leave:id-s2"]
+        );
+        assert!(p.steps[1].reason.contains("invalid entry ('s1;s2')"));
+        assert_eq!(p.code, Code::DataError);
+        // An invalid record (not an invalid name) is no such doubt: the list is clear.
+        let bad_record = WantedState::Invalid {
+            record: Some("s1.containers.docker.h".into()),
+            text: Some("x".into()),
+            why: "bad".into(),
+        };
+        let d = listed(vec![("s1", bad_record)]);
+        let p = plan(&d, &actual);
+        assert_eq!(render(&p), vec!["s1:leave:id-s1", "s2:remove:id-s2"]);
     }
 
     #[test]

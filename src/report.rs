@@ -94,7 +94,14 @@ fn header(d: &Desired) -> String {
             w.len(),
             d.list_records.join(", ")
         ),
-        HostList::NotConfigured => format!("host {}: no container list at any level\n", d.host),
+        HostList::NotConfigured if d.list_records.is_empty() => {
+            format!("host {}: no container list at any level\n", d.host)
+        }
+        HostList::NotConfigured => format!(
+            "host {}: the container list at {} names no container\n",
+            d.host,
+            d.list_records.join(", ")
+        ),
         HostList::Unavailable(why) => {
             format!("host {}: container list unavailable: {why}\n", d.host)
         }

@@ -111,6 +111,15 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
             Code::TempFail,
             "nothing is changed while the list cannot be read".to_string(),
         )),
+        HostList::NotConfigured if !o.allow_empty && !desired.list_records.is_empty() => {
+            Some(Stop(
+                Code::NotConfigured,
+                format!(
+                    "the container list at {} names no container; nothing is changed (use --allow-empty to remove every managed container)",
+                    desired.list_records.join(", ")
+                ),
+            ))
+        }
         HostList::NotConfigured if !o.allow_empty => Some(Stop(
             Code::NotConfigured,
             format!(
