@@ -78,6 +78,8 @@ pub struct Options {
     pub no_adopt: bool,
     /// Accept only DNSSEC-authenticated answers.
     pub require_ad: bool,
+    /// Trust the AD bit of the nameservers, as resolv.conf's `options trust-ad` does.
+    pub trust_ad: bool,
     /// Images allowed to run (prefixes or globs); empty means any.
     pub allow_images: Vec<String>,
     /// Refuse specs that grant root-equivalent host access.
@@ -105,6 +107,7 @@ impl Default for Options {
             allow_empty: false,
             no_adopt: false,
             require_ad: false,
+            trust_ad: false,
             allow_images: Vec::new(),
             forbid_privileged: false,
         }
@@ -162,7 +165,16 @@ where
                 .push(nameserver(&text(&mut p, "--nameserver")?)?),
             Long("resolv-conf") => o.resolv_conf = p.value()?.into(),
             Long("records") => o.records = Some(p.value()?.into()),
-            Long("timeout") => o.timeout = flag_duration(&mut p, "--timeout")?,
+            Long("timeout") => {
+                o.timeout = flag_duration(&mut p, "--timeout")?;
+                if o.timeout.is_zero() {
+                    return Err(bad(
+                        "--timeout",
+                        "0",
+                        "must be more than 0: every run needs time to ask DNS at least once",
+                    ));
+                }
+            }
             Long("splay") => o.splay = flag_duration(&mut p, "--splay")?,
             Long("output") => {
                 o.output = match text(&mut p, "--output")?.as_str() {
@@ -194,6 +206,7 @@ where
             Long("allow-empty") => o.allow_empty = true,
             Long("no-adopt") => o.no_adopt = true,
             Long("require-ad") => o.require_ad = true,
+            Long("trust-ad") => o.trust_ad = true,
             Long("allow-image") => {
                 let v = text(&mut p, "--allow-image")?;
                 if v.is_empty() {
@@ -344,6 +357,9 @@ OPTIONS
     --allow-empty          when no list exists for this host, remove every managed container
     --no-adopt             leave containers without our label alone even if DNS names them
     --require-ad           accept only DNSSEC-validated answers (AD bit) from a trusted resolver
+    --trust-ad             the path to the nameservers is secure: trust their AD bit, as
+                           resolv.conf's `options trust-ad` (for --nameserver, which replaces
+                           resolv.conf)
     --allow-image PATTERN  allow only matching images (prefix or glob), repeatable
     --forbid-privileged    refuse specs that grant root-equivalent access to the host
     --output text|json     output format [default: text]
@@ -401,7 +417,7 @@ mod tests {
             "127.0.0.1:5353",
             "--nameserver=::1",
             "--nameserver",
-            "[fe80::1]:54",
+            "[fe80::1%1]:54",
             "--resolv-conf",
             "/tmp/r",
             "--records",
@@ -422,6 +438,7 @@ mod tests {
             "--allow-empty",
             "--no-adopt",
             "--require-ad",
+            "--trust-ad",
             "--allow-image",
             "quay.io/coreos/*",
             "--forbid-privileged",
@@ -431,13 +448,14 @@ mod tests {
         assert_eq!(o.hostname.as_deref(), Some("web1.example.com"));
         assert_eq!(o.prefix, "c.d");
         assert_eq!(o.top_domain.as_deref(), Some("example.com"));
-        assert!(o.inherit && o.allow_empty && o.no_adopt && o.require_ad && o.forbid_privileged);
+        assert!(o.inherit && o.allow_empty && o.no_adopt && o.require_ad && o.trust_ad);
+        assert!(o.forbid_privileged);
         assert_eq!(
             o.nameservers,
             vec![
                 "127.0.0.1:5353".parse().unwrap(),
                 "[::1]:53".parse().unwrap(),
-                "[fe80::1]:54".parse().unwrap()
+                "[fe80::1%1]:54".parse().unwrap()
             ]
         );
         assert_eq!(o.resolv_conf, PathBuf::from("/tmp/r"));
@@ -470,6 +488,7 @@ mod tests {
             (&["show", "extra"], "extra"),
             (&["--timeout", "5 minutes"], "--timeout"),
             (&["--timeout", "5d"], "unknown unit 'd'"),
+            (&["--timeout", "0s"], "must be more than 0"),
             (&["--timeout"], "--timeout"),
             (&["--output", "yaml"], "yaml"),
             (&["--log-level", "loud"], "loud"),

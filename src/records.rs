@@ -5,7 +5,12 @@
 
 use crate::dns::{Answer, TxtSource};
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+
+/// The largest records file read: a 10,000-host fleet's zone is a few MiB.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// TXT records read from a file, by lower-case name without the trailing dot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,9 +38,41 @@ impl std::fmt::Display for RecordsError {
 impl RecordsFile {
     /// Read and parse a file.
     pub fn load(path: &Path) -> Result<RecordsFile, RecordsError> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            RecordsError::Unreadable(format!("cannot read records file {}: {e}", path.display()))
-        })?;
+        let unreadable = |why: String| {
+            RecordsError::Unreadable(format!("records file {}: {why}", path.display()))
+        };
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
+            .map_err(|e| unreadable(format!("cannot open: {e}")))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| unreadable(format!("cannot inspect: {e}")))?;
+        if !meta.is_file() {
+            return Err(unreadable(
+                "not a regular file (a device, FIFO or directory never ends or is not records)"
+                    .into(),
+            ));
+        }
+        let too_big = || {
+            unreadable(format!(
+                "larger than {} MiB, more than any fleet's records",
+                MAX_FILE_BYTES >> 20
+            ))
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        let mut bytes = Vec::new();
+        // Bounded again while reading: the file may grow after the check.
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| unreadable(format!("cannot read: {e}")))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
         RecordsFile::parse(&bytes).map_err(|(line, why)| {
             RecordsError::Malformed(format!("{}:{line}: {why}", path.display()))
         })
@@ -67,6 +104,9 @@ impl RecordsFile {
                     }
                     None => return Err((first, "unbalanced '(' at end of file".into())),
                 }
+            }
+            if open_parens(&entry) < 0 {
+                return Err((first, "unbalanced ')'".into()));
             }
             if let Some((name, strings)) = zone.entry(&entry).map_err(|e| (first, e))? {
                 file.add(&name, strings);
@@ -283,13 +323,28 @@ impl Zone {
         {
             let directive = w.to_ascii_uppercase();
             it.next();
-            if directive == b"$ORIGIN" {
-                match it.next() {
+            match directive.as_slice() {
+                b"$ORIGIN" => match it.next() {
                     Some(Token::Word(o)) => {
                         let o = String::from_utf8(o).map_err(|_| "bad $ORIGIN")?;
                         self.origin = Some(o.strip_suffix('.').unwrap_or(&o).to_string());
                     }
                     _ => return Err("$ORIGIN needs a domain name".into()),
+                },
+                // Records it brings in would be missing, and a missing record disables (and
+                // removes) a container: refuse it rather than read half a zone.
+                b"$INCLUDE" => {
+                    return Err(
+                        "$INCLUDE is not supported: the included records would be missing; inline them (e.g. named-compilezone -s full)".into(),
+                    );
+                }
+                // A TTL changes no text.
+                b"$TTL" => {}
+                _ => {
+                    return Err(format!(
+                        "unknown directive {}",
+                        String::from_utf8_lossy(&directive)
+                    ));
                 }
             }
             return Ok(None);
@@ -558,6 +613,11 @@ abs.example.  TXT word \065\066
             ("@ TXT a", 1, "$ORIGIN"),
             ("bad..name TXT a", 1, "not a valid owner"),
             ("x TXT \\999", 1, "over 255"),
+            ("$INCLUDE other.zone", 1, "$INCLUDE is not supported"),
+            ("$GENERATE 1-9 c$ TXT x", 1, "unknown directive $GENERATE"),
+            ("x TXT \"a\" )", 1, "unbalanced ')'"),
+            ("x TXT ( \"a\"\n) )", 1, "unbalanced ')'"),
+            ("$TTL 60\nx TXT a )", 2, "unbalanced ')'"),
         ];
         for (text, line, needle) in cases {
             let (l, why) = RecordsFile::parse(text.as_bytes()).expect_err(text);
@@ -577,6 +637,35 @@ abs.example.  TXT word \065\066
     fn load_reports_the_file() {
         let e = RecordsFile::load(Path::new("/nonexistent/records")).unwrap_err();
         assert!(matches!(e, RecordsError::Unreadable(ref m) if m.contains("/nonexistent/records")));
+    }
+
+    #[test]
+    fn load_refuses_what_never_ends_or_is_not_a_file() {
+        let dir = std::env::temp_dir().join(format!("ddp-records-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        for path in [
+            Path::new("/dev/zero"),
+            Path::new("/dev/urandom"),
+            &fifo,
+            &dir,
+        ] {
+            let e = RecordsFile::load(path).unwrap_err();
+            assert!(
+                matches!(e, RecordsError::Unreadable(ref m) if m.contains("not a regular file")),
+                "{}: {e}",
+                path.display()
+            );
+        }
+        // A sparse file over the limit is refused without reading it all.
+        let big = dir.join("big");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let e = RecordsFile::load(&big).unwrap_err();
+        assert!(e.to_string().contains("larger than 64 MiB"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Every prefix of tricky lines, and each with every byte replaced by a delimiter, parses

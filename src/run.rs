@@ -274,11 +274,13 @@ impl Records {
 }
 
 fn resolver_config(o: &Options) -> Result<ResolverConfig, Stop> {
-    if o.nameservers.is_empty() {
-        ResolverConfig::load(&o.resolv_conf).map_err(|e| Stop(Code::Config, e))
+    let mut config = if o.nameservers.is_empty() {
+        ResolverConfig::load(&o.resolv_conf).map_err(|e| Stop(Code::Config, e))?
     } else {
-        Ok(ResolverConfig::with_servers(o.nameservers.clone()))
-    }
+        ResolverConfig::with_servers(o.nameservers.clone())
+    };
+    config.trust_ad |= o.trust_ad;
+    Ok(config)
 }
 
 /// `--docker-host`, else `$DOCKER_HOST`, else the default socket; a tcp host name is

@@ -193,6 +193,46 @@ fn records_file_errors() {
 }
 
 #[test]
+fn a_records_file_that_never_ends_or_includes_another_is_refused() {
+    let dir = std::env::temp_dir().join(format!("ddp-show-records-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for path in ["/dev/zero", "/dev/urandom", fifo.to_str().unwrap()] {
+        // Before: read forever.
+        let o = tool(&["show", "--hostname", "h", "--records", path]);
+        assert_eq!(o.status.code(), Some(66), "{path}: {}", explain(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("not a regular file"), "{path}: {err}");
+    }
+    // Before: the included records were silently missing.
+    let zone = dir.join("zone");
+    std::fs::write(
+        &zone,
+        "$INCLUDE containers.zone
+x TXT a
+",
+    )
+    .unwrap();
+    let o = tool(&[
+        "show",
+        "--hostname",
+        "h",
+        "--records",
+        zone.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(65), "{}", explain(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("zone:1: $INCLUDE"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn bad_command_lines_exit_64_with_one_line() {
     for args in [
         &["--bogus"][..],
@@ -201,6 +241,8 @@ fn bad_command_lines_exit_64_with_one_line() {
         &["--nameserver", "dns.example.com"],
         &["--output", "xml"],
         &["plan", "--jobs", "0"],
+        &["show", "--timeout", "0"],
+        &["show", "--nameserver", "fe80::1"],
     ] {
         let o = tool(args);
         assert_eq!(o.status.code(), Some(64), "{args:?}: {}", explain(&o));

@@ -73,7 +73,9 @@ impl ResolverConfig {
                     Ok(_) => log::debug!(
                         "resolv.conf: nameserver {addr} ignored: only the first {MAX_SERVERS} are used"
                     ),
-                    Err(e) => log::debug!("resolv.conf: nameserver line ignored: {e}"),
+                    // A server the administrator listed and that is never asked is worth
+                    // a warning: a link-local one without its interface fails every try.
+                    Err(e) => log::warn!("resolv.conf: nameserver line ignored: {e}"),
                 }
             } else if let Some(rest) = keyword(line, "options") {
                 for option in rest.split_whitespace() {
@@ -163,12 +165,17 @@ fn parse_ip(text: &str, strict: bool) -> Result<ScopedIp, String> {
     let Ok(ip) = IpAddr::from_str(addr) else {
         return Err(format!("`{text}` is not an IP address"));
     };
+    let link_local = matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local());
     match (ip, scope) {
+        (_, None) if link_local => Err(format!(
+            "`{text}` is link-local and needs the interface it is on: `{text}%eth0`"
+        )),
         (ip, None) => Ok(ScopedIp { ip, scope: 0 }),
         (IpAddr::V4(_), Some(_)) => Err(format!("`{text}`: only IPv6 addresses take a %scope")),
         (ip, Some(scope)) => match scope_id(scope) {
             Some(id) => Ok(ScopedIp { ip, scope: id }),
             None if strict => Err(format!("`{text}`: no network interface `{scope}`")),
+            None if link_local => Err(format!("`{text}`: no network interface `{scope}`")),
             None => {
                 log::debug!("nameserver {text}: unknown interface `{scope}`, using scope 0");
                 Ok(ScopedIp { ip, scope: 0 })
@@ -334,9 +341,19 @@ mod tests {
                 vec![sa("[fe80::1%1]:53")],
             ),
             (
-                "IPv6 unknown interface gives scope 0",
+                "IPv6 link-local on an unknown interface is skipped",
                 "nameserver fe80::1%nosuchif0\n",
-                vec![sa("[fe80::1]:53")],
+                local.clone(),
+            ),
+            (
+                "IPv6 link-local without its interface is skipped",
+                "nameserver fe80::1\nnameserver 10.0.0.1\n",
+                vec![sa("10.0.0.1:53")],
+            ),
+            (
+                "IPv6 global address on an unknown interface gives scope 0",
+                "nameserver 2001:db8::53%nosuchif0\n",
+                vec![sa("[2001:db8::53]:53")],
             ),
             (
                 "IPv4 with scope is invalid",
@@ -498,6 +515,8 @@ mod tests {
             "[::1]53",
             "[::1]:",
             "fe80::1%nosuchif0",
+            "fe80::1",
+            "[fe80::1]:53",
             "::1:53:",
         ];
         for arg in bad {

@@ -697,7 +697,12 @@ mod tests {
         let alone = || vec![cname(qname, "elsewhere.example.")];
         use Server::*;
         // (who answers, rcode, answer section, the answer or a word of why it is unavailable)
-        type Case = (Server, ResponseCode, Vec<Record>, Result<Answer, &'static str>);
+        type Case = (
+            Server,
+            ResponseCode,
+            Vec<Record>,
+            Result<Answer, &'static str>,
+        );
         let cases: Vec<Case> = vec![
             // Data is data, whoever sends it.
             (
