@@ -404,11 +404,126 @@ fn a_silent_engine_times_out_into_unreachable() {
     let _ = std::fs::remove_file(&socket);
     match result {
         Err(EngineError::Unreachable(message)) => {
-            assert!(message.contains("timed out"), "{message}")
+            assert!(message.contains("no reply to /_ping within"), "{message}")
         }
         other => panic!("connect to a silent socket: {other:?}"),
     }
     holder.join().unwrap();
+}
+
+/// An engine that answers `/_ping` and then never answers anything else, on every
+/// connection: the hang the run's deadline must bound. Stops when dropped.
+struct HungEngine {
+    socket: std::path::PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl HungEngine {
+    fn start() -> HungEngine {
+        use std::io::{BufRead, BufReader, Write};
+        let socket = engine_proxy::fresh_socket_path();
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                let Ok((conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                conn.set_nonblocking(false).unwrap();
+                let mut writer = conn.try_clone().unwrap();
+                held.push(conn.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn);
+                    loop {
+                        let mut first = String::new();
+                        if reader.read_line(&mut first).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let mut line = String::new();
+                        while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                            line.clear();
+                        }
+                        if !first.contains("/_ping") {
+                            // Accepted, never answered.
+                            std::thread::sleep(Duration::from_secs(600));
+                            return;
+                        }
+                        let _ = writer.write_all(
+                            b"HTTP/1.1 200 OK\r\nApi-Version: 1.45\r\nContent-Length: 2\r\n\r\nOK",
+                        );
+                    }
+                });
+            }
+        });
+        HungEngine { socket, stop }
+    }
+}
+
+impl Drop for HungEngine {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+#[test]
+fn every_call_ends_by_the_deadline_plus_the_grace() {
+    let hung = HungEngine::start();
+    // A deadline that left only a second of the grace: the ping still gets its try.
+    let deadline =
+        Instant::now() - docker_dns_provision::docker::DEADLINE_GRACE + Duration::from_secs(1);
+    let engine = Engine::connect(&Endpoint::Unix(hung.socket.clone()), deadline).expect("ping");
+    let started = Instant::now();
+    // Before: blocked for the 300 s read timeout.
+    match engine.list() {
+        Err(EngineError::Protocol { call, message }) => {
+            assert_eq!(call, "GET /containers/json?all=1");
+            assert!(
+                message.contains("no complete reply by the end of the run"),
+                "{message}"
+            );
+        }
+        other => panic!("list from a hung engine: {other:?}"),
+    }
+    let took = started.elapsed();
+    // A bound on the logic, not a speed test: one late call's 5 s, with a wide margin.
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+}
+
+#[test]
+fn apply_against_a_hung_engine_exits_69_after_the_timeout_and_grace() {
+    let hung = HungEngine::start();
+    let dir = std::env::temp_dir().join(format!("ddp-hung-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let records = dir.join("records.conf");
+    std::fs::write(&records, "txt-record=containers.docker.hung.test,x1\n").unwrap();
+    let started = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
+        .args(["apply", "--hostname", "hung.test", "--timeout", "2s"])
+        .arg("--records")
+        .arg(&records)
+        .arg("--lock-file")
+        .arg(dir.join("lock"))
+        .arg("--docker-host")
+        .arg(format!("unix://{}", hung.socket.display()))
+        .env_remove("DOCKER_HOST")
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(69), "{err}");
+    assert!(err.contains("GET /containers/json"), "{err}");
+    assert!(
+        err.contains("no complete reply by the end of the run"),
+        "{err}"
+    );
+    // Before: still blocked at 40 s (the 300 s read timeout). A bound on the logic only.
+    assert!(took < Duration::from_secs(120), "took {took:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn nothing_to_pull() -> ImageRef {

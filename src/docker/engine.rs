@@ -24,6 +24,13 @@ const PING_TIMEOUT_FLOOR: Duration = Duration::from_millis(500);
 /// Longest silence on one read of a stop: the engine answers only once the container has
 /// exited, after up to its own `StopTimeout` (often 60–300 s for databases) plus the kill.
 const STOP_READ_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How long past the run's deadline (`--timeout`) an engine call may still run: a stop or a
+/// pull that began in time may finish, while an engine that accepts and never answers is
+/// given up on. The boot unit's `TimeoutStartSec=` leaves room for it.
+pub const DEADLINE_GRACE: Duration = Duration::from_secs(30);
+/// Shortest budget of one call made after that: the rollback of a step that ran out of time
+/// still gets a real try, so that the old service is not left down.
+const LATE_CALL: Duration = Duration::from_secs(5);
 /// Largest reply body read into memory (a list of thousands of containers fits easily).
 const MAX_BODY: u64 = 64 << 20;
 /// `?platform=` on create needs this version.
@@ -75,6 +82,8 @@ impl std::error::Error for EngineError {}
 pub struct Engine {
     agent: Agent,
     endpoint: Endpoint,
+    /// Every call ends by then: the run's deadline plus [`DEADLINE_GRACE`].
+    end: Instant,
     version: ApiVersion,
     version_text: String,
     calls: AtomicUsize,
@@ -123,6 +132,7 @@ impl Engine {
         let mut engine = Engine {
             agent: transport::agent(endpoint, CALL_READ_TIMEOUT),
             endpoint: endpoint.clone(),
+            end: deadline + DEADLINE_GRACE,
             // Pings are unversioned; no other call is made before negotiation sets this.
             version: version::OLDEST,
             version_text: String::new(),
@@ -332,9 +342,15 @@ impl Engine {
     /// One ping, unversioned (the version is what it finds out): the engine's maximum API.
     fn ping(&self, deadline: Instant) -> Result<ApiVersion, PingFailure> {
         let left = deadline.saturating_duration_since(Instant::now());
-        let wait = Wait::Total(left.clamp(PING_TIMEOUT_FLOOR, PING_TIMEOUT));
-        let response = match self.request(Method::Get, "/_ping", false, wait) {
+        let limit = left.clamp(PING_TIMEOUT_FLOOR, PING_TIMEOUT);
+        let response = match self.request(Method::Get, "/_ping", false, Wait::Total(limit)) {
             Ok(r) => r,
+            Err(ureq::Error::Timeout(ureq::Timeout::Global)) => {
+                return Err(PingFailure::NotReady(format!(
+                    "no reply to /_ping within {:.1} s",
+                    limit.as_secs_f64()
+                )));
+            }
             // Whatever broke the exchange (no socket yet, refused, reset, a hang), a starting
             // engine is the likely cause, and a ping changes nothing: try again.
             Err(e) => return Err(PingFailure::NotReady(transport_message(&e))),
@@ -403,11 +419,12 @@ impl Engine {
         let name = method.name();
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
+        let budget = self.end.saturating_duration_since(started).max(LATE_CALL);
         let result = match method {
-            Method::Get => with_wait(self.agent.get(&url), wait).call(),
-            Method::Delete => with_wait(self.agent.delete(&url), wait).call(),
-            Method::Post(None) => with_wait(self.agent.post(&url), wait).send_empty(),
-            Method::Post(Some(body)) => with_wait(self.agent.post(&url), wait)
+            Method::Get => with_wait(self.agent.get(&url), wait, budget).call(),
+            Method::Delete => with_wait(self.agent.delete(&url), wait, budget).call(),
+            Method::Post(None) => with_wait(self.agent.post(&url), wait, budget).send_empty(),
+            Method::Post(Some(body)) => with_wait(self.agent.post(&url), wait, budget)
                 .header("content-type", "application/json")
                 .send(body),
         };
@@ -467,17 +484,31 @@ impl Engine {
     }
 }
 
-fn with_wait<B>(request: ureq::RequestBuilder<B>, wait: Wait) -> ureq::RequestBuilder<B> {
+/// The request with its timeouts: `wait`'s, and never more than `budget` in all (the body of
+/// a pull or a stop's wait for the container included).
+fn with_wait<B>(
+    request: ureq::RequestBuilder<B>,
+    wait: Wait,
+    budget: Duration,
+) -> ureq::RequestBuilder<B> {
+    let config = request.config();
     match wait {
-        Wait::Usual => request,
-        Wait::PerRead(t) => request.config().timeout_per_read(Some(t)).build(),
-        Wait::Total(t) => request.config().timeout_global(Some(t)).build(),
+        Wait::Usual => config.timeout_global(Some(budget)),
+        Wait::PerRead(t) => config
+            .timeout_per_read(Some(t))
+            .timeout_global(Some(budget)),
+        Wait::Total(t) => config.timeout_global(Some(t.min(budget))),
     }
+    .build()
 }
 
 /// A ureq error as a sentence (its own Display is terse for timeouts).
 fn transport_message(e: &ureq::Error) -> String {
     match e {
+        ureq::Error::Timeout(ureq::Timeout::Global) => format!(
+            "no complete reply by the end of the run (--timeout plus {} s; the engine accepted the request but did not finish answering)",
+            DEADLINE_GRACE.as_secs()
+        ),
         ureq::Error::Timeout(t) => format!("timed out ({t})"),
         ureq::Error::Io(io) => io.to_string(),
         other => other.to_string(),

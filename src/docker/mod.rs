@@ -37,5 +37,5 @@ mod transport;
 pub mod version;
 
 pub use endpoint::{DEFAULT_HOST, DEFAULT_TCP_PORT, DockerHost, Endpoint, parse_docker_host};
-pub use engine::{Engine, EngineError};
+pub use engine::{DEADLINE_GRACE, Engine, EngineError};
 pub use version::ApiVersion;
