@@ -317,3 +317,61 @@ fn lookup_ip_asks_a_then_aaaa() {
         ]
     );
 }
+
+#[test]
+fn a_dead_first_server_is_asked_once_per_rest_not_once_per_lookup() {
+    let silent = FakeDns::start(|_, _| Vec::new());
+    let good_server = FakeDns::start(|q, _| vec![Reply::Message(good(q))]);
+    let mut config = ResolverConfig::with_servers(vec![silent.addr, good_server.addr]);
+    config.attempt_timeout = Duration::from_secs(2);
+    let r = Resolver::new(config, Instant::now() + Duration::from_secs(30));
+    for _ in 0..10 {
+        assert_eq!(r.lookup(NAME), present(&[&["etcd"], &["bash-sleeper"]]));
+    }
+    // Before: every lookup waited its full try on the dead server first (10 queries, 2 s
+    // each). Now the first lookup learns it, and the others go to the second server while the
+    // first rests, probing it at most once a rest.
+    let dead_asked = silent.queries().len();
+    assert!(
+        dead_asked <= 3,
+        "the dead server was asked {dead_asked} times"
+    );
+    assert_eq!(good_server.queries().len(), 10);
+}
+
+#[test]
+fn a_reply_later_than_the_try_wait_still_counts() {
+    // Answers every query 2.1 s late, past the longest per-try wait (2 s).
+    let slow = FakeDns::start(|q, _| {
+        vec![
+            Reply::Sleep(Duration::from_millis(2100)),
+            Reply::Message(good(q)),
+        ]
+    });
+    let mut config = ResolverConfig::with_servers(vec![slow.addr]);
+    config.attempt_timeout = Duration::from_secs(2);
+    let r = Resolver::new(config, Instant::now() + Duration::from_secs(10));
+    // Before: each try closed its socket after 2 s, so every reply reached a closed port and
+    // the lookup failed at the deadline.
+    assert_eq!(r.lookup(NAME), present(&[&["etcd"], &["bash-sleeper"]]));
+}
+
+#[test]
+fn lookups_share_a_dead_servers_backoff() {
+    let silent = FakeDns::start(|_, _| Vec::new());
+    let r = resolver(&[silent.addr], Duration::from_secs(3));
+    let names: Vec<String> = (0..20).map(|i| format!("c{i}.{NAME}")).collect();
+    std::thread::scope(|s| {
+        for name in &names {
+            let r = &r;
+            s.spawn(move || unavailable_because(&r.lookup(name), "timed out"));
+        }
+    });
+    // 20 lookups start together and each asks once; after that one probe per rest serves
+    // them all. Before: each backed off on its own, about five tries each in 3 s.
+    let asked = silent.queries().len();
+    assert!(
+        asked < 40,
+        "a dead server was asked {asked} times by 20 lookups in 3 s"
+    );
+}

@@ -4,6 +4,7 @@
 
 mod resolv_conf;
 mod resolver;
+mod servers;
 mod wire;
 
 pub use resolv_conf::{MAX_TRY_TIMEOUT, ResolverConfig, parse_nameserver};

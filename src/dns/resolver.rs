@@ -1,18 +1,20 @@
-//! The live [`TxtSource`]: asks the configured servers in turn and, while none gives a usable
-//! answer, retries with backoff until the deadline. Never falls back to libc name resolution,
-//! and never turns a failure into `Absent`.
+//! The live [`TxtSource`]: asks the configured servers and, while none gives a usable answer,
+//! keeps asking until the deadline. Every try stays open once sent, so a reply that arrives
+//! after its wait (a slow recursion, a retransmission that crossed it) still counts; what the
+//! run learns about each server (slow, silent, failing) is shared by all lookups through
+//! [`Servers`]. Never falls back to libc name resolution, never turns a failure into `Absent`.
 
 use super::resolv_conf::{ResolverConfig, is_loopback};
-use super::wire::{Outcome, Question, ask, txt_strings};
+use super::servers::{Pick, Servers};
+use super::wire::{Heard, Outcome, Question, Try, classify, exchange_tcp, txt_strings};
 use super::{Answer, TxtSource};
-use crate::retry::Backoff;
+use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{RData, RecordType};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// How long before the deadline the last round may start at the latest.
-const LAST_TRY_RESERVE: Duration = Duration::from_millis(250);
+/// Tries of one lookup kept open at once; the oldest is closed beyond that.
+const MAX_OPEN_TRIES: usize = 8;
 
 /// A stub resolver over std sockets, shareable between lookup threads.
 #[derive(Debug)]
@@ -20,18 +22,18 @@ pub struct Resolver {
     config: ResolverConfig,
     deadline: Instant,
     require_ad: bool,
-    /// Where the next round starts when `rotate` is on.
-    next_server: AtomicUsize,
+    servers: Servers,
 }
 
 impl Resolver {
     /// A resolver that keeps retrying until `deadline`.
     pub fn new(config: ResolverConfig, deadline: Instant) -> Resolver {
+        let servers = Servers::new(config.servers.len(), config.attempt_timeout, config.rotate);
         Resolver {
             config,
             deadline,
             require_ad: false,
-            next_server: AtomicUsize::new(0),
+            servers,
         }
     }
 
@@ -84,10 +86,14 @@ impl Resolver {
         Err(format!("cannot resolve {host}: it has no A or AAAA record"))
     }
 
-    /// Rounds over the servers, with backoff between them, until an answer or the deadline.
+    /// Ask until an answer or the deadline. A round asks each server once, healthy ones
+    /// first; a server that gives an unusable answer hands over to the next at once, one that
+    /// stays silent when its wait is over. Between rounds the lookup waits for the servers'
+    /// shared rests. Every try stays open, so whichever reply comes first wins.
     fn resolve(&self, question: &Question) -> Outcome {
         let what = format!("{} {}", question.name, question.qtype);
-        if self.config.servers.is_empty() {
+        let n = self.config.servers.len();
+        if n == 0 {
             return Outcome::Unavailable("no nameserver configured".into());
         }
         if Instant::now() >= self.deadline {
@@ -95,57 +101,149 @@ impl Resolver {
                 "the deadline passed before {what} could be asked"
             ));
         }
-        let mut backoff = Backoff::until(self.deadline);
+        let first = self.servers.first();
+        let mut asked = vec![false; n];
+        let mut tries = vec![0u32; n];
+        let mut edns = vec![true; n];
+        // The latest reason each server gave, for the log and the final error.
+        let mut reasons: Vec<Option<String>> = vec![None; n];
+        let mut open: Vec<Try> = Vec::new();
+        let mut next_send = Instant::now();
+        let mut buf = vec![0u8; 65535];
         loop {
-            let why = match self.round(question) {
-                Outcome::Unavailable(why) => why,
-                answer => return answer,
-            };
-            // The last round starts a little before the deadline, so that it gets a real try
-            // instead of timing out at once and masking the real reason; but never a whole
-            // per-try timeout early, or a short --timeout would get no retry at all.
             let now = Instant::now();
-            let reserve = self.config.attempt_timeout.min(LAST_TRY_RESERVE);
-            let last_start = self.deadline.checked_sub(reserve).unwrap_or(now);
-            let Some(delay) = backoff.next_delay().filter(|_| now < last_start) else {
-                return Outcome::Unavailable(why);
-            };
-            let delay = delay.min(last_start - now);
-            log::info!(
-                "DNS lookup of {what} got no usable answer ({why}); retrying in {delay:.1?}"
-            );
-            std::thread::sleep(delay);
-        }
-    }
-
-    /// One try per server, starting where `rotate` says, until one gives an answer.
-    fn round(&self, question: &Question) -> Outcome {
-        let servers = &self.config.servers;
-        let start = if self.config.rotate {
-            self.next_server.fetch_add(1, Ordering::Relaxed) % servers.len()
-        } else {
-            0
-        };
-        let mut reasons = Vec::new();
-        for server in servers.iter().cycle().skip(start).take(servers.len()) {
-            if Instant::now() >= self.deadline && !reasons.is_empty() {
-                break;
+            if now >= self.deadline {
+                let why: Vec<String> = reasons.into_iter().flatten().collect();
+                return Outcome::Unavailable(if why.is_empty() {
+                    format!("no answer for {what} before the deadline")
+                } else {
+                    why.join("; ")
+                });
             }
-            match ask(
-                *server,
-                question,
-                self.config.attempt_timeout,
-                self.deadline,
-            ) {
-                Outcome::Unavailable(why) => {
-                    log::debug!("DNS lookup of {} {}: {why}", question.name, question.qtype);
-                    reasons.push(why);
+            // Tries whose wait is over without an answer count against their server (once).
+            for t in open
+                .iter_mut()
+                .filter(|t| !t.counted && now >= t.sent + t.wait)
+            {
+                t.counted = true;
+                self.servers.failed(t.server, t.sent, t.wait);
+                reasons[t.server] = Some(format!("{}: {}", t.addr, t.silence()));
+                log::debug!("DNS lookup of {what}: {}: {}", t.addr, t.silence());
+            }
+            if now >= next_send {
+                if asked.iter().all(|a| *a) {
+                    asked.fill(false);
                 }
-                answer => return answer,
+                match self.servers.pick(now, first, &asked, &tries) {
+                    Pick::Ask(i, wait) => {
+                        asked[i] = true;
+                        tries[i] += 1;
+                        let addr = self.config.servers[i];
+                        match Try::send(i, addr, question, edns[i], wait) {
+                            Ok(t) => {
+                                if open.len() == MAX_OPEN_TRIES {
+                                    open.remove(0);
+                                }
+                                open.push(t);
+                                next_send = now + wait;
+                            }
+                            Err(why) => {
+                                self.servers.failed(i, now, Duration::ZERO);
+                                log::debug!("DNS lookup of {what}: {addr}: {why}");
+                                reasons[i] = Some(format!("{addr}: {why}"));
+                            }
+                        }
+                        continue;
+                    }
+                    Pick::Wait(until) => {
+                        next_send = until.max(now + Duration::from_millis(1));
+                        // Said once a round, by the lookups that asked and were not answered;
+                        // one that only waits for a rest another lookup caused stays quiet.
+                        let why: Vec<&str> = reasons.iter().flatten().map(String::as_str).collect();
+                        if !why.is_empty() {
+                            log::warn!(
+                                "DNS lookup of {what} got no usable answer ({}); asking again in {:.1?}",
+                                why.join("; "),
+                                next_send.min(self.deadline).saturating_duration_since(now)
+                            );
+                        }
+                    }
+                }
+            }
+            let wake = next_send.min(self.deadline);
+            for k in ready(&open, wake.saturating_duration_since(Instant::now())) {
+                let t = &mut open[k];
+                let heard = t.receive(&mut buf);
+                let (i, addr, sent) = (t.server, t.addr, t.sent);
+                let outcome = match heard {
+                    Heard::Nothing => continue,
+                    Heard::Failed(why) => Outcome::Unavailable(why),
+                    Heard::Reply(reply)
+                        if edns[i] && reply.response_code == ResponseCode::FormErr =>
+                    {
+                        log::debug!("{addr}: FORMERR with EDNS for {what}, asking without");
+                        edns[i] = false;
+                        asked[i] = false;
+                        open.remove(k);
+                        next_send = Instant::now();
+                        break;
+                    }
+                    Heard::Reply(reply) if reply.truncation => {
+                        log::debug!("{addr}: truncated UDP reply for {what}, asking over TCP");
+                        let until =
+                            (Instant::now() + self.config.attempt_timeout).min(self.deadline);
+                        match exchange_tcp(addr, &t.query, until) {
+                            Ok(reply) => classify(&reply, question),
+                            Err(why) => Outcome::Unavailable(why),
+                        }
+                    }
+                    Heard::Reply(reply) => classify(&reply, question),
+                };
+                match outcome {
+                    Outcome::Unavailable(why) => {
+                        self.servers.failed(i, sent, sent.elapsed());
+                        log::debug!("DNS lookup of {what}: {addr}: {why}");
+                        reasons[i] = Some(format!("{addr}: {why}"));
+                        open.remove(k);
+                        // This server has spoken: the next one need not wait for its turn.
+                        next_send = Instant::now();
+                        break;
+                    }
+                    answer => {
+                        self.servers.answered(i, sent);
+                        return answer;
+                    }
+                }
             }
         }
-        Outcome::Unavailable(reasons.join("; "))
     }
+}
+
+/// The indices of the tries whose sockets are readable (or in error), waiting at most
+/// `timeout`; with no tries, just the wait.
+fn ready(open: &[Try], timeout: Duration) -> Vec<usize> {
+    let mut fds: Vec<libc::pollfd> = open
+        .iter()
+        .map(|t| libc::pollfd {
+            fd: t.fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // Rounded up, so that a wait of 0.4 ms does not spin.
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: `fds` is a live, exclusively borrowed array of `fds.len()` pollfd structs for the
+    // whole call, and poll(2) writes only their `revents`.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    if n <= 0 {
+        // A timeout, or EINTR: the caller's loop looks at the clock and comes back.
+        return Vec::new();
+    }
+    fds.iter()
+        .enumerate()
+        .filter(|(_, p)| p.revents != 0)
+        .map(|(k, _)| k)
+        .collect()
 }
 
 impl TxtSource for Resolver {

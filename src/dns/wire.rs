@@ -1,6 +1,6 @@
-//! One DNS question to one server over std sockets: UDP with EDNS0, TCP when truncated, no
-//! EDNS after FORMERR, anti-spoofing checks on every reply, and the classification of a
-//! reply. Knows nothing of retries or of other servers (that is the resolver's job).
+//! One DNS question to one server over std sockets: a UDP try with EDNS0 on its own socket,
+//! TCP when truncated, anti-spoofing checks on every reply, and the classification of a
+//! reply. Knows nothing of retries, waits or other servers (that is the resolver's job).
 
 use hickory_proto::op::{Edns, Header, Message, MessageType, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -69,45 +69,104 @@ impl Question {
     }
 }
 
-/// Ask `server` one question, each exchange waiting at most `timeout` (a TCP retry or a
-/// retry without EDNS gets its own, but none goes past `deadline`).
-pub(crate) fn ask(
-    server: SocketAddr,
-    question: &Question,
-    timeout: Duration,
-    deadline: Instant,
-) -> Outcome {
-    let try_deadline =
-        || Instant::now() + timeout.min(deadline.saturating_duration_since(Instant::now()));
-    let mut edns = true;
-    loop {
+/// One UDP try of one question to one server: its own connected socket on a fresh ephemeral
+/// port (the kernel drops datagrams from any other address or port) and its own random ID
+/// (RFC 5452 §9.2). It stays open after its wait is over, so that a late reply still counts.
+#[derive(Debug)]
+pub(crate) struct Try {
+    /// The server's index in the resolver's list.
+    pub server: usize,
+    /// Where it was sent.
+    pub addr: SocketAddr,
+    /// When it was sent.
+    pub sent: Instant,
+    /// How long it was given before the next try went out.
+    pub wait: Duration,
+    /// Whether its silence has been counted against the server.
+    pub counted: bool,
+    /// The query as sent (to match replies and to repeat it over TCP).
+    pub query: Message,
+    socket: UdpSocket,
+    ignored: usize,
+}
+
+/// What a try received when its socket became readable.
+#[derive(Debug)]
+pub(crate) enum Heard {
+    /// The reply to its query.
+    Reply(Message),
+    /// No usable reply, and why (a malformed reply, ICMP unreachable).
+    Failed(String),
+    /// Nothing for it (yet): spoofs, garbage, nothing at all.
+    Nothing,
+}
+
+impl Try {
+    /// Send `question` (with EDNS or not) to `addr`.
+    pub fn send(
+        server: usize,
+        addr: SocketAddr,
+        question: &Question,
+        edns: bool,
+        wait: Duration,
+    ) -> Result<Try, String> {
         let query = question.message(edns);
-        let reply = match exchange_udp(server, &query, try_deadline()) {
-            Ok(r) if r.truncation => {
-                log::debug!(
-                    "{server}: truncated UDP reply for {}, asking over TCP",
-                    question.name
-                );
-                exchange_tcp(server, &query, try_deadline())
+        let bytes = query
+            .to_vec()
+            .map_err(|e| format!("cannot encode query: {e}"))?;
+        // A SocketAddr, not a string: a string would link std's getaddrinfo path into the binary.
+        let local = if addr.is_ipv4() {
+            SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
+        } else {
+            SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
+        };
+        let socket = UdpSocket::bind(local).map_err(|e| format!("cannot open UDP socket: {e}"))?;
+        socket
+            .connect(addr)
+            .map_err(|e| format!("cannot reach (UDP): {e}"))?;
+        socket
+            .set_nonblocking(true)
+            .map_err(|e| format!("cannot make the UDP socket non-blocking: {e}"))?;
+        socket
+            .send(&bytes)
+            .map_err(|e| format!("cannot send (UDP): {e}"))?;
+        Ok(Try {
+            server,
+            addr,
+            sent: Instant::now(),
+            wait,
+            counted: false,
+            query,
+            socket,
+            ignored: 0,
+        })
+    }
+
+    /// The socket, for readiness polling.
+    pub fn fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&self.socket)
+    }
+
+    /// Read what has arrived, without waiting.
+    pub fn receive(&mut self, buf: &mut [u8]) -> Heard {
+        loop {
+            let n = match self.socket.recv(buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Heard::Nothing,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Heard::Failed(format!("no UDP reply: {e}")),
+            };
+            match accept(&self.query, &buf[..n]) {
+                Received::Reply(reply) => return Heard::Reply(reply),
+                Received::Malformed(e) => return Heard::Failed(format!("malformed reply: {e}")),
+                Received::Ignored => self.ignored += 1,
             }
-            other => other,
-        };
-        let reply = match reply {
-            Ok(r) => r,
-            Err(e) => return Outcome::Unavailable(format!("{server}: {e}")),
-        };
-        if edns && reply.response_code == ResponseCode::FormErr {
-            log::debug!(
-                "{server}: FORMERR with EDNS for {}, asking without",
-                question.name
-            );
-            edns = false;
-            continue;
         }
-        return match classify(&reply, question) {
-            Outcome::Unavailable(why) => Outcome::Unavailable(format!("{server}: {why}")),
-            outcome => outcome,
-        };
+    }
+
+    /// Why it is still unanswered, for the log and the final error.
+    pub fn silence(&self) -> String {
+        timed_out("UDP", self.ignored)
     }
 }
 
@@ -131,53 +190,11 @@ fn matches(query: &Message, reply: &Message) -> bool {
     }
 }
 
-fn exchange_udp(server: SocketAddr, query: &Message, deadline: Instant) -> Result<Message, String> {
-    let bytes = query
-        .to_vec()
-        .map_err(|e| format!("cannot encode query: {e}"))?;
-    // A fresh ephemeral port per query (RFC 5452 §9.2), connected so that the kernel drops
-    // datagrams from any other address or port.
-    // A SocketAddr, not a string: a string would link std's getaddrinfo path into the binary.
-    let local = if server.is_ipv4() {
-        SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
-    } else {
-        SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
-    };
-    let socket = UdpSocket::bind(local).map_err(|e| format!("cannot open UDP socket: {e}"))?;
-    socket
-        .connect(server)
-        .map_err(|e| format!("cannot reach (UDP): {e}"))?;
-    socket
-        .send(&bytes)
-        .map_err(|e| format!("cannot send (UDP): {e}"))?;
-    let mut buf = vec![0u8; 65535];
-    let mut ignored = 0usize;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(timed_out("UDP", ignored));
-        }
-        socket
-            .set_read_timeout(Some(left))
-            .map_err(|e| format!("cannot set UDP timeout: {e}"))?;
-        let n = match socket.recv(&mut buf) {
-            Ok(n) => n,
-            // Linux reports an expired read timeout as WouldBlock.
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Err(timed_out("UDP", ignored));
-            }
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("no UDP reply: {e}")),
-        };
-        match accept(query, &buf[..n]) {
-            Received::Reply(reply) => return Ok(reply),
-            Received::Malformed(e) => return Err(format!("malformed reply: {e}")),
-            Received::Ignored => ignored += 1,
-        }
-    }
-}
-
-fn exchange_tcp(server: SocketAddr, query: &Message, deadline: Instant) -> Result<Message, String> {
+pub(crate) fn exchange_tcp(
+    server: SocketAddr,
+    query: &Message,
+    deadline: Instant,
+) -> Result<Message, String> {
     let bytes = query
         .to_vec()
         .map_err(|e| format!("cannot encode query: {e}"))?;
@@ -242,7 +259,7 @@ fn tcp_error(e: std::io::Error, ignored: usize) -> String {
     }
 }
 
-fn timed_out(transport: &str, ignored: usize) -> String {
+pub(crate) fn timed_out(transport: &str, ignored: usize) -> String {
     match ignored {
         0 => format!("timed out waiting for a {transport} reply"),
         n => format!(
@@ -306,7 +323,7 @@ fn header_and_question(bytes: &[u8]) -> Option<Message> {
 }
 
 /// What a matching reply says about `question`. Only a clean NXDOMAIN or NODATA is Absent.
-fn classify(reply: &Message, question: &Question) -> Outcome {
+pub(crate) fn classify(reply: &Message, question: &Question) -> Outcome {
     let authenticated = || {
         if question.require_ad && !reply.authentic_data {
             Err(Outcome::Unavailable(

@@ -1,0 +1,258 @@
+//! What this run has learnt about its nameservers, shared by every lookup: which answered and
+//! how fast, which failed and until when they rest. A dead server costs one timeout per
+//! backoff step for the whole run (one lookup probes it; the others go elsewhere or wait),
+//! not one per lookup. Decides whom to ask and how long to wait; sends nothing itself.
+
+use crate::retry;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The first try's wait before anything is known of a server: long enough for a recursion
+/// from cold, short enough that a lost datagram costs little (the try stays open after it).
+const FIRST_TRY: Duration = Duration::from_secs(1);
+/// The shortest wait for one try, however fast the server has been.
+const MIN_TRY: Duration = Duration::from_millis(100);
+
+/// The shared state of the run's nameservers.
+#[derive(Debug)]
+pub(crate) struct Servers {
+    health: Mutex<Vec<Health>>,
+    /// The per-try ceiling (resolv.conf `timeout:`, capped).
+    ceiling: Duration,
+    rotate: bool,
+    next_first: AtomicUsize,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Health {
+    /// Smoothed round-trip time of its answers in this run.
+    srtt: Option<Duration>,
+    /// Failures (timeouts, unusable answers) since its last good answer.
+    failures: u32,
+    /// Not asked before this instant, unless every server rests.
+    resting_until: Option<Instant>,
+    /// When the try that probes it after a rest was sent; other lookups do not ask meanwhile.
+    probe: Option<Instant>,
+    /// When `failures` last changed: a try sent before it brings no news.
+    changed: Option<Instant>,
+}
+
+/// What a lookup should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    /// Ask this server (index), waiting this long for the try before the next one.
+    Ask(usize, Duration),
+    /// Every server it may ask rests or is being probed: come back then.
+    Wait(Instant),
+}
+
+impl Servers {
+    /// State for `count` servers, none of them known yet.
+    pub fn new(count: usize, ceiling: Duration, rotate: bool) -> Servers {
+        Servers {
+            health: Mutex::new(vec![Health::default(); count]),
+            ceiling,
+            rotate,
+            next_first: AtomicUsize::new(0),
+        }
+    }
+
+    /// Where a new lookup starts: always the first server, or round-robin with `rotate`.
+    pub fn first(&self) -> usize {
+        let n = self.len().max(1);
+        if self.rotate {
+            self.next_first.fetch_add(1, Ordering::Relaxed) % n
+        } else {
+            0
+        }
+    }
+
+    /// How many servers there are.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// The next server a lookup that starts at `first` should ask among those not yet asked
+    /// in its current round (`asked`), healthy ones in order before resting ones; `tries`
+    /// counts the lookup's earlier tries per server, each doubling the wait.
+    pub fn pick(&self, now: Instant, first: usize, asked: &[bool], tries: &[u32]) -> Pick {
+        let mut health = self.lock();
+        let n = health.len();
+        let order = (0..n).map(|k| (first + k) % n).filter(|&i| !asked[i]);
+        let mut wake: Option<Instant> = None;
+        for i in order {
+            let h = &mut health[i];
+            // A probe whose lookup went away without news stops blocking after a while.
+            let probe_ends = h.probe.map(|sent| sent + self.ceiling * 2);
+            let probing = probe_ends.is_some_and(|end| now < end);
+            let rested = h.resting_until.is_none_or(|t| t <= now);
+            if rested && !probing {
+                if h.failures > 0 {
+                    h.probe = Some(now);
+                }
+                let base = match h.srtt {
+                    Some(rtt) => (rtt * 4 + Duration::from_millis(20)).clamp(MIN_TRY, self.ceiling),
+                    None => FIRST_TRY.min(self.ceiling),
+                };
+                let wait = base.saturating_mul(1 << tries[i].min(8)).min(self.ceiling);
+                return Pick::Ask(i, wait);
+            }
+            let until = if probing { probe_ends } else { h.resting_until };
+            if let Some(t) = until {
+                wake = Some(wake.map_or(t, |w| w.min(t)));
+            }
+        }
+        Pick::Wait(wake.unwrap_or(now))
+    }
+
+    /// A matching reply came from server `i` for a try sent at `sent`.
+    pub fn answered(&self, i: usize, sent: Instant) {
+        let now = Instant::now();
+        let rtt = now.saturating_duration_since(sent);
+        let mut health = self.lock();
+        let h = &mut health[i];
+        // RFC 6298's smoothing, without the variance: a guide for the next wait, no more.
+        h.srtt = Some(match h.srtt {
+            Some(s) => (s * 7 + rtt) / 8,
+            None => rtt,
+        });
+        if h.failures > 0 {
+            h.changed = Some(now);
+        }
+        h.failures = 0;
+        h.resting_until = None;
+        h.probe = None;
+    }
+
+    /// A try sent to server `i` at `sent`, that waited `waited`, got no usable answer. Only
+    /// news counts: many lookups' tries that went out together fail together, once.
+    pub fn failed(&self, i: usize, sent: Instant, waited: Duration) {
+        let now = Instant::now();
+        let mut health = self.lock();
+        let h = &mut health[i];
+        let was_probe = h.probe == Some(sent);
+        let news = h.changed.is_none_or(|c| sent >= c) || was_probe;
+        if !news {
+            return;
+        }
+        h.failures = h.failures.saturating_add(1);
+        h.changed = Some(now);
+        h.probe = None;
+        h.resting_until = Some(rest_until(sent, waited, h.failures, now));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Health>> {
+        // A panic elsewhere cannot leave this state inconsistent: every update is one
+        // assignment of plain values.
+        self.health.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// When a server that failed `failures` times in a row may be asked again: the whole gap
+/// since the failed try was sent (its wait plus the backoff step) is jittered to 50–100 %,
+/// so that hosts that lost their resolver together do not come back in one wave.
+fn rest_until(sent: Instant, waited: Duration, failures: u32, now: Instant) -> Instant {
+    let step = retry::INITIAL
+        .saturating_mul(1 << failures.saturating_sub(1).min(16))
+        .min(retry::CAP);
+    let gap = waited + step;
+    let half = gap / 2;
+    let jitter = Duration::from_nanos(retry::random_u64() % (half.as_nanos() as u64).max(1));
+    (sent + half + jitter).max(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(p: Pick) -> (usize, Duration) {
+        match p {
+            Pick::Ask(i, d) => (i, d),
+            Pick::Wait(_) => panic!("expected a server, got {p:?}"),
+        }
+    }
+
+    #[test]
+    fn a_failed_server_rests_and_the_next_lookups_go_elsewhere() {
+        let s = Servers::new(2, Duration::from_secs(2), false);
+        let t0 = Instant::now();
+        assert_eq!(ask(s.pick(t0, 0, &[false, false], &[0, 0])).0, 0);
+        s.failed(0, t0, Duration::from_secs(1));
+        // Another lookup skips the resting first server.
+        assert_eq!(
+            ask(s.pick(Instant::now(), 0, &[false, false], &[0, 0])).0,
+            1
+        );
+        // Once the second answered, its own round trip sets its wait.
+        s.answered(1, Instant::now());
+        let (i, wait) = ask(s.pick(Instant::now(), 0, &[false, false], &[0, 0]));
+        assert_eq!(i, 1);
+        assert!(wait < Duration::from_millis(500), "{wait:?}");
+        // With both asked in this lookup's round, it waits for the first one's rest.
+        assert!(matches!(
+            s.pick(Instant::now(), 0, &[false, true], &[0, 1]),
+            Pick::Wait(_)
+        ));
+    }
+
+    #[test]
+    fn tries_sent_together_fail_once() {
+        let s = Servers::new(1, Duration::from_secs(2), false);
+        let sent = Instant::now();
+        for _ in 0..32 {
+            s.failed(0, sent, Duration::from_secs(1));
+        }
+        assert_eq!(s.lock()[0].failures, 1);
+    }
+
+    #[test]
+    fn one_lookup_probes_a_rested_server_the_others_wait() {
+        let s = Servers::new(1, Duration::from_secs(2), false);
+        let sent = Instant::now() - Duration::from_secs(60);
+        s.failed(0, sent, Duration::from_secs(1));
+        // The rest (from a minute ago) is over: the first lookup probes.
+        let now = Instant::now();
+        assert_eq!(ask(s.pick(now, 0, &[false], &[0])).0, 0);
+        assert!(matches!(s.pick(now, 0, &[false], &[0]), Pick::Wait(_)));
+        // The probe fails: news, though it was sent before nothing changed since.
+        s.failed(0, now, Duration::from_secs(1));
+        assert_eq!(s.lock()[0].failures, 2);
+    }
+
+    #[test]
+    fn waits_double_per_try_up_to_the_ceiling() {
+        let s = Servers::new(1, Duration::from_secs(2), false);
+        let now = Instant::now();
+        assert_eq!(ask(s.pick(now, 0, &[false], &[0])).1, FIRST_TRY);
+        assert_eq!(
+            ask(s.pick(now, 0, &[false], &[1])).1,
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            ask(s.pick(now, 0, &[false], &[5])).1,
+            Duration::from_secs(2)
+        );
+    }
+
+    #[test]
+    fn the_whole_gap_is_jittered() {
+        let sent = Instant::now();
+        let waited = Duration::from_secs(2);
+        let gap = waited + retry::INITIAL;
+        let mut earliest = sent + gap;
+        let mut latest = sent;
+        for _ in 0..200 {
+            let t = rest_until(sent, waited, 1, sent);
+            assert!(t >= sent + gap / 2 && t <= sent + gap, "{:?}", t - sent);
+            earliest = earliest.min(t);
+            latest = latest.max(t);
+        }
+        // Spread over the gap, not over the backoff step alone (250 ms of 2.25 s).
+        assert!(
+            latest - earliest > Duration::from_millis(500),
+            "{:?}",
+            latest - earliest
+        );
+    }
+}
