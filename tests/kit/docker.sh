@@ -1,8 +1,9 @@
 #!/bin/bash
 # Make sure a Docker engine answers on $DOCKER_HOST (unix://) or /var/run/docker.sock and that
 # the docker CLI exists. When none answers, install Debian's docker.io and start dockerd by hand
-# (test containers have no systemd to start it), with its own data root and no bridge/iptables
-# so it also works in an unprivileged-network container. Silent when an engine already answers.
+# (test containers have no systemd to start it), with its own data root, in its own network
+# namespace, without bridge or iptables, so it leaves any other engine on the host as it was.
+# Silent when an engine already answers.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -58,10 +59,18 @@ mkdir -p "$data_root" "$exec_root" "$(dirname "$sock")"
 # refuses to see twice; the storage driver is left to dockerd's own probing.
 echo '{}' >"$exec_root.json"
 echo "kit: no Docker engine answers on $sock; starting dockerd (log: $log)" >&2
+# A network namespace of its own: a second dockerd with --bridge=none in the host's namespace
+# deletes the host engine's docker0 bridge, and every container on the default network of
+# that engine then fails to start. The socket is a file, so the host reaches it all the same.
+# nsenter, not `ip netns exec`: that one remounts /sys and hides the cgroup mounts dockerd needs.
+apt_install iproute2
+netns=$tag
+ip netns list | grep -qx "$netns\( .*\)\?" || ip netns add "$netns"
+nsenter --net="/run/netns/$netns" ip link set lo up
 # 9>&-: the daemon must not inherit (and hold forever) the kit's lock.
-setsid dockerd --host "unix://$sock" --data-root "$data_root" --exec-root "$exec_root" \
-    --config-file "$exec_root.json" --pidfile "$pidfile" --bridge=none --iptables=false \
-    >>"$log" 2>&1 </dev/null 9>&- &
+setsid nsenter --net="/run/netns/$netns" dockerd --host "unix://$sock" --data-root "$data_root" \
+    --exec-root "$exec_root" --config-file "$exec_root.json" --pidfile "$pidfile" \
+    --bridge=none --iptables=false >>"$log" 2>&1 </dev/null 9>&- &
 
 for _ in $(seq 1 60); do
     answers && exit 0
