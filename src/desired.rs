@@ -86,9 +86,6 @@ pub type Parser<'a> = &'a (dyn Fn(&str) -> Result<ContainerSpec, String> + Sync)
 /// Longest DNS name in its text form without the trailing dot (RFC 1035 §2.3.4).
 const MAX_DNS_NAME: usize = 253;
 
-/// Lookups in flight at once: enough for one round trip per batch, few enough sockets.
-const LOOKUP_THREADS: usize = 32;
-
 /// Read the desired state of the walk's host from `source`, asking only the walk's levels.
 pub fn read(
     source: &dyn TxtSource,
@@ -102,20 +99,12 @@ pub fn read(
     let (list_records, list) = read_list(source, &list_names, inherit);
     let list = match list {
         ListOutcome::Names(names) => {
-            let containers = crate::pool::map(&names, LOOKUP_THREADS, |name| {
-                let state = match valid_container_name(name) {
-                    Err(why) => WantedState::Invalid {
-                        record: None,
-                        text: None,
-                        why,
-                    },
-                    Ok(()) => read_container(source, name, prefix, levels, parse),
-                };
-                Wanted {
-                    name: name.clone(),
-                    state,
-                }
-            });
+            let states = read_containers(source, &names, prefix, levels, parse);
+            let containers = names
+                .into_iter()
+                .zip(states)
+                .map(|(name, state)| Wanted { name, state })
+                .collect();
             HostList::Listed(containers)
         }
         ListOutcome::NotConfigured => HostList::NotConfigured,
@@ -144,7 +133,7 @@ fn read_list(
     inherit: bool,
 ) -> (Vec<String>, ListOutcome) {
     let answers: Vec<Answer> = if inherit {
-        crate::pool::map(names, LOOKUP_THREADS, |n| source.lookup(n))
+        source.lookup_all(names)
     } else {
         // Sequential on purpose: a less specific level must not be waited for (it may be
         // retrying until the deadline) once a more specific one answered.
@@ -236,34 +225,62 @@ pub fn valid_container_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The most specific level that has the record wins; an Unavailable level before it makes
-/// the container Unknown (that level might have overridden it).
-fn read_container(
+/// Each container's record: the most specific level that has it wins, and an Unavailable
+/// level before it makes the container Unknown (that level might have overridden it). All
+/// containers' walks are followed at once, none waiting for another's, so a host's records
+/// cost about one round trip per level, not one per container.
+fn read_containers(
     source: &dyn TxtSource,
-    name: &str,
+    names: &[String],
     prefix: &str,
     levels: &[String],
     parse: Parser<'_>,
-) -> WantedState {
-    for level in levels {
-        let record = format!("{name}.{prefix}.{level}");
-        if record.len() > MAX_DNS_NAME {
-            return WantedState::Invalid {
+) -> Vec<WantedState> {
+    let mut states: Vec<Option<WantedState>> = Vec::with_capacity(names.len());
+    let mut walks: Vec<Vec<String>> = Vec::new();
+    let mut walked: Vec<usize> = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        if let Err(why) = valid_container_name(name) {
+            states.push(Some(WantedState::Invalid {
+                record: None,
+                text: None,
+                why,
+            }));
+            continue;
+        }
+        let records: Vec<String> = levels
+            .iter()
+            .map(|l| format!("{name}.{prefix}.{l}"))
+            .collect();
+        // The most specific level gives the longest name.
+        if let Some(longest) = records.first().filter(|r| r.len() > MAX_DNS_NAME) {
+            states.push(Some(WantedState::Invalid {
                 why: format!(
                     "the record name is {} characters long; DNS allows at most {MAX_DNS_NAME}: shorten the container name",
-                    record.len()
+                    longest.len()
                 ),
-                record: Some(record),
+                record: Some(longest.clone()),
                 text: None,
-            };
+            }));
+            continue;
         }
-        match source.lookup(&record) {
-            Answer::Absent => continue,
-            Answer::Unavailable(why) => return WantedState::Unknown(format!("{record}: {why}")),
-            Answer::Present(rrs) => return from_record(record, rrs, parse),
-        }
+        states.push(None);
+        walks.push(records);
+        walked.push(i);
     }
-    WantedState::Disabled
+    let answers = source.lookup_walks(&walks);
+    for ((i, walk), (at, answer)) in walked.into_iter().zip(walks).zip(answers) {
+        let record = walk.into_iter().nth(at).unwrap_or_default();
+        states[i] = match answer {
+            Answer::Absent => Some(WantedState::Disabled),
+            Answer::Unavailable(why) => Some(WantedState::Unknown(format!("{record}: {why}"))),
+            Answer::Present(rrs) => Some(from_record(record, rrs, parse)),
+        };
+    }
+    states
+        .into_iter()
+        .map(|s| s.unwrap_or(WantedState::Disabled))
+        .collect()
 }
 
 fn from_record(record: String, rrs: Vec<Vec<Vec<u8>>>, parse: Parser<'_>) -> WantedState {
@@ -317,11 +334,13 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
 
-    /// A source scripted by name; everything else is Absent. Records which names were asked.
+    /// A source scripted by name; everything else is Absent. Records which names were asked,
+    /// and the size of every batch asked at once.
     #[derive(Default)]
     struct Script {
         answers: HashMap<String, Answer>,
         asked: Mutex<Vec<String>>,
+        batches: Mutex<Vec<usize>>,
     }
 
     impl Script {
@@ -347,6 +366,14 @@ mod tests {
         fn lookup(&self, name: &str) -> Answer {
             self.asked.lock().unwrap().push(name.to_string());
             self.answers.get(name).cloned().unwrap_or(Answer::Absent)
+        }
+
+        fn lookup_walks(&self, walks: &[Vec<String>]) -> Vec<(usize, Answer)> {
+            self.batches.lock().unwrap().push(walks.len());
+            walks
+                .iter()
+                .map(|walk| crate::dns::walk_one_by_one(self, walk))
+                .collect()
         }
     }
 
@@ -631,7 +658,7 @@ mod tests {
     }
 
     #[test]
-    fn many_containers_are_looked_up_concurrently_in_order() {
+    fn many_containers_are_looked_up_in_one_flight_in_order() {
         let names: Vec<String> = (0..100).map(|i| format!("c{i:03}")).collect();
         let list = names.join(" ");
         let mut s = Script::default().txt("containers.docker.h", &[&[list.as_str()]]);
@@ -639,6 +666,8 @@ mod tests {
             s = s.txt(&format!("{n}.containers.docker.h"), &[&[n.as_str()]]);
         }
         let v = view(&read_with(&s, "h", false));
+        // Every container's walk in one flight: one round trip per level, not one each.
+        assert_eq!(*s.batches.lock().unwrap(), vec![100]);
         assert_eq!(v.len(), 100);
         for (i, (name, state)) in v.iter().enumerate() {
             assert_eq!(name, &format!("c{i:03}"));

@@ -375,3 +375,26 @@ fn lookups_share_a_dead_servers_backoff() {
         "a dead server was asked {asked} times by 20 lookups in 3 s"
     );
 }
+
+#[test]
+fn a_batch_of_lookups_goes_out_in_one_flight() {
+    // Answers only once it has been asked all 300 names: lookups that go out a few at a time
+    // (a thread pool of 32, as before) never get there and fail at the deadline.
+    let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+    let server = FakeDns::start(move |q, _| {
+        let mut seen = seen.lock().unwrap();
+        seen.insert(q.queries[0].name.to_ascii());
+        if seen.len() >= 300 {
+            vec![Reply::Message(good(q))]
+        } else {
+            Vec::new()
+        }
+    });
+    let r = resolver(&[server.addr], Duration::from_secs(10));
+    let names: Vec<String> = (0..300).map(|i| format!("c{i}.{NAME}")).collect();
+    let answers = r.lookup_all(&names);
+    assert_eq!(answers.len(), 300);
+    for (name, answer) in names.iter().zip(&answers) {
+        assert_eq!(answer, &present(&[&["etcd"], &["bash-sleeper"]]), "{name}");
+    }
+}

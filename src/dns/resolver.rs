@@ -86,146 +86,308 @@ impl Resolver {
         Err(format!("cannot resolve {host}: it has no A or AAAA record"))
     }
 
-    /// Ask until an answer or the deadline. A round asks each server once, healthy ones
-    /// first; a server that gives an unusable answer hands over to the next at once, one that
-    /// stays silent when its wait is over. Between rounds the lookup waits for the servers'
-    /// shared rests. Every try stays open, so whichever reply comes first wins.
+    /// One question, as a flight of one.
     fn resolve(&self, question: &Question) -> Outcome {
-        let what = format!("{} {}", question.name, question.qtype);
+        self.resolve_walks(vec![vec![question.clone()]])
+            .pop()
+            .map(|(_, outcome)| outcome)
+            .unwrap_or_else(|| Outcome::Unavailable("no lookup was made".into()))
+    }
+
+    /// Follow every walk at once, in one readiness loop over all their tries: each walk asks
+    /// its questions in turn (most specific first) until one is not absent, or the deadline
+    /// passes. Walks do not wait for each other, and a batch costs about one round trip per
+    /// level, not one per thread's share. Each question follows its own rounds (see
+    /// [`Lookup`]); at most [`MAX_IN_FLIGHT`] sockets are open at a time. For each walk: the
+    /// index of the question that decided it, and the outcome.
+    fn resolve_walks(&self, walks: Vec<Vec<Question>>) -> Vec<(usize, Outcome)> {
         let n = self.config.servers.len();
+        let unavailable = |why: String| Outcome::Unavailable(why);
         if n == 0 {
-            return Outcome::Unavailable("no nameserver configured".into());
+            return walks
+                .iter()
+                .map(|_| (0, unavailable("no nameserver configured".into())))
+                .collect();
         }
         if Instant::now() >= self.deadline {
-            return Outcome::Unavailable(format!(
-                "the deadline passed before {what} could be asked"
-            ));
+            return walks
+                .iter()
+                .map(|w| {
+                    let what = w
+                        .first()
+                        .map(|q| format!("{} {}", q.name, q.qtype))
+                        .unwrap_or_default();
+                    (
+                        0,
+                        unavailable(format!("the deadline passed before {what} could be asked")),
+                    )
+                })
+                .collect();
         }
-        let first = self.servers.first();
-        let mut asked = vec![false; n];
-        let mut tries = vec![0u32; n];
-        let mut edns = vec![true; n];
-        // The latest reason each server gave, for the log and the final error.
-        let mut reasons: Vec<Option<String>> = vec![None; n];
-        let mut open: Vec<Try> = Vec::new();
-        let mut next_send = Instant::now();
+        let mut lookups: Vec<Lookup> = walks
+            .into_iter()
+            .map(|w| Lookup::new(w, n, self.servers.first()))
+            .collect();
         let mut buf = vec![0u8; 65535];
         loop {
             let now = Instant::now();
+            if lookups.iter().all(|l| l.result.is_some()) {
+                break;
+            }
             if now >= self.deadline {
-                let why: Vec<String> = reasons.into_iter().flatten().collect();
-                return Outcome::Unavailable(if why.is_empty() {
-                    format!("no answer for {what} before the deadline")
-                } else {
-                    why.join("; ")
-                });
-            }
-            // Tries whose wait is over without an answer count against their server (once).
-            for t in open
-                .iter_mut()
-                .filter(|t| !t.counted && now >= t.sent + t.wait)
-            {
-                t.counted = true;
-                self.servers.failed(t.server, t.sent, t.wait);
-                reasons[t.server] = Some(format!("{}: {}", t.addr, t.silence()));
-                log::debug!("DNS lookup of {what}: {}: {}", t.addr, t.silence());
-            }
-            if now >= next_send {
-                if asked.iter().all(|a| *a) {
-                    asked.fill(false);
+                for l in lookups.iter_mut().filter(|l| l.result.is_none()) {
+                    l.give_up();
                 }
-                match self.servers.pick(now, first, &asked, &tries) {
-                    Pick::Ask(i, wait) => {
-                        asked[i] = true;
-                        tries[i] += 1;
-                        let addr = self.config.servers[i];
-                        match Try::send(i, addr, question, edns[i], wait) {
-                            Ok(t) => {
-                                if open.len() == MAX_OPEN_TRIES {
-                                    open.remove(0);
-                                }
-                                open.push(t);
-                                next_send = now + wait;
-                            }
-                            Err(why) => {
-                                self.servers.failed(i, now, Duration::ZERO);
-                                log::debug!("DNS lookup of {what}: {addr}: {why}");
-                                reasons[i] = Some(format!("{addr}: {why}"));
-                            }
-                        }
-                        continue;
-                    }
-                    Pick::Wait(until) => {
-                        next_send = until.max(now + Duration::from_millis(1));
-                        // Said once a round, by the lookups that asked and were not answered;
-                        // one that only waits for a rest another lookup caused stays quiet.
-                        let why: Vec<&str> = reasons.iter().flatten().map(String::as_str).collect();
-                        if !why.is_empty() {
-                            log::warn!(
-                                "DNS lookup of {what} got no usable answer ({}); asking again in {:.1?}",
-                                why.join("; "),
-                                next_send.min(self.deadline).saturating_duration_since(now)
-                            );
-                        }
-                    }
+                break;
+            }
+            let mut in_flight: usize = lookups.iter().map(|l| l.open.len()).sum();
+            for l in lookups.iter_mut().filter(|l| l.result.is_none()) {
+                l.advance(self, now, &mut in_flight);
+            }
+            let wake = lookups
+                .iter()
+                .filter(|l| l.result.is_none())
+                .map(|l| l.next_send)
+                .min()
+                .unwrap_or(now)
+                .min(self.deadline);
+            let sockets: Vec<(usize, usize)> = lookups
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.result.is_none())
+                .flat_map(|(i, l)| (0..l.open.len()).map(move |k| (i, k)))
+                .collect();
+            let fds: Vec<_> = sockets
+                .iter()
+                .map(|&(i, k)| lookups[i].open[k].fd())
+                .collect();
+            let mut heard: Vec<(usize, usize)> = ready(&fds, wake.saturating_duration_since(now))
+                .into_iter()
+                .map(|j| sockets[j])
+                .collect();
+            // Highest index first, so removing a try keeps the others' indices valid.
+            heard.sort_unstable_by(|a, b| b.cmp(a));
+            for (i, k) in heard {
+                if lookups[i].result.is_none() {
+                    lookups[i].receive(self, k, &mut buf);
                 }
             }
-            let wake = next_send.min(self.deadline);
-            for k in ready(&open, wake.saturating_duration_since(Instant::now())) {
-                let t = &mut open[k];
-                let heard = t.receive(&mut buf);
-                let (i, addr, sent) = (t.server, t.addr, t.sent);
-                let outcome = match heard {
-                    Heard::Nothing => continue,
-                    Heard::Failed(why) => Outcome::Unavailable(why),
-                    Heard::Reply(reply)
-                        if edns[i] && reply.response_code == ResponseCode::FormErr =>
-                    {
-                        log::debug!("{addr}: FORMERR with EDNS for {what}, asking without");
-                        edns[i] = false;
-                        asked[i] = false;
-                        open.remove(k);
-                        next_send = Instant::now();
-                        break;
-                    }
-                    Heard::Reply(reply) if reply.truncation => {
-                        log::debug!("{addr}: truncated UDP reply for {what}, asking over TCP");
-                        let until =
-                            (Instant::now() + self.config.attempt_timeout).min(self.deadline);
-                        match exchange_tcp(addr, &t.query, until) {
-                            Ok(reply) => classify(&reply, question),
-                            Err(why) => Outcome::Unavailable(why),
+        }
+        lookups
+            .into_iter()
+            .map(|l| {
+                let at = l.at;
+                let outcome = l
+                    .result
+                    .unwrap_or_else(|| Outcome::Unavailable("no answer".into()));
+                (at, outcome)
+            })
+            .collect()
+    }
+}
+
+/// Sockets open at once over a whole flight, below the usual 1024 descriptors a process
+/// may have (the engine's connections and the log need some too).
+const MAX_IN_FLIGHT: usize = 512;
+
+/// One question's way through the servers. A round asks each server once, healthy ones
+/// first; a server that gives an unusable answer hands over to the next at once, one that
+/// stays silent when its try's wait is over. Between rounds the lookup waits for the
+/// servers' shared rests. Its tries stay open, so whichever reply comes first wins.
+struct Lookup {
+    /// The walk: asked in turn while the answers are absent.
+    walk: Vec<Question>,
+    /// The index of the question being asked.
+    at: usize,
+    what: String,
+    first: usize,
+    asked: Vec<bool>,
+    tries: Vec<u32>,
+    edns: Vec<bool>,
+    /// The latest reason each server gave, for the log and the final error.
+    reasons: Vec<Option<String>>,
+    open: Vec<Try>,
+    next_send: Instant,
+    result: Option<Outcome>,
+}
+
+impl Lookup {
+    fn new(walk: Vec<Question>, servers: usize, first: usize) -> Lookup {
+        let what = walk
+            .first()
+            .map(|q| format!("{} {}", q.name, q.qtype))
+            .unwrap_or_default();
+        Lookup {
+            // An empty walk has nothing to ask: it is decided, absent, from the start.
+            result: walk.is_empty().then_some(Outcome::Absent),
+            walk,
+            at: 0,
+            what,
+            first,
+            asked: vec![false; servers],
+            tries: vec![0; servers],
+            edns: vec![true; servers],
+            reasons: vec![None; servers],
+            open: Vec::new(),
+            next_send: Instant::now(),
+        }
+    }
+
+    /// An absent answer moves the walk to its next question, afresh (what the servers
+    /// taught the run stays in [`Servers`]); the last one's absence decides it.
+    fn next_question(&mut self) -> bool {
+        if self.at + 1 >= self.walk.len() {
+            return false;
+        }
+        self.at += 1;
+        self.what = self
+            .walk
+            .get(self.at)
+            .map(|q| format!("{} {}", q.name, q.qtype))
+            .unwrap_or_default();
+        self.asked.fill(false);
+        self.tries.fill(0);
+        self.reasons.fill(None);
+        self.open.clear();
+        self.next_send = Instant::now();
+        true
+    }
+
+    /// Count tries whose wait is over against their servers, and send the next try if due.
+    fn advance(&mut self, r: &Resolver, now: Instant, in_flight: &mut usize) {
+        for t in self
+            .open
+            .iter_mut()
+            .filter(|t| !t.counted && now >= t.sent + t.wait)
+        {
+            t.counted = true;
+            r.servers.failed(t.server, t.sent, t.wait);
+            self.reasons[t.server] = Some(format!("{}: {}", t.addr, t.silence()));
+            log::debug!("DNS lookup of {}: {}: {}", self.what, t.addr, t.silence());
+        }
+        while now >= self.next_send && *in_flight < MAX_IN_FLIGHT {
+            if self.asked.iter().all(|a| *a) {
+                self.asked.fill(false);
+            }
+            match r.servers.pick(now, self.first, &self.asked, &self.tries) {
+                Pick::Ask(i, wait) => {
+                    self.asked[i] = true;
+                    self.tries[i] += 1;
+                    let addr = r.config.servers[i];
+                    let Some(question) = self.walk.get(self.at) else {
+                        return;
+                    };
+                    match Try::send(i, addr, question, self.edns[i], wait) {
+                        Ok(t) => {
+                            if self.open.len() == MAX_OPEN_TRIES {
+                                self.open.remove(0);
+                                *in_flight -= 1;
+                            }
+                            self.open.push(t);
+                            *in_flight += 1;
+                            self.next_send = now + wait;
+                        }
+                        Err(why) => {
+                            r.servers.failed(i, now, Duration::ZERO);
+                            log::debug!("DNS lookup of {}: {addr}: {why}", self.what);
+                            self.reasons[i] = Some(format!("{addr}: {why}"));
                         }
                     }
-                    Heard::Reply(reply) => classify(&reply, question),
-                };
-                match outcome {
-                    Outcome::Unavailable(why) => {
-                        self.servers.failed(i, sent, sent.elapsed());
-                        log::debug!("DNS lookup of {what}: {addr}: {why}");
-                        reasons[i] = Some(format!("{addr}: {why}"));
-                        open.remove(k);
-                        // This server has spoken: the next one need not wait for its turn.
-                        next_send = Instant::now();
-                        break;
-                    }
-                    answer => {
-                        self.servers.answered(i, sent);
-                        return answer;
+                }
+                Pick::Wait(until) => {
+                    self.next_send = until.max(now + Duration::from_millis(1));
+                    // Said by the lookups that asked and were not answered; one that only
+                    // waits for a rest another lookup caused stays quiet.
+                    let why: Vec<&str> =
+                        self.reasons.iter().flatten().map(String::as_str).collect();
+                    if !why.is_empty() {
+                        log::warn!(
+                            "DNS lookup of {} got no usable answer ({}); asking again in {:.1?}",
+                            self.what,
+                            why.join("; "),
+                            self.next_send
+                                .min(r.deadline)
+                                .saturating_duration_since(now)
+                        );
                     }
                 }
             }
         }
     }
+
+    /// Read what try `k` received and act on it.
+    fn receive(&mut self, r: &Resolver, k: usize, buf: &mut [u8]) {
+        let Some(question) = self.walk.get(self.at) else {
+            return;
+        };
+        let t = &mut self.open[k];
+        let (i, addr, sent) = (t.server, t.addr, t.sent);
+        let outcome = match t.receive(buf) {
+            Heard::Nothing => return,
+            Heard::Failed(why) => Outcome::Unavailable(why),
+            Heard::Reply(reply) if self.edns[i] && reply.response_code == ResponseCode::FormErr => {
+                log::debug!(
+                    "{addr}: FORMERR with EDNS for {}, asking without",
+                    self.what
+                );
+                self.edns[i] = false;
+                self.asked[i] = false;
+                self.open.remove(k);
+                self.next_send = Instant::now();
+                return;
+            }
+            Heard::Reply(reply) if reply.truncation => {
+                log::debug!(
+                    "{addr}: truncated UDP reply for {}, asking over TCP",
+                    self.what
+                );
+                let until = (Instant::now() + r.config.attempt_timeout).min(r.deadline);
+                match exchange_tcp(addr, &t.query, until) {
+                    Ok(reply) => classify(&reply, question),
+                    Err(why) => Outcome::Unavailable(why),
+                }
+            }
+            Heard::Reply(reply) => classify(&reply, question),
+        };
+        match outcome {
+            Outcome::Unavailable(why) => {
+                r.servers.failed(i, sent, sent.elapsed());
+                log::debug!("DNS lookup of {}: {addr}: {why}", self.what);
+                self.reasons[i] = Some(format!("{addr}: {why}"));
+                self.open.remove(k);
+                // This server has spoken: the next one need not wait for its turn.
+                self.next_send = Instant::now();
+            }
+            answer => {
+                r.servers.answered(i, sent);
+                if matches!(answer, Outcome::Absent) && self.next_question() {
+                    return;
+                }
+                self.result = Some(answer);
+                self.open.clear();
+            }
+        }
+    }
+
+    /// The deadline passed: unavailable, with every server's latest reason.
+    fn give_up(&mut self) {
+        let why: Vec<String> = self.reasons.iter().flatten().cloned().collect();
+        self.result = Some(Outcome::Unavailable(if why.is_empty() {
+            format!("no answer for {} before the deadline", self.what)
+        } else {
+            why.join("; ")
+        }));
+        self.open.clear();
+    }
 }
 
-/// The indices of the tries whose sockets are readable (or in error), waiting at most
-/// `timeout`; with no tries, just the wait.
-fn ready(open: &[Try], timeout: Duration) -> Vec<usize> {
-    let mut fds: Vec<libc::pollfd> = open
+/// The indices of the sockets that are readable (or in error), waiting at most `timeout`;
+/// with no sockets, just the wait.
+fn ready(sockets: &[std::os::fd::RawFd], timeout: Duration) -> Vec<usize> {
+    let mut fds: Vec<libc::pollfd> = sockets
         .iter()
-        .map(|t| libc::pollfd {
-            fd: t.fd(),
+        .map(|&fd| libc::pollfd {
+            fd,
             events: libc::POLLIN,
             revents: 0,
         })
@@ -248,15 +410,50 @@ fn ready(open: &[Try], timeout: Duration) -> Vec<usize> {
 
 impl TxtSource for Resolver {
     fn lookup(&self, name: &str) -> Answer {
-        let question = match Question::new(name, RecordType::TXT, self.require_ad) {
-            Ok(q) => q,
-            Err(why) => return Answer::Unavailable(why),
-        };
-        match self.resolve(&question) {
-            Outcome::Records(records) => Answer::Present(txt_strings(&records)),
-            Outcome::Absent => Answer::Absent,
-            Outcome::Unavailable(why) => Answer::Unavailable(why),
-        }
+        self.lookup_walks(&[vec![name.to_string()]])
+            .pop()
+            .map(|(_, answer)| answer)
+            .unwrap_or_else(|| Answer::Unavailable("no lookup was made".into()))
+    }
+
+    fn lookup_all(&self, names: &[String]) -> Vec<Answer> {
+        let walks: Vec<Vec<String>> = names.iter().map(|n| vec![n.clone()]).collect();
+        self.lookup_walks(&walks)
+            .into_iter()
+            .map(|(_, answer)| answer)
+            .collect()
+    }
+
+    fn lookup_walks(&self, walks: &[Vec<String>]) -> Vec<(usize, Answer)> {
+        // A name that cannot be a question ends its walk there, unavailable.
+        let mut cut: Vec<Option<(usize, String)>> = vec![None; walks.len()];
+        let questions: Vec<Vec<Question>> = walks
+            .iter()
+            .enumerate()
+            .map(|(w, names)| {
+                let mut qs = Vec::new();
+                for (k, name) in names.iter().enumerate() {
+                    match Question::new(name, RecordType::TXT, self.require_ad) {
+                        Ok(q) => qs.push(q),
+                        Err(why) => {
+                            cut[w] = Some((k, why));
+                            break;
+                        }
+                    }
+                }
+                qs
+            })
+            .collect();
+        self.resolve_walks(questions)
+            .into_iter()
+            .zip(cut)
+            .map(|((at, outcome), cut)| match (outcome, cut) {
+                (Outcome::Records(records), _) => (at, Answer::Present(txt_strings(&records))),
+                (Outcome::Unavailable(why), _) => (at, Answer::Unavailable(why)),
+                (Outcome::Absent, Some((k, why))) => (k, Answer::Unavailable(why)),
+                (Outcome::Absent, None) => (at, Answer::Absent),
+            })
+            .collect()
     }
 }
 
