@@ -319,12 +319,14 @@ fn check_host_config(hc: &Value) -> Result<(), String> {
     }
     // Joining another container's PID namespace is joining the host's when that container
     // runs with --pid host, which this check cannot see.
-    if let Some(mode) = hc.get("PidMode").and_then(Value::as_str) {
-        if mode.starts_with("container:") {
-            return Err(format!(
-                "PidMode {mode} (another container's namespace, which may be the host's)"
-            ));
-        }
+    if let Some(mode) = hc
+        .get("PidMode")
+        .and_then(Value::as_str)
+        .filter(|m| m.starts_with("container:"))
+    {
+        return Err(format!(
+            "PidMode {mode} (another container's namespace, which may be the host's)"
+        ));
     }
     for key in [
         "Devices",
