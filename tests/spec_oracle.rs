@@ -16,6 +16,8 @@ use common::engine_http::request;
 const IMAGE: &str = "ddp-test/busybox:latest";
 const NETWORK: &str = "ddp-spec-oracle-net";
 const VOLUME: &str = "ddp-spec-oracle-vol";
+/// The container the `--link` lines link to.
+const LINKEE: &str = "ddp-spec-oracle-linkee";
 
 /// Fields that differ by design, with why.
 const IGNORED: &[(&str, &str)] = &[
@@ -88,6 +90,14 @@ const LINES: &[&str] = &[
     "--network name=ddp-spec-oracle-net,alias=api,driver-opt=com.example.x=1 ddp-test/busybox",
     "-u nobody:nogroup -e 'MULTI=a b  c' ddp-test/busybox sh -c 'echo \"$MULTI\"'",
     "-q --volume-driver local -v ddp-spec-oracle-vol:/v ddp-test/busybox",
+    "--link ddp-spec-oracle-linkee:db --link ddp-spec-oracle-linkee ddp-test/busybox",
+    "--network ddp-spec-oracle-net --link ddp-spec-oracle-linkee:db ddp-test/busybox",
+    "--gpus all ddp-test/busybox",
+    "--gpus '\"device=0,2\"' --gpus 2,driver=nvidia ddp-test/busybox",
+    "--gpus 'count=1,\"capabilities=compute,utility\",\"options=a=1,b\"' ddp-test/busybox",
+    "--blkio-weight 500 --blkio-weight-device /dev/sda:200 --device-read-bps /dev/sda:1mb --device-write-bps /dev/sda:2mb --device-read-iops /dev/sda:1000 --device-write-iops /dev/sda:20 ddp-test/busybox",
+    "--cpu-rt-period 1000000 --cpu-rt-runtime 950000 --kernel-memory 50m --isolation default ddp-test/busybox",
+    "--use-api-socket ddp-test/busybox",
 ];
 
 /// JSON records and the run line the CLI is given for the same container.
@@ -122,6 +132,7 @@ impl Drop for Cleanup {
             let _ = request("DELETE", &format!("/containers/{c}?force=1&v=1"), None);
         }
         if self.shared {
+            let _ = request("DELETE", &format!("/containers/{LINKEE}?force=1"), None);
             let _ = request("DELETE", &format!("/volumes/{VOLUME}"), None);
             let _ = request("DELETE", &format!("/networks/{NETWORK}"), None);
         }
@@ -189,6 +200,13 @@ fn view(c: &Value) -> BTreeMap<String, Value> {
     for (k, _) in IGNORED {
         out.remove(*k);
     }
+    // The engine writes a legacy link as `/target:/<this container's name>/alias`.
+    let own = format!("{}/", c["Name"].as_str().unwrap_or_default());
+    if let Some(Value::Array(links)) = out.get_mut("HostConfig.Links") {
+        for l in links.iter_mut() {
+            *l = Value::from(l.as_str().unwrap_or_default().replace(&own, "/SELF/"));
+        }
+    }
     // The CLI sends zero values the tool omits; the engine treats both alike (§5 of the
     // mapping notes), and 20.10 stores an omitted restart policy as "" rather than "no".
     out.retain(|_, v| !is_zero(v));
@@ -202,7 +220,8 @@ fn view(c: &Value) -> BTreeMap<String, Value> {
         labels.remove(OWNER_LABEL);
     }
     // The CLI sends -e in random order and does not de-duplicate env-file entries against
-    // -e ones (the tool does, last wins), and sends Binds in map order: compare as sets.
+    // -e ones (the tool does, last wins), and sends Binds in map order; the engine stores
+    // legacy links in map order: compare as sets.
     if let Some(Value::Array(env)) = out.get_mut("Config.Env") {
         let name = |v: &Value| {
             let s = v.as_str().unwrap_or_default();
@@ -212,7 +231,7 @@ fn view(c: &Value) -> BTreeMap<String, Value> {
         env.retain(|v| all.iter().rev().find(|w| name(w) == name(v)) == Some(v));
         env.dedup();
     }
-    for k in ["Config.Env", "HostConfig.Binds"] {
+    for k in ["Config.Env", "HostConfig.Binds", "HostConfig.Links"] {
         if let Some(Value::Array(a)) = out.get_mut(k) {
             a.sort_by_key(|v| v.to_string());
         }
@@ -276,6 +295,8 @@ fn translation_matches_the_docker_cli() {
     .unwrap();
     let _ = request("DELETE", &format!("/networks/{NETWORK}"), None);
     docker(&["network", "create", "--subnet", "10.231.0.0/24", NETWORK]).unwrap();
+    let _ = request("DELETE", &format!("/containers/{LINKEE}?force=1"), None);
+    docker(&["create", "--name", LINKEE, IMAGE]).unwrap();
 
     let mut failures = Vec::new();
     let cases = LINES
@@ -355,6 +376,13 @@ fn refusals_match_the_docker_cli() {
         "--network mynet --network host ddp-test/busybox",
         "--privileged=maybe ddp-test/busybox",
         "--",
+        "--link a:b:c ddp-test/busybox",
+        "--gpus many ddp-test/busybox",
+        "--gpus 1,1 ddp-test/busybox",
+        "--blkio-weight-device sda:500 ddp-test/busybox",
+        "--blkio-weight 0x10000 ddp-test/busybox",
+        "--device-read-bps /dev/sda:-1 ddp-test/busybox",
+        "--device-write-iops /dev/sda:1k ddp-test/busybox",
     ];
     let tag = format!("ddp-spec-oracle-bad-{}", std::process::id());
     let mut cleanup = Cleanup {
