@@ -2,30 +2,21 @@
 //! an image allow-list and a refusal of privileges. Pure checks on the parsed create body,
 //! so the run-line and JSON forms are judged alike. Owns no parsing of its own.
 //!
-//! With `forbid_privileged`, a spec is refused when its `HostConfig` has any of:
-//!
-//! | field | refused |
-//! |---|---|
-//! | `Privileged` | `true` |
-//! | `CapAdd` | `ALL`, `SYS_ADMIN`, `SYS_MODULE`, `SYS_RAWIO`, `SYS_PTRACE`, `DAC_READ_SEARCH`, `BPF` (any case, with or without `CAP_`) |
-//! | `PidMode`, `UsernsMode` | `host` |
-//! | `Devices`, `DeviceRequests`, `DeviceCgroupRules` | any entry |
-//! | `Binds` (absolute source), `Mounts` (`Type` bind, or a local volume with `o=bind`) | a source that is `/`, a protected path, an ancestor of one, or inside one (inside `/etc` is allowed read-only); a writable source that is a system path, an ancestor of one, or inside one |
-//! | `VolumesFrom` | any entry (it copies mounts this check never sees) |
-//! | `SecurityOpt` | `seccomp` = anything but `builtin` (an inline profile can allow every call); `apparmor` = `unconfined`; `label` = `disable` or `type:spc_t`; `systempaths` = `unconfined` (either `=` or `:`) |
-//! | `MaskedPaths`, `ReadonlyPaths` | present and empty (the engine's defaults removed) |
+//! With `forbid_privileged`, a spec is refused when its `HostConfig` has any of the fields
+//! in the README's table (`--forbid-privileged`): privileged mode, the capabilities in
+//! [`DANGEROUS_CAPS`], `Capabilities` at all, the host's or another container's PID
+//! namespace, the host's user namespace, devices, `Annotations`, `VolumesFrom`, binds and
+//! mounts of [`PROTECTED`] or writable [`SYSTEM`] paths, local-volume options that mount a
+//! host device or directory, security options that lift confinement, and `MaskedPaths` or
+//! `ReadonlyPaths` lists without every engine default.
 //!
 //! Host files and the tool's environment are a channel too (`--env-file /etc/shadow` would
 //! copy a host secret into a container DNS controls): parse through [`Policy::guard`], which
 //! refuses file reads and hides the environment when `forbid_privileged` is set.
 //!
-//! Protected paths: `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`, `/var/lib/docker`,
-//! `/var/lib/containerd`, `/run/containerd`, `/var/run/containerd`, `/run/docker.sock`,
-//! `/var/run/docker.sock`. System paths (host code run as root; read-only is harmless):
-//! `/usr`, `/bin`, `/sbin`, `/lib`, `/lib32`, `/lib64`, `/libx32`, `/var/spool/cron`.
-//! Paths are compared after `path.Clean` (so `/etc/`, `/./etc` and
-//! `//etc` are `/etc`); symbolic links cannot be resolved by a pure check, so a link to a
-//! protected path on the host is not caught.
+//! Paths are compared after `path.Clean` (so `/etc/`, `/./etc` and `//etc` are `/etc`);
+//! symbolic links cannot be resolved by a pure check, so a link to a protected path on the
+//! host is not caught.
 
 use std::path::Path;
 
