@@ -760,6 +760,12 @@ mod tests {
                 "Annotations",
             ),
             ("--cap-add SYS_BOOT busybox", "CapAdd"),
+            ("--gpus all busybox", "DeviceRequests"),
+            ("--annotation a=b busybox", "Annotations"),
+            (
+                "--use-api-socket busybox",
+                "bind mount of \"/var/run/docker.sock\"",
+            ),
             ("--cap-add mac_admin busybox", "CapAdd"),
             (
                 "--security-opt label=type:unconfined_t busybox",
