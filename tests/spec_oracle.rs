@@ -383,6 +383,8 @@ fn refusals_match_the_docker_cli() {
         "--blkio-weight 0x10000 ddp-test/busybox",
         "--device-read-bps /dev/sda:-1 ddp-test/busybox",
         "--device-write-iops /dev/sda:1k ddp-test/busybox",
+        "--cpu-count 2 ddp-test/busybox",
+        "--io-maxiops 5 ddp-test/busybox",
     ];
     let tag = format!("ddp-spec-oracle-bad-{}", std::process::id());
     let mut cleanup = Cleanup {

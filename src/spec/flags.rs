@@ -43,6 +43,8 @@ pub const FLAGS: &[FlagDef] = &[
     f("cgroup-parent", None, Value),
     f("cgroupns", None, Value),
     f("cidfile", None, Value),
+    f("cpu-count", None, Value),
+    f("cpu-percent", None, Value),
     f("cpu-period", None, Value),
     f("cpu-quota", None, Value),
     f("cpu-rt-period", None, Value),
@@ -81,6 +83,8 @@ pub const FLAGS: &[FlagDef] = &[
     f("interactive", Some('i'), Bool),
     f("ip", None, Value),
     f("ip6", None, Value),
+    f("io-maxbandwidth", None, Value),
+    f("io-maxiops", None, Value),
     f("ipc", None, Value),
     f("isolation", None, Value),
     f("kernel-memory", None, Value),
@@ -186,6 +190,9 @@ fn record(def: &'static FlagDef, value: String) -> Result<(&'static str, String)
         }
         "disable-content-trust" => {
             "content trust is a check the docker CLI makes before it pulls, and the tool never makes it; pin an image by digest (IMAGE@sha256:…) instead"
+        }
+        "cpu-count" | "cpu-percent" | "io-maxbandwidth" | "io-maxiops" => {
+            "it applies to Windows containers only (the docker CLI refuses it for a Linux engine)"
         }
         _ => return Ok((def.name, value)),
     };
@@ -401,6 +408,14 @@ mod tests {
                 "--attach is not allowed: a provisioned container runs detached",
             ),
             ("--cidfile /tmp/id x", "--cidfile is not allowed"),
+            (
+                "--cpu-count 2 x",
+                "--cpu-count is not allowed: it applies to Windows",
+            ),
+            (
+                "--io-maxiops=5 x",
+                "--io-maxiops is not allowed: it applies to Windows",
+            ),
             (
                 "--disable-content-trust x",
                 "--disable-content-trust is not allowed",
