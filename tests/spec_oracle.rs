@@ -868,3 +868,30 @@ fn corpus_matches_the_docker_cli() {
     assert!(total >= 150, "the corpus has only {total} lines");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Flags the engine in the test suite (API 1.41) is too old for, which the CLI refuses
+/// against it: checked against the body the CLI sends to a fake engine at API 1.50.
+#[test]
+fn newer_api_flags_match_the_cli_body() {
+    const LINES: &[&str] = &[
+        "docker run --annotation a=b --annotation c --annotation d=e=f ddp-test/busybox",
+        "docker run --health-cmd true --health-start-interval 2s --health-start-period 1m ddp-test/busybox",
+        "docker run --mac-address 02:42:ac:11:00:02 --network ddp-net ddp-test/busybox",
+        "docker run --network name=ddp-net,mac-address=02:42:ac:11:00:03 ddp-test/busybox",
+        "docker run --use-api-socket -e DOCKER_CONFIG=/x ddp-test/busybox",
+    ];
+    let dir = std::env::temp_dir().join(format!("ddp-newapi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_dir = dir.join("docker-config").display().to_string();
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let engine = fake_engine::start(&dir.join("engine.sock").display().to_string());
+    let outcomes: Vec<(&str, Result<Outcome, String>)> = LINES
+        .iter()
+        .map(|l| (*l, compare(&engine, &config_dir, l)))
+        .collect();
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (line, outcome) in outcomes {
+        assert_eq!(outcome, Ok(Outcome::Same), "{line}");
+    }
+}
