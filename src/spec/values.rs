@@ -1,6 +1,7 @@
 //! The value grammars of `docker run` flags, as the CLI's Go libraries define them: Go
 //! integers and booleans, byte sizes (go-units), durations, `--cpus` rationals, port specs
-//! (go-connections/nat), restart policies, ulimits, devices, CSV fields, paths.
+//! (go-connections/nat), restart policies, ulimits, devices, blkio device limits, GPU
+//! requests, links, CSV fields, paths.
 //! Each returns the reason a value is bad; the caller names the flag.
 
 use std::net::IpAddr;
