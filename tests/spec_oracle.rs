@@ -2,6 +2,9 @@
 //! container and our translation (POSTed as built) makes another on the same engine; their
 //! `docker inspect` must agree field by field, except for what differs by design (listed
 //! in `IGNORED` with the reason). Needs the engine and the kit's `ddp-test/busybox` image.
+//! Over the corpus of real lines in tests/fixtures/run-lines.txt, and for flags that engine
+//! is too old for, the comparison is of create bodies instead: the CLI's, recorded by a
+//! fake engine on a unix socket, and the tool's.
 
 mod common;
 
