@@ -738,6 +738,42 @@ impl Drop for HostSocket {
     }
 }
 
+/// A loop device over a small ext4 image holding `marker`: a stand-in for a host disk.
+struct LoopDisk {
+    device: String,
+}
+
+impl LoopDisk {
+    fn new(s: &Scratch) -> LoopDisk {
+        let content = s.path("disk-content");
+        std::fs::create_dir_all(&content).unwrap();
+        std::fs::write(format!("{content}/marker"), "host-disk\n").unwrap();
+        let image = s.path("disk.img");
+        let run = |cmd: &str, args: &[&str]| {
+            let o = std::process::Command::new(cmd).args(args).output().unwrap();
+            assert!(
+                o.status.success(),
+                "{cmd} {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        };
+        run("truncate", &["-s", "8M", &image]);
+        run("mkfs.ext4", &["-q", "-d", &content, &image]);
+        LoopDisk {
+            device: run("losetup", &["-f", "--show", &image]),
+        }
+    }
+}
+
+impl Drop for LoopDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("losetup")
+            .args(["-d", &self.device])
+            .status();
+    }
+}
+
 #[test]
 fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
     let s = Scratch::new("bypass");
@@ -783,6 +819,19 @@ fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
         "the container wrote the host's directory"
     );
 
+    //    And one whose device= is a host disk mounts it.
+    let disk = LoopDisk::new(&s);
+    let block = format!(
+        "--network none --mount type=volume,dst=/b,volume-opt=type=ext4,volume-opt=device={} {IMG} cat /b/marker",
+        disk.device
+    );
+    let out = direct.run("block", &block).unwrap();
+    assert_eq!(
+        out.trim(),
+        "host-disk",
+        "the container read the host's disk: {out}"
+    );
+
     // 3. Root-equivalent sockets: the system bus and systemd's, here stand-ins in their
     //    host directories, are reachable from a container that binds the directory.
     let dbus = HostSocket::new("/run/dbus");
@@ -816,6 +865,7 @@ fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
     let refused: Vec<(&str, &str, &str)> = vec![
         ("sec-masked", &masked, "MaskedPaths without /proc/asound"),
         ("sec-overlay", &overlay, "an overlay of host directories"),
+        ("sec-block", &block, "volume device=/dev/loop"),
         ("sec-sockets", &sockets, "exposes /run/dbus"),
         ("sec-api", &api, "exposes /var/run/docker.sock"),
         ("sec-caps", &caps, "Capabilities"),
