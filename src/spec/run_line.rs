@@ -134,7 +134,8 @@ pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
             "gpus" => gpus.push(parse_gpus(v).map_err(|e| bad(&e))?),
             "health-start-interval" => health.start_interval = duration(flag, v)?,
             "isolation" => set_str(&mut hc, "Isolation", v),
-            // Deprecated and ignored by cgroup v2 kernels, but the CLI still sends it.
+            // Deprecated: the CLI sends it only below API 1.42, and later engines ignore it,
+            // so sending it to every engine changes nothing where the CLI would not.
             "kernel-memory" => set_int(&mut hc, "KernelMemory", bytes()?),
             "link" => {
                 parse_link(v).map_err(|e| bad(&e))?;
