@@ -11,8 +11,10 @@
 mod common;
 
 use common::dnsmasq::Dnsmasq;
-use common::e2e::{IMG, IMG2, Managed, code, inspect, service, show, tool};
+use common::e2e::{IMG, IMG2, LABEL, Managed, code, inspect, service, show, tool};
+use common::engine_http::request;
 use common::fake_dns::{FakeDns, Reply, query_name, reply, txt_reply};
+use docker_dns_provision::spec::{SystemHost, parse};
 use hickory_proto::op::{Message, ResponseCode};
 use serde_json::Value;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -636,4 +638,264 @@ fn spoofed_negative_answers_never_remove_or_withhold_a_container() {
     let asked_names: Vec<String> = fake.queries().iter().map(|(_, q)| asked(q)).collect();
     assert!(asked_names.contains(&LIST.to_string()), "{asked_names:?}");
     assert!(asked_names.contains(&record_name(&web)), "{asked_names:?}");
+}
+
+// ------------------------------------------- --forbid-privileged: the issue-14 bypasses
+
+/// Containers made straight from the tool's translation (no owner label, so no other test's
+/// run sweeps them), removed with their anonymous volumes whatever happens.
+struct Direct {
+    names: Vec<String>,
+}
+
+impl Drop for Direct {
+    fn drop(&mut self) {
+        for n in &self.names {
+            let _ = request("DELETE", &format!("/containers/{n}?force=1&v=1"), None);
+        }
+    }
+}
+
+impl Direct {
+    /// Create `record` as the tool translates it without a policy, run it to the end and
+    /// return its output, or the engine's refusal.
+    fn run(&mut self, tag: &str, record: &str) -> Result<String, String> {
+        let spec = parse(record, &SystemHost).map_err(|e| format!("parse: {e}"))?;
+        let mut body = spec.body.clone();
+        if let Some(Value::Object(labels)) = body.get_mut("Labels") {
+            labels.remove(LABEL);
+        }
+        let name = format!("ddp-sec14-{tag}-{}", std::process::id());
+        self.names.push(name.clone());
+        let _ = request("DELETE", &format!("/containers/{name}?force=1&v=1"), None);
+        let (status, reply) = request(
+            "POST",
+            &format!("/v1.41/containers/create?name={name}"),
+            Some(&body.to_string()),
+        )
+        .map_err(|e| e.to_string())?;
+        if status != 201 {
+            return Err(format!("create → {status}: {reply}"));
+        }
+        let (status, reply) = request("POST", &format!("/containers/{name}/start"), None)
+            .map_err(|e| e.to_string())?;
+        if status != 204 {
+            return Err(format!("start → {status}: {reply}"));
+        }
+        let _ = request("POST", &format!("/containers/{name}/wait"), None);
+        let o = common::e2e::docker(&["logs", &name]);
+        Ok(format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ))
+    }
+}
+
+/// A unix socket in a host directory a record may not bind, created for the test and
+/// removed afterwards with the directory if the test made it: a stand-in for the
+/// root-equivalent socket that lives there on a host with that service.
+struct HostSocket {
+    path: PathBuf,
+    made_dir: Option<PathBuf>,
+    _listener: std::os::unix::net::UnixListener,
+}
+
+impl HostSocket {
+    fn new(dir: &str) -> HostSocket {
+        let dir = PathBuf::from(dir);
+        let made_dir = if dir.exists() {
+            None
+        } else {
+            std::fs::create_dir_all(&dir).unwrap();
+            Some(dir.clone())
+        };
+        let path = dir.join(format!("ddp-sec14-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        HostSocket {
+            path,
+            made_dir,
+            _listener: listener,
+        }
+    }
+
+    fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+impl Drop for HostSocket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        if let Some(d) = &self.made_dir {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+/// A loop device over a small ext4 image holding `marker`: a stand-in for a host disk.
+struct LoopDisk {
+    device: String,
+}
+
+impl LoopDisk {
+    fn new(s: &Scratch) -> LoopDisk {
+        let content = s.path("disk-content");
+        std::fs::create_dir_all(&content).unwrap();
+        std::fs::write(format!("{content}/marker"), "host-disk\n").unwrap();
+        let image = s.path("disk.img");
+        let run = |cmd: &str, args: &[&str]| {
+            let o = std::process::Command::new(cmd).args(args).output().unwrap();
+            assert!(
+                o.status.success(),
+                "{cmd} {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        };
+        run("truncate", &["-s", "8M", &image]);
+        run("mkfs.ext4", &["-q", "-d", &content, &image]);
+        LoopDisk {
+            device: run("losetup", &["-f", "--show", &image]),
+        }
+    }
+}
+
+impl Drop for LoopDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("losetup")
+            .args(["-d", &self.device])
+            .status();
+    }
+}
+
+#[test]
+fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
+    let s = Scratch::new("bypass");
+    let mut direct = Direct { names: Vec::new() };
+
+    // 1. Any MaskedPaths/ReadonlyPaths list replaces the engine's: /proc/sys turns writable.
+    let write_proc_sys = "echo ddp-pwned > /proc/sys/kernel/hostname && hostname; grep -c ' /proc/kcore ' /proc/mounts";
+    let masked = serde_json::json!({
+        "Image": IMG,
+        "Cmd": ["sh", "-c", write_proc_sys],
+        "HostConfig": {"NetworkMode": "none", "MaskedPaths": ["/x"], "ReadonlyPaths": ["/x"]},
+    })
+    .to_string();
+    let baseline = format!("--network none {IMG} sh -c \"{write_proc_sys}\"");
+    let out = direct.run("baseline", &baseline).unwrap();
+    assert!(
+        out.contains("Read-only file system") && !out.contains("ddp-pwned"),
+        "the engine's defaults keep /proc/sys read-only: {out}"
+    );
+    let out = direct.run("masked", &masked).unwrap();
+    assert!(
+        out.contains("ddp-pwned") && out.lines().last() == Some("0"),
+        "with the lists replaced /proc/sys is writable and /proc/kcore unmasked: {out}"
+    );
+
+    // 2. A local volume whose options overlay host directories writes the host.
+    let dirs: Vec<String> = ["lower", "upper", "work"]
+        .iter()
+        .map(|d| {
+            let p = s.path(d);
+            std::fs::create_dir_all(&p).unwrap();
+            p
+        })
+        .collect();
+    let overlay = format!(
+        "--network none --mount 'type=volume,dst=/o,volume-opt=type=overlay,volume-opt=device=overlay,\"volume-opt=o=lowerdir={},upperdir={},workdir={}\"' {IMG} sh -c 'echo from-container > /o/written'",
+        dirs[0], dirs[1], dirs[2]
+    );
+    direct.run("overlay", &overlay).unwrap();
+    let written = std::fs::read_to_string(format!("{}/written", dirs[1])).unwrap_or_default();
+    assert_eq!(
+        written, "from-container\n",
+        "the container wrote the host's directory"
+    );
+
+    //    And one whose device= is a host disk mounts it.
+    let disk = LoopDisk::new(&s);
+    let block = format!(
+        "--network none --mount type=volume,dst=/b,volume-opt=type=ext4,volume-opt=device={} {IMG} cat /b/marker",
+        disk.device
+    );
+    let out = direct.run("block", &block).unwrap();
+    assert_eq!(
+        out.trim(),
+        "host-disk",
+        "the container read the host's disk: {out}"
+    );
+
+    // 3. Root-equivalent sockets: the system bus and systemd's, here stand-ins in their
+    //    host directories, are reachable from a container that binds the directory.
+    let dbus = HostSocket::new("/run/dbus");
+    let systemd = HostSocket::new("/run/systemd");
+    let sockets = format!(
+        "--network none -v /run/dbus:/d -v /var/run/systemd:/s {IMG} sh -c 'test -S /d/{} && test -S /s/{} && echo reachable'",
+        dbus.file_name(),
+        systemd.file_name()
+    );
+    let out = direct.run("sockets", &sockets).unwrap();
+    assert_eq!(out.trim(), "reachable", "{out}");
+
+    // 4. --use-api-socket hands the container the engine.
+    let api = format!(
+        "--network none --use-api-socket {IMG} sh -c 'test -S /var/run/docker.sock && echo reachable'"
+    );
+    let out = direct.run("api", &api).unwrap();
+    assert_eq!(out.trim(), "reachable", "{out}");
+
+    // 5. HostConfig.Capabilities: the engine takes it without complaint (20.10 then ignores
+    //    it; 19.03 replaced the capability set with it).
+    let caps = serde_json::json!({
+        "Image": IMG,
+        "Cmd": ["true"],
+        "HostConfig": {"NetworkMode": "none", "Capabilities": ["CAP_SYS_ADMIN"]},
+    })
+    .to_string();
+    direct.run("caps", &caps).unwrap();
+
+    // The tool: every one is a spec without the policy, and invalid with it.
+    let refused: Vec<(&str, &str, &str)> = vec![
+        ("sec-masked", &masked, "MaskedPaths without /proc/asound"),
+        ("sec-overlay", &overlay, "an overlay of host directories"),
+        ("sec-block", &block, "volume device=/dev/loop"),
+        ("sec-sockets", &sockets, "exposes /run/dbus"),
+        ("sec-api", &api, "exposes /var/run/docker.sock"),
+        ("sec-caps", &caps, "Capabilities"),
+    ];
+    let records: Vec<(&str, &str)> = refused.iter().map(|(n, t, _)| (*n, *t)).collect();
+    let records = s.records(&records);
+    let base = with(
+        s.args("show", "5s"),
+        &["--records", &records, "--output", "json"],
+    );
+    let o = tool(&base);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(
+        statuses(&o).iter().all(|(_, st, _)| st == "spec"),
+        "{}",
+        show(&o)
+    );
+    let o = tool(&with(base, &["--forbid-privileged"]));
+    assert_eq!(code(&o), 65, "{}", show(&o));
+    let st = statuses(&o);
+    for (name, _, what) in &refused {
+        let (_, status, error) = st
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} missing: {}", show(&o)));
+        assert_eq!(status, "invalid", "{name}: {error}");
+        assert!(
+            error.contains("refused by --forbid-privileged"),
+            "{name}: {error}"
+        );
+        assert!(error.contains(what), "{name}: {error} lacks {what}");
+    }
 }

@@ -2,6 +2,9 @@
 //! container and our translation (POSTed as built) makes another on the same engine; their
 //! `docker inspect` must agree field by field, except for what differs by design (listed
 //! in `IGNORED` with the reason). Needs the engine and the kit's `ddp-test/busybox` image.
+//! Over the corpus of real lines in tests/fixtures/run-lines.txt, and for flags that engine
+//! is too old for, the comparison is of create bodies instead: the CLI's, recorded by a
+//! fake engine on a unix socket, and the tool's.
 
 mod common;
 
@@ -16,6 +19,8 @@ use common::engine_http::request;
 const IMAGE: &str = "ddp-test/busybox:latest";
 const NETWORK: &str = "ddp-spec-oracle-net";
 const VOLUME: &str = "ddp-spec-oracle-vol";
+/// The container the `--link` lines link to.
+const LINKEE: &str = "ddp-spec-oracle-linkee";
 
 /// Fields that differ by design, with why.
 const IGNORED: &[(&str, &str)] = &[
@@ -88,6 +93,14 @@ const LINES: &[&str] = &[
     "--network name=ddp-spec-oracle-net,alias=api,driver-opt=com.example.x=1 ddp-test/busybox",
     "-u nobody:nogroup -e 'MULTI=a b  c' ddp-test/busybox sh -c 'echo \"$MULTI\"'",
     "-q --volume-driver local -v ddp-spec-oracle-vol:/v ddp-test/busybox",
+    "--link ddp-spec-oracle-linkee:db --link ddp-spec-oracle-linkee ddp-test/busybox",
+    "--network ddp-spec-oracle-net --link ddp-spec-oracle-linkee:db ddp-test/busybox",
+    "--gpus all ddp-test/busybox",
+    "--gpus '\"device=0,2\"' --gpus 2,driver=nvidia ddp-test/busybox",
+    "--gpus 'count=1,\"capabilities=compute,utility\",\"options=a=1,b\"' ddp-test/busybox",
+    "--blkio-weight 500 --blkio-weight-device /dev/sda:200 --device-read-bps /dev/sda:1mb --device-write-bps /dev/sda:2mb --device-read-iops /dev/sda:1000 --device-write-iops /dev/sda:20 ddp-test/busybox",
+    "--cpu-rt-period 1000000 --cpu-rt-runtime 950000 --kernel-memory 50m --isolation default ddp-test/busybox",
+    "--use-api-socket ddp-test/busybox",
 ];
 
 /// JSON records and the run line the CLI is given for the same container.
@@ -122,6 +135,7 @@ impl Drop for Cleanup {
             let _ = request("DELETE", &format!("/containers/{c}?force=1&v=1"), None);
         }
         if self.shared {
+            let _ = request("DELETE", &format!("/containers/{LINKEE}?force=1"), None);
             let _ = request("DELETE", &format!("/volumes/{VOLUME}"), None);
             let _ = request("DELETE", &format!("/networks/{NETWORK}"), None);
         }
@@ -189,6 +203,13 @@ fn view(c: &Value) -> BTreeMap<String, Value> {
     for (k, _) in IGNORED {
         out.remove(*k);
     }
+    // The engine writes a legacy link as `/target:/<this container's name>/alias`.
+    let own = format!("{}/", c["Name"].as_str().unwrap_or_default());
+    if let Some(Value::Array(links)) = out.get_mut("HostConfig.Links") {
+        for l in links.iter_mut() {
+            *l = Value::from(l.as_str().unwrap_or_default().replace(&own, "/SELF/"));
+        }
+    }
     // The CLI sends zero values the tool omits; the engine treats both alike (§5 of the
     // mapping notes), and 20.10 stores an omitted restart policy as "" rather than "no".
     out.retain(|_, v| !is_zero(v));
@@ -202,7 +223,8 @@ fn view(c: &Value) -> BTreeMap<String, Value> {
         labels.remove(OWNER_LABEL);
     }
     // The CLI sends -e in random order and does not de-duplicate env-file entries against
-    // -e ones (the tool does, last wins), and sends Binds in map order: compare as sets.
+    // -e ones (the tool does, last wins), and sends Binds in map order; the engine stores
+    // legacy links in map order: compare as sets.
     if let Some(Value::Array(env)) = out.get_mut("Config.Env") {
         let name = |v: &Value| {
             let s = v.as_str().unwrap_or_default();
@@ -212,7 +234,7 @@ fn view(c: &Value) -> BTreeMap<String, Value> {
         env.retain(|v| all.iter().rev().find(|w| name(w) == name(v)) == Some(v));
         env.dedup();
     }
-    for k in ["Config.Env", "HostConfig.Binds"] {
+    for k in ["Config.Env", "HostConfig.Binds", "HostConfig.Links"] {
         if let Some(Value::Array(a)) = out.get_mut(k) {
             a.sort_by_key(|v| v.to_string());
         }
@@ -276,6 +298,8 @@ fn translation_matches_the_docker_cli() {
     .unwrap();
     let _ = request("DELETE", &format!("/networks/{NETWORK}"), None);
     docker(&["network", "create", "--subnet", "10.231.0.0/24", NETWORK]).unwrap();
+    let _ = request("DELETE", &format!("/containers/{LINKEE}?force=1"), None);
+    docker(&["create", "--name", LINKEE, IMAGE]).unwrap();
 
     let mut failures = Vec::new();
     let cases = LINES
@@ -355,6 +379,15 @@ fn refusals_match_the_docker_cli() {
         "--network mynet --network host ddp-test/busybox",
         "--privileged=maybe ddp-test/busybox",
         "--",
+        "--link a:b:c ddp-test/busybox",
+        "--gpus many ddp-test/busybox",
+        "--gpus 1,1 ddp-test/busybox",
+        "--blkio-weight-device sda:500 ddp-test/busybox",
+        "--blkio-weight 0x10000 ddp-test/busybox",
+        "--device-read-bps /dev/sda:-1 ddp-test/busybox",
+        "--device-write-iops /dev/sda:1k ddp-test/busybox",
+        "--cpu-count 2 ddp-test/busybox",
+        "--io-maxiops 5 ddp-test/busybox",
     ];
     let tag = format!("ddp-spec-oracle-bad-{}", std::process::id());
     let mut cleanup = Cleanup {
@@ -407,4 +440,479 @@ fn shell_words(line: &str) -> Vec<String> {
         .iter()
         .map(|v| v.as_str().unwrap().to_string())
         .collect()
+}
+
+// ------------------------------------------------------------------ the corpus
+
+/// A fake engine on a unix socket that answers the docker CLI just enough for `docker run
+/// -d` (ping, pull, create, start) and keeps every create request it receives.
+mod fake_engine {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::os::unix::net::{UnixListener, UnixStream};
+    use std::sync::{Arc, Mutex};
+
+    /// One `POST /containers/create`: its query string and its body.
+    pub type Create = (String, String);
+
+    pub struct FakeEngine {
+        pub path: String,
+        pub creates: Arc<Mutex<Vec<Create>>>,
+    }
+
+    impl Drop for FakeEngine {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+
+    /// The API version the fake announces: the CLI 28.2's own, so it downgrades nothing.
+    pub const API: &str = "1.50";
+
+    pub fn start(path: &str) -> FakeEngine {
+        let _ = std::fs::remove_file(path);
+        let listener = UnixListener::bind(path).unwrap();
+        let creates = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&creates);
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { return };
+                let seen = Arc::clone(&seen);
+                std::thread::spawn(move || {
+                    let _ = serve(conn, &seen);
+                });
+            }
+        });
+        FakeEngine {
+            path: path.to_string(),
+            creates,
+        }
+    }
+
+    fn serve(conn: UnixStream, creates: &Mutex<Vec<Create>>) -> std::io::Result<()> {
+        let mut reader = BufReader::new(conn.try_clone()?);
+        let mut conn = conn;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line)? == 0 {
+                return Ok(());
+            }
+            let mut parts = line.split_whitespace();
+            let (method, target) = (
+                parts.next().unwrap_or_default().to_string(),
+                parts.next().unwrap_or_default().to_string(),
+            );
+            let (mut length, mut chunked) = (0usize, false);
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h)?;
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                let lower = h.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+                    chunked = true;
+                }
+            }
+            let mut body = Vec::new();
+            if chunked {
+                loop {
+                    let mut size = String::new();
+                    reader.read_line(&mut size)?;
+                    let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                    let mut chunk = vec![0; n + 2];
+                    reader.read_exact(&mut chunk)?;
+                    if n == 0 {
+                        break;
+                    }
+                    body.extend_from_slice(&chunk[..n]);
+                }
+            } else {
+                body.resize(length, 0);
+                reader.read_exact(&mut body)?;
+            }
+            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+            let bare = strip_version(path);
+            let (status, reply) = match (method.as_str(), bare) {
+                (_, "/_ping") => ("200 OK", "OK".to_string()),
+                ("POST", "/containers/create") => {
+                    creates
+                        .lock()
+                        .unwrap()
+                        .push((query.to_string(), String::from_utf8_lossy(&body).into()));
+                    (
+                        "201 Created",
+                        format!("{{\"Id\":\"{}\",\"Warnings\":[]}}", "c".repeat(64)),
+                    )
+                }
+                ("POST", p) if p.ends_with("/start") => ("204 No Content", String::new()),
+                ("POST", "/images/create") => ("200 OK", "{\"status\":\"pulled\"}\n".into()),
+                _ => (
+                    "404 Not Found",
+                    format!("{{\"message\":\"the fake engine has no {method} {bare}\"}}"),
+                ),
+            };
+            // A reply to HEAD has no body, whatever its length says.
+            let sent = if method == "HEAD" { "" } else { reply.as_str() };
+            write!(
+                conn,
+                "HTTP/1.1 {status}\r\nApi-Version: {API}\r\nOstype: linux\r\nDocker-Experimental: false\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{sent}",
+                reply.len()
+            )?;
+            conn.flush()?;
+        }
+    }
+
+    /// `/v1.50/containers/create` → `/containers/create`.
+    fn strip_version(path: &str) -> &str {
+        match path.strip_prefix("/v") {
+            Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => {
+                rest.find('/').map_or(path, |i| &rest[i..])
+            }
+            _ => path,
+        }
+    }
+}
+
+/// The fixture's expected outcomes are those of the docker CLI 28 (CLI 20.10, Debian's
+/// docker.io, knows fewer flags and builds older bodies): refuse to compare against another.
+fn require_cli_28() {
+    // "Docker version 28.2.2, build e6534b4"; needs no engine.
+    let out = docker(&["--version"]).unwrap_or_default();
+    let v = out
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_default()
+        .trim_end_matches(',');
+    assert!(
+        v.starts_with("28."),
+        "the corpus comparison needs the docker CLI 28 (the fixture's outcomes are its own); `docker --version` says {out:?}"
+    );
+}
+
+/// How a corpus line fared.
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    /// Both built the same create body (after [`normal`]).
+    Same,
+    /// Both refused the line.
+    BothRefuse,
+    /// Ours refused a line the CLI sent (reason).
+    OursRefuses(String),
+    /// The CLI refused a line ours accepts (reason).
+    CliRefuses(String),
+    /// Both built a body; these fields differ.
+    Differs(Vec<String>),
+}
+
+/// The comparable form of a create body: zero values dropped (the CLI sends every field of
+/// its structs, the tool only what is set; the engine treats both alike), the owner label
+/// removed, order-free lists sorted, and the engine's own defaults spelt out by the CLI
+/// (`RestartPolicy` `no`, `MemorySwappiness` -1, `ConsoleSize` 0×0) dropped.
+fn normal(body: &Value, fake_socket: &str) -> BTreeMap<String, Value> {
+    fn prune(v: &mut Value) -> bool {
+        match v {
+            Value::Null => true,
+            Value::Bool(b) => !*b,
+            Value::Number(n) => n.as_f64() == Some(0.0),
+            Value::String(s) => s.is_empty(),
+            Value::Array(a) => {
+                for x in a.iter_mut() {
+                    prune(x);
+                }
+                a.is_empty()
+            }
+            Value::Object(o) => {
+                o.retain(|_, x| !prune(x));
+                o.is_empty()
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    let mut body = body.clone();
+    prune(&mut body);
+    if let Value::Object(map) = body {
+        for (k, v) in map {
+            match (k.as_str(), v) {
+                ("HostConfig", Value::Object(hc)) => {
+                    for (hk, hv) in hc {
+                        out.insert(format!("HostConfig.{hk}"), hv);
+                    }
+                }
+                (_, v) => {
+                    out.insert(k, v);
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(labels)) = out.get_mut("Labels") {
+        labels.remove(OWNER_LABEL);
+        if labels.is_empty() {
+            out.remove("Labels");
+        }
+    }
+    // The tool also sends the container-wide MAC for engines before API 1.44; the CLI at
+    // 1.50 sends only the endpoint's, which is compared.
+    out.remove("MacAddress");
+    if out.get("HostConfig.MemorySwappiness") == Some(&Value::from(-1)) {
+        out.remove("HostConfig.MemorySwappiness");
+    }
+    if out.get("HostConfig.RestartPolicy") == Some(&serde_json::json!({"Name": "no"})) {
+        out.remove("HostConfig.RestartPolicy");
+    }
+    // The engine stores an omitted network mode as "default".
+    if out.get("HostConfig.NetworkMode") == Some(&Value::from("default")) {
+        out.remove("HostConfig.NetworkMode");
+    }
+    if out.get("HostConfig.ConsoleSize") == Some(&serde_json::json!([0, 0])) {
+        out.remove("HostConfig.ConsoleSize");
+    }
+    // --use-api-socket binds the socket the CLI talks to: here the fake's.
+    if let Some(Value::Array(mounts)) = out.get_mut("HostConfig.Mounts") {
+        for m in mounts {
+            if m["Source"] == fake_socket {
+                m["Source"] = Value::from("/var/run/docker.sock");
+            }
+        }
+    }
+    if let Some(Value::Array(env)) = out.get_mut("Env") {
+        let name = |v: &Value| {
+            let s = v.as_str().unwrap_or_default();
+            s.split_once('=').map_or(s, |(k, _)| k).to_string()
+        };
+        let all = env.clone();
+        env.retain(|v| all.iter().rev().find(|w| name(w) == name(v)) == Some(v));
+        env.dedup();
+        env.sort_by_key(|v| v.to_string());
+    }
+    if let Some(Value::Array(b)) = out.get_mut("HostConfig.Binds") {
+        b.sort_by_key(|v| v.to_string());
+    }
+    out
+}
+
+/// The record text of a corpus line: what follows `docker run`, without `--name` (the
+/// container's name comes from DNS). Returns the text and its words.
+fn record_of(line: &str) -> Result<String, String> {
+    let text = ["docker container run ", "docker run "]
+        .iter()
+        .find_map(|p| line.strip_prefix(p))
+        .ok_or_else(|| format!("not a docker run line: {line}"))?
+        .trim()
+        .to_string();
+    let mut words = shell_words(&text);
+    // Drop `--name X` / `--name=X` while the parser says it is an option.
+    loop {
+        let joined = quote_words(&words);
+        match parse(&joined, &SystemHost) {
+            Err(e) if e.0.contains("--name is not allowed") => {
+                let i = words
+                    .iter()
+                    .position(|w| w == "--name" || w.starts_with("--name="))
+                    .ok_or("no --name word")?;
+                let n = if words[i] == "--name" { 2 } else { 1 };
+                words.drain(i..(i + n).min(words.len()));
+            }
+            _ => return Ok(joined),
+        }
+    }
+}
+
+/// Words back into a record text that splits into exactly them.
+fn quote_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The CLI's outcome: its create body and query, or why it refused.
+fn cli_create(
+    engine: &fake_engine::FakeEngine,
+    config_dir: &str,
+    words: &[String],
+) -> Result<(String, Value), String> {
+    engine.creates.lock().unwrap().clear();
+    let mut child = Command::new("docker")
+        .args(["run", "-d"])
+        .args(words)
+        .env("DOCKER_HOST", format!("unix://{}", engine.path))
+        .env("DOCKER_CONFIG", config_dir)
+        .env_remove("DOCKER_CONTENT_TRUST")
+        .env_remove("DOCKER_API_VERSION")
+        .env_remove("DOCKER_CONTEXT")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("docker: {e}"))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("the CLI did not finish in 30 s".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let creates = engine.creates.lock().unwrap().clone();
+    match creates.last() {
+        Some((query, body)) if out.status.success() => {
+            let body = serde_json::from_str(body).map_err(|e| format!("CLI body: {e}"))?;
+            Ok((query.clone(), body))
+        }
+        _ => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
+    }
+}
+
+fn compare(
+    engine: &fake_engine::FakeEngine,
+    config_dir: &str,
+    line: &str,
+) -> Result<Outcome, String> {
+    let record = record_of(line)?;
+    let words = shell_words(&record);
+    let ours = parse(&record, &SystemHost);
+    // The CLI would write the container's ID to that file on this host.
+    let cidfile = words.iter().any(|w| w.starts_with("--cidfile"));
+    if let (Err(e), true) = (&ours, cidfile) {
+        return Ok(Outcome::OursRefuses(e.0.clone()));
+    }
+    let cli = cli_create(engine, config_dir, &words);
+    Ok(match (ours, cli) {
+        (Err(_), Err(_)) => Outcome::BothRefuse,
+        (Err(e), Ok(_)) => Outcome::OursRefuses(e.0),
+        (Ok(_), Err(e)) => Outcome::CliRefuses(e),
+        (Ok(spec), Ok((query, body))) => {
+            let mut want = normal(&body, &engine.path);
+            let mut got = normal(&spec.body, &engine.path);
+            let platform = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("platform="))
+                .map(|p| p.replace("%2F", "/"));
+            if let Some(p) = platform {
+                want.insert("?platform".into(), Value::from(p));
+            }
+            if let Some(p) = &spec.platform {
+                got.insert("?platform".into(), Value::from(p.as_str()));
+            }
+            let keys: std::collections::BTreeSet<&String> = want.keys().chain(got.keys()).collect();
+            let differ: Vec<String> = keys
+                .into_iter()
+                .filter(|k| want.get(*k) != got.get(*k))
+                .map(|k| {
+                    format!(
+                        "{k}: cli {} / ours {}",
+                        want.get(k).map_or("absent".into(), Value::to_string),
+                        got.get(k).map_or("absent".into(), Value::to_string)
+                    )
+                })
+                .collect();
+            if differ.is_empty() {
+                Outcome::Same
+            } else {
+                Outcome::Differs(differ)
+            }
+        }
+    })
+}
+
+/// Every line of tests/fixtures/run-lines.txt, compared with the create body the docker
+/// CLI sends to a fake engine. A line must fare as its fixture entry says: the same body,
+/// unless the entry names the expected difference (`! refused: …`, `! cli-refuses: …`,
+/// `! differs: …`, `! both-refuse: …`). Prints the match rate the README reports.
+#[test]
+fn corpus_matches_the_docker_cli() {
+    require_cli_28();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/run-lines.txt");
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let dir = std::env::temp_dir().join(format!("ddp-corpus-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_dir = dir.join("docker-config").display().to_string();
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let engine = fake_engine::start(&dir.join("engine.sock").display().to_string());
+
+    let (mut total, mut same, mut failures) = (0, 0, Vec::new());
+    let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
+    for entry in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let mut cols = entry.split('\t');
+        let (Some(source), Some(line)) = (cols.next(), cols.next()) else {
+            failures.push(format!("malformed fixture entry: {entry}"));
+            continue;
+        };
+        assert!(source.starts_with("https://"), "{entry}");
+        let expected = cols.next().map(str::trim).unwrap_or_default();
+        total += 1;
+        let outcome = match compare(&engine, &config_dir, line) {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(format!("{line}\n  {e}"));
+                continue;
+            }
+        };
+        let kind = match &outcome {
+            Outcome::Same => "same",
+            Outcome::BothRefuse => "both-refuse",
+            Outcome::OursRefuses(_) => "refused",
+            Outcome::CliRefuses(_) => "cli-refuses",
+            Outcome::Differs(_) => "differs",
+        };
+        *tally.entry(kind).or_default() += 1;
+        if kind == "same" {
+            same += 1;
+        }
+        let want_kind = expected
+            .strip_prefix("! ")
+            .and_then(|e| e.split(':').next())
+            .unwrap_or("same");
+        if want_kind != kind {
+            failures.push(format!(
+                "{line}\n  expected {want_kind}, got {outcome:?}\n  ({source})"
+            ));
+        }
+    }
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "corpus: {same} of {total} lines build the CLI's create body exactly ({:.1} %); {tally:?}",
+        100.0 * f64::from(same) / f64::from(total.max(1))
+    );
+    assert!(total >= 150, "the corpus has only {total} lines");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Flags the engine in the test suite (API 1.41) is too old for, which the CLI refuses
+/// against it: checked against the body the CLI sends to a fake engine at API 1.50.
+#[test]
+fn newer_api_flags_match_the_cli_body() {
+    require_cli_28();
+    const LINES: &[&str] = &[
+        "docker run --annotation a=b --annotation c --annotation d=e=f ddp-test/busybox",
+        "docker run --health-cmd true --health-start-interval 2s --health-start-period 1m ddp-test/busybox",
+        "docker run --mac-address 02:42:ac:11:00:02 --network ddp-net ddp-test/busybox",
+        "docker run --network name=ddp-net,mac-address=02:42:ac:11:00:03 ddp-test/busybox",
+        "docker run --use-api-socket -e DOCKER_CONFIG=/x ddp-test/busybox",
+    ];
+    let dir = std::env::temp_dir().join(format!("ddp-newapi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_dir = dir.join("docker-config").display().to_string();
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let engine = fake_engine::start(&dir.join("engine.sock").display().to_string());
+    let outcomes: Vec<(&str, Result<Outcome, String>)> = LINES
+        .iter()
+        .map(|l| (*l, compare(&engine, &config_dir, l)))
+        .collect();
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (line, outcome) in outcomes {
+        assert_eq!(outcome, Ok(Outcome::Same), "{line}");
+    }
 }

@@ -34,12 +34,21 @@ use Kind::{Bool, Value};
 /// Every flag a record may use. Anything else is an error naming it.
 pub const FLAGS: &[FlagDef] = &[
     f("add-host", None, Value),
+    f("annotation", None, Value),
+    f("attach", Some('a'), Value),
+    f("blkio-weight", None, Value),
+    f("blkio-weight-device", None, Value),
     f("cap-add", None, Value),
     f("cap-drop", None, Value),
     f("cgroup-parent", None, Value),
     f("cgroupns", None, Value),
+    f("cidfile", None, Value),
+    f("cpu-count", None, Value),
+    f("cpu-percent", None, Value),
     f("cpu-period", None, Value),
     f("cpu-quota", None, Value),
+    f("cpu-rt-period", None, Value),
+    f("cpu-rt-runtime", None, Value),
     f("cpu-shares", Some('c'), Value),
     f("cpus", None, Value),
     f("cpuset-cpus", None, Value),
@@ -48,6 +57,11 @@ pub const FLAGS: &[FlagDef] = &[
     f("detach-keys", None, Value),
     f("device", None, Value),
     f("device-cgroup-rule", None, Value),
+    f("device-read-bps", None, Value),
+    f("device-read-iops", None, Value),
+    f("device-write-bps", None, Value),
+    f("device-write-iops", None, Value),
+    f("disable-content-trust", None, Bool),
     f("dns", None, Value),
     f("dns-option", None, Value),
     f("dns-search", None, Value),
@@ -56,10 +70,12 @@ pub const FLAGS: &[FlagDef] = &[
     f("env", Some('e'), Value),
     f("env-file", None, Value),
     f("expose", None, Value),
+    f("gpus", None, Value),
     f("group-add", None, Value),
     f("health-cmd", None, Value),
     f("health-interval", None, Value),
     f("health-retries", None, Value),
+    f("health-start-interval", None, Value),
     f("health-start-period", None, Value),
     f("health-timeout", None, Value),
     f("hostname", Some('h'), Value),
@@ -67,9 +83,14 @@ pub const FLAGS: &[FlagDef] = &[
     f("interactive", Some('i'), Bool),
     f("ip", None, Value),
     f("ip6", None, Value),
+    f("io-maxbandwidth", None, Value),
+    f("io-maxiops", None, Value),
     f("ipc", None, Value),
+    f("isolation", None, Value),
+    f("kernel-memory", None, Value),
     f("label", Some('l'), Value),
     f("label-file", None, Value),
+    f("link", None, Value),
     f("link-local-ip", None, Value),
     f("log-driver", None, Value),
     f("log-opt", None, Value),
@@ -107,6 +128,7 @@ pub const FLAGS: &[FlagDef] = &[
     f("tmpfs", None, Value),
     f("tty", Some('t'), Bool),
     f("ulimit", None, Value),
+    f("use-api-socket", None, Bool),
     f("user", Some('u'), Value),
     f("userns", None, Value),
     f("uts", None, Value),
@@ -158,12 +180,23 @@ fn bool_value(def: &FlagDef, v: &str) -> Result<String, SpecError> {
 }
 
 fn record(def: &'static FlagDef, value: String) -> Result<(&'static str, String), SpecError> {
-    if def.name == "name" {
-        return Err(SpecError(
-            "--name is not allowed: the container's name comes from DNS (the record's name)".into(),
-        ));
-    }
-    Ok((def.name, value))
+    let why = match def.name {
+        "name" => "the container's name comes from DNS (the record's name)",
+        "attach" => {
+            "a provisioned container runs detached and nothing attaches to its streams (read them with docker logs)"
+        }
+        "cidfile" => {
+            "the CLI writes the ID to a file on the machine it runs on; a provisioned container is found by its name, which comes from DNS"
+        }
+        "disable-content-trust" => {
+            "content trust is a check the docker CLI makes before it pulls, and the tool never makes it; pin an image by digest (IMAGE@sha256:…) instead"
+        }
+        "cpu-count" | "cpu-percent" | "io-maxbandwidth" | "io-maxiops" => {
+            "it applies to Windows containers only (the docker CLI refuses it for a Linux engine)"
+        }
+        _ => return Ok((def.name, value)),
+    };
+    Err(SpecError(format!("--{} is not allowed: {why}", def.name)))
 }
 
 /// Split words into options, image and command as `docker run` does.
@@ -370,8 +403,29 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("--bogus x", "unknown or unsupported flag: --bogus"),
             ("--bogus=1 x", "unknown or unsupported flag: --bogus"),
-            ("-a stdout x", "unknown shorthand flag: 'a' in -a"),
+            (
+                "-a stdout x",
+                "--attach is not allowed: a provisioned container runs detached",
+            ),
+            ("--cidfile /tmp/id x", "--cidfile is not allowed"),
+            (
+                "--cpu-count 2 x",
+                "--cpu-count is not allowed: it applies to Windows",
+            ),
+            (
+                "--io-maxiops=5 x",
+                "--io-maxiops is not allowed: it applies to Windows",
+            ),
+            (
+                "--disable-content-trust x",
+                "--disable-content-trust is not allowed",
+            ),
+            (
+                "--disable-content-trust=false x",
+                "--disable-content-trust is not allowed",
+            ),
             ("-ix x", "unknown shorthand flag: 'x' in -ix"),
+            ("-z x", "unknown shorthand flag: 'z' in -z"),
             ("-d= x", "unknown shorthand flag: '=' in -d="),
             ("--=x y", "bad flag syntax: --=x"),
             ("---x y", "bad flag syntax: ---x"),

@@ -82,9 +82,11 @@ const TOP: &[(&str, Shape)] = &[
 
 /// `HostConfig` fields the security policy reads, checked so it can rely on their shape.
 const HOST: &[(&str, Shape)] = &[
+    ("Annotations", Shape::StrMap),
     ("Binds", Shape::StrList),
     ("CapAdd", Shape::StrList),
     ("CapDrop", Shape::StrList),
+    ("Capabilities", Shape::StrList),
     ("CgroupnsMode", Shape::Str),
     ("DeviceCgroupRules", Shape::StrList),
     ("DeviceRequests", Shape::ObjectList),
@@ -146,6 +148,13 @@ pub fn build(text: &str) -> Result<Value, SpecError> {
         {
             let Value::Object(m) = m else { continue };
             exact_spelling(m, MOUNT, "HostConfig.Mounts[].")?;
+            if let Some(bo) = m.get("BindOptions").and_then(Value::as_object) {
+                exact_spelling(
+                    bo,
+                    &["ReadOnlyNonRecursive"],
+                    "HostConfig.Mounts[].BindOptions.",
+                )?;
+            }
             let vo = m.get("VolumeOptions").and_then(Value::as_object);
             if let Some(vo) = vo {
                 exact_spelling(vo, &["DriverConfig"], "HostConfig.Mounts[].VolumeOptions.")?;
@@ -166,7 +175,7 @@ pub fn build(text: &str) -> Result<Value, SpecError> {
 }
 
 /// `Mounts` entry fields the security policy reads.
-const MOUNT: &[&str] = &["Type", "Source", "ReadOnly", "VolumeOptions"];
+const MOUNT: &[&str] = &["Type", "Source", "ReadOnly", "VolumeOptions", "BindOptions"];
 
 /// The engine decodes the body with Go's encoding/json, which matches a key to a field
 /// whatever its case (and folds `ſ` to `s`, the Kelvin sign to `k`). The policy reads exact

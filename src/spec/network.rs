@@ -23,6 +23,8 @@ pub struct Attachment {
     pub mac: String,
     /// `--link-local-ip` / `link-local-ip=`.
     pub link_local: Vec<String>,
+    /// `--link`: on a user-defined network, an endpoint alias (elsewhere a legacy link only).
+    pub links: Vec<String>,
     /// `driver-opt=k=v`.
     pub driver_opts: BTreeMap<String, String>,
 }
@@ -115,6 +117,9 @@ pub fn endpoints(
                 *mine = theirs;
             }
         }
+        if user_defined(&n.target) {
+            n.links = flags.links;
+        }
         if !flags.link_local.is_empty() {
             if !n.link_local.is_empty() {
                 return Err(conflict("link-local-ip"));
@@ -162,6 +167,9 @@ pub fn endpoints(
         }
         if !n.driver_opts.is_empty() {
             ep.insert("DriverOpts".into(), json!(n.driver_opts));
+        }
+        if !n.links.is_empty() {
+            ep.insert("Links".into(), json!(n.links));
         }
         let mut ipam = Map::new();
         if !n.ipv4.is_empty() {

@@ -2,30 +2,21 @@
 //! an image allow-list and a refusal of privileges. Pure checks on the parsed create body,
 //! so the run-line and JSON forms are judged alike. Owns no parsing of its own.
 //!
-//! With `forbid_privileged`, a spec is refused when its `HostConfig` has any of:
-//!
-//! | field | refused |
-//! |---|---|
-//! | `Privileged` | `true` |
-//! | `CapAdd` | `ALL`, `SYS_ADMIN`, `SYS_MODULE`, `SYS_RAWIO`, `SYS_PTRACE`, `DAC_READ_SEARCH`, `BPF` (any case, with or without `CAP_`) |
-//! | `PidMode`, `UsernsMode` | `host` |
-//! | `Devices`, `DeviceRequests`, `DeviceCgroupRules` | any entry |
-//! | `Binds` (absolute source), `Mounts` (`Type` bind, or a local volume with `o=bind`) | a source that is `/`, a protected path, an ancestor of one, or inside one (inside `/etc` is allowed read-only); a writable source that is a system path, an ancestor of one, or inside one |
-//! | `VolumesFrom` | any entry (it copies mounts this check never sees) |
-//! | `SecurityOpt` | `seccomp` = anything but `builtin` (an inline profile can allow every call); `apparmor` = `unconfined`; `label` = `disable` or `type:spc_t`; `systempaths` = `unconfined` (either `=` or `:`) |
-//! | `MaskedPaths`, `ReadonlyPaths` | present and empty (the engine's defaults removed) |
+//! With `forbid_privileged`, a spec is refused when its `HostConfig` has any of the fields
+//! in the README's table (`--forbid-privileged`): privileged mode, the capabilities in
+//! [`DANGEROUS_CAPS`], `Capabilities` at all, the host's or another container's PID
+//! namespace, the host's user namespace, devices, `Annotations`, `VolumesFrom`, binds and
+//! mounts of [`PROTECTED`] or writable [`SYSTEM`] paths, local-volume options that mount a
+//! host device or directory, security options that lift confinement, and `MaskedPaths` or
+//! `ReadonlyPaths` lists without every engine default.
 //!
 //! Host files and the tool's environment are a channel too (`--env-file /etc/shadow` would
 //! copy a host secret into a container DNS controls): parse through [`Policy::guard`], which
 //! refuses file reads and hides the environment when `forbid_privileged` is set.
 //!
-//! Protected paths: `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`, `/var/lib/docker`,
-//! `/var/lib/containerd`, `/run/containerd`, `/var/run/containerd`, `/run/docker.sock`,
-//! `/var/run/docker.sock`. System paths (host code run as root; read-only is harmless):
-//! `/usr`, `/bin`, `/sbin`, `/lib`, `/lib32`, `/lib64`, `/libx32`, `/var/spool/cron`.
-//! Paths are compared after `path.Clean` (so `/etc/`, `/./etc` and
-//! `//etc` are `/etc`); symbolic links cannot be resolved by a pure check, so a link to a
-//! protected path on the host is not caught.
+//! Paths are compared after `path.Clean` (so `/etc/`, `/./etc` and `//etc` are `/etc`);
+//! symbolic links cannot be resolved by a pure check, so a link to a protected path on the
+//! host is not caught.
 
 use std::path::Path;
 
@@ -51,24 +42,77 @@ const DANGEROUS_CAPS: &[&str] = &[
     "SYS_PTRACE",
     "DAC_READ_SEARCH",
     "BPF",
+    // kexec_load is not namespaced: a crash kernel of the container's choosing.
+    "SYS_BOOT",
+    // The LSM (AppArmor, SELinux) is what confines the rest; these lift or rewrite it.
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
 ];
 
+/// Paths no record may bind, at any depth, in either direction (`/run` exposes
+/// `/run/docker.sock`). The sockets are root-equivalent: whoever talks to them starts
+/// processes or containers as root (the engine, containerd, CRI-O, Podman, snapd, libvirt,
+/// BuildKit, the system D-Bus and systemd's private bus, root's own user bus, udev).
 const PROTECTED: &[&str] = &[
     "/etc",
-    "/run/docker.sock",
-    "/var/run/docker.sock",
     "/proc",
     "/sys",
     "/dev",
     "/boot",
+    "/efi",
     "/root",
     "/var/lib/docker",
     "/var/lib/containerd",
+    "/var/lib/kubelet",
+    "/run/docker.sock",
+    "/run/docker",
     "/run/containerd",
+    "/run/crio",
+    "/run/podman",
+    "/run/snapd.socket",
+    "/run/snapd-snap.socket",
+    "/run/libvirt",
+    "/run/buildkit",
+    "/run/dbus",
+    "/run/systemd",
+    "/run/user/0",
+    "/run/udev",
+    "/var/run/docker.sock",
+    "/var/run/docker",
     "/var/run/containerd",
+    "/var/run/crio",
+    "/var/run/podman",
+    "/var/run/snapd.socket",
+    "/var/run/snapd-snap.socket",
+    "/var/run/libvirt",
+    "/var/run/buildkit",
+    "/var/run/dbus",
+    "/var/run/systemd",
+    "/var/run/user/0",
+    "/var/run/udev",
 ];
 
-/// Where a writable bind lets a container replace what root on the host runs.
+/// What inside `/etc` a read-only bind may show: the host's clock, names and public trust
+/// roots. The rest of `/etc` holds secrets that lead to root (`/etc/shadow`, SSH host keys,
+/// `/etc/kubernetes/admin.conf`).
+const ETC_READABLE: &[&str] = &[
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/hostname",
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/etc/machine-id",
+    "/etc/os-release",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/ssl/certs",
+    "/etc/ca-certificates",
+    "/etc/pki/ca-trust",
+    "/etc/pki/tls/certs",
+];
+
+/// Where a writable bind lets a container replace what root on the host runs: binaries,
+/// cron tables, and package databases whose maintainer scripts root runs on the next upgrade.
 const SYSTEM: &[&str] = &[
     "/usr",
     "/bin",
@@ -78,6 +122,36 @@ const SYSTEM: &[&str] = &[
     "/lib64",
     "/libx32",
     "/var/spool/cron",
+    "/var/lib/dpkg",
+    "/var/lib/rpm",
+    "/var/lib/snapd",
+];
+
+/// The paths engines mask by default (the union over versions: 20.10's list, plus
+/// `/proc/interrupts` and `/sys/devices/virtual/powercap` of later ones). A non-null
+/// `MaskedPaths` replaces the engine's list, so it must hold all of these.
+const DEFAULT_MASKED: &[&str] = &[
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// The paths engines make read-only by default; a non-null `ReadonlyPaths` replaces them.
+const DEFAULT_READONLY: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
 ];
 
 impl Policy {
@@ -224,22 +298,41 @@ fn check_host_config(hc: &Value) -> Result<(), String> {
             return Err(format!("CapAdd {cap}"));
         }
     }
+    // API 1.40's field replaces the whole capability set on engines that honour it, and
+    // later ones may honour it again: no list in it can be judged against CapAdd's.
+    if !matches!(hc.get("Capabilities"), None | Some(Value::Null)) {
+        return Err("Capabilities (replaces the capability set)".into());
+    }
     for key in ["PidMode", "UsernsMode"] {
         if hc.get(key).and_then(Value::as_str) == Some("host") {
             return Err(format!("{key} host"));
         }
+    }
+    // Joining another container's PID namespace is joining the host's when that container
+    // runs with --pid host, which this check cannot see.
+    if let Some(mode) = hc
+        .get("PidMode")
+        .and_then(Value::as_str)
+        .filter(|m| m.starts_with("container:"))
+    {
+        return Err(format!(
+            "PidMode {mode} (another container's namespace, which may be the host's)"
+        ));
     }
     for key in [
         "Devices",
         "DeviceRequests",
         "DeviceCgroupRules",
         "VolumesFrom",
+        "Annotations",
     ] {
         if non_empty(hc.get(key)) {
-            let why = if key == "VolumesFrom" {
-                "mounts of another container"
-            } else {
-                "device access"
+            let why = match key {
+                "VolumesFrom" => "mounts of another container",
+                // Passed to the OCI runtime unread by the engine; some runtimes act on
+                // them (CDI device injection through cdi.k8s.io/… keys).
+                "Annotations" => "read by the OCI runtime, unchecked",
+                _ => "device access",
             };
             return Err(format!("{key} ({why})"));
         }
@@ -268,43 +361,109 @@ fn check_host_config(hc: &Value) -> Result<(), String> {
             .unwrap_or((trimmed, ""));
         let refused = matches!(
             (key, val),
-            ("apparmor" | "systempaths", "unconfined") | ("label", "disable" | "type:spc_t")
-        ) || (key == "seccomp" && val != "builtin");
+            ("apparmor" | "systempaths", "unconfined") | ("label", "disable")
+        ) || (key == "seccomp" && val != "builtin")
+            || (key == "label" && !safe_label(val))
+            || (key == "writable-cgroups" && val != "false");
         if refused {
             return Err(format!("SecurityOpt {opt}"));
         }
     }
-    for key in ["MaskedPaths", "ReadonlyPaths"] {
-        if matches!(hc.get(key), Some(Value::Array(a)) if a.is_empty()) {
-            return Err(format!("{key} emptied (systempaths=unconfined)"));
+    for (key, defaults) in [
+        ("MaskedPaths", DEFAULT_MASKED),
+        ("ReadonlyPaths", DEFAULT_READONLY),
+    ] {
+        let Some(v) = hc.get(key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let given: Vec<String> = strings(Some(v)).iter().map(|p| clean_path(p)).collect();
+        if let Some(missing) = defaults.iter().find(|d| !given.iter().any(|g| g == *d)) {
+            return Err(format!(
+                "{key} without {missing} (a list replaces the engine's defaults)"
+            ));
         }
     }
     Ok(())
 }
 
+/// An SELinux `label=` option that keeps the container in a container domain: a level, or
+/// a type that is one of the container types. `type:spc_t`, `type:unconfined_t`, a user
+/// or a role are ways out.
+fn safe_label(val: &str) -> bool {
+    if val.starts_with("level:") || val == "nested" {
+        return true;
+    }
+    matches!(
+        val.strip_prefix("type:"),
+        Some("container_t" | "container_init_t" | "svirt_lxc_net_t" | "svirt_sandbox_file_t")
+    )
+}
+
 fn check_mount(m: &Value) -> Result<(), String> {
     let kind = m.get("Type").and_then(Value::as_str).unwrap_or("volume");
-    let read_only = truthy(m.get("ReadOnly"));
+    // A read-only bind that is not recursively so leaves the mounts beneath it writable.
+    let read_only =
+        truthy(m.get("ReadOnly")) && !truthy(m.pointer("/BindOptions/ReadOnlyNonRecursive"));
     let source = m.get("Source").and_then(Value::as_str).unwrap_or_default();
     if kind == "bind" {
         return check_source(source, read_only)
             .map_err(|why| format!("bind mount of {source:?}: {why}"));
     }
-    // A local volume with `o=bind` is a bind mount of its `device` in disguise.
-    let opts = m.pointer("/VolumeOptions/DriverConfig/Options");
-    let is_bind = opts
-        .and_then(|o| o.get("o"))
-        .and_then(Value::as_str)
-        .is_some_and(|o| o.split(',').any(|x| x == "bind" || x == "rbind"));
-    if kind == "volume" && is_bind {
-        let device = opts
-            .and_then(|o| o.get("device"))
-            .and_then(Value::as_str)
-            .unwrap_or("/");
+    if kind != "volume" {
+        return Ok(());
+    }
+    match m.pointer("/VolumeOptions/DriverConfig/Options") {
+        Some(Value::Object(opts)) => check_volume_options(opts, read_only),
+        _ => Ok(()),
+    }
+}
+
+/// A volume defined in the record is mounted by the engine, as root, with the driver's
+/// options: the local driver's are `mount(8)`'s. Allowed: a tmpfs, a network file system,
+/// and `o=bind` of a path a bind could name.
+fn check_volume_options(
+    opts: &serde_json::Map<String, Value>,
+    read_only: bool,
+) -> Result<(), String> {
+    let get = |name: &str| {
+        opts.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+    };
+    let fstype = get("type").unwrap_or_default().to_lowercase();
+    let o = get("o").unwrap_or_default();
+    for opt in o.split(',') {
+        let key = opt
+            .split_once('=')
+            .map_or(opt, |(k, _)| k)
+            .trim()
+            .to_lowercase();
+        if matches!(
+            key.as_str(),
+            "lowerdir" | "upperdir" | "workdir" | "datadir"
+        ) {
+            return Err(format!(
+                "volume option o={o}: an overlay of host directories ({key})"
+            ));
+        }
+    }
+    // `o=bind` makes `device` a bind source, resolved against the engine's working
+    // directory (`/`) when relative.
+    if o.split(',').any(|x| matches!(x.trim(), "bind" | "rbind")) {
+        let device = get("device").unwrap_or("/");
         return check_source(device, read_only)
             .map_err(|why| format!("volume binding {device:?}: {why}"));
     }
-    Ok(())
+    let Some(device) = get("device") else {
+        return Ok(());
+    };
+    let network = matches!(fstype.as_str(), "nfs" | "nfs4" | "cifs" | "smb3");
+    if fstype == "tmpfs" || (network && !device.starts_with('/')) {
+        return Ok(());
+    }
+    Err(format!(
+        "volume device={device} (type={fstype}): a host block device or directory"
+    ))
 }
 
 fn check_source(source: &str, read_only: bool) -> Result<(), String> {
@@ -323,7 +482,8 @@ fn check_source(source: &str, read_only: bool) -> Result<(), String> {
         if within(p, &path) {
             return Err(format!("it exposes {p}"));
         }
-        if within(&path, p) && !(read_only && *p == "/etc") {
+        let readable = read_only && *p == "/etc" && ETC_READABLE.iter().any(|r| within(&path, r));
+        if within(&path, p) && !readable {
             return Err(format!("it lies inside {p}"));
         }
     }
@@ -427,7 +587,16 @@ mod tests {
             "--security-opt seccomp=builtin busybox",
             "--security-opt apparmor=docker-default busybox",
             "--security-opt label=level:s0:c100,c200 busybox",
-            "--pid container:x busybox",
+            "--ipc container:x busybox",
+            "-v /etc/ssl/certs:/etc/ssl/certs:ro busybox",
+            "--security-opt label=type:container_t busybox",
+            "--security-opt label=level:s0 busybox",
+            "--mount type=volume,dst=/t,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=64m busybox",
+            "--mount type=volume,dst=/n,volume-opt=type=nfs,volume-opt=o=addr=10.0.0.1,volume-opt=device=:/export busybox",
+            "--mount type=volume,dst=/b,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/srv/data busybox",
+            "-v /run/user/1000/app:/a busybox",
+            r#"{"Image":"busybox","HostConfig":{"MaskedPaths":["/proc/asound","/proc/acpi","/proc/interrupts","/proc/kcore","/proc/keys","/proc/latency_stats","/proc/timer_list","/proc/timer_stats","/proc/sched_debug","/proc/scsi","/sys/firmware","/sys/devices/virtual/powercap","/proc/extra"],"ReadonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys/","/proc/sysrq-trigger"]}}"#,
+            r#"{"Image":"busybox","HostConfig":{"MaskedPaths":null,"Capabilities":null}}"#,
             "-v /usr:/usr:ro busybox",
             "-v /lib/modules:/lib/modules:ro busybox",
             "--mount type=bind,src=/usr/share,dst=/s,readonly busybox",
@@ -525,6 +694,91 @@ mod tests {
             (
                 r#"{"Image":"busybox","HostConfig":{"PidMode":"host"}}"#,
                 "PidMode",
+            ),
+            ("--pid container:x busybox", "PidMode container:x"),
+            (
+                r#"{"Image":"busybox","HostConfig":{"MaskedPaths":["/x"],"ReadonlyPaths":["/x"]}}"#,
+                "MaskedPaths without /proc/asound",
+            ),
+            (
+                r#"{"Image":"busybox","HostConfig":{"ReadonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sysrq-trigger"]}}"#,
+                "ReadonlyPaths without /proc/sys",
+            ),
+            (
+                "--mount type=volume,dst=/d,volume-opt=type=ext4,volume-opt=device=/dev/sda1 busybox",
+                "volume device=/dev/sda1",
+            ),
+            (
+                r#"--mount 'type=volume,dst=/d,volume-opt=type=overlay,volume-opt=device=overlay,"volume-opt=o=lowerdir=/srv/l,upperdir=/srv/u,workdir=/srv/w"' busybox"#,
+                "an overlay of host directories",
+            ),
+            (
+                "--mount type=volume,dst=/d,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=etc busybox",
+                "must be absolute",
+            ),
+            (
+                "--mount type=volume,dst=/d,volume-opt=type=nfs,volume-opt=device=/srv busybox",
+                "volume device=/srv",
+            ),
+            (
+                r#"{"Image":"busybox","HostConfig":{"Mounts":[{"Type":"volume","Target":"/d","VolumeOptions":{"DriverConfig":{"Options":{"Device":"/dev/sda1","type":"ext4"}}}}]}}"#,
+                "volume device=/dev/sda1",
+            ),
+            ("-v /run/dbus:/d busybox", "exposes /run/dbus"),
+            (
+                "-v /var/run/dbus/system_bus_socket:/s busybox",
+                "inside /var/run/dbus",
+            ),
+            ("-v /run/systemd/private:/s busybox", "inside /run/systemd"),
+            ("-v /run/crio/crio.sock:/s busybox", "inside /run/crio"),
+            (
+                "-v /run/podman/podman.sock:/s busybox",
+                "inside /run/podman",
+            ),
+            (
+                "-v /run/snapd.socket:/s busybox",
+                "exposes /run/snapd.socket",
+            ),
+            ("-v /run/user/0/bus:/s busybox", "inside /run/user/0"),
+            ("-v /run/docker/containerd:/s busybox", "inside /run/docker"),
+            ("-v /etc/shadow:/s:ro busybox", "inside /etc"),
+            ("-v /etc/kubernetes:/k:ro busybox", "inside /etc"),
+            (
+                "-v /var/lib/dpkg:/d busybox",
+                "makes /var/lib/dpkg writable",
+            ),
+            (
+                r#"{"Image":"busybox","HostConfig":{"Capabilities":["CAP_SYS_ADMIN"]}}"#,
+                "Capabilities",
+            ),
+            (
+                r#"{"Image":"busybox","HostConfig":{"Capabilities":[]}}"#,
+                "Capabilities",
+            ),
+            (
+                r#"{"Image":"busybox","HostConfig":{"Annotations":{"cdi.k8s.io/x":"nvidia.com/gpu=all"}}}"#,
+                "Annotations",
+            ),
+            ("--cap-add SYS_BOOT busybox", "CapAdd"),
+            ("--gpus all busybox", "DeviceRequests"),
+            ("--annotation a=b busybox", "Annotations"),
+            (
+                "--use-api-socket busybox",
+                "bind mount of \"/var/run/docker.sock\"",
+            ),
+            ("--cap-add mac_admin busybox", "CapAdd"),
+            (
+                "--security-opt label=type:unconfined_t busybox",
+                "SecurityOpt",
+            ),
+            ("--security-opt label=user:system_u busybox", "SecurityOpt"),
+            (
+                r#"{"Image":"busybox","HostConfig":{"SecurityOpt":["writable-cgroups=true"]}}"#,
+                "SecurityOpt",
+            ),
+            (
+                r#"{"Image":"busybox","HostConfig":{"Mounts":[{"Type":"bind","Source":"/usr","Target":"/u","ReadOnly":true,"BindOptions":{"ReadOnlyNonRecursive":true}}]}}"#,
+                "makes /usr writable",
             ),
         ];
         for (text, want) in refused {

@@ -14,8 +14,9 @@ use super::network::{Attachment, attachment, endpoints};
 use super::storage::{Volume, mount, volume};
 use super::values::{
     PortMapping, key_value, parse_bytes, parse_device, parse_dns_search, parse_duration,
-    parse_go_int, parse_ip, parse_nano_cpus, parse_port_range, parse_publish, parse_restart,
-    parse_ulimit, split_proto_port,
+    parse_go_int, parse_go_u16, parse_gpus, parse_ip, parse_link, parse_nano_cpus,
+    parse_port_range, parse_publish, parse_restart, parse_throttle_bps, parse_throttle_iops,
+    parse_ulimit, parse_weight_device, split_proto_port,
 };
 use super::{Host, PullPolicy, SpecError};
 
@@ -30,6 +31,9 @@ pub struct Built {
     pub pull: PullPolicy,
 }
 
+/// The engine socket `--use-api-socket` binds: the default endpoint's.
+const ENGINE_SOCKET: &str = "/var/run/docker.sock";
+
 fn invalid(flag: &str, value: &str, why: impl std::fmt::Display) -> SpecError {
     SpecError::invalid(flag, value, why)
 }
@@ -40,6 +44,7 @@ struct Health {
     interval: i64,
     timeout: i64,
     start_period: i64,
+    start_interval: i64,
     retries: i64,
     disabled: bool,
 }
@@ -68,6 +73,10 @@ pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
     let mut cap_drop: Vec<String> = Vec::new();
     let mut devices: Vec<Value> = Vec::new();
     let mut cdi: Vec<String> = Vec::new();
+    let mut gpus: Vec<Value> = Vec::new();
+    let mut blkio: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
+    let mut annotations = Map::new();
+    let mut api_socket = false;
     let mut security: Vec<String> = Vec::new();
     let mut unconfined_paths = false;
     let mut ulimits: BTreeMap<String, (i64, i64)> = BTreeMap::new();
@@ -87,6 +96,53 @@ pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
         let bytes = || parse_bytes(v).map_err(|e| bad(&e));
         let on = v == "true";
         match flag {
+            "annotation" => {
+                let (key, val) = key_value(v);
+                annotations.insert(key.to_string(), json!(val));
+            }
+            "blkio-weight" => {
+                let n = parse_go_u16(v).map_err(|e| bad(&e))?;
+                set_int(&mut hc, "BlkioWeight", i64::from(n));
+            }
+            "blkio-weight-device" => {
+                let (path, weight) = parse_weight_device(v).map_err(|e| bad(&e))?;
+                blkio
+                    .entry("BlkioWeightDevice")
+                    .or_default()
+                    .push(json!({"Path": path, "Weight": weight}));
+            }
+            "device-read-bps" | "device-write-bps" | "device-read-iops" | "device-write-iops" => {
+                let (path, rate) = if flag.ends_with("bps") {
+                    parse_throttle_bps(v)
+                } else {
+                    parse_throttle_iops(v)
+                }
+                .map_err(|e| bad(&e))?;
+                let key = match flag {
+                    "device-read-bps" => "BlkioDeviceReadBps",
+                    "device-write-bps" => "BlkioDeviceWriteBps",
+                    "device-read-iops" => "BlkioDeviceReadIOps",
+                    _ => "BlkioDeviceWriteIOps",
+                };
+                blkio
+                    .entry(key)
+                    .or_default()
+                    .push(json!({"Path": path, "Rate": rate}));
+            }
+            "cpu-rt-period" => set_int(&mut hc, "CpuRealtimePeriod", int()?),
+            "cpu-rt-runtime" => set_int(&mut hc, "CpuRealtimeRuntime", int()?),
+            "gpus" => gpus.push(parse_gpus(v).map_err(|e| bad(&e))?),
+            "health-start-interval" => health.start_interval = duration(flag, v)?,
+            "isolation" => set_str(&mut hc, "Isolation", v),
+            // Deprecated: the CLI sends it only below API 1.42, and later engines ignore it,
+            // so sending it to every engine changes nothing where the CLI would not.
+            "kernel-memory" => set_int(&mut hc, "KernelMemory", bytes()?),
+            "link" => {
+                parse_link(v).map_err(|e| bad(&e))?;
+                lists.entry("Links").or_default().push(v.to_string());
+                first.links.push(v.to_string());
+            }
+            "use-api-socket" => api_socket = on,
             "add-host" => lists
                 .entry("ExtraHosts")
                 .or_default()
@@ -377,6 +433,16 @@ pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
     if !binds.is_empty() {
         hc.insert("Binds".into(), json!(binds));
     }
+    if api_socket {
+        // The CLI binds the engine socket it talks to; the tool talks to the default one.
+        // It never copies the CLI's registry credentials in, as `docker run` does.
+        mounts.push(json!({
+            "Type": "bind",
+            "Source": ENGINE_SOCKET,
+            "Target": "/var/run/docker.sock",
+            "BindOptions": {},
+        }));
+    }
     if !mounts.is_empty() {
         hc.insert("Mounts".into(), Value::Array(mounts));
     }
@@ -400,10 +466,16 @@ pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
         hc.insert("Devices".into(), Value::Array(devices));
     }
     if !cdi.is_empty() {
-        hc.insert(
-            "DeviceRequests".into(),
-            json!([{"Driver": "cdi", "DeviceIDs": cdi}]),
-        );
+        gpus.push(json!({"Driver": "cdi", "DeviceIDs": cdi}));
+    }
+    if !gpus.is_empty() {
+        hc.insert("DeviceRequests".into(), Value::Array(gpus));
+    }
+    for (key, list) in blkio {
+        hc.insert(key.into(), Value::Array(list));
+    }
+    if !annotations.is_empty() {
+        hc.insert("Annotations".into(), Value::Object(annotations));
     }
     if !security.is_empty() {
         hc.insert("SecurityOpt".into(), json!(security));
@@ -661,6 +733,7 @@ fn health_json(h: &Health) -> Result<Option<Value>, SpecError> {
         || h.interval != 0
         || h.timeout != 0
         || h.start_period != 0
+        || h.start_interval != 0
         || h.retries != 0;
     if h.disabled {
         if any {
@@ -681,6 +754,7 @@ fn health_json(h: &Health) -> Result<Option<Value>, SpecError> {
         ("Interval", h.interval),
         ("Timeout", h.timeout),
         ("StartPeriod", h.start_period),
+        ("StartInterval", h.start_interval),
         ("Retries", h.retries),
     ] {
         if n != 0 {

@@ -210,6 +210,22 @@ fn json_form_errors() {
             r#"{"Image": "busybox", "HostConfig": {"Mounts": [{"Target": "/h", "VolumeOptions": {"DriverConfig": {"options": {"o": "bind", "device": "/"}}}}]}}"#,
             r#"must be spelt "Options""#,
         ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"capabilities": ["CAP_SYS_ADMIN"]}}"#,
+            r#"must be spelt "Capabilities""#,
+        ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"maskedPaths": []}}"#,
+            r#"must be spelt "MaskedPaths""#,
+        ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"annotations": {"a": "b"}}}"#,
+            r#"must be spelt "Annotations""#,
+        ),
+        (
+            r#"{"Image": "busybox", "HostConfig": {"Mounts": [{"Type": "bind", "Source": "/usr", "Target": "/u", "ReadOnly": true, "BindOptions": {"readonlynonrecursive": true}}]}}"#,
+            r#"must be spelt "ReadOnlyNonRecursive""#,
+        ),
     ];
     for (text, want) in cases {
         let err = parse(text, &NoHost).unwrap_err().0;

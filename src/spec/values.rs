@@ -1,6 +1,7 @@
 //! The value grammars of `docker run` flags, as the CLI's Go libraries define them: Go
 //! integers and booleans, byte sizes (go-units), durations, `--cpus` rationals, port specs
-//! (go-connections/nat), restart policies, ulimits, devices, CSV fields, paths.
+//! (go-connections/nat), restart policies, ulimits, devices, blkio device limits, GPU
+//! requests, links, CSV fields, paths.
 //! Each returns the reason a value is bad; the caller names the flag.
 
 use std::net::IpAddr;
@@ -634,6 +635,148 @@ pub fn parse_ip(s: &str) -> Result<String, String> {
 /// `key=value` split at the first `=`; a bare key has the empty value.
 pub fn key_value(s: &str) -> (&str, &str) {
     s.split_once('=').unwrap_or((s, ""))
+}
+
+/// Go `strconv.ParseUint(s, 10, bits)`: decimal digits only, no sign.
+fn parse_decimal_uint(s: &str, max: u64) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<u64>().ok().filter(|n| *n <= max)
+}
+
+/// pflag `Uint16`: Go `strconv.ParseUint(s, 0, 16)` (base prefixes, `_`, no sign).
+pub fn parse_go_u16(s: &str) -> Result<u16, String> {
+    if s.starts_with(['-', '+']) {
+        return Err(format!("{s:?} is not an unsigned integer"));
+    }
+    let n = parse_go_int(s)?;
+    u16::try_from(n).map_err(|_| format!("{s:?} is out of range"))
+}
+
+/// The device path of a `PATH:VALUE` blkio option: it must lie under `/dev/`.
+fn blkio_device(val: &str) -> Result<(&str, &str), String> {
+    let (path, v) = val
+        .split_once(':')
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("bad format: {val}"))?;
+    if !path.starts_with("/dev/") {
+        return Err(format!("bad format for device path: {val}"));
+    }
+    Ok((path, v))
+}
+
+/// `--device-read-bps` / `--device-write-bps`: `/dev/PATH:RATE`, the rate a byte size.
+pub fn parse_throttle_bps(val: &str) -> Result<(String, u64), String> {
+    let (path, v) = blkio_device(val)?;
+    let rate = parse_bytes(v).ok().and_then(|r| u64::try_from(r).ok()).ok_or_else(|| {
+        format!(
+            "invalid rate for device: {val}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb"
+        )
+    })?;
+    Ok((path.to_string(), rate))
+}
+
+/// `--device-read-iops` / `--device-write-iops`: `/dev/PATH:N`, N decimal.
+pub fn parse_throttle_iops(val: &str) -> Result<(String, u64), String> {
+    let (path, v) = blkio_device(val)?;
+    let rate = parse_decimal_uint(v, u64::MAX).ok_or_else(|| {
+        format!(
+            "invalid rate for device: {val}. The correct format is <device-path>:<number>. Number must be a positive integer"
+        )
+    })?;
+    Ok((path.to_string(), rate))
+}
+
+/// `--blkio-weight-device`: `/dev/PATH:WEIGHT`, the weight 0 or 10–1000.
+pub fn parse_weight_device(val: &str) -> Result<(String, u16), String> {
+    let (path, v) = blkio_device(val)?;
+    let weight = parse_decimal_uint(v, u64::from(u16::MAX))
+        .filter(|w| *w == 0 || (10..=1000).contains(w))
+        .ok_or_else(|| format!("invalid weight for device: {val}"))?;
+    Ok((path.to_string(), weight as u16))
+}
+
+/// `--link name[:alias]`, as the CLI's `ValidateLink` accepts it (the value is kept as typed).
+pub fn parse_link(val: &str) -> Result<(), String> {
+    if val.is_empty() {
+        return Err("empty string specified for links".into());
+    }
+    if val.splitn(3, ':').count() > 2 {
+        return Err(format!("bad format for links: {val}"));
+    }
+    Ok(())
+}
+
+/// `--gpus`: the CLI's `GpuOpts.Set`, one `DeviceRequest` object with every field the CLI
+/// sends (`Count` -1 for `all`; 1 when neither a count nor devices are given).
+pub fn parse_gpus(val: &str) -> Result<serde_json::Value, String> {
+    if val.is_empty() {
+        return Err("EOF".into());
+    }
+    let parse_count = |s: &str| -> Result<i64, String> {
+        if s == "all" {
+            return Ok(-1);
+        }
+        s.parse::<i64>().map_err(|_| {
+            format!(
+                "invalid count ({s}): value must be either \"all\" or an integer: invalid syntax"
+            )
+        })
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut driver = String::new();
+    let mut count = 0i64;
+    let mut ids: Option<Vec<String>> = None;
+    let mut caps: Option<Vec<String>> = None;
+    let mut options = serde_json::Map::new();
+    for field in csv_fields(val)? {
+        let (key, value) = match field.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (field.as_str(), None),
+        };
+        if seen.iter().any(|k| k == key) {
+            return Err(format!(
+                "gpu request key '{key}' can be specified only once"
+            ));
+        }
+        seen.push(key.to_string());
+        let Some(value) = value else {
+            seen.push("count".into());
+            count = parse_count(key)?;
+            continue;
+        };
+        match key {
+            "driver" => driver = value.to_string(),
+            "count" => count = parse_count(value)?,
+            "device" => ids = Some(value.split(',').map(String::from).collect()),
+            "capabilities" => {
+                let mut c: Vec<String> = value.split(',').map(String::from).collect();
+                c.push("gpu".into());
+                caps = Some(c);
+            }
+            "options" => {
+                options = serde_json::Map::new();
+                for kv in
+                    csv_fields(value).map_err(|e| format!("failed to read gpu options: {e}"))?
+                {
+                    let (k, v) = key_value(&kv);
+                    options.insert(k.to_string(), serde_json::Value::from(v));
+                }
+            }
+            _ => return Err(format!("unexpected key '{key}' in '{field}'")),
+        }
+    }
+    if !seen.iter().any(|k| k == "count") && ids.is_none() {
+        count = 1;
+    }
+    Ok(serde_json::json!({
+        "Driver": driver,
+        "Count": count,
+        "DeviceIDs": ids,
+        "Capabilities": [caps.unwrap_or_else(|| vec!["gpu".into()])],
+        "Options": options,
+    }))
 }
 
 #[cfg(test)]

@@ -386,6 +386,80 @@ fn flags_map_to_api_fields() {
             "--log-opt mode busybox",
             hc(json!({"LogConfig": {"Type": "", "Config": {"mode": ""}}})),
         ),
+        // the rest of the grammar (issue 14)
+        (
+            "--link db --link cache:c busybox",
+            hc(json!({"Links": ["db", "cache:c"]})),
+        ),
+        (
+            "--network net1 --link db:d busybox",
+            json!({
+                "HostConfig": {"Links": ["db:d"], "NetworkMode": "net1"},
+                "NetworkingConfig": {"EndpointsConfig": {"net1": {"Links": ["db:d"]}}}
+            }),
+        ),
+        (
+            "--gpus all busybox",
+            hc(json!({"DeviceRequests": [
+                {"Driver": "", "Count": -1, "DeviceIDs": null, "Capabilities": [["gpu"]], "Options": {}}
+            ]})),
+        ),
+        (
+            r#"--gpus '"device=0,2"' --device vendor.com/class=x busybox"#,
+            hc(json!({"DeviceRequests": [
+                {"Driver": "", "Count": 0, "DeviceIDs": ["0", "2"], "Capabilities": [["gpu"]], "Options": {}},
+                {"Driver": "cdi", "DeviceIDs": ["vendor.com/class=x"]}
+            ]})),
+        ),
+        (
+            r#"--gpus '2,driver=nvidia,"capabilities=compute,utility","options=a=1,b"' busybox"#,
+            hc(json!({"DeviceRequests": [
+                {"Driver": "nvidia", "Count": 2, "DeviceIDs": null,
+                 "Capabilities": [["compute", "utility", "gpu"]], "Options": {"a": "1", "b": ""}}
+            ]})),
+        ),
+        (
+            "--gpus driver=nvidia busybox",
+            hc(json!({"DeviceRequests": [
+                {"Driver": "nvidia", "Count": 1, "DeviceIDs": null, "Capabilities": [["gpu"]], "Options": {}}
+            ]})),
+        ),
+        (
+            "--blkio-weight 0x1f4 --blkio-weight-device /dev/sda:200 --device-read-bps /dev/sda:1mb --device-write-bps /dev/sdb:10 --device-read-iops /dev/sda:1000 --device-write-iops /dev/sda:20 busybox",
+            hc(json!({
+                "BlkioWeight": 500,
+                "BlkioWeightDevice": [{"Path": "/dev/sda", "Weight": 200}],
+                "BlkioDeviceReadBps": [{"Path": "/dev/sda", "Rate": 1048576}],
+                "BlkioDeviceWriteBps": [{"Path": "/dev/sdb", "Rate": 10}],
+                "BlkioDeviceReadIOps": [{"Path": "/dev/sda", "Rate": 1000}],
+                "BlkioDeviceWriteIOps": [{"Path": "/dev/sda", "Rate": 20}],
+            })),
+        ),
+        (
+            "--cpu-rt-period 1000000 --cpu-rt-runtime 950000 --kernel-memory 50m --isolation default busybox",
+            hc(json!({
+                "CpuRealtimePeriod": 1000000,
+                "CpuRealtimeRuntime": 950000,
+                "KernelMemory": 52428800,
+                "Isolation": "default",
+            })),
+        ),
+        (
+            "--annotation a=b --annotation c busybox",
+            hc(json!({"Annotations": {"a": "b", "c": ""}})),
+        ),
+        (
+            "--health-start-interval 2s --health-cmd true busybox",
+            json!({"Healthcheck": {"Test": ["CMD-SHELL", "true"], "StartInterval": 2_000_000_000i64}}),
+        ),
+        (
+            "--use-api-socket busybox",
+            hc(json!({"Mounts": [{
+                "Type": "bind", "Source": "/var/run/docker.sock",
+                "Target": "/var/run/docker.sock", "BindOptions": {}
+            }]})),
+        ),
+        ("--use-api-socket=false busybox", json!({})),
     ];
     for (text, want) in cases {
         assert_eq!(body(text), Ok(want), "{text}");
@@ -453,6 +527,27 @@ fn value_errors_name_flag_and_value() {
             "--no-healthcheck conflicts",
         ),
         ("--cpus 0.0000000001 busybox", "too precise"),
+        ("--link a:b:c busybox", "bad format for links"),
+        ("--link= busybox", "empty string specified for links"),
+        ("--gpus 1,1 busybox", "can be specified only once"),
+        ("--gpus many busybox", "invalid count (many)"),
+        ("--gpus foo=1 busybox", "unexpected key 'foo'"),
+        ("--gpus= busybox", "for \"--gpus\" flag"),
+        ("--blkio-weight -1 busybox", "for \"--blkio-weight\" flag"),
+        ("--blkio-weight 70000 busybox", "out of range"),
+        ("--blkio-weight-device /dev/sda:5 busybox", "invalid weight"),
+        (
+            "--blkio-weight-device sda:500 busybox",
+            "bad format for device path",
+        ),
+        ("--device-read-bps /dev/sda busybox", "bad format"),
+        ("--device-read-bps /dev/sda:-1 busybox", "invalid rate"),
+        ("--device-write-iops /dev/sda:1k busybox", "invalid rate"),
+        (
+            "--cpu-rt-period 1.5 busybox",
+            "for \"--cpu-rt-period\" flag",
+        ),
+        ("--kernel-memory 1q busybox", "for \"--kernel-memory\" flag"),
         ("-c 08 busybox", "\"08\" for \"--cpu-shares\" flag"),
         ("--pids-limit 1.5 busybox", "for \"--pids-limit\" flag"),
         ("--oom-score-adj 1001 busybox", "between -1000 and 1000"),
