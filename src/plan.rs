@@ -3,7 +3,7 @@
 //! (a managed name the list lacks, or a record absent at every level) becomes a removal.
 
 use crate::desired::{Desired, HostList, WantedState};
-use crate::docker::Container;
+use crate::docker::{Container, Refresh};
 use crate::exit::Code;
 use crate::spec::ContainerSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -241,14 +241,45 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                 };
                 match current_owner {
                     Some(label) if Some(label) == wanted_label(spec) => {
+                        // What a `--pull always` pull before planning found (crate::refresh).
+                        let refresh = by_name
+                            .get(n)
+                            .filter(|c| c.id == cur.id)
+                            .map(|c| c.refresh.clone())
+                            .unwrap_or_default();
+                        let (keep, start) = match refresh {
+                            Refresh::Updated(id) => {
+                                steps.push(Step::new(
+                                    n,
+                                    Action::Replace {
+                                        existing: cur,
+                                        spec: spec.clone(),
+                                    },
+                                    format!(
+                                        "image updated: {} now names {}",
+                                        spec.image.familiar(),
+                                        id.get(..19).unwrap_or(&id)
+                                    ),
+                                ));
+                                continue;
+                            }
+                            Refresh::Failed(why) => {
+                                // A pull failure is a failed action: the run says so (73).
+                                code = code.worst(Code::ActionsFailed);
+                                (
+                                    format!("left on the image it has: {why}"),
+                                    format!("not running; started on the image it has: {why}"),
+                                )
+                            }
+                            Refresh::NotChecked | Refresh::Current => (
+                                "up to date".to_string(),
+                                "up to date but not running".to_string(),
+                            ),
+                        };
                         if up {
-                            steps.push(Step::new(n, Action::Keep { existing: cur }, "up to date"));
+                            steps.push(Step::new(n, Action::Keep { existing: cur }, keep));
                         } else {
-                            steps.push(Step::new(
-                                n,
-                                Action::Start { existing: cur },
-                                "up to date but not running",
-                            ));
+                            steps.push(Step::new(n, Action::Start { existing: cur }, start));
                         }
                     }
                     None if settings.no_adopt => {
@@ -362,6 +393,7 @@ mod tests {
             name: name.to_string(),
             labels,
             state: state.to_string(),
+            ..Container::default()
         }
     }
 
@@ -690,5 +722,48 @@ mod tests {
         let d = listed(vec![("n1", want("a")), ("n2", WantedState::Disabled)]);
         assert!(plan(&d, &[ctr("n1", Some("a"), "running")]).is_noop());
         assert!(!plan(&d, &[ctr("n1", Some("a"), "exited")]).is_noop());
+    }
+
+    #[test]
+    fn a_refreshed_image_replaces_a_failed_pull_leaves_alone() {
+        let d = listed(vec![("n1", want("a"))]);
+        let with = |state: &str, refresh: Refresh| Container {
+            refresh,
+            ..ctr("n1", Some("a"), state)
+        };
+        let updated = Refresh::Updated("sha256:0123456789abcdef0123".into());
+        let p = plan(&d, &[with("running", updated.clone())]);
+        assert_eq!(render(&p), vec!["n1:replace:id-n1"]);
+        assert!(
+            p.steps[0].reason.starts_with("image updated"),
+            "{:?}",
+            p.steps[0]
+        );
+        assert_eq!(p.code, Code::Ok);
+        // A changed record is the reason, whatever the image.
+        let changed = Container {
+            refresh: updated,
+            ..ctr("n1", Some("b"), "running")
+        };
+        assert!(plan(&d, &[changed]).steps[0].reason.contains("changed"));
+        let p = plan(&d, &[with("running", Refresh::Current)]);
+        assert_eq!(
+            (render(&p), p.code),
+            (vec!["n1:keep:id-n1".to_string()], Code::Ok)
+        );
+        let failed = || Refresh::Failed("pull of x failed: registry r unreachable".into());
+        let p = plan(&d, &[with("running", failed())]);
+        assert_eq!(render(&p), vec!["n1:keep:id-n1"]);
+        assert!(
+            p.steps[0].reason.contains("unreachable"),
+            "{:?}",
+            p.steps[0]
+        );
+        assert_eq!(p.code, Code::ActionsFailed);
+        let p = plan(&d, &[with("exited", failed())]);
+        assert_eq!(
+            (render(&p), p.code),
+            (vec!["n1:start:id-n1".to_string()], Code::ActionsFailed)
+        );
     }
 }

@@ -11,3 +11,4 @@ pub mod engine_http;
 pub mod engine_proxy;
 pub mod fake_dns;
 pub mod images;
+pub mod registry;
