@@ -93,8 +93,10 @@ pub enum Origin {
 /// The CLI's config file as far as credentials go.
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
-    /// The file read, if any (for messages).
+    /// The file read, or looked for (for messages).
     pub path: Option<PathBuf>,
+    /// Whether that file exists.
+    present: bool,
     auths: BTreeMap<String, Value>,
     helpers: BTreeMap<String, String>,
     store: Option<String>,
@@ -130,7 +132,10 @@ impl Credentials {
                     "credentials: no {}; images are pulled anonymously",
                     path.display()
                 );
-                Ok(Credentials::default())
+                Ok(Credentials {
+                    path: Some(path),
+                    ..Credentials::default()
+                })
             }
             Err(e) => Err(format!(
                 "cannot read the docker config {}: {e}",
@@ -170,6 +175,7 @@ impl Credentials {
         };
         Ok(Credentials {
             path: Some(path.to_path_buf()),
+            present: true,
             auths,
             helpers,
             store,
@@ -178,10 +184,11 @@ impl Credentials {
 
     /// The config file's name for messages.
     pub fn file(&self) -> String {
-        self.path.as_ref().map_or_else(
-            || "(no docker config)".to_string(),
-            |p| p.display().to_string(),
-        )
+        match &self.path {
+            Some(p) if self.present => p.display().to_string(),
+            Some(p) => format!("{} (absent)", p.display()),
+            None => "(no docker config)".to_string(),
+        }
     }
 
     /// Credentials for the registry `domain` (an image reference's domain, `docker.io` for
