@@ -1,7 +1,8 @@
 //! Registry credentials the way the docker CLI keeps them: `config.json` found as the CLI finds
 //! it (or in `--docker-config DIR`), its `auths`, `credHelpers` and `credsStore`, and the
-//! `X-Registry-Auth` value a pull sends. Owns reading and encoding only; never logs a secret
-//! (usernames and registries may be logged, passwords and tokens never), and never sends one.
+//! `X-Registry-Auth` value a pull sends. Owns reading and encoding only (the engine client
+//! sends); never logs a secret: user names and registries may be logged, passwords and tokens
+//! never, and `Debug` withholds them.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -90,8 +91,8 @@ pub enum Origin {
     Helper(String),
 }
 
-/// The CLI's config file as far as credentials go.
-#[derive(Debug, Clone, Default)]
+/// The CLI's config file as far as credentials go. `Debug` shows no secret.
+#[derive(Clone, Default)]
 pub struct Credentials {
     /// The file read, or looked for (for messages).
     pub path: Option<PathBuf>,
@@ -100,6 +101,19 @@ pub struct Credentials {
     auths: BTreeMap<String, Value>,
     helpers: BTreeMap<String, String>,
     store: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The `auths` values hold the secrets: only their keys are shown.
+        f.debug_struct("Credentials")
+            .field("path", &self.path)
+            .field("present", &self.present)
+            .field("auths", &self.auths.keys().collect::<Vec<_>>())
+            .field("helpers", &self.helpers)
+            .field("store", &self.store)
+            .finish()
+    }
 }
 
 /// The config file to read: `dir` (the `--docker-config` option) when given, else
@@ -619,6 +633,9 @@ mod tests {
         );
         let shown = format!("{a:?} {}", a.describe());
         assert!(!shown.contains("p?>>"), "{shown}");
+        let c = creds(r#"{"auths": {"r.example": {"auth": "dTpwYXNzd29yZA=="}}}"#);
+        let shown = format!("{c:?}");
+        assert!(shown.contains("r.example") && !shown.contains("dTpw"), "{shown}");
         let t = Auth {
             server: HUB_KEY.into(),
             username: String::new(),

@@ -1,5 +1,6 @@
 //! The Docker Engine API client: unix/tcp transport under ureq, API version negotiation,
-//! typed calls and the pull stream. Reports what the engine says; never decides policy.
+//! typed calls, and pulls with the docker CLI's registry credentials. Reports what the engine
+//! says; never decides policy (when to pull is the caller's).
 
 use std::collections::BTreeMap;
 
