@@ -135,6 +135,51 @@ fn leave(n: &str, existing: Option<Existing>, restore: bool, reason: impl Into<S
     }
 }
 
+/// A container whose record is unchanged: kept (or started), unless `--pull always` found that
+/// its tag now names another image ("image updated": replaced); a failed pull leaves it on
+/// the image it has and makes the run fail (73), as any failed pull does.
+fn up_to_date(
+    n: &str,
+    cur: Existing,
+    up: bool,
+    spec: &ContainerSpec,
+    refresh: Option<&Refresh>,
+    code: &mut Code,
+) -> Step {
+    let (keep, start) = match refresh {
+        Some(Refresh::Updated(id)) => {
+            return Step::new(
+                n,
+                Action::Replace {
+                    existing: cur,
+                    spec: Box::new(spec.clone()),
+                },
+                format!(
+                    "image updated: {} now names {}",
+                    spec.image.familiar(),
+                    id.get(..19).unwrap_or(id)
+                ),
+            );
+        }
+        Some(Refresh::Failed(why)) => {
+            *code = code.worst(Code::ActionsFailed);
+            (
+                format!("left on the image it has: {why}"),
+                format!("not running; started on the image it has: {why}"),
+            )
+        }
+        Some(Refresh::NotChecked | Refresh::Current) | None => (
+            "up to date".to_string(),
+            "up to date but not running".to_string(),
+        ),
+    };
+    if up {
+        Step::new(n, Action::Keep { existing: cur }, keep)
+    } else {
+        Step::new(n, Action::Start { existing: cur }, start)
+    }
+}
+
 /// Desired × actual → plan. `actual` is every container on the engine.
 pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan {
     let by_name: BTreeMap<&str, &Container> = actual.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -245,42 +290,8 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                         let refresh = by_name
                             .get(n)
                             .filter(|c| c.id == cur.id)
-                            .map(|c| c.refresh.clone())
-                            .unwrap_or_default();
-                        let (keep, start) = match refresh {
-                            Refresh::Updated(id) => {
-                                steps.push(Step::new(
-                                    n,
-                                    Action::Replace {
-                                        existing: cur,
-                                        spec: spec.clone(),
-                                    },
-                                    format!(
-                                        "image updated: {} now names {}",
-                                        spec.image.familiar(),
-                                        id.get(..19).unwrap_or(&id)
-                                    ),
-                                ));
-                                continue;
-                            }
-                            Refresh::Failed(why) => {
-                                // A pull failure is a failed action: the run says so (73).
-                                code = code.worst(Code::ActionsFailed);
-                                (
-                                    format!("left on the image it has: {why}"),
-                                    format!("not running; started on the image it has: {why}"),
-                                )
-                            }
-                            Refresh::NotChecked | Refresh::Current => (
-                                "up to date".to_string(),
-                                "up to date but not running".to_string(),
-                            ),
-                        };
-                        if up {
-                            steps.push(Step::new(n, Action::Keep { existing: cur }, keep));
-                        } else {
-                            steps.push(Step::new(n, Action::Start { existing: cur }, start));
-                        }
+                            .map(|c| &c.refresh);
+                        steps.push(up_to_date(n, cur, up, spec, refresh, &mut code));
                     }
                     None if settings.no_adopt => {
                         code = code.worst(Code::DataError);
