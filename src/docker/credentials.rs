@@ -635,7 +635,10 @@ mod tests {
         assert!(!shown.contains("p?>>"), "{shown}");
         let c = creds(r#"{"auths": {"r.example": {"auth": "dTpwYXNzd29yZA=="}}}"#);
         let shown = format!("{c:?}");
-        assert!(shown.contains("r.example") && !shown.contains("dTpw"), "{shown}");
+        assert!(
+            shown.contains("r.example") && !shown.contains("dTpw"),
+            "{shown}"
+        );
         let t = Auth {
             server: HUB_KEY.into(),
             username: String::new(),
