@@ -405,3 +405,103 @@ fn a_registry_that_is_down_is_temporary_and_the_old_container_keeps_running() {
     let (now, running, _) = state(&w.name("a")).unwrap();
     assert_eq!((now, running), (id, true), "{}", show(&o));
 }
+
+/// Relays tcp connections to `target`, sending the replies on at most `rate` bytes a second:
+/// a slow registry, for a pull long enough to report progress. Runs until the process ends.
+fn throttled_relay(target: u16, rate: usize) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                continue;
+            };
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_in, &mut s_out);
+                let _ = s_out.shutdown(std::net::Shutdown::Write);
+            });
+            let (mut s_in, mut c_out) = (server, client);
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; rate / 10];
+                loop {
+                    match s_in.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if c_out.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                            std::thread::sleep(std::time::Duration::from_millis(100));
+                        }
+                    }
+                }
+                let _ = c_out.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+/// Removes a local image name when the test ends, however it ends.
+struct LocalImage(String);
+
+impl Drop for LocalImage {
+    fn drop(&mut self) {
+        let _ = docker(&["image", "rm", "-f", &self.0]);
+    }
+}
+
+#[test]
+fn a_long_pull_logs_progress_at_info() {
+    let reg = Registry::start(false);
+    let w = World::new("progress");
+    // An image with a layer of its own (random bytes do not compress), so the engine has to
+    // download it: busybox for the service's shell, and 1.5 MB of noise.
+    let root = w.dir.join("rootfs");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
+    for applet in ["sh", "sleep", "true"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+    }
+    let mut noise = vec![0u8; 1_500_000];
+    let mut urandom = std::fs::File::open("/dev/urandom").unwrap();
+    std::io::Read::read_exact(&mut urandom, &mut noise).unwrap();
+    std::fs::write(root.join("noise"), noise).unwrap();
+    let local = LocalImage(format!("ddp-test/progress:{}", std::process::id()));
+    let import = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "tar -C {} -c . | docker import -c 'ENV PATH=/bin' - {}",
+            root.display(),
+            local.0
+        ))
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{import:?}");
+    reg.push(&local.0, "ddp/progress:1");
+    // Gone with its last name, layers and all: the pull has to download them.
+    drop(local);
+    let port = reg.host.rsplit(':').next().unwrap().parse().unwrap();
+    // About 2 MB at 150 kB/s: over 10 s, two progress lines at least.
+    let relay = throttled_relay(port, 150_000);
+    let slow = LocalImage(format!("127.0.0.1:{relay}/ddp/progress:1"));
+    w.records("a", &service(&slow.0, "progress"));
+    let o = w.apply(&[], &[]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("INFO") && l.contains(&format!("pulling {}: ", slow.0)))
+        .collect();
+    assert!(!progress.is_empty(), "no progress at info: {}", show(&o));
+    assert!(
+        progress
+            .iter()
+            .any(|l| l.contains("layers done") && l.contains("MB of")),
+        "{progress:?}"
+    );
+    let _ = docker(&["rm", "-f", &w.name("a")]);
+}
