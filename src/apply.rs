@@ -126,8 +126,13 @@ fn pull_key(spec: &ContainerSpec) -> String {
 fn ensure_image(engine: &Engine, spec: &ContainerSpec) -> std::result::Result<(), String> {
     use crate::spec::PullPolicy;
     let present = || engine.image_present(&spec.image).map_err(|e| e.to_string());
-    match spec.pull {
-        PullPolicy::Always => {}
+    match spec.pull.unwrap_or_default() {
+        // An image pinned by digest cannot change: once present, it is not pulled again.
+        PullPolicy::Always => {
+            if spec.image.digest.is_some() && present()? {
+                return Ok(());
+            }
+        }
         PullPolicy::Missing => {
             if present()? {
                 return Ok(());
@@ -150,10 +155,11 @@ fn ensure_image(engine: &Engine, spec: &ContainerSpec) -> std::result::Result<()
             spec.image
         ));
     }
-    log::info!("pulling {}", spec.image);
+    // With the registry's credentials; at most once per run (a `--pull always` image was
+    // pulled before planning already, see crate::refresh).
     engine
-        .pull(&spec.image, spec.platform.as_deref())
-        .map_err(|e| format!("pull of {} failed: {e}", spec.image))
+        .pull_image(&spec.image, spec.platform.as_deref())
+        .map_err(|e| e.to_string())
 }
 
 fn execute(

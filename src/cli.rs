@@ -84,6 +84,10 @@ pub struct Options {
     pub allow_images: Vec<String>,
     /// Refuse specs that grant root-equivalent host access.
     pub forbid_privileged: bool,
+    /// When to pull images whose record does not say (`--pull`).
+    pub pull: crate::spec::PullPolicy,
+    /// Directory of the docker CLI config (`config.json`) with registry credentials.
+    pub docker_config: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -110,6 +114,8 @@ impl Default for Options {
             trust_ad: false,
             allow_images: Vec::new(),
             forbid_privileged: false,
+            pull: crate::spec::PullPolicy::Missing,
+            docker_config: None,
         }
     }
 }
@@ -215,6 +221,22 @@ where
                 o.allow_images.push(v);
             }
             Long("forbid-privileged") => o.forbid_privileged = true,
+            Long("pull") => {
+                use crate::spec::PullPolicy;
+                o.pull = match text(&mut p, "--pull")?.as_str() {
+                    "missing" => PullPolicy::Missing,
+                    "always" => PullPolicy::Always,
+                    "never" => PullPolicy::Never,
+                    v => return Err(bad("--pull", v, "expected missing, always or never")),
+                }
+            }
+            Long("docker-config") => {
+                let v = p.value()?;
+                if v.is_empty() {
+                    return Err(bad("--docker-config", "", "the directory is empty"));
+                }
+                o.docker_config = Some(v.into());
+            }
             Value(v) if command.is_none() => {
                 command = Some(match v.to_str() {
                     Some("apply") => Command::Apply,
@@ -352,6 +374,13 @@ OPTIONS
     --splay DURATION       wait a random time up to DURATION before the first query [default: 0s]
     --docker-host URL      unix:///path or tcp://IP:PORT [default: $DOCKER_HOST, else
                            unix:///var/run/docker.sock]
+    --pull missing|always|never
+                           when to pull the image of a record that has no --pull of its own:
+                           missing (when not present), always (before every run; a container
+                           whose tag now names another image is replaced), never [default: missing]
+    --docker-config DIR    registry credentials from DIR/config.json, kept as `docker login`
+                           keeps them [default: $DOCKER_CONFIG, else $HOME/.docker, else
+                           /root/.docker]
     --lock-file PATH       lock that keeps runs from overlapping [default: {DEFAULT_LOCK_FILE}]
     --jobs N               containers applied at once [default: {DEFAULT_JOBS}]
     --allow-empty          when no list exists for this host, remove every managed container
@@ -374,7 +403,8 @@ EXIT STATUS
     66  no configuration for this host (nothing is removed unless --allow-empty)
     69  Docker engine unavailable within --timeout
     70  internal error
-    73  the engine refused some actions (pull, create, start, stop or remove failed)
+    73  some actions failed (pull, create, start, stop or remove); a failed pull says
+        whether to retry later (registry unreachable) or fix the record or credentials
     75  DNS unavailable or lock busy within --timeout: temporary, try again later
     78  configuration error (e.g. --require-ad without a trusted resolver, a host name not
         under --top-domain or that is itself a public suffix)
@@ -442,6 +472,10 @@ mod tests {
             "--allow-image",
             "quay.io/coreos/*",
             "--forbid-privileged",
+            "--pull",
+            "always",
+            "--docker-config",
+            "/etc/ddp/docker",
         ])
         .unwrap();
         assert_eq!(o.command, Command::Plan);
@@ -468,6 +502,8 @@ mod tests {
         assert_eq!(o.lock_file, PathBuf::from("/tmp/l"));
         assert_eq!(o.jobs, 8);
         assert_eq!(o.allow_images, vec!["quay.io/coreos/*".to_string()]);
+        assert_eq!(o.pull, crate::spec::PullPolicy::Always);
+        assert_eq!(o.docker_config, Some(PathBuf::from("/etc/ddp/docker")));
         assert_eq!(run(&["--inherit", "show"]).unwrap().command, Command::Show);
     }
 
@@ -501,6 +537,8 @@ mod tests {
             (&["--jobs", "0"], "--jobs"),
             (&["--allow-image", ""], "--allow-image"),
             (&["--inherit=yes"], "--inherit"),
+            (&["--pull", "sometimes"], "sometimes"),
+            (&["--docker-config="], "--docker-config"),
         ];
         for (args, needle) in cases {
             let e = run(args).expect_err(&format!("{args:?} should fail"));

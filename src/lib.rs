@@ -15,6 +15,7 @@ pub mod logging;
 pub mod plan;
 pub mod pool;
 pub mod records;
+pub mod refresh;
 pub mod report;
 pub mod retry;
 pub mod run;

@@ -14,6 +14,11 @@ pub fn init(level: Option<&str>) {
     if let Some(l) = level {
         b.parse_filters(l);
     }
+    // The HTTP library logs request headers at debug and raw bytes at trace, and a pull's
+    // X-Registry-Auth header is a registry secret: no level may show it.
+    for module in ["ureq", "ureq_proto"] {
+        b.filter_module(module, log::LevelFilter::Info);
+    }
     let journal = stderr_is_journal();
     b.format(move |f, record| {
         if journal {

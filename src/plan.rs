@@ -3,7 +3,7 @@
 //! (a managed name the list lacks, or a record absent at every level) becomes a removal.
 
 use crate::desired::{Desired, HostList, WantedState};
-use crate::docker::Container;
+use crate::docker::{Container, Refresh};
 use crate::exit::Code;
 use crate::spec::ContainerSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -135,6 +135,51 @@ fn leave(n: &str, existing: Option<Existing>, restore: bool, reason: impl Into<S
     }
 }
 
+/// A container whose record is unchanged: kept (or started), unless `--pull always` found that
+/// its tag now names another image ("image updated": replaced); a failed pull leaves it on
+/// the image it has and makes the run fail (73), as any failed pull does.
+fn up_to_date(
+    n: &str,
+    cur: Existing,
+    up: bool,
+    spec: &ContainerSpec,
+    refresh: Option<&Refresh>,
+    code: &mut Code,
+) -> Step {
+    let (keep, start) = match refresh {
+        Some(Refresh::Updated(id)) => {
+            return Step::new(
+                n,
+                Action::Replace {
+                    existing: cur,
+                    spec: Box::new(spec.clone()),
+                },
+                format!(
+                    "image updated: {} now names {}",
+                    spec.image.familiar(),
+                    id.get(..19).unwrap_or(id)
+                ),
+            );
+        }
+        Some(Refresh::Failed(why)) => {
+            *code = code.worst(Code::ActionsFailed);
+            (
+                format!("left on the image it has: {why}"),
+                format!("not running; started on the image it has: {why}"),
+            )
+        }
+        Some(Refresh::NotChecked | Refresh::Current) | None => (
+            "up to date".to_string(),
+            "up to date but not running".to_string(),
+        ),
+    };
+    if up {
+        Step::new(n, Action::Keep { existing: cur }, keep)
+    } else {
+        Step::new(n, Action::Start { existing: cur }, start)
+    }
+}
+
 /// Desired × actual → plan. `actual` is every container on the engine.
 pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan {
     let by_name: BTreeMap<&str, &Container> = actual.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -241,15 +286,12 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                 };
                 match current_owner {
                     Some(label) if Some(label) == wanted_label(spec) => {
-                        if up {
-                            steps.push(Step::new(n, Action::Keep { existing: cur }, "up to date"));
-                        } else {
-                            steps.push(Step::new(
-                                n,
-                                Action::Start { existing: cur },
-                                "up to date but not running",
-                            ));
-                        }
+                        // What a `--pull always` pull before planning found (crate::refresh).
+                        let refresh = by_name
+                            .get(n)
+                            .filter(|c| c.id == cur.id)
+                            .map(|c| &c.refresh);
+                        steps.push(up_to_date(n, cur, up, spec, refresh, &mut code));
                     }
                     None if settings.no_adopt => {
                         code = code.worst(Code::DataError);
@@ -380,6 +422,7 @@ mod tests {
             name: name.to_string(),
             labels,
             state: state.to_string(),
+            ..Container::default()
         }
     }
 
@@ -737,5 +780,48 @@ mod tests {
         let d = listed(vec![("n1", want("a")), ("n2", WantedState::Disabled)]);
         assert!(plan(&d, &[ctr("n1", Some("a"), "running")]).is_noop());
         assert!(!plan(&d, &[ctr("n1", Some("a"), "exited")]).is_noop());
+    }
+
+    #[test]
+    fn a_refreshed_image_replaces_a_failed_pull_leaves_alone() {
+        let d = listed(vec![("n1", want("a"))]);
+        let with = |state: &str, refresh: Refresh| Container {
+            refresh,
+            ..ctr("n1", Some("a"), state)
+        };
+        let updated = Refresh::Updated("sha256:0123456789abcdef0123".into());
+        let p = plan(&d, &[with("running", updated.clone())]);
+        assert_eq!(render(&p), vec!["n1:replace:id-n1"]);
+        assert!(
+            p.steps[0].reason.starts_with("image updated"),
+            "{:?}",
+            p.steps[0]
+        );
+        assert_eq!(p.code, Code::Ok);
+        // A changed record is the reason, whatever the image.
+        let changed = Container {
+            refresh: updated,
+            ..ctr("n1", Some("b"), "running")
+        };
+        assert!(plan(&d, &[changed]).steps[0].reason.contains("changed"));
+        let p = plan(&d, &[with("running", Refresh::Current)]);
+        assert_eq!(
+            (render(&p), p.code),
+            (vec!["n1:keep:id-n1".to_string()], Code::Ok)
+        );
+        let failed = || Refresh::Failed("pull of x failed: registry r unreachable".into());
+        let p = plan(&d, &[with("running", failed())]);
+        assert_eq!(render(&p), vec!["n1:keep:id-n1"]);
+        assert!(
+            p.steps[0].reason.contains("unreachable"),
+            "{:?}",
+            p.steps[0]
+        );
+        assert_eq!(p.code, Code::ActionsFailed);
+        let p = plan(&d, &[with("exited", failed())]);
+        assert_eq!(
+            (render(&p), p.code),
+            (vec!["n1:start:id-n1".to_string()], Code::ActionsFailed)
+        );
     }
 }

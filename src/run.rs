@@ -90,7 +90,11 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         // and the tool's environment (--env-file /etc/shadow, -e SECRET).
         let s = spec::parse(text, &policy.guard(&spec::SystemHost)).map_err(|e| e.to_string())?;
         policy.check(&s).map_err(|e| e.to_string())?;
-        Ok(s)
+        // The record's own --pull wins over the tool-wide one.
+        Ok(ContainerSpec {
+            pull: Some(crate::refresh::policy(&s, o.pull)),
+            ..s
+        })
     };
     let dns_started = Instant::now();
     let desired = desired::read(records.source(), &walk, &o.prefix, o.inherit, &parse);
@@ -155,9 +159,14 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     }
 
     let endpoint = engine_endpoint(o, &records, deadline)?;
-    let engine = Engine::connect(&endpoint, deadline).map_err(|e| engine_stop(&endpoint, e))?;
+    let mut engine = Engine::connect(&endpoint, deadline).map_err(|e| engine_stop(&endpoint, e))?;
+    engine.set_docker_config(o.docker_config.clone());
     log::debug!("engine at {endpoint}, API {}", engine.api_version());
-    let actual = engine.list().map_err(|e| engine_stop(&endpoint, e))?;
+    let mut actual = engine.list().map_err(|e| engine_stop(&endpoint, e))?;
+    // Only apply pulls: plan changes nothing, not even the image store.
+    if o.command == Command::Apply {
+        crate::refresh::check(&engine, &desired, &mut actual, o.pull, o.jobs);
+    }
     let plan = plan::make(
         &desired,
         &actual,

@@ -50,7 +50,7 @@ fn spec(auto_remove: bool, marker: &str) -> ContainerSpec {
             "HostConfig": {"NetworkMode": "none", "AutoRemove": auto_remove},
         }),
         platform: None,
-        pull: PullPolicy::Never,
+        pull: Some(PullPolicy::Never),
     }
 }
 

@@ -59,7 +59,7 @@ fn spec(image: ImageRef, body: serde_json::Value) -> ContainerSpec {
         image,
         body,
         platform: None,
-        pull: PullPolicy::Never,
+        pull: Some(PullPolicy::Never),
     }
 }
 

@@ -240,6 +240,55 @@ fn unit_keys(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+#[test]
+fn the_units_read_registry_credentials_their_hardening_leaves_visible() {
+    let default = read(&repo().join("init/default/docker-dns-provision"));
+    let dir = unit_keys(&default)
+        .get("DOCKER_CONFIG")
+        .cloned()
+        .expect("init/default sets DOCKER_CONFIG for the units");
+    // ProtectHome=yes hides /root, /home and /run/user; ProtectSystem=strict leaves /etc readable.
+    assert!(
+        dir.starts_with("/etc/"),
+        "DOCKER_CONFIG={dir} is not under /etc"
+    );
+    for hidden in ["/root", "/home", "/run/user"] {
+        assert!(
+            !dir.starts_with(hidden),
+            "DOCKER_CONFIG={dir} is hidden from the units"
+        );
+    }
+    for unit in shipped_units()
+        .iter()
+        .filter(|u| u.rel.extension() == Some("service".as_ref()))
+    {
+        let keys = unit_keys(&unit.text);
+        let name = unit.rel.display();
+        assert_eq!(
+            keys.get("EnvironmentFile").map(String::as_str),
+            Some("-/etc/default/docker-dns-provision"),
+            "{name}"
+        );
+        // The hardening stays as it was.
+        assert_eq!(
+            keys.get("ProtectHome").map(String::as_str),
+            Some("yes"),
+            "{name}"
+        );
+        assert_eq!(
+            keys.get("ProtectSystem").map(String::as_str),
+            Some("strict"),
+            "{name}"
+        );
+        for key in ["InaccessiblePaths", "TemporaryFileSystem", "Environment"] {
+            assert!(
+                !keys.contains_key(key),
+                "{name}: {key}= could hide or override {dir}"
+            );
+        }
+    }
+}
+
 /// Seconds in a duration as the units and the tool write them (`5m`, `7min`, `30s`).
 fn seconds(text: &str) -> u64 {
     let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
@@ -477,7 +526,7 @@ fn cron_commands_log_output_and_failures_with_site_options() {
         let d = dir.path();
         write_exec(
             &d.join("tool"),
-            "#!/bin/sh\nfor a in \"$@\"; do echo \"arg:$a\"; done\necho 'tool says oops' >&2\nexit 75\n",
+            "#!/bin/sh\nfor a in \"$@\"; do echo \"arg:$a\"; done\necho \"env:DOCKER_CONFIG=$DOCKER_CONFIG\"\necho 'tool says oops' >&2\nexit 75\n",
         );
         let fakebin = d.join("bin");
         fs::create_dir(&fakebin).unwrap();
@@ -490,7 +539,7 @@ fn cron_commands_log_output_and_failures_with_site_options() {
         );
         fs::write(
             d.join("default"),
-            "DOCKER_DNS_PROVISION_OPTS=\"--hostname web1.example.org --allow-image reg.example/*\"\n",
+            "DOCKER_DNS_PROVISION_OPTS=\"--hostname web1.example.org --allow-image reg.example/*\"\nDOCKER_CONFIG=/etc/ddp-test/docker\n",
         )
         .unwrap();
         // A file the pattern would match if the shell globbed it.
@@ -530,6 +579,7 @@ fn cron_commands_log_output_and_failures_with_site_options() {
             "arg:reg.example/*",
             "tool says oops",
             "exit status 75",
+            "env:DOCKER_CONFIG=/etc/ddp-test/docker",
         ] {
             assert!(
                 logged.contains(want),

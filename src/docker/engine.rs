@@ -2,14 +2,19 @@
 //! (counted and logged at debug); only `connect` retries, and only while the engine is not up:
 //! a change (create, stop, …) is never sent twice behind the caller's back.
 
+use super::credentials::{Auth, Credentials};
+use super::pull::{Progress, PullError};
 use super::reply::{self, PullLine};
 use super::transport::{self, BASE};
 use super::version::{self, ApiVersion};
 use super::{Container, Endpoint};
 use crate::retry::Backoff;
 use crate::spec::{ContainerSpec, ImageRef};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use ureq::http::Response;
 use ureq::{Agent, Body};
@@ -87,12 +92,22 @@ pub struct Engine {
     version: ApiVersion,
     version_text: String,
     calls: AtomicUsize,
+    /// `--docker-config`: where the registry credentials are read, on the first pull.
+    docker_config: Option<PathBuf>,
+    credentials: OnceLock<Result<Credentials, String>>,
+    /// This run's pulls by image and platform, so each is pulled at most once.
+    pulls: Mutex<BTreeMap<String, PullSlot>>,
 }
+
+/// One image's pull outcome, filled by the first caller; later callers wait on its lock.
+pub(super) type PullSlot = Arc<Mutex<Option<Result<(), Box<PullError>>>>>;
 
 /// An HTTP method with what it sends.
 enum Method<'a> {
     Get,
     Post(Option<&'a [u8]>),
+    /// A body-less POST with an `X-Registry-Auth` header (a pull with credentials).
+    PostAuth(&'a str),
     Delete,
 }
 
@@ -100,7 +115,7 @@ impl Method<'_> {
     fn name(&self) -> &'static str {
         match self {
             Method::Get => "GET",
-            Method::Post(_) => "POST",
+            Method::Post(_) | Method::PostAuth(_) => "POST",
             Method::Delete => "DELETE",
         }
     }
@@ -137,6 +152,9 @@ impl Engine {
             version: version::OLDEST,
             version_text: String::new(),
             calls: AtomicUsize::new(0),
+            docker_config: None,
+            credentials: OnceLock::new(),
+            pulls: Mutex::new(BTreeMap::new()),
         };
         let mut backoff = Backoff::until(deadline);
         loop {
@@ -198,25 +216,60 @@ impl Engine {
         reply::containers(&body).map_err(|message| EngineError::Protocol { call, message })
     }
 
+    /// Read registry credentials from `DIR/config.json` (`--docker-config`) rather than where
+    /// the docker CLI looks by default. Read on the first pull, not before.
+    pub fn set_docker_config(&mut self, dir: Option<PathBuf>) {
+        self.docker_config = dir;
+    }
+
+    /// The credentials, read on first use.
+    pub(super) fn credentials(&self) -> &Result<Credentials, String> {
+        self.credentials
+            .get_or_init(|| Credentials::load(self.docker_config.as_deref()))
+    }
+
+    pub(super) fn pulls(&self) -> &Mutex<BTreeMap<String, PullSlot>> {
+        &self.pulls
+    }
+
     /// Whether the image is present locally.
     pub fn image_present(&self, image: &ImageRef) -> Result<bool, EngineError> {
+        Ok(self.image_id(image)?.is_some())
+    }
+
+    /// The ID of the local image the reference names, `None` when there is none.
+    pub fn image_id(&self, image: &ImageRef) -> Result<Option<String>, EngineError> {
         let path = format!("/images/{}/json", encode(&image.canonical(), IMAGE_PATH));
         let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
         match response.status().as_u16() {
             200 => {
-                drain(response);
-                Ok(true)
+                let body = read_body(&call, response)?;
+                reply::image_id(&body)
+                    .map(Some)
+                    .map_err(|message| EngineError::Protocol { call, message })
             }
             404 => {
                 drain(response);
-                Ok(false)
+                Ok(None)
             }
             status => Err(api_error(call, status, response)),
         }
     }
 
-    /// Pull the image, reading the progress stream to the end; an error line fails the pull.
+    /// Pull the image anonymously, reading the progress stream to the end; an error line
+    /// fails the pull.
     pub fn pull(&self, image: &ImageRef, platform: Option<&str>) -> Result<(), EngineError> {
+        self.pull_with(image, platform, None)
+    }
+
+    /// Pull the image, with `auth` sent as `X-Registry-Auth` when given; progress at info
+    /// every few seconds.
+    pub(super) fn pull_with(
+        &self,
+        image: &ImageRef,
+        platform: Option<&str>,
+        auth: Option<&Auth>,
+    ) -> Result<(), EngineError> {
         let (repository, tag) = (image.from_image(), image.pull_tag());
         let mut path = format!(
             "/images/create?fromImage={}&tag={}",
@@ -226,11 +279,17 @@ impl Engine {
         if let Some(p) = platform {
             path.push_str(&format!("&platform={}", encode(p, QUERY)));
         }
-        let (call, response) = self.send(Method::Post(None), &path, Wait::Usual)?;
+        let header = auth.map(Auth::header);
+        let method = match &header {
+            Some(h) => Method::PostAuth(h),
+            None => Method::Post(None),
+        };
+        let (call, response) = self.send(method, &path, Wait::Usual)?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(api_error(call, status, response));
         }
+        let mut progress = Progress::new(image.familiar(), Instant::now());
         // Read to EOF even past an error: the pull runs in the request's context, and a
         // connection closed early would cancel it rather than let it finish or fail cleanly.
         let mut failure = None;
@@ -239,11 +298,16 @@ impl Engine {
                 line.map_err(|e| protocol(&call, format!("reading the pull stream: {e}")))?;
             match reply::pull_line(&line) {
                 Ok(PullLine::Blank) => {}
-                Ok(PullLine::Status {
-                    id: Some(id),
-                    status,
-                }) => log::trace!("docker: pull {id}: {status}"),
-                Ok(PullLine::Status { id: None, status }) => log::debug!("docker: pull: {status}"),
+                Ok(PullLine::Status { id, status, bytes }) => {
+                    match &id {
+                        Some(id) => log::trace!("docker: pull {id}: {status}"),
+                        None => log::debug!("docker: pull: {status}"),
+                    }
+                    if let Some(line) = progress.line(id.as_deref(), &status, bytes, Instant::now())
+                    {
+                        log::info!("{line}");
+                    }
+                }
                 Ok(PullLine::Error(message)) => {
                     failure.get_or_insert(message);
                 }
@@ -424,6 +488,10 @@ impl Engine {
             Method::Get => with_wait(self.agent.get(&url), wait, budget).call(),
             Method::Delete => with_wait(self.agent.delete(&url), wait, budget).call(),
             Method::Post(None) => with_wait(self.agent.post(&url), wait, budget).send_empty(),
+            // The header value is a secret: it is sent, never logged.
+            Method::PostAuth(auth) => with_wait(self.agent.post(&url), wait, budget)
+                .header("x-registry-auth", auth)
+                .send_empty(),
             Method::Post(Some(body)) => with_wait(self.agent.post(&url), wait, budget)
                 .header("content-type", "application/json")
                 .send(body),

@@ -1,10 +1,11 @@
 //! The Docker Engine API client: unix/tcp transport under ureq, API version negotiation,
-//! typed calls and the pull stream. Reports what the engine says; never decides policy.
+//! typed calls, and pulls with the docker CLI's registry credentials. Reports what the engine
+//! says; never decides policy (when to pull is the caller's).
 
 use std::collections::BTreeMap;
 
 /// One container as the list call reports it: the planner's view of the actual state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Container {
     /// Full container ID.
     pub id: String,
@@ -14,6 +15,25 @@ pub struct Container {
     pub labels: BTreeMap<String, String>,
     /// `created`, `running`, `exited`, `paused`, `restarting`, `removing` or `dead`.
     pub state: String,
+    /// The ID of the image it runs.
+    pub image_id: String,
+    /// What a `--pull always` pull before planning found for its image (not a list fact).
+    pub refresh: Refresh,
+}
+
+/// Whether a container still runs the image its record's tag names, as a pull just before
+/// planning found (only records pulled `always` are checked).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Refresh {
+    /// Not pulled before planning.
+    #[default]
+    NotChecked,
+    /// Pulled: the tag still names the image the container runs.
+    Current,
+    /// Pulled: the tag now names this other image ID.
+    Updated(String),
+    /// The pull failed; the message says what to do.
+    Failed(String),
 }
 
 impl Container {
@@ -30,12 +50,16 @@ impl Container {
     }
 }
 
+pub mod credentials;
 mod endpoint;
 mod engine;
+mod pull;
 mod reply;
 mod transport;
 pub mod version;
 
+pub use credentials::Credentials;
 pub use endpoint::{DEFAULT_HOST, DEFAULT_TCP_PORT, DockerHost, Endpoint, parse_docker_host};
 pub use engine::{DEADLINE_GRACE, Engine, EngineError};
+pub use pull::{PullError, PullProblem};
 pub use version::ApiVersion;

@@ -49,6 +49,8 @@ pub fn containers(body: &[u8]) -> Result<Vec<Container>, String> {
         labels: Option<BTreeMap<String, String>>,
         #[serde(rename = "State", default)]
         state: String,
+        #[serde(rename = "ImageID", default)]
+        image_id: String,
     }
     let list: Vec<Summary> =
         serde_json::from_slice(body).map_err(|e| format!("unparsable container list: {e}"))?;
@@ -59,6 +61,8 @@ pub fn containers(body: &[u8]) -> Result<Vec<Container>, String> {
             id: s.id,
             labels: s.labels.unwrap_or_default(),
             state: s.state,
+            image_id: s.image_id,
+            refresh: super::Refresh::NotChecked,
         })
         .collect())
 }
@@ -92,6 +96,21 @@ pub fn created(body: &[u8]) -> Result<(String, Vec<String>), String> {
     Ok((c.id, c.warnings.unwrap_or_default()))
 }
 
+/// `GET /images/{name}/json` → the image ID.
+pub fn image_id(body: &[u8]) -> Result<String, String> {
+    #[derive(Deserialize)]
+    struct Image {
+        #[serde(rename = "Id")]
+        id: String,
+    }
+    let i: Image =
+        serde_json::from_slice(body).map_err(|e| format!("unparsable image inspect reply: {e}"))?;
+    if i.id.is_empty() {
+        return Err("image inspect reply has an empty Id".into());
+    }
+    Ok(i.id)
+}
+
 /// What one line of the pull stream says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PullLine {
@@ -103,6 +122,8 @@ pub enum PullLine {
         id: Option<String>,
         /// E.g. `Downloading`, `Status: Downloaded newer image for …`.
         status: String,
+        /// `progressDetail` bytes (current, total) when the line gives both.
+        bytes: Option<(u64, u64)>,
     },
     /// The pull failed (`errorDetail.message`, else `error`).
     Error(String),
@@ -117,9 +138,18 @@ pub fn pull_line(line: &str) -> Result<PullLine, String> {
         message: Option<String>,
     }
     #[derive(Deserialize)]
+    struct Progress {
+        #[serde(default)]
+        current: Option<u64>,
+        #[serde(default)]
+        total: Option<u64>,
+    }
+    #[derive(Deserialize)]
     struct Line {
         #[serde(default)]
         status: Option<String>,
+        #[serde(rename = "progressDetail", default)]
+        progress: Option<Progress>,
         #[serde(default)]
         id: Option<String>,
         #[serde(default)]
@@ -143,9 +173,11 @@ pub fn pull_line(line: &str) -> Result<PullLine, String> {
             .unwrap_or_else(|| "pull failed (no message)".into());
         return Ok(PullLine::Error(message));
     }
+    let bytes = l.progress.and_then(|p| Some((p.current?, p.total?)));
     Ok(PullLine::Status {
         id: l.id,
         status: l.status.unwrap_or_default(),
+        bytes,
     })
 }
 
@@ -271,6 +303,7 @@ mod tests {
             Ok(PullLine::Status {
                 id: id.map(String::from),
                 status: s.into(),
+                bytes: None,
             })
         };
         let cases = [
@@ -282,7 +315,15 @@ mod tests {
             ),
             (
                 r#"{"status":"Downloading","progressDetail":{"current":1,"total":9},"progress":"[=>  ]","id":"a1b2"}"#,
-                status(Some("a1b2"), "Downloading"),
+                Ok(PullLine::Status {
+                    id: Some("a1b2".into()),
+                    status: "Downloading".into(),
+                    bytes: Some((1, 9)),
+                }),
+            ),
+            (
+                r#"{"status":"Extracting","progressDetail":{"current":5},"id":"a1b2"}"#,
+                status(Some("a1b2"), "Extracting"),
             ),
             (
                 r#"{"status":"Status: Downloaded newer image for nginx:latest"}"#,

@@ -19,8 +19,9 @@ pub struct ContainerSpec {
     pub body: serde_json::Value,
     /// `--platform`, sent as a query parameter on create and pull.
     pub platform: Option<String>,
-    /// `--pull`: when to pull the image.
-    pub pull: PullPolicy,
+    /// `--pull`: when to pull the image; `None` when the record does not say (the tool-wide
+    /// `--pull` then applies).
+    pub pull: Option<PullPolicy>,
 }
 
 /// `--pull missing|always|never`.
@@ -110,7 +111,7 @@ impl Host for SystemHost {
 /// `docker run` line (options, image, command). The result carries the ownership label.
 pub fn parse(text: &str, host: &dyn Host) -> Result<ContainerSpec, SpecError> {
     let (mut body, platform, pull) = if text.trim_start().starts_with('{') {
-        (json::build(text)?, None, PullPolicy::Missing)
+        (json::build(text)?, None, None)
     } else {
         let words = words::split(text)?;
         let line = flags::parse(&words)?;

@@ -27,8 +27,8 @@ pub struct Built {
     pub body: Value,
     /// `--platform`.
     pub platform: Option<String>,
-    /// `--pull`.
-    pub pull: PullPolicy,
+    /// `--pull`, when given.
+    pub pull: Option<PullPolicy>,
 }
 
 /// The engine socket `--use-api-socket` binds: the default endpoint's.
@@ -53,7 +53,7 @@ struct Health {
 pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
     let mut cfg = Map::new();
     let mut hc = Map::new();
-    let mut pull = PullPolicy::Missing;
+    let mut pull = None;
     let mut platform = None;
 
     let mut env_from_files: Vec<String> = Vec::new();
@@ -323,12 +323,12 @@ pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
             }
             "publish-all" => set_bool(&mut hc, "PublishAllPorts", on),
             "pull" => {
-                pull = match v {
+                pull = Some(match v {
                     "missing" => PullPolicy::Missing,
                     "always" => PullPolicy::Always,
                     "never" => PullPolicy::Never,
                     _ => return Err(bad(&"must be one of \"always\", \"missing\" or \"never\"")),
-                }
+                })
             }
             "read-only" => set_bool(&mut hc, "ReadonlyRootfs", on),
             "restart" => restart = Some(parse_restart(v).map_err(|e| bad(&e))?),

@@ -20,7 +20,7 @@ pub(crate) fn example(text: &str, body: serde_json::Value) -> ContainerSpec {
         },
         body,
         platform: None,
-        pull: PullPolicy::Missing,
+        pull: None,
     }
 }
 
@@ -50,7 +50,7 @@ fn run_line_spec_carries_text_image_label() {
             "HostConfig": {}
         })
     );
-    assert_eq!(spec.pull, PullPolicy::Missing);
+    assert_eq!(spec.pull, None);
 
     let text = "-d --net=host -v /data:/data -e A=b --restart=always quay.io/coreos/etcd --name x --discovery-srv foo";
     let spec = parse(text, &NoHost).unwrap();

@@ -5,7 +5,9 @@
 #
 # For each N it serves N container records from a dnsmasq on loopback and writes the
 # equivalent compose file, then times (median of BENCH_RUNS runs) a cold converge (no
-# containers), a no-op resync and one changed record, for both tools. It also reports the
+# containers), a no-op resync and one changed record, for both tools, and a no-op that pulls
+# (`--pull always` against `compose pull && compose up -d`, the image in a registry of its own
+# on loopback: Debian's docker-registry, from tests/kit/registry.sh). It also reports the
 # Engine API calls of a no-op (from the tool's closing log line), the DNS phase
 # (`show`) at the smallest and largest N, peak RSS and the static binary's size.
 #
@@ -57,6 +59,8 @@ tests/kit/dnsmasq.sh
 work=$(mktemp -d /tmp/ddp-bench.XXXXXX)
 dns_pid=
 port=
+reg_pid=
+reg_image=
 
 # In batches: one `docker rm -f` of 200 containers at once once left the 20.10 engine hung.
 remove_all() { # remove_all NAME_PREFIX: only containers named exactly PREFIX-<number>
@@ -66,9 +70,12 @@ remove_all() { # remove_all NAME_PREFIX: only containers named exactly PREFIX-<n
 }
 
 cleanup() {
-    [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null && wait "$dns_pid" 2>/dev/null
+    # `|| true`: under set -e, a killed child's status from wait would end the cleanup here.
+    [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null && wait "$dns_pid" 2>/dev/null || true
     remove_all "$ddp_names" || true
     remove_all "$compose_names" || true
+    [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null || true
+    [ -n "$reg_image" ] && docker image rm "$reg_image" >/dev/null 2>&1 || true
     if [ "$engine_was_up" = no ]; then
         pidfile=/run/ddp-test-$(basename "$sock" .sock).pid
         [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
@@ -249,11 +256,74 @@ for n in $sizes; do
     remove_all "$compose_names"
 done
 
+# The no-op cost of always pulling: a registry of our own on loopback (127.0.0.0/8 is an
+# insecure registry to dockerd by default), the image pushed to it and its local name removed.
+tests/kit/registry.sh
+reg_start() {
+    local try
+    mkdir -p "$work/registry" "$work/cli"
+    for try in 1 2 3 4 5; do
+        reg_port=$((20000 + RANDOM % 40000))
+        printf 'version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+            "$work/registry" "$reg_port" >"$work/registry.yml"
+        docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
+        reg_pid=$!
+        for _ in $(seq 1 50); do
+            curl -fsS --max-time 1 "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && return 0
+            kill -0 "$reg_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$reg_pid" 2>/dev/null || true
+        wait "$reg_pid" 2>/dev/null || true
+        reg_pid=
+    done
+    echo "bench: docker-registry did not start:" >&2
+    cat "$work/registry.log" >&2
+    exit 1
+}
+reg_start
+reg_image=127.0.0.1:$reg_port/ddp/busybox:bench
+docker tag "$image" "$reg_image"
+docker --config "$work/cli" push "$reg_image" >/dev/null
+docker image rm "$reg_image" >/dev/null
+image=$reg_image
+for n in $sizes; do
+    generate "$n" 3600
+    dns_start
+    apply_cmd --pull always
+    "${cmd[@]}" >"$work/out.last" 2>&1 || { cat "$work/out.last" >&2; exit 1; }
+    expect_running "$ddp_names" "$n" "tool cold converge from the registry"
+    for _ in $(seq 1 "$runs"); do
+        apply_cmd --pull always
+        timed "ddp.always.$n" "${cmd[@]}"
+        expect_running "$ddp_names" "$n" "tool no-op with --pull always"
+    done
+    apply_cmd --pull always --log-level info
+    "${cmd[@]}" >"$work/noop.log" 2>&1
+    grep -o 'engine calls: [0-9]*' "$work/noop.log" | tail -n 1 | cut -d' ' -f3 >"$work/ddp.always.calls.$n"
+    if grep -q 'replaced=[1-9]' "$work/noop.log"; then
+        echo "bench: a no-op with --pull always replaced something:" >&2
+        cat "$work/noop.log" >&2
+        exit 1
+    fi
+    remove_all "$ddp_names"
+
+    compose_cmd
+    "${cmd[@]}" >"$work/out.last" 2>&1 || { cat "$work/out.last" >&2; exit 1; }
+    for _ in $(seq 1 "$runs"); do
+        c="${compose[*]} -p $compose_names -f $work/compose.yml"
+        cmd=(bash -c "$c pull -q && $c up -d")
+        timed "compose.always.$n" "${cmd[@]}"
+        expect_running "$compose_names" "$n" "compose pull && up -d"
+    done
+    remove_all "$compose_names"
+done
+
 printf '\ndocker-dns-provision vs %s: median of %s runs, wall ms; peak RSS KiB (max of runs)\n' \
     "${compose[*]}" "$runs"
 printf '%5s  %-7s %9s %11s %12s %9s %12s\n' N phase ddp_ms compose_ms compose/ddp ddp_rss compose_rss
 for n in $sizes; do
-    for phase in cold noop change; do
+    for phase in cold noop change always; do
         d=$(median "$work/ddp.$phase.$n.ms")
         c=$(median "$work/compose.$phase.$n.ms")
         printf '%5s  %-7s %9s %11s %12s %9s %12s\n' "$n" "$phase" "$d" "$c" \
@@ -266,6 +336,10 @@ echo
 printf 'Engine API calls of a no-op apply:'
 for n in $sizes; do printf '  N=%s: %s' "$n" "$(cat "$work/ddp.calls.$n")"; done
 echo
+printf 'Engine API calls of a no-op apply --pull always (one image):'
+for n in $sizes; do printf '  N=%s: %s' "$n" "$(cat "$work/ddp.always.calls.$n")"; done
+echo
+echo "(always: the tool with --pull always; compose: pull && up -d; both ask the registry each run)"
 first=${sizes%% *}
 last=${sizes##* }
 printf 'DNS phase (show, median ms): N=%s: %s  N=%s: %s\n' \

@@ -1,4 +1,4 @@
-//! The local test image. There is no registry, so `ddp-test/busybox:latest` is built from
+//! The local test image. Nothing is pulled for it, so `ddp-test/busybox:latest` is built from
 //! Debian's busybox-static by `docker import`, by the kit script when the tree has it, else by
 //! the same recipe here. Idempotent and safe in parallel: one build per process (a `OnceLock`)
 //! and across processes the kit's own lock file.

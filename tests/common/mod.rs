@@ -13,4 +13,5 @@ pub mod engine_proxy;
 pub mod fake_dns;
 pub mod images;
 pub mod ports;
+pub mod registry;
 pub mod unbound;

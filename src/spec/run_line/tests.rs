@@ -472,11 +472,17 @@ fn client_side_options() {
         let words = words::split(text).unwrap();
         build(&flags::parse(&words).unwrap(), &host()).unwrap()
     };
-    assert_eq!(built("busybox").pull, PullPolicy::Missing);
+    assert_eq!(built("busybox").pull, None);
     assert_eq!(built("busybox").platform, None);
-    assert_eq!(built("--pull always busybox").pull, PullPolicy::Always);
-    assert_eq!(built("--pull=never busybox").pull, PullPolicy::Never);
-    assert_eq!(built("--pull missing busybox").pull, PullPolicy::Missing);
+    assert_eq!(
+        built("--pull always busybox").pull,
+        Some(PullPolicy::Always)
+    );
+    assert_eq!(built("--pull=never busybox").pull, Some(PullPolicy::Never));
+    assert_eq!(
+        built("--pull missing busybox").pull,
+        Some(PullPolicy::Missing)
+    );
     assert_eq!(
         built("--platform linux/arm64 busybox").platform.as_deref(),
         Some("linux/arm64")

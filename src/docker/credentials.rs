@@ -1,0 +1,654 @@
+//! Registry credentials the way the docker CLI keeps them: `config.json` found as the CLI finds
+//! it (or in `--docker-config DIR`), its `auths`, `credHelpers` and `credsStore`, and the
+//! `X-Registry-Auth` value a pull sends. Owns reading and encoding only (the engine client
+//! sends); never logs a secret: user names and registries may be logged, passwords and tokens
+//! never, and `Debug` withholds them.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The key the CLI files Docker Hub credentials under.
+pub const HUB_KEY: &str = "https://index.docker.io/v1/";
+/// Host names that all mean Docker Hub in a config key.
+const HUB_HOSTS: &[&str] = &["index.docker.io", "docker.io", "registry-1.docker.io"];
+/// Longest a credential helper may take to answer.
+const HELPER_TIMEOUT: Duration = Duration::from_secs(20);
+/// How much of a helper's stderr goes into a message.
+const HELPER_STDERR_LIMIT: usize = 300;
+
+/// Credentials for one registry. `Debug` shows no secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Auth {
+    /// The registry as the engine's `serveraddress` wants it (`HUB_KEY` for Docker Hub).
+    pub server: String,
+    /// User name (empty with an identity token).
+    pub username: String,
+    secret: Secret,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Secret {
+    Password(String),
+    IdentityToken(String),
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Secret::Password(_) => "Password(withheld)",
+            Secret::IdentityToken(_) => "IdentityToken(withheld)",
+        })
+    }
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.secret {
+            Secret::Password(_) => "password",
+            Secret::IdentityToken(_) => "identity token",
+        };
+        write!(
+            f,
+            "Auth({} as {:?}, {kind} withheld)",
+            self.server, self.username
+        )
+    }
+}
+
+impl Auth {
+    /// The `X-Registry-Auth` header value: base64url of the engine's AuthConfig JSON.
+    pub fn header(&self) -> String {
+        let doc = match &self.secret {
+            Secret::Password(p) => serde_json::json!({
+                "username": self.username, "password": p, "serveraddress": self.server,
+            }),
+            Secret::IdentityToken(t) => serde_json::json!({
+                "identitytoken": t, "serveraddress": self.server,
+            }),
+        };
+        base64_encode(doc.to_string().as_bytes(), URL_SAFE)
+    }
+
+    /// Who these credentials are, for messages: never the secret.
+    pub fn describe(&self) -> String {
+        match &self.secret {
+            Secret::Password(_) => format!("user {:?}", self.username),
+            Secret::IdentityToken(_) => "an identity token".to_string(),
+        }
+    }
+}
+
+/// Where credentials for a registry come from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// An `auths` entry of the config file.
+    File,
+    /// `docker-credential-<name>`.
+    Helper(String),
+}
+
+/// The CLI's config file as far as credentials go. `Debug` shows no secret.
+#[derive(Clone, Default)]
+pub struct Credentials {
+    /// The file read, or looked for (for messages).
+    pub path: Option<PathBuf>,
+    /// Whether that file exists.
+    present: bool,
+    auths: BTreeMap<String, Value>,
+    helpers: BTreeMap<String, String>,
+    store: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The `auths` values hold the secrets: only their keys are shown.
+        f.debug_struct("Credentials")
+            .field("path", &self.path)
+            .field("present", &self.present)
+            .field("auths", &self.auths.keys().collect::<Vec<_>>())
+            .field("helpers", &self.helpers)
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+/// The config file to read: `dir` (the `--docker-config` option) when given, else
+/// `$DOCKER_CONFIG`, else `$HOME/.docker`, else `/root/.docker` (units run without `HOME`).
+/// The second value says whether the location was asked for explicitly (the option), so that
+/// a missing file there is an error rather than "no credentials".
+pub fn locate(dir: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> (PathBuf, bool) {
+    let nonempty = |k: &str| env(k).filter(|v| !v.is_empty());
+    if let Some(d) = dir {
+        return (d.join("config.json"), true);
+    }
+    // As for the CLI, a `$DOCKER_CONFIG` without a config.json means no credentials: the
+    // units name a directory that exists only once an operator logs in there.
+    if let Some(d) = nonempty("DOCKER_CONFIG") {
+        return (PathBuf::from(d).join("config.json"), false);
+    }
+    let home = nonempty("HOME").unwrap_or_else(|| "/root".to_string());
+    (PathBuf::from(home).join(".docker/config.json"), false)
+}
+
+impl Credentials {
+    /// Read the config file `locate` names. A missing file means no credentials, unless its
+    /// location was asked for explicitly; an unreadable or malformed one is an error naming it.
+    pub fn load(dir: Option<&Path>) -> Result<Credentials, String> {
+        let (path, explicit) = locate(dir, &|k| std::env::var(k).ok());
+        match std::fs::read(&path) {
+            Ok(bytes) => Credentials::parse(&path, &bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                log::debug!(
+                    "credentials: no {}; images are pulled anonymously",
+                    path.display()
+                );
+                Ok(Credentials {
+                    path: Some(path),
+                    ..Credentials::default()
+                })
+            }
+            Err(e) => Err(format!(
+                "cannot read the docker config {}: {e}",
+                path.display()
+            )),
+        }
+    }
+
+    /// Parse a config file's contents; `path` names it in errors.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Credentials, String> {
+        let bad = |why: String| format!("malformed docker config {}: {why}", path.display());
+        let doc: Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let Value::Object(top) = doc else {
+            return Err(bad("not a JSON object".into()));
+        };
+        let auths = match top.get("auths") {
+            None | Some(Value::Null) => BTreeMap::new(),
+            Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Some(_) => return Err(bad("\"auths\" is not an object".into())),
+        };
+        let helpers = match top.get("credHelpers") {
+            None | Some(Value::Null) => BTreeMap::new(),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| match v.as_str() {
+                    Some(s) => Ok((k.clone(), s.to_string())),
+                    None => Err(bad(format!("credHelpers[{k:?}] is not a string"))),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(bad("\"credHelpers\" is not an object".into())),
+        };
+        let store = match top.get("credsStore") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.is_empty() => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(bad("\"credsStore\" is not a string".into())),
+        };
+        Ok(Credentials {
+            path: Some(path.to_path_buf()),
+            present: true,
+            auths,
+            helpers,
+            store,
+        })
+    }
+
+    /// The config file's name for messages.
+    pub fn file(&self) -> String {
+        match &self.path {
+            Some(p) if self.present => p.display().to_string(),
+            Some(p) => format!("{} (absent)", p.display()),
+            None => "(no docker config)".to_string(),
+        }
+    }
+
+    /// Credentials for the registry `domain` (an image reference's domain, `docker.io` for
+    /// Hub), looked up as the CLI does: its `credHelpers` entry, else `credsStore`, else
+    /// `auths`. `Ok(None)`: none configured, pull anonymously.
+    pub fn lookup(&self, domain: &str) -> Result<Option<(Auth, Origin)>, String> {
+        let server = server_address(domain);
+        let helper = self
+            .helpers
+            .get(&server)
+            .or_else(|| self.helpers.get(domain))
+            .or(self.store.as_ref());
+        if let Some(name) = helper {
+            return run_helper(name, &server, HELPER_TIMEOUT)
+                .map(|a| a.map(|a| (a, Origin::Helper(name.clone()))));
+        }
+        let Some((key, entry)) = self.auth_entry(&server) else {
+            return Ok(None);
+        };
+        decode_entry(entry, &server)
+            .map(|a| a.map(|a| (a, Origin::File)))
+            .map_err(|why| format!("docker config {}: auths[{key:?}]: {why}", self.file()))
+    }
+
+    /// The `auths` entry for `server`: an exact key, else the first key whose host part
+    /// (scheme and path stripped) is the server's, the CLI's normalisation.
+    fn auth_entry(&self, server: &str) -> Option<(&String, &Value)> {
+        if let Some(e) = self.auths.get_key_value(server) {
+            return Some(e);
+        }
+        let want = hostname(server);
+        let hub = HUB_HOSTS.contains(&want);
+        self.auths.iter().find(|(k, _)| {
+            let h = hostname(k);
+            h == want || (hub && HUB_HOSTS.contains(&h))
+        })
+    }
+}
+
+/// The registry name the CLI and engine use for a domain: Hub's legacy URL, else the domain.
+pub fn server_address(domain: &str) -> String {
+    if HUB_HOSTS.contains(&domain) {
+        HUB_KEY.to_string()
+    } else {
+        domain.to_string()
+    }
+}
+
+/// The CLI's `ConvertToHostname`: drop `http://`/`https://` and everything from the first `/`.
+fn hostname(key: &str) -> &str {
+    let rest = key
+        .strip_prefix("http://")
+        .or_else(|| key.strip_prefix("https://"))
+        .unwrap_or(key);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// One `auths` entry: `identitytoken`, else `auth` (base64 `user:password`), else
+/// `username`/`password`. An entry with none of them (what a `credsStore` leaves) is `None`.
+fn decode_entry(entry: &Value, server: &str) -> Result<Option<Auth>, String> {
+    let field = |k: &str| {
+        entry
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    if !entry.is_object() {
+        return Err("not an object".into());
+    }
+    if let Some(token) = field("identitytoken") {
+        return Ok(Some(Auth {
+            server: server.to_string(),
+            username: field("username").unwrap_or_default().to_string(),
+            secret: Secret::IdentityToken(token.to_string()),
+        }));
+    }
+    if let Some(auth) = field("auth") {
+        // Never echo the value: it is the secret.
+        let bytes = base64_decode(auth).ok_or("\"auth\" is not valid base64")?;
+        let text = String::from_utf8(bytes).map_err(|_| "\"auth\" is not UTF-8 text")?;
+        let (user, password) = text
+            .split_once(':')
+            .ok_or("\"auth\" does not decode to user:password")?;
+        return Ok(Some(Auth {
+            server: server.to_string(),
+            username: user.to_string(),
+            secret: Secret::Password(password.to_string()),
+        }));
+    }
+    match (field("username"), field("password")) {
+        (Some(u), Some(p)) => Ok(Some(Auth {
+            server: server.to_string(),
+            username: u.to_string(),
+            secret: Secret::Password(p.to_string()),
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// Ask `docker-credential-<name> get` for `server`'s credentials, within `timeout`.
+/// "Not found" (the helpers' own wording) means none; anything else is an error with the
+/// helper's stderr, never its stdout (which holds the secret).
+fn run_helper(name: &str, server: &str, timeout: Duration) -> Result<Option<Auth>, String> {
+    let program = format!("docker-credential-{name}");
+    let mut child = Command::new(&program)
+        .arg("get")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "credential helper {program} not found on PATH (named for {server} in the docker config)"
+            ),
+            _ => format!("cannot run credential helper {program}: {e}"),
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A helper that exits without reading is judged by its exit status below.
+        let _ = stdin.write_all(server.as_bytes());
+    }
+    // Read both pipes on their own threads so a chatty helper cannot block on a full pipe.
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "credential helper {program} did not answer within {} s",
+                    timeout.as_secs()
+                ));
+            }
+            Err(e) => return Err(format!("waiting for credential helper {program}: {e}")),
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    if !status.success() {
+        // Helpers print "credentials not found in native keychain" on stdout; it is no secret.
+        let said = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
+        let (o, e) = (said(&stdout), said(&stderr));
+        if o.to_lowercase().contains("not found") || e.to_lowercase().contains("not found") {
+            return Ok(None);
+        }
+        let mut why = if e.is_empty() { o } else { e };
+        if why.len() > HELPER_STDERR_LIMIT || why.contains('\n') {
+            why = why
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(HELPER_STDERR_LIMIT)
+                .collect();
+        }
+        return Err(format!(
+            "credential helper {program} failed ({status}): {why}"
+        ));
+    }
+    let doc: Value = serde_json::from_slice(&stdout)
+        .map_err(|_| format!("credential helper {program} gave no JSON answer"))?;
+    let get = |k: &str| {
+        doc.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (user, secret) = (get("Username"), get("Secret"));
+    if secret.is_empty() {
+        return Ok(None);
+    }
+    // The helpers' convention for an identity token.
+    let secret = if user == "<token>" {
+        Secret::IdentityToken(secret)
+    } else {
+        Secret::Password(secret)
+    };
+    Ok(Some(Auth {
+        server: server.to_string(),
+        username: if user == "<token>" {
+            String::new()
+        } else {
+            user
+        },
+        secret,
+    }))
+}
+
+const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Base64 with `=` padding over `alphabet` (Go's `base64.URLEncoding` for the header).
+fn base64_encode(data: &[u8], alphabet: &[u8; 64]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(alphabet[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decode standard or URL-safe base64, padded or not; `None` when it is not base64.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    };
+    let text = text.trim().trim_end_matches('=');
+    if text.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        acc = (acc << 6) | u32::from(value(c)?);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    fn creds(json: &str) -> Credentials {
+        Credentials::parse(Path::new("/x/config.json"), json.as_bytes()).unwrap()
+    }
+
+    fn password(a: &Auth) -> Option<&str> {
+        match &a.secret {
+            Secret::Password(p) => Some(p),
+            Secret::IdentityToken(_) => None,
+        }
+    }
+
+    #[test]
+    fn base64_round_trips_and_matches_known_values() {
+        let cases: &[(&str, &str)] = &[
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("user:pass", "dXNlcjpwYXNz"),
+        ];
+        for (plain, coded) in cases {
+            assert_eq!(base64_encode(plain.as_bytes(), STANDARD), *coded);
+            assert_eq!(base64_decode(coded).unwrap(), plain.as_bytes());
+        }
+        assert_eq!(base64_encode(&[0xfb, 0xff], URL_SAFE), "-_8=");
+        assert_eq!(base64_encode(&[0xfb, 0xff], STANDARD), "+/8=");
+        assert_eq!(base64_decode("-_8").unwrap(), vec![0xfb, 0xff]);
+        for bad in ["a", "ab!c", "Zm9v$"] {
+            assert!(base64_decode(bad).is_none(), "{bad}");
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(base64_decode(&base64_encode(&all, URL_SAFE)).unwrap(), all);
+    }
+
+    #[test]
+    fn config_is_found_as_the_cli_finds_it() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let dir = Path::new("/etc/ddp/docker");
+        assert_eq!(
+            locate(Some(dir), &env(&[("DOCKER_CONFIG", "/a"), ("HOME", "/h")])),
+            (PathBuf::from("/etc/ddp/docker/config.json"), true)
+        );
+        assert_eq!(
+            locate(None, &env(&[("DOCKER_CONFIG", "/a"), ("HOME", "/h")])),
+            (PathBuf::from("/a/config.json"), false)
+        );
+        assert_eq!(
+            locate(None, &env(&[("DOCKER_CONFIG", ""), ("HOME", "/h")])),
+            (PathBuf::from("/h/.docker/config.json"), false)
+        );
+        assert_eq!(
+            locate(None, &env(&[])),
+            (PathBuf::from("/root/.docker/config.json"), false)
+        );
+    }
+
+    #[test]
+    fn auths_entries_in_every_form() {
+        let c = creds(
+            r#"{"auths": {
+                "127.0.0.1:5000": {"auth": "dXNlcjpwYTpzcw=="},
+                "https://quay.io/v2/": {"username": "q", "password": "qp"},
+                "https://index.docker.io/v1/": {"identitytoken": "tok"},
+                "empty.example": {},
+                "bad.example": {"auth": "%%%"}
+            }}"#,
+        );
+        let (a, origin) = c.lookup("127.0.0.1:5000").unwrap().unwrap();
+        assert_eq!((a.username.as_str(), password(&a)), ("user", Some("pa:ss")));
+        assert_eq!(origin, Origin::File);
+        let (a, _) = c.lookup("quay.io").unwrap().unwrap();
+        assert_eq!((a.username.as_str(), password(&a)), ("q", Some("qp")));
+        assert_eq!(a.server, "quay.io");
+        let (a, _) = c.lookup("docker.io").unwrap().unwrap();
+        assert_eq!(a.secret, Secret::IdentityToken("tok".into()));
+        assert_eq!(a.server, HUB_KEY);
+        assert_eq!(c.lookup("empty.example").unwrap(), None);
+        assert_eq!(c.lookup("elsewhere.example").unwrap(), None);
+        let e = c.lookup("bad.example").unwrap_err();
+        assert!(e.contains("/x/config.json") && e.contains("base64"), "{e}");
+        assert!(!e.contains("%%%"), "the secret is echoed: {e}");
+    }
+
+    #[test]
+    fn key_normalisation() {
+        for key in [
+            "127.0.0.1:5000",
+            "http://127.0.0.1:5000",
+            "https://127.0.0.1:5000/v2/",
+            "127.0.0.1:5000/v1/",
+        ] {
+            let c = creds(&format!(r#"{{"auths": {{"{key}": {{"auth": "dTpw"}}}}}}"#));
+            assert!(c.lookup("127.0.0.1:5000").unwrap().is_some(), "{key}");
+            assert!(c.lookup("127.0.0.1:5001").unwrap().is_none(), "{key}");
+        }
+        for key in [
+            "https://index.docker.io/v1/",
+            "docker.io",
+            "index.docker.io",
+        ] {
+            let c = creds(&format!(r#"{{"auths": {{"{key}": {{"auth": "dTpw"}}}}}}"#));
+            let (a, _) = c.lookup("docker.io").unwrap().unwrap();
+            assert_eq!(a.server, HUB_KEY, "{key}");
+        }
+    }
+
+    #[test]
+    fn malformed_configs_name_the_file() {
+        for text in [
+            "{",
+            "[]",
+            r#"{"auths": []}"#,
+            r#"{"credHelpers": {"x": 1}}"#,
+            r#"{"credsStore": 5}"#,
+        ] {
+            let e = Credentials::parse(Path::new("/etc/d/config.json"), text.as_bytes())
+                .expect_err(text);
+            assert!(e.contains("/etc/d/config.json"), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_missing_helper_is_a_clear_error() {
+        let c = creds(r#"{"credHelpers": {"r.example": "ddp-test-no-such-helper"}}"#);
+        let e = c.lookup("r.example").unwrap_err();
+        assert!(
+            e.contains("docker-credential-ddp-test-no-such-helper") && e.contains("PATH"),
+            "{e}"
+        );
+        // credHelpers wins over credsStore, which covers every other registry.
+        let c = creds(
+            r#"{"credsStore": "ddp-test-no-such-store", "auths": {"a.example": {"auth": "dTpw"}}}"#,
+        );
+        assert!(
+            c.lookup("a.example")
+                .unwrap_err()
+                .contains("ddp-test-no-such-store")
+        );
+    }
+
+    #[test]
+    fn header_is_base64url_json_and_debug_hides_the_secret() {
+        let a = Auth {
+            server: "r.example".into(),
+            username: "u".into(),
+            secret: Secret::Password("p?>>".into()),
+        };
+        let h = a.header();
+        assert!(!h.contains('+') && !h.contains('/'), "{h}");
+        let doc: Value = serde_json::from_slice(&base64_decode(&h).unwrap()).unwrap();
+        assert_eq!(
+            doc,
+            serde_json::json!({"username": "u", "password": "p?>>", "serveraddress": "r.example"})
+        );
+        let shown = format!("{a:?} {}", a.describe());
+        assert!(!shown.contains("p?>>"), "{shown}");
+        let c = creds(r#"{"auths": {"r.example": {"auth": "dTpwYXNzd29yZA=="}}}"#);
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("r.example") && !shown.contains("dTpw"),
+            "{shown}"
+        );
+        let t = Auth {
+            server: HUB_KEY.into(),
+            username: String::new(),
+            secret: Secret::IdentityToken("tok-123".into()),
+        };
+        let doc: Value = serde_json::from_slice(&base64_decode(&t.header()).unwrap()).unwrap();
+        assert_eq!(
+            doc,
+            serde_json::json!({"identitytoken": "tok-123", "serveraddress": HUB_KEY})
+        );
+        assert!(!format!("{t:?}").contains("tok-123"));
+    }
+}
