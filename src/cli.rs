@@ -28,6 +28,8 @@ pub enum Command {
     Plan,
     /// Show what DNS says, per container; no engine needed.
     Show,
+    /// Check every host of a records file offline (`--records` required).
+    Lint,
 }
 
 /// How results are printed on stdout.
@@ -82,6 +84,8 @@ pub struct Options {
     pub allow_images: Vec<String>,
     /// Refuse specs that grant root-equivalent host access.
     pub forbid_privileged: bool,
+    /// `lint`: warnings (dead records) fail too.
+    pub strict: bool,
 }
 
 impl Default for Options {
@@ -107,6 +111,7 @@ impl Default for Options {
             require_ad: false,
             allow_images: Vec::new(),
             forbid_privileged: false,
+            strict: false,
         }
     }
 }
@@ -202,14 +207,16 @@ where
                 o.allow_images.push(v);
             }
             Long("forbid-privileged") => o.forbid_privileged = true,
+            Long("strict") => o.strict = true,
             Value(v) if command.is_none() => {
                 command = Some(match v.to_str() {
                     Some("apply") => Command::Apply,
                     Some("plan") => Command::Plan,
                     Some("show") => Command::Show,
+                    Some("lint") => Command::Lint,
                     _ => {
                         return Err(UsageError(format!(
-                            "unknown command '{}' (expected apply, plan or show)",
+                            "unknown command '{}' (expected apply, plan, show or lint)",
                             v.to_string_lossy()
                         )));
                     }
@@ -219,6 +226,14 @@ where
         }
     }
     o.command = command.unwrap_or(Command::Apply);
+    if o.command == Command::Lint && o.records.is_none() {
+        return Err(UsageError(
+            "lint needs --records FILE: it checks a file, not live DNS".to_string(),
+        ));
+    }
+    if o.strict && o.command != Command::Lint {
+        return Err(UsageError("--strict is an option of lint only".to_string()));
+    }
     Ok(Parsed::Run(Box::new(o)))
 }
 
@@ -309,11 +324,15 @@ Provision this host's Docker containers from DNS TXT records.
 
 USAGE
     docker-dns-provision [apply|plan|show] [OPTIONS]
+    docker-dns-provision lint --records FILE [--prefix P] [--inherit] [--top-domain D]
+                         [--allow-image PATTERN] [--forbid-privileged] [--strict]
 
 COMMANDS
     apply   make the Docker engine match DNS (the default)
     plan    print what apply would do, change nothing
     show    print what DNS says for each container (no Docker needed)
+    lint    check every host of a records file as show would, plus what only the whole
+            file shows (dead records, disabled entries); one FILE:LINE: line per finding
 
 RECORDS
     <prefix>.<host>         TXT \"name\" ...   containers this host runs (one or more per string)
@@ -346,6 +365,7 @@ OPTIONS
     --require-ad           accept only DNSSEC-validated answers (AD bit) from a trusted resolver
     --allow-image PATTERN  allow only matching images (prefix or glob), repeatable
     --forbid-privileged    refuse specs that grant root-equivalent access to the host
+    --strict               lint: warnings (records no host reads) fail too
     --output text|json     output format [default: text]
     --log-level LEVEL      off, error, warn, info, debug, trace [default: $RUST_LOG, else info]
     -h, --help             print this help
@@ -354,7 +374,8 @@ OPTIONS
 EXIT STATUS
     0   success
     64  bad command line
-    65  some record is invalid (its container is left as it is)
+    65  some record is invalid (its container is left as it is); lint: a finding would change
+        or fail some host's run (or, with --strict, any finding)
     66  no configuration for this host (nothing is removed unless --allow-empty)
     69  Docker engine unavailable within --timeout
     70  internal error
@@ -451,6 +472,9 @@ mod tests {
         assert_eq!(o.jobs, 8);
         assert_eq!(o.allow_images, vec!["quay.io/coreos/*".to_string()]);
         assert_eq!(run(&["--inherit", "show"]).unwrap().command, Command::Show);
+        let o = run(&["lint", "--records", "z", "--strict"]).unwrap();
+        assert_eq!(o.command, Command::Lint);
+        assert!(o.strict);
     }
 
     #[test]
@@ -482,6 +506,8 @@ mod tests {
             (&["--jobs", "0"], "--jobs"),
             (&["--allow-image", ""], "--allow-image"),
             (&["--inherit=yes"], "--inherit"),
+            (&["lint"], "--records"),
+            (&["show", "--strict"], "--strict"),
         ];
         for (args, needle) in cases {
             let e = run(args).expect_err(&format!("{args:?} should fail"));
