@@ -98,11 +98,16 @@ pub fn read(
     parse: Parser<'_>,
 ) -> Desired {
     let levels = &walk.levels;
+    let threads = if source.concurrent() {
+        LOOKUP_THREADS
+    } else {
+        1
+    };
     let list_names: Vec<String> = levels.iter().map(|l| format!("{prefix}.{l}")).collect();
-    let (list_records, list) = read_list(source, &list_names, inherit);
+    let (list_records, list) = read_list(source, &list_names, inherit, threads);
     let list = match list {
         ListOutcome::Names(names) => {
-            let containers = crate::pool::map(&names, LOOKUP_THREADS, |name| {
+            let containers = crate::pool::map(&names, threads, |name| {
                 let state = match valid_container_name(name) {
                     Err(why) => WantedState::Invalid {
                         record: None,
@@ -142,9 +147,10 @@ fn read_list(
     source: &dyn TxtSource,
     names: &[String],
     inherit: bool,
+    threads: usize,
 ) -> (Vec<String>, ListOutcome) {
     let answers: Vec<Answer> = if inherit {
-        crate::pool::map(names, LOOKUP_THREADS, |n| source.lookup(n))
+        crate::pool::map(names, threads, |n| source.lookup(n))
     } else {
         // Sequential on purpose: a less specific level must not be waited for (it may be
         // retrying until the deadline) once a more specific one answered.

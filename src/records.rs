@@ -108,6 +108,10 @@ impl TxtSource for RecordsFile {
             None => Answer::Absent,
         }
     }
+
+    fn concurrent(&self) -> bool {
+        false
+    }
 }
 
 fn key(name: &str) -> String {
