@@ -220,16 +220,18 @@ pub fn lint(
         .flat_map(|w| w.levels.iter().skip(1).map(String::as_str))
         .collect();
 
-    let mut raw: Vec<Finding> = Vec::new();
-    let mut read: HashSet<String> = HashSet::new();
-    let mut hosts = Vec::new();
-    for (name, w) in &walks {
-        if inherited.contains(name) {
-            continue;
-        }
+    let to_read: Vec<&Walk> = walks
+        .iter()
+        .filter(|(name, _)| !inherited.contains(*name))
+        .map(|(_, w)| w)
+        .collect();
+    // Hosts are independent: read them on every core (a file source reads inline).
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_host = crate::pool::map(&to_read, cores, |w| {
         let d = desired::read(file, w, prefix, inherit, parse);
-        host_findings(file, &zone, &d, &mut raw);
-        read.extend(d.list_records.iter().cloned());
+        let mut found = Vec::new();
+        host_findings(file, &zone, &d, &mut found);
+        let mut read = d.list_records.clone();
         if let HostList::Listed(ws) = &d.list {
             for wanted in ws {
                 if let WantedState::Spec { record, .. }
@@ -238,11 +240,19 @@ pub fn lint(
                     ..
                 } = &wanted.state
                 {
-                    read.insert(record.clone());
+                    read.push(record.clone());
                 }
             }
         }
-        hosts.push(summarise(file, d));
+        (summarise(file, d), found, read)
+    });
+    let mut raw: Vec<Finding> = Vec::new();
+    let mut read: HashSet<String> = HashSet::new();
+    let mut hosts = Vec::with_capacity(per_host.len());
+    for (host, found, records) in per_host {
+        hosts.push(host);
+        raw.extend(found);
+        read.extend(records);
     }
     let seen = Seen {
         hosts: &hosts,
@@ -838,4 +848,146 @@ pub fn to_json(r: &Report, file: &str, code: Code) -> Value {
         "findings": findings,
         "hosts": hosts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> RecordsFile {
+        RecordsFile::parse(text.as_bytes()).unwrap()
+    }
+
+    fn accept(text: &str) -> Result<crate::spec::ContainerSpec, String> {
+        if text.contains("BAD") {
+            return Err(format!("cannot parse {text}"));
+        }
+        Ok(crate::spec::tests::example(text, serde_json::json!({})))
+    }
+
+    #[test]
+    fn names_are_lists_container_records_or_not_ours() {
+        let f = file(
+            "txt-record=containers.docker.h.x.test,web\n\
+             txt-record=web.containers.docker.h.x.test,img\n\
+             txt-record=a.b.containers.docker.x.test,img\n\
+             txt-record=h.x.test,v=spf1 -all\n\
+             txt-record=containers.docker,orphan\n",
+        );
+        let z = Zone::of(&f, "containers.docker");
+        assert_eq!(
+            z.lists.into_iter().collect::<Vec<_>>(),
+            [(
+                "h.x.test".to_string(),
+                "containers.docker.h.x.test".to_string()
+            )]
+        );
+        assert_eq!(
+            z.records.into_values().collect::<Vec<_>>(),
+            [
+                ("a.b".to_string(), "x.test".to_string()),
+                ("web".to_string(), "h.x.test".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_level_others_inherit_from_is_not_a_host() {
+        let f = file(
+            "txt-record=containers.docker.x.test,web\n\
+             txt-record=web.containers.docker.h1.dc.x.test,img\n\
+             txt-record=web.containers.docker.h2.x.test,img\n\
+             txt-record=web.containers.docker.x.test,BAD\n",
+        );
+        let r = lint(
+            &f,
+            "containers.docker",
+            false,
+            &Bound::PublicSuffix,
+            &accept,
+        );
+        let hosts: Vec<&str> = r.hosts.iter().map(|h| h.host.as_str()).collect();
+        assert_eq!(hosts, ["h1.dc.x.test", "h2.x.test"]);
+        // Every host reads web from its own level: the fleet's bad record is never read.
+        assert_eq!(r.count(Severity::Error), 0, "{:?}", r.findings);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].kind, Kind::DeadRecord);
+        assert_eq!(r.findings[0].line, 4);
+        assert!(r.findings[0].what.contains("nearer level"));
+    }
+
+    #[test]
+    fn one_finding_for_every_host_a_shared_record_fails() {
+        let mut text = String::from(
+            "txt-record=containers.docker.x.test,web\ntxt-record=web.containers.docker.x.test,BAD\n",
+        );
+        for h in 0..50 {
+            text += &format!("txt-record=other.containers.docker.h{h}.x.test,img\n");
+        }
+        let r = lint(
+            &file(&text),
+            "containers.docker",
+            false,
+            &Bound::PublicSuffix,
+            &accept,
+        );
+        assert_eq!(r.hosts.len(), 50);
+        let errors: Vec<&Finding> = r
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
+        assert_eq!(errors.len(), 1, "{:?}", r.findings);
+        assert_eq!(errors[0].hosts.len(), 50);
+        assert_eq!((errors[0].line, errors[0].kind), (2, Kind::InvalidRecord));
+        assert!(to_text(&r, "z").starts_with("z:2: h0.x.test (+49 more hosts): web: error: "));
+        assert_eq!(r.code(false), Code::DataError);
+    }
+
+    #[test]
+    fn a_file_source_is_read_on_the_calling_thread() {
+        /// The file, noting which threads asked it.
+        struct Noting(
+            RecordsFile,
+            std::sync::Mutex<HashSet<std::thread::ThreadId>>,
+        );
+        impl TxtSource for Noting {
+            fn lookup(&self, name: &str) -> Answer {
+                if let Ok(mut t) = self.1.lock() {
+                    t.insert(std::thread::current().id());
+                }
+                self.0.lookup(name)
+            }
+            fn concurrent(&self) -> bool {
+                self.0.concurrent()
+            }
+        }
+        let names: Vec<String> = (0..20).map(|i| format!("c{i:02}")).collect();
+        let mut text = format!("txt-record=containers.docker.h,{}\n", names.join(" "));
+        for n in &names {
+            text += &format!("txt-record={n}.containers.docker.h,img\n");
+        }
+        let s = Noting(file(&text), Default::default());
+        let w = walk::walk("h", &Bound::PublicSuffix).unwrap();
+        for inherit in [false, true] {
+            let d = desired::read(&s, &w, "containers.docker", inherit, &accept);
+            assert!(matches!(d.list, HostList::Listed(ref ws) if ws.len() == 20));
+        }
+        let asked = s.1.lock().unwrap().clone();
+        assert_eq!(asked, [std::thread::current().id()].into_iter().collect());
+    }
+
+    #[test]
+    fn edit_distance() {
+        for (a, b, d) in [
+            ("bash-echoer", "bash-echoerr", 1),
+            ("etcd", "etdc", 2),
+            ("", "ab", 2),
+            ("web", "web", 0),
+            ("kitten", "sitting", 3),
+        ] {
+            assert_eq!(distance(a, b), d, "{a} {b}");
+            assert_eq!(distance(b, a), d, "{b} {a}");
+        }
+    }
 }
