@@ -28,6 +28,8 @@ pub enum Command {
     Plan,
     /// Show what DNS says, per container; no engine needed.
     Show,
+    /// Check every host of a records file offline (`--records` required).
+    Lint,
 }
 
 /// How results are printed on stdout.
@@ -88,6 +90,8 @@ pub struct Options {
     pub pull: crate::spec::PullPolicy,
     /// Directory of the docker CLI config (`config.json`) with registry credentials.
     pub docker_config: Option<PathBuf>,
+    /// `lint`: warnings (dead records) fail too.
+    pub strict: bool,
 }
 
 impl Default for Options {
@@ -116,6 +120,7 @@ impl Default for Options {
             forbid_privileged: false,
             pull: crate::spec::PullPolicy::Missing,
             docker_config: None,
+            strict: false,
         }
     }
 }
@@ -237,14 +242,16 @@ where
                 }
                 o.docker_config = Some(v.into());
             }
+            Long("strict") => o.strict = true,
             Value(v) if command.is_none() => {
                 command = Some(match v.to_str() {
                     Some("apply") => Command::Apply,
                     Some("plan") => Command::Plan,
                     Some("show") => Command::Show,
+                    Some("lint") => Command::Lint,
                     _ => {
                         return Err(UsageError(format!(
-                            "unknown command '{}' (expected apply, plan or show)",
+                            "unknown command '{}' (expected apply, plan, show or lint)",
                             v.to_string_lossy()
                         )));
                     }
@@ -254,6 +261,14 @@ where
         }
     }
     o.command = command.unwrap_or(Command::Apply);
+    if o.command == Command::Lint && o.records.is_none() {
+        return Err(UsageError(
+            "lint needs --records FILE: it checks a file, not live DNS".to_string(),
+        ));
+    }
+    if o.strict && o.command != Command::Lint {
+        return Err(UsageError("--strict is an option of lint only".to_string()));
+    }
     Ok(Parsed::Run(Box::new(o)))
 }
 
@@ -344,11 +359,15 @@ Provision this host's Docker containers from DNS TXT records.
 
 USAGE
     docker-dns-provision [apply|plan|show] [OPTIONS]
+    docker-dns-provision lint --records FILE [--prefix P] [--inherit] [--top-domain D]
+                         [--allow-image PATTERN] [--forbid-privileged] [--strict]
 
 COMMANDS
     apply   make the Docker engine match DNS (the default)
     plan    print what apply would do, change nothing
     show    print what DNS says for each container (no Docker needed)
+    lint    check every host of a records file as show would, plus what only the whole
+            file shows (dead records, disabled entries); one FILE:LINE: line per finding
 
 RECORDS
     <prefix>.<host>         TXT \"name\" ...   containers this host runs (one or more per string)
@@ -391,6 +410,7 @@ OPTIONS
                            resolv.conf)
     --allow-image PATTERN  allow only matching images (prefix or glob), repeatable
     --forbid-privileged    refuse specs that grant root-equivalent access to the host
+    --strict               lint: warnings (records no host reads) fail too
     --output text|json     output format [default: text]
     --log-level LEVEL      off, error, warn, info, debug, trace [default: $RUST_LOG, else info]
     -h, --help             print this help
@@ -399,7 +419,8 @@ OPTIONS
 EXIT STATUS
     0   success
     64  bad command line
-    65  some record is invalid (its container is left as it is)
+    65  some record is invalid (its container is left as it is); lint: a finding would change
+        or fail some host's run (or, with --strict, any finding)
     66  no configuration for this host (nothing is removed unless --allow-empty)
     69  Docker engine unavailable within --timeout
     70  internal error
@@ -505,6 +526,9 @@ mod tests {
         assert_eq!(o.pull, crate::spec::PullPolicy::Always);
         assert_eq!(o.docker_config, Some(PathBuf::from("/etc/ddp/docker")));
         assert_eq!(run(&["--inherit", "show"]).unwrap().command, Command::Show);
+        let o = run(&["lint", "--records", "z", "--strict"]).unwrap();
+        assert_eq!(o.command, Command::Lint);
+        assert!(o.strict);
     }
 
     #[test]
@@ -539,6 +563,8 @@ mod tests {
             (&["--inherit=yes"], "--inherit"),
             (&["--pull", "sometimes"], "sometimes"),
             (&["--docker-config="], "--docker-config"),
+            (&["lint"], "--records"),
+            (&["show", "--strict"], "--strict"),
         ];
         for (args, needle) in cases {
             let e = run(args).expect_err(&format!("{args:?} should fail"));

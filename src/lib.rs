@@ -10,6 +10,7 @@ pub mod desired;
 pub mod dns;
 pub mod docker;
 pub mod exit;
+pub mod lint;
 pub mod lock;
 pub mod logging;
 pub mod plan;

@@ -15,7 +15,15 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// TXT records read from a file, by lower-case name without the trailing dot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordsFile {
-    records: BTreeMap<String, Vec<Vec<Vec<u8>>>>,
+    records: BTreeMap<String, Owner>,
+}
+
+/// The TXT RRs of one name, in file order, each with the line it starts on: `lint` points at
+/// the line a finding comes from, and counts a name's RRs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Owner {
+    rrs: Vec<Vec<Vec<u8>>>,
+    lines: Vec<usize>,
 }
 
 /// A records file that could not be used.
@@ -87,7 +95,7 @@ impl RecordsFile {
             let line = trim(strip_cr(raw));
             if let Some(rest) = line.strip_prefix(b"txt-record=") {
                 let (name, strings) = dnsmasq_txt(rest).map_err(|e| (i + 1, e))?;
-                file.add(&name, strings);
+                file.add(&name, strings, i + 1);
                 continue;
             }
             if line.is_empty() || line[0] == b'#' || is_other_dnsmasq_option(line) {
@@ -109,21 +117,34 @@ impl RecordsFile {
                 return Err((first, "unbalanced ')'".into()));
             }
             if let Some((name, strings)) = zone.entry(&entry).map_err(|e| (first, e))? {
-                file.add(&name, strings);
+                file.add(&name, strings, first);
             }
         }
         Ok(file)
     }
 
-    fn add(&mut self, name: &str, strings: Vec<Vec<u8>>) {
-        self.records.entry(key(name)).or_default().push(strings);
+    fn add(&mut self, name: &str, strings: Vec<Vec<u8>>, line: usize) {
+        let owner = self.records.entry(key(name)).or_default();
+        owner.rrs.push(strings);
+        owner.lines.push(line);
+    }
+
+    /// Every name that has a TXT record, lower-case, in name order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.records.keys().map(String::as_str)
+    }
+
+    /// The 1-based line each TXT RR of `name` starts on, in the order [`TxtSource::lookup`]
+    /// returns them (file order); empty when the name has none.
+    pub fn lines(&self, name: &str) -> &[usize] {
+        self.records.get(&key(name)).map_or(&[], |o| &o.lines[..])
     }
 }
 
 impl TxtSource for RecordsFile {
     fn lookup(&self, name: &str) -> Answer {
         match self.records.get(&key(name)) {
-            Some(rrs) => Answer::Present(rrs.clone()),
+            Some(owner) => Answer::Present(owner.rrs.clone()),
             None => Answer::Absent,
         }
     }
@@ -630,6 +651,41 @@ abs.example.  TXT word \065\066
                 .unwrap_err()
                 .1
                 .contains("255")
+        );
+    }
+
+    #[test]
+    fn each_rr_keeps_the_line_it_starts_on() {
+        let f = RecordsFile::parse(
+            br#"# a comment
+txt-record=containers.docker.h,etcd
+txt-record=etcd.containers.docker.h,"img"
+
+$ORIGIN h.
+containers.docker  TXT "web"
+long.containers.docker  TXT ( "part one "
+                              "part two" )
+                   TXT "second" ; a blank owner repeats the last one
+txt-record=Containers.Docker.H.,late
+"#,
+        )
+        .unwrap();
+        assert_eq!(f.lines("containers.docker.h"), [2, 6, 10]);
+        assert_eq!(
+            rrs(&f, "containers.docker.h"),
+            vec![strings(&["etcd"]), strings(&["web"]), strings(&["late"])],
+            "lines are in the order lookup returns the RRs"
+        );
+        assert_eq!(f.lines("ETCD.containers.docker.h."), [3]);
+        assert_eq!(f.lines("long.containers.docker.h"), [7, 9]);
+        assert!(f.lines("absent.h").is_empty());
+        assert_eq!(
+            f.names().collect::<Vec<_>>(),
+            [
+                "containers.docker.h",
+                "etcd.containers.docker.h",
+                "long.containers.docker.h"
+            ]
         );
     }
 

@@ -19,6 +19,9 @@ struct Stop(Code, String);
 
 /// Run the command the options name; prints the report on stdout, logs on stderr.
 pub fn run(o: &Options) -> Code {
+    if o.command == Command::Lint {
+        return crate::lint::run(o);
+    }
     let started = Instant::now();
     match run_inner(o, started) {
         Ok(code) => code,
@@ -40,6 +43,7 @@ fn command_name(c: Command) -> &'static str {
         Command::Apply => "apply",
         Command::Plan => "plan",
         Command::Show => "show",
+        Command::Lint => "lint",
     }
 }
 
@@ -48,17 +52,7 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         Some(h) => h.clone(),
         None => crate::cli::kernel_hostname().map_err(|e| Stop(Code::Config, e))?,
     };
-    let bound = match &o.top_domain {
-        Some(top) => {
-            if walk::public_suffix::of(top).labels >= top.split('.').count() {
-                log::warn!(
-                    "--top-domain {top} is a public suffix: the levels up to it belong to zones anyone may register"
-                );
-            }
-            Bound::TopDomain(top.clone())
-        }
-        None => Bound::PublicSuffix,
-    };
+    let bound = bound(o);
     let walk = walk::walk(&host, &bound).map_err(|e| Stop(Code::Config, e))?;
     log::debug!("levels: {} ({})", walk.levels.join(", "), walk.stop);
     let splay = crate::retry::random_duration(o.splay);
@@ -81,21 +75,8 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         })?),
         _ => None,
     };
-    let policy = Policy {
-        allow_images: o.allow_images.clone(),
-        forbid_privileged: o.forbid_privileged,
-    };
-    let parse = |text: &str| -> Result<ContainerSpec, String> {
-        // With --forbid-privileged the guard also keeps records from reading host files
-        // and the tool's environment (--env-file /etc/shadow, -e SECRET).
-        let s = spec::parse(text, &policy.guard(&spec::SystemHost)).map_err(|e| e.to_string())?;
-        policy.check(&s).map_err(|e| e.to_string())?;
-        // The record's own --pull wins over the tool-wide one.
-        Ok(ContainerSpec {
-            pull: Some(crate::refresh::policy(&s, o.pull)),
-            ..s
-        })
-    };
+    let policy = policy(o);
+    let parse = record_parser(&policy, o.pull);
     let dns_started = Instant::now();
     let desired = desired::read(records.source(), &walk, &o.prefix, o.inherit, &parse);
     log::debug!("DNS phase took {:.3}s", dns_started.elapsed().as_secs_f64());
@@ -209,6 +190,49 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         code.status()
     );
     Ok(code)
+}
+
+/// How far the walk may go, as the options say; warns when `--top-domain` is a public suffix.
+/// `lint` bounds its hosts' walks with the same.
+pub(crate) fn bound(o: &Options) -> Bound {
+    match &o.top_domain {
+        Some(top) => {
+            if walk::public_suffix::of(top).labels >= top.split('.').count() {
+                log::warn!(
+                    "--top-domain {top} is a public suffix: the levels up to it belong to zones anyone may register"
+                );
+            }
+            Bound::TopDomain(top.clone())
+        }
+        None => Bound::PublicSuffix,
+    }
+}
+
+/// The security policy the options set.
+pub(crate) fn policy(o: &Options) -> Policy {
+    Policy {
+        allow_images: o.allow_images.clone(),
+        forbid_privileged: o.forbid_privileged,
+    }
+}
+
+/// A record's text → its spec under `policy`: what every command parses with, so that
+/// `lint` and the hosts never disagree.
+pub(crate) fn record_parser(
+    policy: &Policy,
+    pull: spec::PullPolicy,
+) -> impl Fn(&str) -> Result<ContainerSpec, String> + Sync + '_ {
+    move |text: &str| {
+        // With --forbid-privileged the guard also keeps records from reading host files
+        // and the tool's environment (--env-file /etc/shadow, -e SECRET).
+        let s = spec::parse(text, &policy.guard(&spec::SystemHost)).map_err(|e| e.to_string())?;
+        policy.check(&s).map_err(|e| e.to_string())?;
+        // The record's own --pull wins over the tool-wide one.
+        Ok(ContainerSpec {
+            pull: Some(crate::refresh::policy(&s, pull)),
+            ..s
+        })
+    }
 }
 
 fn log_desired(d: &Desired) {
