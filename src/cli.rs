@@ -177,11 +177,12 @@ where
             Long("resolv-conf") => o.resolv_conf = p.value()?.into(),
             Long("records") => o.records = Some(p.value()?.into()),
             Long("timeout") => {
-                o.timeout = flag_duration(&mut p, "--timeout")?;
+                let v = text(&mut p, "--timeout")?;
+                o.timeout = parse_duration(&v).map_err(|why| bad("--timeout", &v, &why))?;
                 if o.timeout.is_zero() {
                     return Err(bad(
                         "--timeout",
-                        "0",
+                        &v,
                         "must be more than 0: every run needs time to ask DNS at least once",
                     ));
                 }
