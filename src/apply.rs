@@ -3,7 +3,8 @@
 //! the plan says, and every failure is reported per container, never fatal to the run.
 
 use crate::docker::{Engine, EngineError};
-use crate::plan::{Action, Existing, NEW_SUFFIX, OLD_SUFFIX, Plan, Step};
+use crate::plan::{Action, Existing, Plan, Step};
+use crate::recover::{NEW_SUFFIX, OLD_SUFFIX};
 use crate::spec::ContainerSpec;
 use std::collections::BTreeMap;
 
@@ -29,7 +30,32 @@ pub struct Outcome {
 
 /// Run the plan with at most `jobs` containers in flight.
 pub fn run(plan: &Plan, engine: &Engine, jobs: usize) -> Vec<Outcome> {
-    let pulls = pull_images(plan, engine, jobs);
+    run_after(plan, engine, jobs, &[])
+}
+
+/// Run the plan after crash recovery's repairs ran (`repairs`, their outcomes): a name whose
+/// repair did not succeed is not converged in this run, since it is not in the state the
+/// plan assumed; its steps are skipped.
+pub fn run_after(plan: &Plan, engine: &Engine, jobs: usize, repairs: &[Outcome]) -> Vec<Outcome> {
+    let blocked: BTreeMap<&str, &str> = repairs
+        .iter()
+        .filter_map(|o| match &o.result {
+            Result::Failed(why) | Result::Skipped(why) => {
+                Some((o.step.name.as_str(), why.as_str()))
+            }
+            Result::Done => None,
+        })
+        .collect();
+    let runnable = Plan {
+        steps: plan
+            .steps
+            .iter()
+            .filter(|s| !blocked.contains_key(s.name.as_str()))
+            .cloned()
+            .collect(),
+        code: plan.code,
+    };
+    let pulls = pull_images(&runnable, engine, jobs);
     let mut groups: Vec<(String, Vec<&Step>)> = Vec::new();
     for s in &plan.steps {
         match groups.iter_mut().find(|(n, _)| *n == s.name) {
@@ -37,10 +63,21 @@ pub fn run(plan: &Plan, engine: &Engine, jobs: usize) -> Vec<Outcome> {
             None => groups.push((s.name.clone(), vec![s])),
         }
     }
-    crate::pool::map(&groups, jobs, |(_, steps)| run_group(steps, engine, &pulls))
-        .into_iter()
-        .flatten()
-        .collect()
+    crate::pool::map(&groups, jobs, |(name, steps)| {
+        match blocked.get(name.as_str()) {
+            Some(why) => steps
+                .iter()
+                .map(|s| Outcome {
+                    step: (*s).clone(),
+                    result: Result::Skipped(format!("its crash repair did not succeed: {why}")),
+                })
+                .collect(),
+            None => run_group(steps, engine, &pulls),
+        }
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The steps of one name run in order; after a failure the rest are skipped.
@@ -86,7 +123,6 @@ pub fn verb(a: &Action) -> &'static str {
         Action::Remove { .. } => "remove",
         Action::Keep { .. } => "keep",
         Action::Leave { .. } => "leave",
-        Action::Finish { .. } => "finish-replace",
         Action::RenameBack { .. } => "rename-back",
         Action::Discard { .. } => "discard",
     }
@@ -185,7 +221,6 @@ fn execute(
             stop_and_remove(engine, existing)
         }
         Action::RenameBack { old } => engine.rename(&old.id, name).map_err(|e| e.to_string()),
-        Action::Finish { current, old } => finish(engine, name, current, old),
     }
 }
 
@@ -296,30 +331,4 @@ fn restart_old(engine: &Engine, old: &Existing, why: String) -> String {
         Ok(()) => format!("{why}; rolled back, the old container runs again"),
         Err(e) => format!("{why}; restarting the old container failed: {e}"),
     }
-}
-
-/// The tail of an interrupted replace: the new container has the name; start it if needed
-/// and drop the old one, or put the old one back when the new one will not start.
-fn finish(
-    engine: &Engine,
-    name: &str,
-    current: &Existing,
-    old: &Existing,
-) -> std::result::Result<(), String> {
-    if !current.running
-        && let Err(e) = engine.start(&current.id)
-    {
-        let old = Existing {
-            running: true,
-            ..old.clone()
-        };
-        return Err(rollback(
-            engine,
-            name,
-            &current.id,
-            &old,
-            format!("the replacement failed to start: {e}"),
-        ));
-    }
-    stop_and_remove(engine, old)
 }

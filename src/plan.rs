@@ -1,78 +1,16 @@
-//! Desired × actual → the list of actions, each with its reason, including the repair of
-//! replaces a crash interrupted. A pure function: no I/O; only an authoritative absence
-//! (a managed name the list lacks, or a record absent at every level) becomes a removal.
+//! Desired × actual → the list of actions that converge to DNS, each with its reason. A
+//! pure function: no I/O; it starts from the state crash recovery leaves ([`recover`]), so
+//! it never repairs anything itself; only an authoritative absence (a managed name the list
+//! lacks, or a record absent at every level) becomes a removal.
 
 use crate::desired::{Desired, HostList, WantedState};
 use crate::docker::Container;
 use crate::exit::Code;
+use crate::recover::{self, Recovery};
 use crate::spec::ContainerSpec;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Suffix of the name a replacement is created under before it takes over.
-pub const NEW_SUFFIX: &str = ".ddp-new";
-/// Suffix of the name the replaced container is renamed to while the new one starts.
-pub const OLD_SUFFIX: &str = ".ddp-old";
-
-/// A container the engine already has, as the applier needs to know it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Existing {
-    /// Container ID.
-    pub id: String,
-    /// Its current name.
-    pub name: String,
-    /// Whether it was up when the plan was made (to restore it on rollback).
-    pub running: bool,
-}
-
-impl From<&Container> for Existing {
-    fn from(c: &Container) -> Self {
-        Existing {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            running: c.running(),
-        }
-    }
-}
-
-/// One thing to do (or deliberately not do) to one container name.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Nothing is there: pull if needed, create and start.
-    Create { spec: Box<ContainerSpec> },
-    /// Not running but should be: ours and unchanged, or put back by an interrupted replace.
-    Start { existing: Existing },
-    /// Safe replace: create the new one aside, stop and rename the old one aside, rename the
-    /// new one into place and start it; on failure roll back to the old one.
-    Replace {
-        existing: Existing,
-        spec: Box<ContainerSpec>,
-    },
-    /// Graceful stop (the container's own stop timeout), then remove.
-    Remove { existing: Existing },
-    /// Ours, unchanged and running.
-    Keep { existing: Existing },
-    /// Left untouched on purpose (invalid record, unknown record, unlabelled with --no-adopt).
-    Leave { existing: Option<Existing> },
-    /// A replace was interrupted after the new container took the name: start it if needed,
-    /// then remove the old one (or roll back to the old one if the new one fails to start).
-    Finish { current: Existing, old: Existing },
-    /// A replace was interrupted before the new container took the name: give the old one
-    /// its name back. Later actions for the same name follow.
-    RenameBack { old: Existing },
-    /// A temporary left by an interrupted replace that is of no further use: remove it.
-    Discard { existing: Existing },
-}
-
-/// An action on a named container, with the reason a person reads.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step {
-    /// The container name DNS uses (for temporaries, the name they belong to).
-    pub name: String,
-    /// What to do.
-    pub action: Action,
-    /// Why, in words.
-    pub reason: String,
-}
+pub use crate::step::{Action, Existing, Step};
 
 /// The whole plan: steps grouped by name in execution order; names are independent.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,16 +30,6 @@ pub struct Settings {
     pub no_adopt: bool,
 }
 
-impl Step {
-    fn new(name: &str, action: Action, reason: impl Into<String>) -> Step {
-        Step {
-            name: name.to_string(),
-            action,
-            reason: reason.into(),
-        }
-    }
-}
-
 impl Plan {
     /// Whether nothing would change.
     pub fn is_noop(&self) -> bool {
@@ -119,24 +47,9 @@ fn wanted_label(spec: &ContainerSpec) -> Option<&str> {
         .and_then(|v| v.as_str())
 }
 
-/// Leave a container as it is, unless an interrupted replace stopped it (`restore`): then
-/// start it, which puts back the state from before that replace rather than deciding anew.
-fn leave(n: &str, existing: Option<Existing>, restore: bool, reason: impl Into<String>) -> Step {
-    match existing {
-        Some(e) if restore => Step::new(
-            n,
-            Action::Start { existing: e },
-            format!(
-                "{}; an interrupted replace had stopped it, so it runs again",
-                reason.into()
-            ),
-        ),
-        existing => Step::new(n, Action::Leave { existing }, reason),
-    }
-}
-
-/// Desired × actual → plan. `actual` is every container on the engine.
-pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan {
+/// Desired × the state recovery leaves → plan.
+pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan {
+    let actual = &recovery.view;
     let by_name: BTreeMap<&str, &Container> = actual.iter().map(|c| (c.name.as_str(), c)).collect();
     let wanted = match &desired.list {
         HostList::Unavailable(_) => {
@@ -162,73 +75,17 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
 
     for w in wanted {
         let n = w.name.as_str();
-        let new_name = format!("{n}{NEW_SUFFIX}");
-        let old_name = format!("{n}{OLD_SUFFIX}");
         handled.insert(n.to_string());
-        let mut current: Option<Existing> = by_name.get(n).map(|c| Existing::from(*c));
-        // Whether it is up when this name's own action runs (recovery steps can change it).
-        let mut up = current.as_ref().is_some_and(|c| c.running);
-        let mut current_owner: Option<&str> = by_name.get(n).and_then(|c| c.owner());
-        // Set when an interrupted replace left the old container stopped: whatever the
-        // record now says, "leave it as it is" must not mean "leave the service down".
-        let mut restore = false;
-
-        if let Some(old) = by_name.get(old_name.as_str()) {
-            let old_e = Existing::from(*old);
-            match current.take() {
-                None => {
-                    steps.push(Step::new(
-                        n,
-                        Action::RenameBack { old: old_e.clone() },
-                        "an interrupted replace renamed it aside; it gets its name back",
-                    ));
-                    // We stopped it ourselves; count it as running so a failed retry of
-                    // the replace brings the service back rather than leaving it down.
-                    up = old.running();
-                    restore = !up;
-                    current = Some(Existing {
-                        name: n.to_string(),
-                        running: true,
-                        ..old_e
-                    });
-                    current_owner = old.owner();
-                }
-                Some(cur) => {
-                    steps.push(Step::new(
-                        n,
-                        Action::Finish {
-                            current: cur.clone(),
-                            old: old_e,
-                        },
-                        "an interrupted replace left the old container aside: finish it",
-                    ));
-                    // Finish starts it (or rolls back to the old one).
-                    up = true;
-                    current = Some(Existing {
-                        running: true,
-                        ..cur
-                    });
-                }
-            }
+        for suffix in recover::SUFFIXES {
+            handled.insert(recover::temporary(n, suffix));
         }
-        // After the old container's repair, so that a failure to discard the leftover (which
-        // skips the steps after it) cannot keep the old one from its name. Only a replacement
-        // we created (it carries our label) is ours to discard; a foreign container that
-        // merely has such a name is left alone.
-        if let Some(c) = by_name.get(new_name.as_str())
-            && c.owner().is_some()
-        {
-            steps.push(Step::new(
-                n,
-                Action::Discard {
-                    existing: Existing::from(*c),
-                },
-                "a replacement left over by an interrupted run; it never took the name",
-            ));
+        if recovery.held.contains(n) {
+            // Recovery reported why; converging now would fight over the name.
+            code = code.worst(Code::DataError);
+            continue;
         }
-        handled.insert(new_name);
-        handled.insert(old_name);
-
+        let current: Option<Existing> = by_name.get(n).map(|c| Existing::from(*c));
+        let current_owner: Option<&str> = by_name.get(n).and_then(|c| c.owner());
         match &w.state {
             WantedState::Spec { record, spec } => {
                 let Some(cur) = current else {
@@ -241,7 +98,7 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                 };
                 match current_owner {
                     Some(label) if Some(label) == wanted_label(spec) => {
-                        if up {
+                        if cur.running {
                             steps.push(Step::new(n, Action::Keep { existing: cur }, "up to date"));
                         } else {
                             steps.push(Step::new(
@@ -253,10 +110,9 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                     }
                     None if settings.no_adopt => {
                         code = code.worst(Code::DataError);
-                        steps.push(leave(
+                        steps.push(Step::new(
                             n,
-                            Some(cur),
-                            restore,
+                            Action::Leave { existing: Some(cur) },
                             "conflict: a container of this name exists without our label and --no-adopt is set",
                         ));
                     }
@@ -280,10 +136,9 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
             }
             WantedState::Disabled => match current {
                 Some(cur) if current_owner.is_none() && settings.no_adopt => {
-                    steps.push(leave(
+                    steps.push(Step::new(
                         n,
-                        Some(cur),
-                        restore,
+                        Action::Leave { existing: Some(cur) },
                         "launch disabled (no record), but the container lacks our label and --no-adopt is set",
                     ));
                 }
@@ -300,28 +155,27 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
             },
             WantedState::Invalid { why, .. } => {
                 code = code.worst(Code::DataError);
-                steps.push(leave(
+                steps.push(Step::new(
                     n,
-                    current,
-                    restore,
+                    Action::Leave { existing: current },
                     format!("invalid record, left as it is: {why}"),
                 ));
             }
             WantedState::Unknown(why) => {
                 code = code.worst(Code::TempFail);
-                steps.push(leave(
+                steps.push(Step::new(
                     n,
-                    current,
-                    restore,
+                    Action::Leave { existing: current },
                     format!("record unavailable, left as it is: {why}"),
                 ));
             }
         }
     }
 
-    // Ours, and DNS (authoritatively) no longer lists it.
+    // Ours, and DNS (authoritatively) no longer lists it; what recovery holds stays.
     for c in actual {
-        if c.owner().is_some() && !handled.contains(&c.name) {
+        let base = recover::split(&c.name).map_or(c.name.as_str(), |(b, _)| b);
+        if c.owner().is_some() && !handled.contains(&c.name) && !recovery.held.contains(base) {
             steps.push(Step::new(
                 &c.name,
                 Action::Remove {
@@ -407,7 +261,6 @@ mod tests {
                     Action::Remove { existing } => ("remove", Some(&existing.id)),
                     Action::Keep { existing } => ("keep", Some(&existing.id)),
                     Action::Leave { existing } => ("leave", existing.as_ref().map(|e| &e.id)),
-                    Action::Finish { old, .. } => ("finish", Some(&old.id)),
                     Action::RenameBack { old } => ("rename-back", Some(&old.id)),
                     Action::Discard { existing } => ("discard", Some(&existing.id)),
                 };
@@ -420,7 +273,12 @@ mod tests {
     }
 
     fn plan(d: &Desired, actual: &[Container]) -> Plan {
-        make(d, actual, Settings::default())
+        plan_with(d, actual, Settings::default())
+    }
+
+    /// Recovery, then the plan, as a run does them.
+    fn plan_with(d: &Desired, actual: &[Container], s: Settings) -> Plan {
+        make(d, &crate::recover::recover(actual, s.no_adopt), s)
     }
 
     #[test]
@@ -558,7 +416,7 @@ mod tests {
         let p = plan(&d, &actual);
         assert!(p.steps.is_empty());
         assert_eq!(p.code, Code::NotConfigured);
-        let p = make(
+        let p = plan_with(
             &d,
             &actual,
             Settings {
@@ -586,7 +444,7 @@ mod tests {
             ctr("n2", None, "running"),
             ctr("n3", Some("old"), "running"),
         ];
-        let p = make(&d, &actual, s);
+        let p = plan_with(&d, &actual, s);
         assert_eq!(
             render(&p),
             vec!["n1:leave:id-n1", "n2:leave:id-n2", "n3:replace:id-n3"]
@@ -595,94 +453,61 @@ mod tests {
     }
 
     #[test]
-    fn recovery_after_an_interrupted_replace() {
+    fn the_planner_starts_from_what_recovery_leaves() {
         let d = listed(vec![("n1", want("a"))]);
-        // Crash after create of the new one: discard it, then the replace happens again.
-        let p = plan(
-            &d,
-            &[
-                ctr("n1", Some("old"), "running"),
-                ctr("n1.ddp-new", Some("a"), "created"),
-            ],
-        );
-        assert_eq!(
-            render(&p),
-            vec!["n1:discard:id-n1.ddp-new", "n1:replace:id-n1"]
-        );
-
-        // Crash after the old one was renamed aside: it gets its name back and is replaced
-        // again, remembered as running so a failure restores the service.
-        let p = plan(
-            &d,
-            &[
-                ctr("n1.ddp-old", None, "exited"),
-                ctr("n1.ddp-new", Some("a"), "created"),
-            ],
-        );
-        assert_eq!(
-            render(&p),
-            vec![
-                "n1:rename-back:id-n1.ddp-old",
-                "n1:discard:id-n1.ddp-new",
-                "n1:replace:id-n1.ddp-old"
-            ]
-        );
-        let Action::Replace { existing, .. } = &p.steps[2].action else {
+        // A crash stopped the old one before renaming it aside (issue 12, item 4): recovery
+        // starts it again, so the retried replace knows there is a running service to restore.
+        let actual = [
+            ctr("n1", Some("old"), "exited"),
+            ctr("n1.ddp-new", Some("a"), "created"),
+        ];
+        let p = plan(&d, &actual);
+        assert_eq!(render(&p), vec!["n1:replace:id-n1"]);
+        let Action::Replace { existing, .. } = &p.steps[0].action else {
             panic!()
         };
         assert!(existing.running);
-        assert_eq!(existing.name, "n1");
 
-        // Same, but the aside one is already what DNS wants: rename back and start.
-        let p = plan(&d, &[ctr("n1.ddp-old", Some("a"), "exited")]);
-        assert_eq!(
-            render(&p),
-            vec!["n1:rename-back:id-n1.ddp-old", "n1:start:id-n1.ddp-old"]
-        );
+        // Renamed back and already what DNS wants: nothing left to do.
+        let actual = [ctr("n1.ddp-old", Some("a"), "exited")];
+        assert_eq!(render(&plan(&d, &actual)), vec!["n1:keep:id-n1.ddp-old"]);
 
-        // Crash after the new one took the name: finish (start it, drop the old one).
-        let p = plan(
-            &d,
-            &[
-                ctr("n1", Some("a"), "created"),
-                ctr("n1.ddp-old", None, "exited"),
-            ],
-        );
-        assert_eq!(render(&p), vec!["n1:finish:id-n1.ddp-old", "n1:keep:id-n1"]);
+        // Temporaries of a listed name are never swept as "unlisted", even when recovery
+        // leaves them (an unlabelled one under --no-adopt).
+        let s = Settings {
+            allow_empty: false,
+            no_adopt: true,
+        };
+        let actual = [
+            ctr("n1", Some("a"), "running"),
+            ctr("n1.ddp-old", None, "exited"),
+        ];
+        assert_eq!(render(&plan_with(&d, &actual, s)), vec!["n1:keep:id-n1"]);
 
-        // Temporaries of a listed name are never swept as "unlisted".
-        assert!(!render(&p).iter().any(|s| s.contains("remove")));
+        // A foreign container holding the name while ours is aside: recovery holds the
+        // name, and the planner neither converges it nor sweeps what is aside.
+        let actual = [
+            ctr("n1", None, "running"),
+            ctr("n1.ddp-old", Some("x"), "exited"),
+        ];
+        let p = plan(&d, &actual);
+        assert!(p.steps.is_empty(), "{:?}", render(&p));
+        assert_eq!(p.code, Code::DataError);
+        let p = plan(&listed(vec![]), &actual);
+        assert!(p.steps.is_empty(), "{:?}", render(&p));
 
-        // A record that is now invalid or unavailable leaves the container as it was before
-        // the interrupted replace: named back and running, not stopped aside.
-        for state in [invalid(), WantedState::Unknown("t".into())] {
-            let d = listed(vec![("n1", state)]);
-            let aside = [ctr("n1.ddp-old", Some("x"), "exited")];
-            assert_eq!(
-                render(&plan(&d, &aside)),
-                vec!["n1:rename-back:id-n1.ddp-old", "n1:start:id-n1.ddp-old"]
-            );
-            let running = [ctr("n1.ddp-old", Some("x"), "running")];
-            assert_eq!(
-                render(&plan(&d, &running)),
-                vec!["n1:rename-back:id-n1.ddp-old", "n1:leave:id-n1.ddp-old"]
-            );
-        }
-
-        // A container that merely has a replacement's name but not our label is not ours:
-        // it is neither discarded nor swept.
-        let p = plan(
-            &d,
-            &[
-                ctr("n1", Some("a"), "running"),
-                ctr("n1.ddp-new", None, "running"),
-            ],
-        );
-        assert_eq!(render(&p), vec!["n1:keep:id-n1"]);
-
-        // Temporaries of a name DNS no longer lists are ours and removed.
+        // Temporaries of a name DNS no longer lists: recovery repairs, the sweep removes.
         let p = plan(&listed(vec![]), &[ctr("x1.ddp-new", Some("a"), "created")]);
-        assert_eq!(render(&p), vec!["x1.ddp-new:remove:id-x1.ddp-new"]);
+        assert!(
+            render(&p).is_empty(),
+            "recovery discards it: {:?}",
+            render(&p)
+        );
+        let p = plan(
+            &listed(vec![]),
+            &[ctr("x1.ddp-failed", Some("a"), "exited")],
+        );
+        assert_eq!(render(&p), vec!["x1.ddp-failed:remove:id-x1.ddp-failed"]);
     }
 
     #[test]

@@ -132,7 +132,7 @@ impl Summary {
                 Action::Remove { .. } | Action::Discard { .. } => s.removed += 1,
                 Action::Keep { .. } => s.kept += 1,
                 Action::Leave { .. } => s.left += 1,
-                Action::Finish { .. } | Action::RenameBack { .. } => {}
+                Action::RenameBack { .. } => {}
             }
         }
         s
@@ -179,7 +179,6 @@ fn step_id(a: &Action) -> Option<&str> {
         | Action::Leave {
             existing: Some(existing),
         } => Some(&existing.id),
-        Action::Finish { current, .. } => Some(&current.id),
         Action::RenameBack { old } => Some(&old.id),
     }
 }

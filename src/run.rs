@@ -9,7 +9,7 @@ use crate::docker::{self, DockerHost, Endpoint, Engine, EngineError};
 use crate::exit::Code;
 use crate::records::{RecordsError, RecordsFile};
 use crate::spec::{self, ContainerSpec, Policy};
-use crate::{apply, lock, plan, report};
+use crate::{apply, lock, plan, recover, report};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -91,57 +91,65 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         print!("{}", report::show(&desired, json));
         return Ok(desired.code());
     }
-    // An unreadable list or no list at all: the engine is not even asked.
+    // An unreadable list or no list at all: nothing converges, but what a crash left
+    // half-done is still repaired, since that needs the engine alone.
     let early = match &desired.list {
         HostList::Unavailable(_) => Some(Stop(
             Code::TempFail,
-            "nothing is changed while the list cannot be read".to_string(),
+            "nothing is converged while the list cannot be read".to_string(),
         )),
         HostList::NotConfigured if !o.allow_empty => Some(Stop(
             Code::NotConfigured,
             format!(
-                "no container list for {host} at any level ({}.{host} and up); nothing is changed (use --allow-empty to remove every managed container)",
+                "no container list for {host} at any level ({}.{host} and up); nothing is converged (use --allow-empty to remove every managed container)",
                 o.prefix
             ),
         )),
         _ => None,
     };
-    if let Some(stop) = early {
-        let empty = plan::Plan {
-            steps: Vec::new(),
-            code: stop.0,
-        };
-        let outcomes = (o.command == Command::Apply).then(Vec::new);
-        print!(
-            "{}",
-            report::actions(
-                &desired,
-                &empty,
-                outcomes.as_deref(),
-                json,
-                stop.0.status(),
-                started.elapsed()
-            )
-        );
-        return Err(stop);
-    }
 
-    let endpoint = engine_endpoint(o, &records, deadline)?;
-    let engine = Engine::connect(&endpoint, deadline).map_err(|e| engine_stop(&endpoint, e))?;
-    log::debug!("engine at {endpoint}, API {}", engine.api_version());
-    let actual = engine.list().map_err(|e| engine_stop(&endpoint, e))?;
-    let plan = plan::make(
-        &desired,
-        &actual,
-        plan::Settings {
-            allow_empty: o.allow_empty,
-            no_adopt: o.no_adopt,
+    let endpoint = engine_endpoint(o, &records, deadline);
+    let engine = endpoint.and_then(|endpoint| {
+        let engine = Engine::connect(&endpoint, deadline).map_err(|e| engine_stop(&endpoint, e))?;
+        log::debug!("engine at {endpoint}, API {}", engine.api_version());
+        let actual = engine.list().map_err(|e| engine_stop(&endpoint, e))?;
+        Ok((engine, actual))
+    });
+    let ((engine, actual), early) = match (engine, early) {
+        (Ok(ok), early) => (ok, early),
+        (Err(stop), None) => return Err(stop),
+        (Err(Stop(_, why)), Some(early)) => {
+            // The list's failure is the news; the engine's is why nothing was repaired.
+            log::warn!("no crash repair this run: {why}");
+            report_nothing(o, &desired, early.0, started);
+            return Err(early);
+        }
+    };
+    let recovery = recover::recover(&actual, o.no_adopt);
+    let plan = match &early {
+        Some(Stop(code, _)) => plan::Plan {
+            steps: Vec::new(),
+            code: *code,
         },
-    );
+        None => plan::make(
+            &desired,
+            &recovery,
+            plan::Settings {
+                allow_empty: o.allow_empty,
+                no_adopt: o.no_adopt,
+            },
+        ),
+    };
     let (outcomes, code) = match o.command {
         Command::Plan => (None, plan.code),
         _ => {
-            let outcomes = apply::run(&plan, &engine, o.jobs);
+            // Repairs first, on their own: a long pull must not keep a service down.
+            let repairs = plan::Plan {
+                steps: recovery.steps.clone(),
+                code: Code::Ok,
+            };
+            let mut outcomes = apply::run(&repairs, &engine, o.jobs);
+            outcomes.extend(apply::run_after(&plan, &engine, o.jobs, &outcomes));
             let failed = outcomes
                 .iter()
                 .any(|x| matches!(x.result, apply::Result::Failed(_)));
@@ -152,6 +160,10 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
             };
             (Some(outcomes), code)
         }
+    };
+    let plan = plan::Plan {
+        steps: recovery.steps.into_iter().chain(plan.steps).collect(),
+        code: plan.code,
     };
     let took = started.elapsed();
     print!(
@@ -171,7 +183,30 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         engine.calls(),
         code.status()
     );
-    Ok(code)
+    match early {
+        Some(Stop(_, why)) => Err(Stop(code, why)),
+        None => Ok(code),
+    }
+}
+
+/// The report of a run that converged nothing and could not reach the engine to repair.
+fn report_nothing(o: &Options, desired: &Desired, code: Code, started: Instant) {
+    let empty = plan::Plan {
+        steps: Vec::new(),
+        code,
+    };
+    let outcomes = (o.command == Command::Apply).then(Vec::new);
+    print!(
+        "{}",
+        report::actions(
+            desired,
+            &empty,
+            outcomes.as_deref(),
+            o.output == Output::Json,
+            code.status(),
+            started.elapsed()
+        )
+    );
 }
 
 fn log_desired(d: &Desired) {

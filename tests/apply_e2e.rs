@@ -460,3 +460,121 @@ fn inspect(name: &str) -> Option<(String, bool, Option<String>)> {
     let owned = o.status.success() && !label.is_empty() && label != "<no value>";
     Some((id, running, owned.then_some(label)))
 }
+
+/// Issue 12, item 4: a crash after the old container was stopped but before it was renamed
+/// aside, then a new version that cannot start: the old service must run again, not stay
+/// stopped for good.
+#[test]
+fn a_crash_after_stopping_the_old_one_never_leaves_the_service_stopped() {
+    let w = World::new("crash-stopped");
+    let n = w.name("svc");
+    w.records(&[("svc", Some(&service(IMG, "v1")))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (id, _, label) = inspect(&n).unwrap();
+
+    // What the crash left: the replacement created aside, the old one stopped in place.
+    let new = format!("{n}.ddp-new");
+    let lbl = format!("{LABEL}=v2");
+    let st = docker(&[
+        "create",
+        "--name",
+        &new,
+        "--label",
+        &lbl,
+        "--network",
+        "none",
+        IMG,
+    ]);
+    assert!(st.status.success(), "{}", show(&st));
+    assert!(docker(&["stop", "-t", "5", &n]).status.success());
+    w.records(&[(
+        "svc",
+        Some(&format!(
+            "--network none --entrypoint /no/such/binary {IMG}"
+        )),
+    )]);
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert_eq!(
+        inspect(&n).unwrap(),
+        (id.clone(), true, label.clone()),
+        "the old service runs again\n{}",
+        show(&o)
+    );
+    // And a later run, with the same bad record, does not leave it down either.
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert_eq!(inspect(&n).unwrap(), (id, true, label), "{}", show(&o));
+    assert!(inspect(&new).is_none(), "{:?}", names_with(w.prefix()));
+}
+
+/// Issue 12, item 5: a replace interrupted with the old container renamed aside is put back
+/// while DNS is down (or the host is not configured), and the run still exits with the DNS
+/// code.
+#[test]
+fn an_interrupted_replace_is_repaired_without_dns() {
+    let w = World::new("crash-nodns");
+    let n = w.name("svc");
+    let old = format!("{n}.ddp-old");
+    w.records(&[("svc", Some(&service(IMG, "v1")))]);
+    let crash = || {
+        let o = w.apply();
+        assert_eq!(code(&o), 0, "{}", show(&o));
+        let (id, _, label) = inspect(&n).unwrap();
+        assert!(docker(&["stop", "-t", "5", &n]).status.success());
+        assert!(docker(&["rename", &n, &old]).status.success());
+        (id, label)
+    };
+
+    // DNS unavailable: nobody answers on this port.
+    let (id, label) = crash();
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let o = w.run(
+        &[
+            "apply".into(),
+            "--hostname".into(),
+            "e2e.test".into(),
+            "--nameserver".into(),
+            format!("127.0.0.1:{port}"),
+            "--lock-file".into(),
+            w.dir.join("lock").display().to_string(),
+            "--timeout".into(),
+            "2s".into(),
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 75, "{}", show(&o));
+    assert_eq!(inspect(&n), Some((id, true, label)), "{}", show(&o));
+    assert!(inspect(&old).is_none(), "{}", show(&o));
+
+    // No list at all for this host: 66, and repaired all the same.
+    let (id, label) = crash();
+    let records = w.records_path();
+    let listed = std::fs::read_to_string(&records).unwrap();
+    std::fs::write(&records, "txt-record=other.example,x\n").unwrap();
+    let o = w.apply();
+    std::fs::write(&records, listed).unwrap();
+    assert_eq!(code(&o), 66, "{}", show(&o));
+    assert_eq!(inspect(&n), Some((id, true, label)), "{}", show(&o));
+    assert!(inspect(&old).is_none(), "{}", show(&o));
+}
+
+/// Issue 12, item 6: with --no-adopt, a temporary without our label is not ours to touch.
+#[test]
+fn no_adopt_never_touches_an_unlabelled_temporary() {
+    let w = World::new("noadopt-tmp");
+    let n = w.name("svc");
+    let old = format!("{n}.ddp-old");
+    let st = docker(&["run", "-d", "--network", "none", "--name", &old, IMG]);
+    assert!(st.status.success(), "{}", show(&st));
+    let theirs = inspect(&old).unwrap();
+    w.records(&[("svc", Some(&service(IMG, "v1")))]);
+    let o = w.run(&w.args("apply"), &["--no-adopt".into()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(inspect(&old), Some(theirs), "{}", show(&o));
+    let (_, running, label) = inspect(&n).expect("created under its own name");
+    assert!(running && label.is_some());
+}
