@@ -21,3 +21,4 @@ pub mod retry;
 pub mod run;
 pub mod spec;
 pub mod step;
+pub mod verify;

@@ -86,8 +86,43 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
         }
         let current: Option<Existing> = by_name.get(n).map(|c| Existing::from(*c));
         let current_owner: Option<&str> = by_name.get(n).and_then(|c| c.owner());
+        // A version that failed verification, kept aside by a rollback (only ours counts).
+        let failed = by_name
+            .get(recover::temporary(n, recover::FAILED_SUFFIX).as_str())
+            .filter(|c| c.owner().is_some());
+        let discard_failed = |steps: &mut Vec<Step>, why: &str| {
+            if let Some(f) = failed {
+                steps.push(Step::new(
+                    n,
+                    Action::Discard {
+                        existing: Existing::from(*f),
+                    },
+                    why,
+                ));
+            }
+        };
         match &w.state {
             WantedState::Spec { record, spec } => {
+                let wanted = wanted_label(spec);
+                if let (Some(cur), Some(f)) = (&current, failed)
+                    && f.owner() == wanted
+                    && current_owner != wanted
+                {
+                    // Retrying would bounce the healthy old service on every run.
+                    steps.push(Step::new(
+                        n,
+                        Action::HeldBack {
+                            existing: cur.clone(),
+                            failed: Existing::from(*f),
+                        },
+                        format!("record {record} is the version that failed verification"),
+                    ));
+                    continue;
+                }
+                discard_failed(
+                    &mut steps,
+                    "a version that failed verification; the record is no longer it",
+                );
                 let Some(cur) = current else {
                     steps.push(Step::new(
                         n,
@@ -135,6 +170,16 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
                 }
             }
             WantedState::Disabled => match current {
+                _ if failed.is_some() && !(current_owner.is_none() && settings.no_adopt) => {
+                    discard_failed(&mut steps, "launch disabled: no record at any level");
+                    if let Some(cur) = current {
+                        steps.push(Step::new(
+                            n,
+                            Action::Remove { existing: cur },
+                            "launch disabled: no record at any level",
+                        ));
+                    }
+                }
                 Some(cur) if current_owner.is_none() && settings.no_adopt => {
                     steps.push(Step::new(
                         n,
@@ -216,6 +261,7 @@ mod tests {
             name: name.to_string(),
             labels,
             state: state.to_string(),
+            health: None,
         }
     }
 
@@ -260,6 +306,7 @@ mod tests {
                     Action::Replace { existing, .. } => ("replace", Some(&existing.id)),
                     Action::Remove { existing } => ("remove", Some(&existing.id)),
                     Action::Keep { existing } => ("keep", Some(&existing.id)),
+                    Action::HeldBack { failed, .. } => ("held-back", Some(&failed.id)),
                     Action::Leave { existing } => ("leave", existing.as_ref().map(|e| &e.id)),
                     Action::RenameBack { old } => ("rename-back", Some(&old.id)),
                     Action::Discard { existing } => ("discard", Some(&existing.id)),
@@ -508,6 +555,47 @@ mod tests {
             &[ctr("x1.ddp-failed", Some("a"), "exited")],
         );
         assert_eq!(render(&p), vec!["x1.ddp-failed:remove:id-x1.ddp-failed"]);
+    }
+
+    #[test]
+    fn a_version_that_failed_verification_is_held_back_until_the_record_changes() {
+        let d = listed(vec![("n1", want("bad"))]);
+        let failed = ctr("n1.ddp-failed", Some("bad"), "exited");
+        // Same record text as the failed one: not retried, the old one is left running.
+        let actual = [ctr("n1", Some("good"), "running"), failed.clone()];
+        let p = plan(&d, &actual);
+        assert_eq!(render(&p), vec!["n1:held-back:id-n1.ddp-failed"]);
+        // A new record text: the failed one goes, and the replace is tried again.
+        let d2 = listed(vec![("n1", want("fixed"))]);
+        assert_eq!(
+            render(&plan(&d2, &actual)),
+            vec!["n1:discard:id-n1.ddp-failed", "n1:replace:id-n1"]
+        );
+        // Back to what runs: the failed one goes, the old one is kept.
+        let d3 = listed(vec![("n1", want("good"))]);
+        assert_eq!(
+            render(&plan(&d3, &actual)),
+            vec!["n1:discard:id-n1.ddp-failed", "n1:keep:id-n1"]
+        );
+        // Disabled, or no longer listed: gone with the rest.
+        let d4 = listed(vec![("n1", WantedState::Disabled)]);
+        assert_eq!(
+            render(&plan(&d4, &actual)),
+            vec!["n1:discard:id-n1.ddp-failed", "n1:remove:id-n1"]
+        );
+        assert_eq!(
+            render(&plan(&listed(vec![]), &actual)),
+            vec!["n1:remove:id-n1", "n1.ddp-failed:remove:id-n1.ddp-failed"]
+        );
+        // One without our label is not ours: never a reason to hold back, never removed.
+        let foreign = [
+            ctr("n1", Some("good"), "running"),
+            ctr("n1.ddp-failed", None, "exited"),
+        ];
+        assert_eq!(render(&plan(&d, &foreign)), vec!["n1:replace:id-n1"]);
+        // Invalid or unavailable records leave it as it is.
+        let d5 = listed(vec![("n1", invalid())]);
+        assert_eq!(render(&plan(&d5, &actual)), vec!["n1:leave:id-n1"]);
     }
 
     #[test]

@@ -190,6 +190,7 @@ mod tests {
             name: name.to_string(),
             labels,
             state: if running { "running" } else { "exited" }.to_string(),
+            health: None,
         })
     }
 

@@ -149,7 +149,12 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
                 code: Code::Ok,
             };
             let mut outcomes = apply::run(&repairs, &engine, o.jobs);
-            outcomes.extend(apply::run_after(&plan, &engine, o.jobs, &outcomes));
+            let settings = apply::Settings {
+                jobs: o.jobs,
+                settle: o.settle,
+                deadline,
+            };
+            outcomes.extend(apply::run_after(&plan, &engine, &settings, &outcomes));
             let failed = outcomes
                 .iter()
                 .any(|x| matches!(x.result, apply::Result::Failed(_)));

@@ -2,7 +2,7 @@
 //! crash recovery and the planner, which decide the steps, and by apply, which runs them;
 //! it decides nothing itself.
 
-use crate::docker::Container;
+use crate::docker::{Container, Health};
 use crate::spec::ContainerSpec;
 
 /// A container the engine already has, as the applier needs to know it.
@@ -14,6 +14,8 @@ pub struct Existing {
     pub name: String,
     /// Whether it was up when the plan was made (to restore it on rollback).
     pub running: bool,
+    /// Its healthcheck's status when the plan was made, if it has one.
+    pub health: Option<Health>,
 }
 
 impl From<&Container> for Existing {
@@ -22,6 +24,7 @@ impl From<&Container> for Existing {
             id: c.id.clone(),
             name: c.name.clone(),
             running: c.running(),
+            health: c.health,
         }
     }
 }
@@ -41,8 +44,14 @@ pub enum Action {
     },
     /// Graceful stop (the container's own stop timeout), then remove.
     Remove { existing: Existing },
-    /// Ours, unchanged and running.
+    /// Ours, unchanged and running (a healthcheck still starting is waited for).
     Keep { existing: Existing },
+    /// The record's version failed verification before (`failed`, kept aside under the
+    /// same record text): not retried; the old container keeps running untouched.
+    HeldBack {
+        existing: Existing,
+        failed: Existing,
+    },
     /// Left untouched on purpose (invalid record, unknown record, unlabelled with --no-adopt).
     Leave { existing: Option<Existing> },
     /// A replace was interrupted after the old container was renamed aside: give it its

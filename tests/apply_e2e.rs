@@ -70,6 +70,9 @@ impl World {
             self.dir.join("lock").display().to_string(),
             "--timeout".into(),
             "20s".into(),
+            // Long enough to see a container die at once; tests of the window set their own.
+            "--settle".into(),
+            "1s".into(),
         ]
     }
 
@@ -309,8 +312,8 @@ fn a_failed_replace_keeps_the_old_container_running() {
     assert_eq!(inspect(&n).unwrap(), (id, true, label));
     assert_eq!(
         names_with(w.prefix()),
-        vec![n],
-        "no temporaries left behind"
+        vec![n.clone(), format!("{n}.ddp-failed")],
+        "the version that cannot start is kept aside, nothing else"
     );
 }
 
@@ -577,4 +580,171 @@ fn no_adopt_never_touches_an_unlabelled_temporary() {
     assert_eq!(inspect(&old), Some(theirs), "{}", show(&o));
     let (_, running, label) = inspect(&n).expect("created under its own name");
     assert!(running && label.is_some());
+}
+
+/// A field of a container by exact name, as `docker inspect --format` renders it.
+fn field(name: &str, format: &str) -> Option<String> {
+    let o = docker(&["inspect", "--type", "container", "--format", format, name]);
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// Issue 11 §1–§3: a replacement that does not verify is rolled back and kept aside as
+/// `.ddp-failed` with its output in the report; the same record is then held back without
+/// touching the old service; a new record is tried again.
+#[test]
+fn a_replacement_that_fails_verification_is_rolled_back_and_held_back() {
+    let w = World::new("verify");
+    let n = w.name("svc");
+    let failed = format!("{n}.ddp-failed");
+    w.records(&[("svc", Some(&service(IMG, "v1")))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (id, _, label) = inspect(&n).unwrap();
+    let started = field(&n, "{{.State.StartedAt}}").unwrap();
+
+    let broken =
+        format!("--network none {IMG} sh -c 'echo broken-output-1; echo broken-output-2; exit 3'");
+    w.records(&[("svc", Some(&broken))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert_eq!(
+        inspect(&n).unwrap(),
+        (id.clone(), true, label.clone()),
+        "{}",
+        show(&o)
+    );
+    let report = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "exited with status 3",
+        "broken-output-1",
+        "broken-output-2",
+        ".ddp-failed",
+    ] {
+        assert!(
+            report.contains(needle),
+            "report lacks {needle:?}: {}",
+            show(&o)
+        );
+    }
+    let (failed_id, failed_running, failed_label) = inspect(&failed).expect("kept aside");
+    assert!(!failed_running);
+    assert!(failed_label.is_some_and(|l| Some(&l) != label.as_ref()));
+    let restarted = field(&n, "{{.State.StartedAt}}").unwrap();
+    assert_ne!(
+        restarted, started,
+        "the old one was stopped for the try, then started"
+    );
+
+    // The same record again: held back, the old service is not touched at all.
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("held-back"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(
+        field(&n, "{{.State.StartedAt}}").unwrap(),
+        restarted,
+        "{}",
+        show(&o)
+    );
+    assert_eq!(inspect(&failed).unwrap().0, failed_id);
+
+    // Other ways to fail: a clean exit the restart policy restarts, a healthcheck that
+    // never passes. Each is a new record, so each is tried, rolled back and held back.
+    for bad in [
+        format!("--network none --restart always {IMG} sh -c 'exit 0'"),
+        format!(
+            "--network none --health-cmd false --health-interval 300ms --health-retries 1 {IMG} sleep 3600"
+        ),
+    ] {
+        w.records(&[("svc", Some(&bad))]);
+        let o = w.apply();
+        assert_eq!(code(&o), 73, "{bad}: {}", show(&o));
+        assert_eq!(
+            inspect(&n).unwrap(),
+            (id.clone(), true, label.clone()),
+            "{bad}: {}",
+            show(&o)
+        );
+        let (now_failed, _, _) = inspect(&failed).expect("kept aside");
+        assert_ne!(
+            now_failed, failed_id,
+            "{bad}: the older failure was discarded"
+        );
+    }
+
+    // A fixed record is tried and succeeds; nothing is left aside.
+    w.records(&[("svc", Some(&service(IMG2, "v2")))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (new_id, running, _) = inspect(&n).unwrap();
+    assert!(running && new_id != id);
+    assert_eq!(names_with(w.prefix()), vec![n], "{}", show(&o));
+}
+
+/// Issue 11 §1, §4: `apply` returns only once a new container's healthcheck passes, a
+/// one-shot job exiting 0 is a success and exiting 1 a failure, and a kept container that
+/// is unhealthy fails the run without being touched.
+#[test]
+fn apply_returns_when_containers_are_up_and_fails_when_they_are_not() {
+    let w = World::new("gate");
+    let (web, job, bad) = (w.name("web"), w.name("job"), w.name("bad"));
+    let healthy_later = format!(
+        "--network none --health-cmd 'test -f /tmp/ok' --health-interval 500ms --health-start-period 10s {IMG} sh -c 'trap \"exit 0\" TERM; sleep 2; touch /tmp/ok; while sleep 1; do :; done'"
+    );
+    let one_shot = |status: u8| format!("--network none {IMG} sh -c 'echo done; exit {status}'");
+    w.records(&[("web", Some(&healthy_later)), ("job", Some(&one_shot(0)))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(
+        field(&web, "{{.State.Health.Status}}").as_deref(),
+        Some("healthy")
+    );
+    assert_eq!(field(&job, "{{.State.ExitCode}}").as_deref(), Some("0"));
+
+    w.records(&[
+        ("web", Some(&healthy_later)),
+        ("job", Some(&one_shot(0))),
+        ("bad", Some(&one_shot(1))),
+    ]);
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("exited with status 1"),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        inspect(&bad).is_some(),
+        "a new container that failed stays for `docker logs`"
+    );
+
+    // A kept container whose healthcheck fails: reported, not touched.
+    let sick = w.name("sick");
+    let sick_text = format!(
+        "--network none --health-cmd 'test -f /tmp/ok' --health-interval 300ms --health-retries 1 {IMG} sh -c 'trap \"exit 0\" TERM; touch /tmp/ok; while sleep 1; do :; done'"
+    );
+    w.records(&[("sick", Some(&sick_text))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (sick_id, _, _) = inspect(&sick).unwrap();
+    assert!(docker(&["exec", &sick, "rm", "/tmp/ok"]).status.success());
+    let mut tries = 0;
+    while field(&sick, "{{.State.Health.Status}}").as_deref() != Some("unhealthy") {
+        tries += 1;
+        assert!(tries < 50, "never became unhealthy");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("unhealthy"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(inspect(&sick).unwrap().0, sick_id, "left as it is");
 }

@@ -14,6 +14,31 @@ pub struct Container {
     pub labels: BTreeMap<String, String>,
     /// `created`, `running`, `exited`, `paused`, `restarting`, `removing` or `dead`.
     pub state: String,
+    /// Its healthcheck's verdict, when it has one and runs (the list's `Status` says it).
+    pub health: Option<Health>,
+}
+
+/// A running container's healthcheck status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// Within its start period, or not yet checked often enough.
+    Starting,
+    /// The last check passed.
+    Healthy,
+    /// Failed `retries` checks in a row.
+    Unhealthy,
+}
+
+impl Health {
+    /// The engine's word for it (`State.Health.Status` in an inspect).
+    pub fn parse(word: &str) -> Option<Health> {
+        match word {
+            "starting" => Some(Health::Starting),
+            "healthy" => Some(Health::Healthy),
+            "unhealthy" => Some(Health::Unhealthy),
+            _ => None,
+        }
+    }
 }
 
 impl Container {
