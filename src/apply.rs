@@ -79,6 +79,7 @@ pub fn run_after(
             .cloned()
             .collect(),
         code: plan.code,
+        after: BTreeMap::new(),
     };
     let pulls = pull_images(&runnable, engine, jobs);
     let mut groups: Vec<(String, Vec<&Step>)> = Vec::new();
@@ -88,24 +89,83 @@ pub fn run_after(
             None => groups.push((s.name.clone(), vec![s])),
         }
     }
-    // Act on every name, then watch everything started in one window, then settle each.
-    let acted: Vec<(Vec<Outcome>, Option<Pending>)> =
-        crate::pool::map(&groups, jobs, |(name, steps)| {
-            match blocked.get(name.as_str()) {
-                Some(why) => (
-                    steps
-                        .iter()
-                        .map(|s| Outcome {
-                            step: (*s).clone(),
-                            result: Result::Skipped(format!(
-                                "its crash repair did not succeed: {why}"
-                            )),
-                        })
-                        .collect(),
-                    None,
-                ),
-                None => run_group(steps, engine, &pulls),
+    let names: Vec<String> = groups.iter().map(|(n, _)| n.clone()).collect();
+    // A name runs once what it waits for is verified up: wave after wave.
+    let mut done: BTreeMap<String, Vec<Outcome>> = BTreeMap::new();
+    for wave in crate::order::waves(&names, &plan.after) {
+        let mut held: BTreeMap<String, String> = BTreeMap::new();
+        for n in &wave {
+            if let Some(why) = blocked.get(n.as_str()) {
+                held.insert(
+                    n.clone(),
+                    format!("its crash repair did not succeed: {why}"),
+                );
+                continue;
             }
+            let down: Vec<&str> = plan
+                .after
+                .get(n)
+                .into_iter()
+                .flatten()
+                .filter(|d| {
+                    // A held-back version leaves the old one running: that is up.
+                    done.get(*d).is_some_and(|o| {
+                        o.iter().any(|o| {
+                            o.result != Result::Done
+                                && !matches!(o.step.action, Action::HeldBack { .. })
+                        })
+                    })
+                })
+                .map(String::as_str)
+                .collect();
+            if !down.is_empty() {
+                held.insert(
+                    n.clone(),
+                    format!("it waits for {}, which is not up", down.join(", ")),
+                );
+            }
+        }
+        let members: Vec<(String, Vec<&Step>)> = groups
+            .iter()
+            .filter(|(n, _)| wave.contains(n))
+            .cloned()
+            .collect();
+        let results = run_wave(&members, engine, settings, &pulls, &held);
+        for ((n, _), outcomes) in members.iter().zip(results) {
+            done.insert(n.clone(), outcomes);
+        }
+    }
+    names
+        .iter()
+        .filter_map(|n| done.remove(n))
+        .flatten()
+        .collect()
+}
+
+/// One wave: act on every name, then watch everything started in one window, then settle
+/// each (a failed replacement is rolled back, and the old one watched in turn). Names in
+/// `held` are skipped with the reason given.
+fn run_wave(
+    groups: &[(String, Vec<&Step>)],
+    engine: &Engine,
+    settings: &Settings,
+    pulls: &BTreeMap<String, String>,
+    held: &BTreeMap<String, String>,
+) -> Vec<Vec<Outcome>> {
+    let jobs = settings.jobs;
+    let acted: Vec<(Vec<Outcome>, Option<Pending>)> =
+        crate::pool::map(groups, jobs, |(name, steps)| match held.get(name) {
+            Some(why) => (
+                steps
+                    .iter()
+                    .map(|s| Outcome {
+                        step: (*s).clone(),
+                        result: Result::Skipped(why.clone()),
+                    })
+                    .collect(),
+                None,
+            ),
+            None => run_group(steps, engine, pulls),
         });
     let watched: Vec<(usize, String)> = acted
         .iter()
@@ -152,7 +212,7 @@ pub fn run_after(
             why.push_str(&format!("; the old container failed verification too: {f}"));
         }
     }
-    outcomes.into_iter().flatten().collect()
+    outcomes
 }
 
 /// Something a step started (or found still starting) that must be watched before the step

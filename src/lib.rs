@@ -12,6 +12,7 @@ pub mod docker;
 pub mod exit;
 pub mod lock;
 pub mod logging;
+pub mod order;
 pub mod plan;
 pub mod pool;
 pub mod records;

@@ -3,9 +3,10 @@
 //! it never repairs anything itself; only an authoritative absence (a managed name the list
 //! lacks, or a record absent at every level) becomes a removal.
 
-use crate::desired::{Desired, HostList, WantedState};
+use crate::desired::{Desired, HostList, Wanted, WantedState};
 use crate::docker::Container;
 use crate::exit::Code;
+use crate::order;
 use crate::recover::{self, Recovery};
 use crate::spec::ContainerSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +20,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// The exit code the desired state alone calls for (invalid records, unknown, …).
     pub code: Code,
+    /// Start order: a name's steps run once the listed names it waits for are verified.
+    pub after: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Planner switches from the command line.
@@ -57,12 +60,14 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
             return Plan {
                 steps: Vec::new(),
                 code: Code::TempFail,
+                after: BTreeMap::new(),
             };
         }
         HostList::NotConfigured if !settings.allow_empty => {
             return Plan {
                 steps: Vec::new(),
                 code: Code::NotConfigured,
+                after: BTreeMap::new(),
             };
         }
         HostList::NotConfigured => &[][..],
@@ -217,6 +222,8 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
         }
     }
 
+    let after = order_steps(wanted, &mut steps, &mut code);
+
     // Ours, and DNS (authoritatively) no longer lists it; what recovery holds stays.
     for c in actual {
         let base = recover::split(&c.name).map_or(c.name.as_str(), |(b, _)| b);
@@ -234,13 +241,118 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
             ));
         }
     }
-    Plan { steps, code }
+    Plan { steps, code, after }
+}
+
+/// Start order among the listed containers: refuses an `after` label naming an unlisted
+/// container and every container on a cycle (invalid records, left as they are), recreates
+/// what shares the namespaces of a container being replaced, and notes each wait in its
+/// step's reason. Returns what each name waits for.
+fn order_steps(
+    wanted: &[Wanted],
+    steps: &mut [Step],
+    code: &mut Code,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let listed: BTreeSet<&str> = wanted.iter().map(|w| w.name.as_str()).collect();
+    let specs: BTreeMap<&str, &ContainerSpec> = wanted
+        .iter()
+        .filter_map(|w| match &w.state {
+            WantedState::Spec { spec, .. } => Some((w.name.as_str(), &**spec)),
+            _ => None,
+        })
+        .collect();
+    let mut after: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut namespaces: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut invalid: BTreeMap<String, String> = BTreeMap::new();
+    for (n, spec) in &specs {
+        let deps = order::of(spec);
+        if let Some(missing) = deps.after.iter().find(|a| !listed.contains(a.as_str())) {
+            invalid.insert(
+                n.to_string(),
+                format!(
+                    "{} names {missing}, which is not listed",
+                    order::AFTER_LABEL
+                ),
+            );
+        }
+        let waits: BTreeSet<String> = deps
+            .all()
+            .into_iter()
+            .filter(|d| listed.contains(d.as_str()))
+            .collect();
+        if !waits.is_empty() {
+            after.insert(n.to_string(), waits);
+        }
+        namespaces.insert(n, deps.namespaces);
+    }
+    for n in order::on_cycles(&after) {
+        let why = format!(
+            "start order: it waits for itself through {}",
+            after[&n].iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+        invalid.entry(n).or_insert(why);
+    }
+    let last = |steps: &[Step], n: &str| steps.iter().rposition(|s| s.name == n);
+    for (n, why) in &invalid {
+        *code = code.worst(Code::DataError);
+        if let Some(i) = last(steps, n) {
+            let existing = match &steps[i].action {
+                Action::Keep { existing }
+                | Action::Start { existing }
+                | Action::Replace { existing, .. }
+                | Action::HeldBack { existing, .. } => Some(existing.clone()),
+                _ => None,
+            };
+            steps[i] = Step::new(
+                n,
+                Action::Leave { existing },
+                format!("invalid record, left as it is: {why}"),
+            );
+        }
+    }
+    // A container in another's namespaces loses them when that one is replaced.
+    loop {
+        let replaced: BTreeSet<String> = steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Replace { .. } | Action::Create { .. }))
+            .map(|s| s.name.clone())
+            .collect();
+        let mut changed = false;
+        for (n, ns) in &namespaces {
+            let Some(x) = ns.iter().find(|x| replaced.contains(*x)) else {
+                continue;
+            };
+            let Some(i) = last(steps, n) else { continue };
+            if let Action::Keep { existing } | Action::Start { existing } = &steps[i].action {
+                steps[i] = Step::new(
+                    n,
+                    Action::Replace {
+                        existing: existing.clone(),
+                        spec: Box::new(specs[n].clone()),
+                    },
+                    format!("it shares the namespaces of {x} (container:{x}), which is recreated"),
+                );
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for (n, waits) in &after {
+        if let Some(i) = last(steps, n)
+            && !matches!(steps[i].action, Action::Leave { .. })
+        {
+            let names: Vec<&str> = waits.iter().map(String::as_str).collect();
+            steps[i].reason = format!("{}; after {} is up", steps[i].reason, names.join(", "));
+        }
+    }
+    after
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::Wanted;
     use crate::spec::OWNER_LABEL;
 
     fn spec(text: &str) -> Box<ContainerSpec> {
@@ -596,6 +708,76 @@ mod tests {
         // Invalid or unavailable records leave it as it is.
         let d5 = listed(vec![("n1", invalid())]);
         assert_eq!(render(&plan(&d5, &actual)), vec!["n1:leave:id-n1"]);
+    }
+
+    fn spec_with(text: &str, body: serde_json::Value) -> WantedState {
+        let mut body = body;
+        body["Labels"][OWNER_LABEL] = serde_json::json!(format!("L({text})"));
+        WantedState::Spec {
+            record: "r".into(),
+            spec: Box::new(crate::spec::tests::example(text, body)),
+        }
+    }
+
+    #[test]
+    fn start_order_waits_refuses_cycles_and_recreates_shared_namespaces() {
+        let after = |x: &str| serde_json::json!({"Labels": {crate::order::AFTER_LABEL: x}});
+        let d = listed(vec![
+            ("a", want("a2")),
+            (
+                "b",
+                spec_with(
+                    "b",
+                    serde_json::json!({"HostConfig": {"NetworkMode": "container:a"}}),
+                ),
+            ),
+            ("c", spec_with("c", after("b"))),
+            ("p", spec_with("p", after("q"))),
+            ("q", spec_with("q", after("p"))),
+            ("r", spec_with("r", after("nowhere"))),
+        ]);
+        let actual = [
+            ctr("a", Some("a1"), "running"),
+            ctr("b", Some("b"), "running"),
+            ctr("c", Some("c"), "running"),
+        ];
+        let p = plan(&d, &actual);
+        assert_eq!(
+            render(&p),
+            vec![
+                "a:replace:id-a",
+                "b:replace:id-b",
+                "c:keep:id-c",
+                "p:leave",
+                "q:leave",
+                "r:leave"
+            ]
+        );
+        assert_eq!(p.code, Code::DataError);
+        assert!(
+            p.steps[1].reason.contains("container:a"),
+            "{:?}",
+            p.steps[1]
+        );
+        assert!(
+            p.steps[2].reason.ends_with("after b is up"),
+            "{:?}",
+            p.steps[2]
+        );
+        assert!(
+            p.steps[3].reason.contains("waits for itself"),
+            "{:?}",
+            p.steps[3]
+        );
+        assert!(
+            p.steps[5].reason.contains("nowhere, which is not listed"),
+            "{:?}",
+            p.steps[5]
+        );
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(p.after.get("b"), Some(&names(&["a"])));
+        assert_eq!(p.after.get("c"), Some(&names(&["b"])));
+        assert_eq!(p.after.get("a"), None);
     }
 
     #[test]

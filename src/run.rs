@@ -130,6 +130,7 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         Some(Stop(code, _)) => plan::Plan {
             steps: Vec::new(),
             code: *code,
+            after: Default::default(),
         },
         None => plan::make(
             &desired,
@@ -147,6 +148,7 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
             let repairs = plan::Plan {
                 steps: recovery.steps.clone(),
                 code: Code::Ok,
+                after: Default::default(),
             };
             let mut outcomes = apply::run(&repairs, &engine, o.jobs);
             let settings = apply::Settings {
@@ -168,7 +170,7 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     };
     let plan = plan::Plan {
         steps: recovery.steps.into_iter().chain(plan.steps).collect(),
-        code: plan.code,
+        ..plan
     };
     let took = started.elapsed();
     print!(
@@ -199,6 +201,7 @@ fn report_nothing(o: &Options, desired: &Desired, code: Code, started: Instant) 
     let empty = plan::Plan {
         steps: Vec::new(),
         code,
+        after: Default::default(),
     };
     let outcomes = (o.command == Command::Apply).then(Vec::new);
     print!(

@@ -748,3 +748,81 @@ fn apply_returns_when_containers_are_up_and_fails_when_they_are_not() {
     );
     assert_eq!(inspect(&sick).unwrap().0, sick_id, "left as it is");
 }
+
+/// Issue 11 §5: a container in another's network namespace starts after it, one with an
+/// `after` label after that one is healthy, under `--jobs 4`; replacing the first recreates
+/// the one in its namespace; a cycle is invalid and holds up nothing else.
+#[test]
+fn containers_start_in_dependency_order() {
+    let w = World::new("order");
+    let (a, b, c) = (w.name("a"), w.name("b"), w.name("c"));
+    let b_text = format!(
+        "--network container:{a} --health-cmd 'test -f /tmp/ok' --health-interval 300ms --health-start-period 10s {IMG} sh -c 'trap \"exit 0\" TERM; sleep 2; touch /tmp/ok; while sleep 1; do :; done'"
+    );
+    let c_text = format!(
+        "--network none --label docker-dns-provision.after={b} {IMG} sh -c 'trap \"exit 0\" TERM; while sleep 1; do :; done'"
+    );
+    // Listed in reverse, so that list order alone would start them wrongly.
+    w.records(&[
+        ("c", Some(&c_text)),
+        ("b", Some(&b_text)),
+        ("a", Some(&service(IMG, "a1"))),
+    ]);
+    let o = w.run(&w.args("apply"), &["--jobs".into(), "4".into()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let started = |n: &str| field(n, "{{.State.StartedAt}}").unwrap();
+    let created = |n: &str| field(n, "{{.Created}}").unwrap();
+    // RFC 3339 with the same zone and precision: text order is time order.
+    assert!(started(&a) < created(&b), "{}", show(&o));
+    assert_eq!(
+        field(&b, "{{.State.Health.Status}}").as_deref(),
+        Some("healthy")
+    );
+    let healthy_at = field(&b, "{{(index .State.Health.Log 0).End}}").unwrap();
+    assert!(
+        healthy_at < created(&c),
+        "c waited for b to be healthy: {}",
+        show(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("after"),
+        "{}",
+        show(&o)
+    );
+
+    // Replacing a recreates b, whose namespace died with the old a; c is kept.
+    let (b_id, c_id) = (inspect(&b).unwrap().0, inspect(&c).unwrap().0);
+    w.records(&[
+        ("c", Some(&c_text)),
+        ("b", Some(&b_text)),
+        ("a", Some(&service(IMG, "a2"))),
+    ]);
+    let o = w.run(&w.args("apply"), &["--jobs".into(), "4".into()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_ne!(inspect(&b).unwrap().0, b_id, "{}", show(&o));
+    assert!(inspect(&b).unwrap().1);
+    assert_eq!(inspect(&c).unwrap().0, c_id, "{}", show(&o));
+
+    // A cycle: both invalid, left alone; the others still converge.
+    let (p, q, d) = (w.name("p"), w.name("q"), w.name("d"));
+    let after =
+        |x: &str| format!("--network none --label docker-dns-provision.after={x} {IMG} sleep 3600");
+    w.records(&[
+        ("p", Some(&after(&q))),
+        ("q", Some(&after(&p))),
+        ("d", Some(&service(IMG, "d"))),
+    ]);
+    let o = w.apply();
+    assert_eq!(code(&o), 65, "{}", show(&o));
+    assert!(
+        inspect(&p).is_none() && inspect(&q).is_none(),
+        "{}",
+        show(&o)
+    );
+    assert!(inspect(&d).unwrap().1, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("waits for itself"),
+        "{}",
+        show(&o)
+    );
+}

@@ -94,6 +94,7 @@ fn replace_plan(name: &str, old_id: &str, spec: ContainerSpec) -> Plan {
             reason: "record changed".into(),
         }],
         code: Code::Ok,
+        after: Default::default(),
     }
 }
 
