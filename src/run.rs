@@ -1,6 +1,7 @@
-//! One run of the tool, start to finish: options → records → desired → (engine → plan →
-//! apply) → report → exit code. The order of the steps is the safety argument: nothing
-//! touches the engine before the list is known, and nothing is removed on a partial read.
+//! One run of the tool, start to finish: options → records → desired → engine → recovery →
+//! plan → apply (repairs first) → report → exit code. The order of the steps is the safety
+//! argument: before the list is known the engine is only ever put back to where a crash
+//! interrupted it (never converged), and nothing is removed on a partial read.
 
 use crate::cli::{Command, Options, Output};
 use crate::desired::{self, Desired, HostList, WantedState};

@@ -18,6 +18,8 @@ use std::time::Duration;
 struct World {
     dir: PathBuf,
     managed: Managed,
+    /// `--settle` for every run.
+    settle: &'static str,
 }
 
 impl World {
@@ -26,7 +28,11 @@ impl World {
         let dir = std::env::temp_dir().join(format!("ddp-e2e-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        World { dir, managed }
+        World {
+            dir,
+            managed,
+            settle: "1s",
+        }
     }
 
     fn name(&self, n: &str) -> String {
@@ -72,7 +78,7 @@ impl World {
             "20s".into(),
             // Long enough to see a container die at once; tests of the window set their own.
             "--settle".into(),
-            "1s".into(),
+            self.settle.into(),
         ]
     }
 
@@ -349,7 +355,9 @@ fn engine_socket_appearing_within_the_timeout() {
 /// a plain rerun converges with no temporaries left and the service running.
 #[test]
 fn every_step_of_a_replace_and_a_removal_survives_a_fault() {
-    let w = World::new("faults");
+    let mut w = World::new("faults");
+    // Every request is broken in turn: a short window keeps the many runs quick.
+    w.settle = "300ms";
     let (svc, gone) = (w.name("svc"), w.name("gone"));
     let v1 = service(IMG, "faults");
     let v2 = service(IMG2, "faults");
@@ -825,4 +833,88 @@ fn containers_start_in_dependency_order() {
         "{}",
         show(&o)
     );
+}
+
+/// Issue 11: fail or cut every engine request of a replace that fails verification (the
+/// watch, keeping it as `.ddp-failed`, the rollback), one at a time; after each, a plain
+/// rerun leaves the old service running under its name and no replace temporaries.
+#[test]
+fn every_step_of_a_rollback_survives_a_fault() {
+    let mut w = World::new("rbfaults");
+    // The bad version dies at once: a short window sees it and keeps the many runs quick.
+    w.settle = "300ms";
+    let svc = w.name("svc");
+    let v1 = service(IMG, "rbfaults");
+    let bad = format!("--network none {IMG} sh -c 'echo bad; exit 3'");
+    for fault in [
+        Fault::Status500At as fn(usize) -> Fault,
+        Fault::CutResponseAt,
+    ] {
+        let mut k = 1;
+        loop {
+            w.records(&[("svc", Some(&v1))]);
+            let o = w.apply();
+            assert_eq!(code(&o), 0, "setup: {}", show(&o));
+            let _ = docker(&["rm", "-f", &format!("{svc}.ddp-failed")]);
+            let before = inspect(&svc).unwrap().0;
+
+            w.records(&[("svc", Some(&bad))]);
+            let proxy = EngineProxy::start(fault(k));
+            let o = w.apply_via(&proxy.socket);
+            let seen = proxy.requests().len();
+            drop(proxy);
+            assert_ne!(
+                code(&o),
+                0,
+                "{:?} at {k}: a bad version never passes\n{}",
+                fault(k),
+                show(&o)
+            );
+
+            let o2 = w.apply();
+            assert_eq!(
+                code(&o2),
+                73,
+                "{:?} at {k}: rerun\n{}\n{}",
+                fault(k),
+                show(&o),
+                show(&o2)
+            );
+            let (after, running, _) = inspect(&svc).unwrap_or_else(|| {
+                panic!(
+                    "{:?} at {k}: service lost\n{}\n{}",
+                    fault(k),
+                    show(&o),
+                    show(&o2)
+                )
+            });
+            assert!(
+                running,
+                "{:?} at {k}: service down\n{}\n{}",
+                fault(k),
+                show(&o),
+                show(&o2)
+            );
+            // Recovery may have put the old one back after a replacement took the name; it
+            // is the old container either way.
+            assert_eq!(
+                after,
+                before,
+                "{:?} at {k}\n{}\n{}",
+                fault(k),
+                show(&o),
+                show(&o2)
+            );
+            let left: Vec<String> = names_with(w.prefix())
+                .into_iter()
+                .filter(|n| n.ends_with(".ddp-new") || n.ends_with(".ddp-old"))
+                .collect();
+            assert!(left.is_empty(), "{:?} at {k}: {left:?}", fault(k));
+            if k > seen {
+                break;
+            }
+            k += 1;
+            assert!(k < 60, "runaway");
+        }
+    }
 }
