@@ -12,7 +12,10 @@ use crate::records::{RecordsError, RecordsFile};
 use crate::spec::{self, ContainerSpec, Policy};
 use crate::{apply, lock, plan, recover, report};
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a run without a usable list waits for the engine, to repair a crash's leftovers.
+const REPAIR_ONLY_ENGINE_WAIT: Duration = Duration::from_secs(10);
 
 /// A reason to stop early, with the exit code it calls for.
 struct Stop(Code, String);
@@ -110,8 +113,15 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     };
 
     let endpoint = engine_endpoint(o, &records, deadline);
+    // Without a list the engine is asked only to repair: a host that is not configured
+    // must not wait all of --timeout for an engine to exit 66.
+    let engine_deadline = match early {
+        Some(_) => deadline.min(Instant::now() + REPAIR_ONLY_ENGINE_WAIT),
+        None => deadline,
+    };
     let engine = endpoint.and_then(|endpoint| {
-        let engine = Engine::connect(&endpoint, deadline).map_err(|e| engine_stop(&endpoint, e))?;
+        let engine =
+            Engine::connect(&endpoint, engine_deadline).map_err(|e| engine_stop(&endpoint, e))?;
         log::debug!("engine at {endpoint}, API {}", engine.api_version());
         let actual = engine.list().map_err(|e| engine_stop(&endpoint, e))?;
         Ok((engine, actual))
