@@ -317,7 +317,7 @@ fn settle(
                 Ok(()) => (Result::Done, None),
                 Err(e) => (
                     Result::Failed(format!(
-                        "replaced and verified, but removing the old container {} failed (the next run retries): {e}",
+                        "replaced and verified, but removing the old container {} failed (the next run's recovery puts it back and the replace is tried again): {e}",
                         temporary(name, OLD_SUFFIX)
                     )),
                     None,
