@@ -1,11 +1,15 @@
-//! Executes a plan against the engine: pulls, safe replace with rollback, removal,
-//! bounded concurrency. The only module that changes anything; it never re-decides what
-//! the plan says, and every failure is reported per container, never fatal to the run.
+//! Executes a plan against the engine: pulls, safe replace, verification of what it
+//! starts with rollback of a replacement that fails it, removal, bounded concurrency. The
+//! only module that changes anything; it never re-decides what the plan says, and every
+//! failure is reported per container, never fatal to the run.
 
-use crate::docker::{Engine, EngineError};
-use crate::plan::{Action, Existing, NEW_SUFFIX, OLD_SUFFIX, Plan, Step};
+use crate::docker::{Engine, EngineError, Health};
+use crate::plan::{Action, Existing, Plan, Step};
+use crate::recover::{FAILED_SUFFIX, NEW_SUFFIX, OLD_SUFFIX, temporary};
 use crate::spec::ContainerSpec;
+use crate::verify::{self, Failure};
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 /// What happened to one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +31,57 @@ pub struct Outcome {
     pub result: Result,
 }
 
-/// Run the plan with at most `jobs` containers in flight.
+/// How a run applies its plan.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Containers in flight at once.
+    pub jobs: usize,
+    /// How long what the run starts is watched before it counts as up; zero: not watched.
+    pub settle: Duration,
+    /// The run's deadline, which bounds every wait for a healthcheck.
+    pub deadline: Instant,
+}
+
+/// Run the plan with at most `jobs` containers in flight, verifying nothing.
 pub fn run(plan: &Plan, engine: &Engine, jobs: usize) -> Vec<Outcome> {
-    let pulls = pull_images(plan, engine, jobs);
+    let settings = Settings {
+        jobs,
+        settle: Duration::ZERO,
+        deadline: Instant::now(),
+    };
+    run_after(plan, engine, &settings, &[])
+}
+
+/// Run the plan after crash recovery's repairs ran (`repairs`, their outcomes): a name whose
+/// repair did not succeed is not converged in this run, since it is not in the state the
+/// plan assumed; its steps are skipped.
+pub fn run_after(
+    plan: &Plan,
+    engine: &Engine,
+    settings: &Settings,
+    repairs: &[Outcome],
+) -> Vec<Outcome> {
+    let jobs = settings.jobs;
+    let blocked: BTreeMap<&str, &str> = repairs
+        .iter()
+        .filter_map(|o| match &o.result {
+            Result::Failed(why) | Result::Skipped(why) => {
+                Some((o.step.name.as_str(), why.as_str()))
+            }
+            Result::Done => None,
+        })
+        .collect();
+    let runnable = Plan {
+        steps: plan
+            .steps
+            .iter()
+            .filter(|s| !blocked.contains_key(s.name.as_str()))
+            .cloned()
+            .collect(),
+        code: plan.code,
+        after: BTreeMap::new(),
+    };
+    let pulls = pull_images(&runnable, engine, jobs);
     let mut groups: Vec<(String, Vec<&Step>)> = Vec::new();
     for s in &plan.steps {
         match groups.iter_mut().find(|(n, _)| *n == s.name) {
@@ -37,21 +89,174 @@ pub fn run(plan: &Plan, engine: &Engine, jobs: usize) -> Vec<Outcome> {
             None => groups.push((s.name.clone(), vec![s])),
         }
     }
-    crate::pool::map(&groups, jobs, |(_, steps)| run_group(steps, engine, &pulls))
-        .into_iter()
+    let names: Vec<String> = groups.iter().map(|(n, _)| n.clone()).collect();
+    // A name runs once what it waits for is verified up: wave after wave.
+    let mut done: BTreeMap<String, Vec<Outcome>> = BTreeMap::new();
+    for wave in crate::order::waves(&names, &plan.after) {
+        let mut held: BTreeMap<String, String> = BTreeMap::new();
+        for n in &wave {
+            if let Some(why) = blocked.get(n.as_str()) {
+                held.insert(
+                    n.clone(),
+                    format!("its crash repair did not succeed: {why}"),
+                );
+                continue;
+            }
+            let down: Vec<&str> = plan
+                .after
+                .get(n)
+                .into_iter()
+                .flatten()
+                .filter(|d| {
+                    // A held-back version leaves the old one running: that is up.
+                    done.get(*d).is_some_and(|o| {
+                        o.iter().any(|o| {
+                            o.result != Result::Done
+                                && !matches!(o.step.action, Action::HeldBack { .. })
+                        })
+                    })
+                })
+                .map(String::as_str)
+                .collect();
+            if !down.is_empty() {
+                held.insert(
+                    n.clone(),
+                    format!("it waits for {}, which is not up", down.join(", ")),
+                );
+            }
+        }
+        let members: Vec<(String, Vec<&Step>)> = groups
+            .iter()
+            .filter(|(n, _)| wave.contains(n))
+            .cloned()
+            .collect();
+        let results = run_wave(&members, engine, settings, &pulls, &held);
+        for ((n, _), outcomes) in members.iter().zip(results) {
+            done.insert(n.clone(), outcomes);
+        }
+    }
+    names
+        .iter()
+        .filter_map(|n| done.remove(n))
         .flatten()
         .collect()
 }
 
-/// The steps of one name run in order; after a failure the rest are skipped.
-fn run_group(steps: &[&Step], engine: &Engine, pulls: &BTreeMap<String, String>) -> Vec<Outcome> {
+/// One wave: act on every name, then watch everything started in one window, then settle
+/// each (a failed replacement is rolled back, and the old one watched in turn). Names in
+/// `held` are skipped with the reason given.
+fn run_wave(
+    groups: &[(String, Vec<&Step>)],
+    engine: &Engine,
+    settings: &Settings,
+    pulls: &BTreeMap<String, String>,
+    held: &BTreeMap<String, String>,
+) -> Vec<Vec<Outcome>> {
+    let jobs = settings.jobs;
+    let acted: Vec<(Vec<Outcome>, Option<Pending>)> =
+        crate::pool::map(groups, jobs, |(name, steps)| match held.get(name) {
+            Some(why) => (
+                steps
+                    .iter()
+                    .map(|s| Outcome {
+                        step: (*s).clone(),
+                        result: Result::Skipped(why.clone()),
+                    })
+                    .collect(),
+                None,
+            ),
+            None => run_group(steps, engine, pulls),
+        });
+    let watched: Vec<(usize, String)> = acted
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, p))| p.as_ref().map(|p| (i, p.id().to_string())))
+        .collect();
+    let ids: Vec<String> = watched.iter().map(|(_, id)| id.clone()).collect();
+    let verdicts = verify::watch(engine, &ids, settings.settle, settings.deadline);
+    let mut verdict_of: BTreeMap<usize, std::result::Result<(), Failure>> =
+        watched.iter().map(|(i, _)| *i).zip(verdicts).collect();
+    let settled: Vec<(Vec<Outcome>, Option<Existing>)> = crate::pool::map(
+        &acted
+            .into_iter()
+            .enumerate()
+            .map(|(i, (o, p))| (o, p, verdict_of.remove(&i)))
+            .collect::<Vec<_>>(),
+        jobs,
+        |(outcomes, pending, verdict)| {
+            let mut outcomes = outcomes.clone();
+            let restored = match (pending, verdict, outcomes.last_mut()) {
+                (Some(p), Some(v), Some(last)) => {
+                    let (result, restored) = settle(engine, &last.step.name, p, v.clone());
+                    last.result = result;
+                    restored
+                }
+                _ => None,
+            };
+            (outcomes, restored)
+        },
+    );
+    // An old container a rollback started again is verified too.
+    let restored: Vec<(usize, String)> = settled
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, r))| r.as_ref().map(|e| (i, e.id.clone())))
+        .collect();
+    let ids: Vec<String> = restored.iter().map(|(_, id)| id.clone()).collect();
+    let verdicts = verify::watch(engine, &ids, settings.settle, settings.deadline);
+    let mut outcomes: Vec<Vec<Outcome>> = settled.into_iter().map(|(o, _)| o).collect();
+    for ((i, _), verdict) in restored.into_iter().zip(verdicts) {
+        if let (Err(f), Some(last)) = (verdict, outcomes[i].last_mut())
+            && let Result::Failed(why) = &mut last.result
+        {
+            why.push_str(&format!("; the old container failed verification too: {f}"));
+        }
+    }
+    outcomes
+}
+
+/// Something a step started (or found still starting) that must be watched before the step
+/// counts as done.
+#[derive(Debug, Clone)]
+enum Pending {
+    /// A container created, started, or kept while its healthcheck starts.
+    Check { id: String },
+    /// A replacement in place and started; the old one stopped aside (`None`: it removed
+    /// itself when stopped, so there is nothing to roll back to).
+    Replace {
+        new_id: String,
+        old: Option<Existing>,
+    },
+}
+
+impl Pending {
+    fn id(&self) -> &str {
+        match self {
+            Pending::Check { id } => id,
+            Pending::Replace { new_id, .. } => new_id,
+        }
+    }
+}
+
+/// The steps of one name run in order; after a failure the rest are skipped. A step that
+/// started something ends the group's actions: it is settled once watched.
+fn run_group(
+    steps: &[&Step],
+    engine: &Engine,
+    pulls: &BTreeMap<String, String>,
+) -> (Vec<Outcome>, Option<Pending>) {
     let mut out = Vec::new();
     let mut failed: Option<String> = None;
+    let mut pending = None;
     for step in steps {
-        let result = match &failed {
-            Some(why) => Result::Skipped(format!("an earlier step failed: {why}")),
-            None => match execute(step, engine, pulls) {
-                Ok(()) => Result::Done,
+        let result = match (&failed, &pending) {
+            (Some(why), _) => Result::Skipped(format!("an earlier step failed: {why}")),
+            (None, Some(_)) => Result::Skipped("an earlier step is not verified yet".into()),
+            (None, None) => match execute(step, engine, pulls) {
+                Ok(p) => {
+                    pending = p;
+                    Result::Done
+                }
                 Err(e) => {
                     log::error!("{}: {}: {e}", step.name, verb(&step.action));
                     failed = Some(e.clone());
@@ -60,7 +265,11 @@ fn run_group(steps: &[&Step], engine: &Engine, pulls: &BTreeMap<String, String>)
             },
         };
         if result == Result::Done
-            && !matches!(step.action, Action::Keep { .. } | Action::Leave { .. })
+            && pending.is_none()
+            && !matches!(
+                step.action,
+                Action::Keep { .. } | Action::Leave { .. } | Action::HeldBack { .. }
+            )
         {
             log::info!(
                 "{}: {} done ({})",
@@ -74,7 +283,114 @@ fn run_group(steps: &[&Step], engine: &Engine, pulls: &BTreeMap<String, String>)
             result,
         });
     }
-    out
+    (out, pending)
+}
+
+/// What a watched step comes to: done, failed, or (a replacement that failed) rolled back,
+/// with the old container to verify in turn.
+fn settle(
+    engine: &Engine,
+    name: &str,
+    pending: &Pending,
+    verdict: std::result::Result<(), Failure>,
+) -> (Result, Option<Existing>) {
+    match (pending, verdict) {
+        (Pending::Check { .. }, Ok(())) => {
+            log::info!("{name}: verified up");
+            (Result::Done, None)
+        }
+        (Pending::Check { .. }, Err(f)) => {
+            log::error!("{name}: failed verification: {f}");
+            (Result::Failed(format!("failed verification: {f}")), None)
+        }
+        (Pending::Replace { old: None, .. }, Ok(())) => (Result::Done, None),
+        (Pending::Replace { old: None, .. }, Err(f)) => {
+            let why = format!(
+                "the replacement failed verification, and the old container removed itself when stopped (--rm?), so there is nothing to roll back to: {f}"
+            );
+            log::error!("{name}: {why}");
+            (Result::Failed(why), None)
+        }
+        (Pending::Replace { old: Some(old), .. }, Ok(())) => {
+            log::info!("{name}: replacement verified up");
+            match engine.remove(&old.id) {
+                Ok(()) => (Result::Done, None),
+                Err(e) => (
+                    Result::Failed(format!(
+                        "replaced and verified, but removing the old container {} failed (the next run's recovery puts it back and the replace is tried again): {e}",
+                        temporary(name, OLD_SUFFIX)
+                    )),
+                    None,
+                ),
+            }
+        }
+        (
+            Pending::Replace {
+                new_id,
+                old: Some(old),
+            },
+            Err(f),
+        ) if !f.judged => {
+            // The engine could not be asked: no evidence against this version, so it is
+            // not held back; the old one returns and the next run tries again.
+            let why = rollback(
+                engine,
+                name,
+                new_id,
+                old,
+                format!("the replacement could not be verified: {f}"),
+            );
+            log::error!("{name}: {why}");
+            (Result::Failed(why), old.running.then(|| old.clone()))
+        }
+        (
+            Pending::Replace {
+                new_id,
+                old: Some(old),
+            },
+            Err(f),
+        ) => {
+            let why = hold_failed(
+                engine,
+                name,
+                new_id,
+                old,
+                format!("the replacement failed verification: {f}"),
+            );
+            log::error!("{name}: {why}");
+            let restored = old.running.then(|| old.clone());
+            (Result::Failed(why), restored)
+        }
+    }
+}
+
+/// Roll back a replacement that failed verification: stop it and keep it aside as
+/// `<name>.ddp-failed` (for `docker logs`, and to hold its version back), and put the old
+/// container back under its name, running again if it ran.
+fn hold_failed(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: String) -> String {
+    let failed_name = temporary(name, FAILED_SUFFIX);
+    let kept = engine
+        .stop(new_id)
+        .and_then(|()| engine.rename(new_id, &failed_name));
+    let why = match kept {
+        Ok(()) => format!(
+            "{why}; kept stopped as {failed_name} (its record is not retried while it exists)"
+        ),
+        Err(e) => {
+            // The name may be taken by a container that is not ours: the failed one goes.
+            let also = match engine.stop(new_id).and_then(|()| engine.remove(new_id)) {
+                Ok(()) => "removed it".to_string(),
+                Err(e2) => format!("removing it failed too: {e2}"),
+            };
+            format!("{why}; keeping it as {failed_name} failed ({e}), {also}")
+        }
+    };
+    if let Err(e) = engine.rename(&old.id, name) {
+        return format!(
+            "{why}; renaming the old container back failed (the next run retries): {e}"
+        );
+    }
+    restart_old(engine, old, why)
 }
 
 /// The verb a person reads for an action.
@@ -85,8 +401,8 @@ pub fn verb(a: &Action) -> &'static str {
         Action::Replace { .. } => "replace",
         Action::Remove { .. } => "remove",
         Action::Keep { .. } => "keep",
+        Action::HeldBack { .. } => "held-back",
         Action::Leave { .. } => "leave",
-        Action::Finish { .. } => "finish-replace",
         Action::RenameBack { .. } => "rename-back",
         Action::Discard { .. } => "discard",
     }
@@ -166,32 +482,52 @@ fn execute(
     step: &Step,
     engine: &Engine,
     pulls: &BTreeMap<String, String>,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<Option<Pending>, String> {
     let name = step.name.as_str();
     let image_ok = |spec: &ContainerSpec| match pulls.get(&pull_key(spec)) {
         Some(why) => Err(why.clone()),
         None => Ok(()),
     };
+    let check = |id: &str| Some(Pending::Check { id: id.to_string() });
     match &step.action {
-        Action::Keep { .. } | Action::Leave { .. } => Ok(()),
+        Action::Leave { .. } => Ok(None),
+        // The boot gate: a kept container counts once it is up, and it is never touched.
+        Action::Keep { existing } => match existing.health {
+            Some(Health::Starting) => Ok(check(&existing.id)),
+            Some(Health::Unhealthy) => Err(
+                "unhealthy: not up, left as it is (the engine's healthcheck decides its fate)"
+                    .to_string(),
+            ),
+            _ => Ok(None),
+        },
+        Action::HeldBack { failed, .. } => Err(format!(
+            "held back: this record's version failed verification before and is kept as {}; the old container keeps running untouched (change the record, or `docker rm {}` to retry)",
+            failed.name, failed.name
+        )),
         Action::Create { spec } => {
             image_ok(spec)?;
             let id = engine.create(name, spec).map_err(|e| e.to_string())?;
             // A created-but-failed container stays for `docker logs`; the next run starts it.
             engine
                 .start(&id)
-                .map_err(|e| format!("created {}, but start failed: {e}", short(&id)))
+                .map_err(|e| format!("created {}, but start failed: {e}", short(&id)))?;
+            Ok(check(&id))
         }
-        Action::Start { existing } => engine.start(&existing.id).map_err(|e| e.to_string()),
+        Action::Start { existing } => {
+            engine.start(&existing.id).map_err(|e| e.to_string())?;
+            Ok(check(&existing.id))
+        }
         Action::Replace { existing, spec } => {
             image_ok(spec)?;
-            replace(engine, name, existing, spec)
+            replace(engine, name, existing, spec).map(Some)
         }
         Action::Remove { existing } | Action::Discard { existing } => {
-            stop_and_remove(engine, existing)
+            stop_and_remove(engine, existing).map(|()| None)
         }
-        Action::RenameBack { old } => engine.rename(&old.id, name).map_err(|e| e.to_string()),
-        Action::Finish { current, old } => finish(engine, name, current, old),
+        Action::RenameBack { old } => engine
+            .rename(&old.id, name)
+            .map(|()| None)
+            .map_err(|e| e.to_string()),
     }
 }
 
@@ -211,18 +547,18 @@ fn stop_and_remove(engine: &Engine, c: &Existing) -> std::result::Result<(), Str
 }
 
 /// Safe replace: the old container keeps running until the new one exists; it is stopped
-/// and renamed aside, never removed, until the new one has started. Every failure puts the
-/// old one back as it was, except a `--rm` one: the engine deletes it as it stops, so there
-/// is nothing to put back. A crash at any point leaves `.ddp-new`/`.ddp-old` names that the
-/// next plan recognises and repairs.
+/// and renamed aside, never removed, until the new one has started and been verified (the
+/// caller watches and settles the returned [`Pending`]). Every failure here puts the old one
+/// back as it was, except a `--rm` one: the engine deletes it as it stops, so there is
+/// nothing to put back. A crash at any point leaves temporaries that recovery repairs.
 fn replace(
     engine: &Engine,
     name: &str,
     old: &Existing,
     spec: &ContainerSpec,
-) -> std::result::Result<(), String> {
-    let new_name = format!("{name}{NEW_SUFFIX}");
-    let old_name = format!("{name}{OLD_SUFFIX}");
+) -> std::result::Result<Pending, String> {
+    let new_name = temporary(name, NEW_SUFFIX);
+    let old_name = temporary(name, OLD_SUFFIX);
     let new_id = engine
         .create(&new_name, spec)
         .map_err(|e| format!("create of the replacement failed (old container untouched): {e}"))?;
@@ -246,9 +582,10 @@ fn replace(
             engine
                 .rename(&new_id, name)
                 .map_err(|e| format!("{gone}, and renaming the replacement into place failed (the next run creates it anew): {e}"))?;
-            return engine.start(&new_id).map_err(|e| {
+            engine.start(&new_id).map_err(|e| {
                 format!("{gone}, and the replacement failed to start (left for `docker logs`; the next run retries): {e}")
-            });
+            })?;
+            return Ok(Pending::Replace { new_id, old: None });
         }
         Err(e) => {
             let why = undo_new(format!("renaming the old container aside failed: {e}"));
@@ -258,22 +595,26 @@ fn replace(
             return Err(restart_old(engine, old, why));
         }
     }
-    let started = engine
-        .rename(&new_id, name)
-        .map_err(|e| format!("renaming the replacement into place failed: {e}"))
-        .and_then(|()| {
-            engine
-                .start(&new_id)
-                .map_err(|e| format!("the replacement failed to start: {e}"))
-        });
-    if let Err(why) = started {
+    if let Err(e) = engine.rename(&new_id, name) {
+        let why = format!("renaming the replacement into place failed: {e}");
         return Err(rollback(engine, name, &new_id, old, why));
     }
-    engine.remove(&old.id).map_err(|e| {
-        format!(
-            "replaced, but removing the old container {old_name} failed (the next run retries): {e}"
-        )
-    })
+    match engine.start(&new_id) {
+        Ok(()) => Ok(Pending::Replace {
+            new_id,
+            old: Some(old.clone()),
+        }),
+        // The engine judged the container itself (no such entrypoint, a bad mount): that
+        // version fails like one that dies at once, and is held back the same way.
+        Err(e @ EngineError::Api { status: 400, .. }) => {
+            let why = format!("the replacement failed to start: {e}");
+            Err(hold_failed(engine, name, &new_id, old, why))
+        }
+        Err(e) => {
+            let why = format!("the replacement failed to start: {e}");
+            Err(rollback(engine, name, &new_id, old, why))
+        }
+    }
 }
 
 /// Put the old container back in place after a failed replace.
@@ -284,7 +625,7 @@ fn rollback(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: Stri
         // It may hold the name, which would keep the old container out of it: move it to
         // the replacement's name, which the next run discards. If even that fails, the
         // rename below fails too and says so.
-        let _ = engine.rename(new_id, &format!("{name}{NEW_SUFFIX}"));
+        let _ = engine.rename(new_id, &temporary(name, NEW_SUFFIX));
     }
     if let Err(e) = engine.rename(&old.id, name) {
         return format!(
@@ -302,30 +643,4 @@ fn restart_old(engine: &Engine, old: &Existing, why: String) -> String {
         Ok(()) => format!("{why}; rolled back, the old container runs again"),
         Err(e) => format!("{why}; restarting the old container failed: {e}"),
     }
-}
-
-/// The tail of an interrupted replace: the new container has the name; start it if needed
-/// and drop the old one, or put the old one back when the new one will not start.
-fn finish(
-    engine: &Engine,
-    name: &str,
-    current: &Existing,
-    old: &Existing,
-) -> std::result::Result<(), String> {
-    if !current.running
-        && let Err(e) = engine.start(&current.id)
-    {
-        let old = Existing {
-            running: true,
-            ..old.clone()
-        };
-        return Err(rollback(
-            engine,
-            name,
-            &current.id,
-            &old,
-            format!("the replacement failed to start: {e}"),
-        ));
-    }
-    stop_and_remove(engine, old)
 }

@@ -16,6 +16,9 @@ pub const DEFAULT_PREFIX: &str = "containers.docker";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default `--lock-file`.
 pub const DEFAULT_LOCK_FILE: &str = "/run/docker-dns-provision.lock";
+/// Default `--settle`: how long a container the run started is watched before it counts
+/// as up (a crash loop or a bad command shows within seconds).
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(3);
 /// Default `--jobs`: containers applied at once.
 pub const DEFAULT_JOBS: usize = 4;
 
@@ -74,6 +77,8 @@ pub struct Options {
     pub lock_file: PathBuf,
     /// Containers applied at once.
     pub jobs: usize,
+    /// How long a started container is watched before it counts as up; zero turns it off.
+    pub settle: Duration,
     /// With no configuration for this host, remove every managed container.
     pub allow_empty: bool,
     /// Leave unlabelled containers that have a DNS name alone.
@@ -112,6 +117,7 @@ impl Default for Options {
             docker_host: None,
             lock_file: PathBuf::from(DEFAULT_LOCK_FILE),
             jobs: DEFAULT_JOBS,
+            settle: DEFAULT_SETTLE,
             allow_empty: false,
             no_adopt: false,
             require_ad: false,
@@ -188,6 +194,7 @@ where
                 }
             }
             Long("splay") => o.splay = flag_duration(&mut p, "--splay")?,
+            Long("settle") => o.settle = flag_duration(&mut p, "--settle")?,
             Long("output") => {
                 o.output = match text(&mut p, "--output")?.as_str() {
                     "text" => Output::Text,
@@ -403,6 +410,10 @@ OPTIONS
                            /root/.docker]
     --lock-file PATH       lock that keeps runs from overlapping [default: {DEFAULT_LOCK_FILE}]
     --jobs N               containers applied at once [default: {DEFAULT_JOBS}]
+    --settle DURATION      watch every container the run starts this long; it must still run
+                           (and be healthy, if it has a healthcheck) or have exited 0 as a
+                           one-shot job, else a replace is rolled back; 0s turns it off
+                           [default: 3s]
     --allow-empty          when no list exists for this host, remove every managed container
     --no-adopt             leave containers without our label alone even if DNS names them
     --require-ad           accept only DNSSEC-validated answers (AD bit) from a trusted resolver
@@ -425,8 +436,10 @@ EXIT STATUS
     66  no configuration for this host (nothing is removed unless --allow-empty)
     69  Docker engine unavailable within --timeout
     70  internal error
-    73  some actions failed (pull, create, start, stop or remove); a failed pull says
-        whether to retry later (registry unreachable) or fix the record or credentials
+    73  some actions failed: the engine refused one (pull, create, start, stop, remove; a
+        failed pull says whether to retry later or fix the record or credentials), a
+        container failed verification (rolled back, or held back until its record changes),
+        or a listed container is not up (unhealthy, or not healthy within --timeout)
     75  DNS unavailable or lock busy within --timeout: temporary, try again later
     78  configuration error (e.g. --require-ad without a trusted resolver, a host name not
         under --top-domain or that is itself a public suffix)

@@ -2,7 +2,7 @@
 //! lookups, joining of character-strings. Pure logic over a [`TxtSource`]; never talks to Docker.
 
 use crate::dns::{Answer, TxtSource};
-use crate::plan::{NEW_SUFFIX, OLD_SUFFIX};
+use crate::recover::SUFFIXES;
 use crate::spec::ContainerSpec;
 use crate::walk::Walk;
 
@@ -217,9 +217,10 @@ pub fn valid_container_name(name: &str) -> Result<(), String> {
             "'{name}' cannot be part of a DNS name: each dot-separated part must be 1 to 63 characters"
         ));
     }
-    if name.ends_with(NEW_SUFFIX) || name.ends_with(OLD_SUFFIX) {
+    if let Some(suffix) = SUFFIXES.iter().find(|s| name.ends_with(*s)) {
         return Err(format!(
-            "'{name}' ends in {NEW_SUFFIX} or {OLD_SUFFIX}, which this tool reserves for replacements in progress"
+            "'{name}' ends in {suffix}, which this tool reserves for replacements ({})",
+            SUFFIXES.join(", ")
         ));
     }
     Ok(())
@@ -611,6 +612,7 @@ mod tests {
             "a/b",
             "x.ddp-new",
             "x.ddp-old",
+            "x.ddp-failed",
             "é1",
             "a b",
             "a..b",

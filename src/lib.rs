@@ -1,8 +1,9 @@
 //! docker-dns-provision: make the local Docker engine run what DNS TXT records say.
 //!
 //! The data flows one way: records (DNS or a file) → [`desired`] → [`plan`] against the
-//! engine's [`docker`] state → [`apply`]. Everything up to the plan is pure; only `apply`
-//! changes anything. See `README.md` for the record format and the safety rules.
+//! engine's [`docker`] state as crash recovery ([`recover`]) leaves it → [`apply`], which
+//! verifies what it starts ([`verify`]) in start order ([`order`]). Everything up to the
+//! plan is pure; only `apply` changes anything. See `README.md` for the record format and the safety rules.
 
 pub mod apply;
 pub mod cli;
@@ -13,12 +14,16 @@ pub mod exit;
 pub mod lint;
 pub mod lock;
 pub mod logging;
+pub mod order;
 pub mod plan;
 pub mod pool;
 pub mod records;
+pub mod recover;
 pub mod refresh;
 pub mod report;
 pub mod retry;
 pub mod run;
 pub mod spec;
+pub mod step;
+pub mod verify;
 pub mod walk;

@@ -1,78 +1,17 @@
-//! Desired × actual → the list of actions, each with its reason, including the repair of
-//! replaces a crash interrupted. A pure function: no I/O; only an authoritative absence
-//! (a managed name the list lacks, or a record absent at every level) becomes a removal.
+//! Desired × actual → the list of actions that converge to DNS, each with its reason. A
+//! pure function: no I/O; it starts from the state crash recovery leaves ([`recover`]), so
+//! it never repairs anything itself; only an authoritative absence (a managed name the list
+//! lacks, or a record absent at every level) becomes a removal.
 
-use crate::desired::{Desired, HostList, WantedState};
+use crate::desired::{Desired, HostList, Wanted, WantedState};
 use crate::docker::{Container, Refresh};
 use crate::exit::Code;
+use crate::order;
+use crate::recover::{self, Recovery};
 use crate::spec::ContainerSpec;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Suffix of the name a replacement is created under before it takes over.
-pub const NEW_SUFFIX: &str = ".ddp-new";
-/// Suffix of the name the replaced container is renamed to while the new one starts.
-pub const OLD_SUFFIX: &str = ".ddp-old";
-
-/// A container the engine already has, as the applier needs to know it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Existing {
-    /// Container ID.
-    pub id: String,
-    /// Its current name.
-    pub name: String,
-    /// Whether it was up when the plan was made (to restore it on rollback).
-    pub running: bool,
-}
-
-impl From<&Container> for Existing {
-    fn from(c: &Container) -> Self {
-        Existing {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            running: c.running(),
-        }
-    }
-}
-
-/// One thing to do (or deliberately not do) to one container name.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Nothing is there: pull if needed, create and start.
-    Create { spec: Box<ContainerSpec> },
-    /// Not running but should be: ours and unchanged, or put back by an interrupted replace.
-    Start { existing: Existing },
-    /// Safe replace: create the new one aside, stop and rename the old one aside, rename the
-    /// new one into place and start it; on failure roll back to the old one.
-    Replace {
-        existing: Existing,
-        spec: Box<ContainerSpec>,
-    },
-    /// Graceful stop (the container's own stop timeout), then remove.
-    Remove { existing: Existing },
-    /// Ours, unchanged and running.
-    Keep { existing: Existing },
-    /// Left untouched on purpose (invalid record, unknown record, unlabelled with --no-adopt).
-    Leave { existing: Option<Existing> },
-    /// A replace was interrupted after the new container took the name: start it if needed,
-    /// then remove the old one (or roll back to the old one if the new one fails to start).
-    Finish { current: Existing, old: Existing },
-    /// A replace was interrupted before the new container took the name: give the old one
-    /// its name back. Later actions for the same name follow.
-    RenameBack { old: Existing },
-    /// A temporary left by an interrupted replace that is of no further use: remove it.
-    Discard { existing: Existing },
-}
-
-/// An action on a named container, with the reason a person reads.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step {
-    /// The container name DNS uses (for temporaries, the name they belong to).
-    pub name: String,
-    /// What to do.
-    pub action: Action,
-    /// Why, in words.
-    pub reason: String,
-}
+pub use crate::step::{Action, Existing, Step};
 
 /// The whole plan: steps grouped by name in execution order; names are independent.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +20,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// The exit code the desired state alone calls for (invalid records, unknown, …).
     pub code: Code,
+    /// Start order: a name's steps run once the listed names it waits for are verified.
+    pub after: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Planner switches from the command line.
@@ -90,16 +31,6 @@ pub struct Settings {
     pub allow_empty: bool,
     /// Never take over a container that lacks our label.
     pub no_adopt: bool,
-}
-
-impl Step {
-    fn new(name: &str, action: Action, reason: impl Into<String>) -> Step {
-        Step {
-            name: name.to_string(),
-            action,
-            reason: reason.into(),
-        }
-    }
 }
 
 impl Plan {
@@ -119,29 +50,12 @@ fn wanted_label(spec: &ContainerSpec) -> Option<&str> {
         .and_then(|v| v.as_str())
 }
 
-/// Leave a container as it is, unless an interrupted replace stopped it (`restore`): then
-/// start it, which puts back the state from before that replace rather than deciding anew.
-fn leave(n: &str, existing: Option<Existing>, restore: bool, reason: impl Into<String>) -> Step {
-    match existing {
-        Some(e) if restore => Step::new(
-            n,
-            Action::Start { existing: e },
-            format!(
-                "{}; an interrupted replace had stopped it, so it runs again",
-                reason.into()
-            ),
-        ),
-        existing => Step::new(n, Action::Leave { existing }, reason),
-    }
-}
-
 /// A container whose record is unchanged: kept (or started), unless `--pull always` found that
 /// its tag now names another image ("image updated": replaced); a failed pull leaves it on
 /// the image it has and makes the run fail (73), as any failed pull does.
 fn up_to_date(
     n: &str,
     cur: Existing,
-    up: bool,
     spec: &ContainerSpec,
     refresh: Option<&Refresh>,
     code: &mut Code,
@@ -173,15 +87,16 @@ fn up_to_date(
             "up to date but not running".to_string(),
         ),
     };
-    if up {
+    if cur.running {
         Step::new(n, Action::Keep { existing: cur }, keep)
     } else {
         Step::new(n, Action::Start { existing: cur }, start)
     }
 }
 
-/// Desired × actual → plan. `actual` is every container on the engine.
-pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan {
+/// Desired × the state recovery leaves → plan.
+pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan {
+    let actual = &recovery.view;
     let by_name: BTreeMap<&str, &Container> = actual.iter().map(|c| (c.name.as_str(), c)).collect();
     let wanted = match &desired.list {
         HostList::Unavailable(_) => {
@@ -189,12 +104,14 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
             return Plan {
                 steps: Vec::new(),
                 code: Code::TempFail,
+                after: BTreeMap::new(),
             };
         }
         HostList::NotConfigured if !settings.allow_empty => {
             return Plan {
                 steps: Vec::new(),
                 code: Code::NotConfigured,
+                after: BTreeMap::new(),
             };
         }
         HostList::NotConfigured => &[][..],
@@ -207,75 +124,54 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
 
     for w in wanted {
         let n = w.name.as_str();
-        let new_name = format!("{n}{NEW_SUFFIX}");
-        let old_name = format!("{n}{OLD_SUFFIX}");
         handled.insert(n.to_string());
-        let mut current: Option<Existing> = by_name.get(n).map(|c| Existing::from(*c));
-        // Whether it is up when this name's own action runs (recovery steps can change it).
-        let mut up = current.as_ref().is_some_and(|c| c.running);
-        let mut current_owner: Option<&str> = by_name.get(n).and_then(|c| c.owner());
-        // Set when an interrupted replace left the old container stopped: whatever the
-        // record now says, "leave it as it is" must not mean "leave the service down".
-        let mut restore = false;
-
-        if let Some(old) = by_name.get(old_name.as_str()) {
-            let old_e = Existing::from(*old);
-            match current.take() {
-                None => {
-                    steps.push(Step::new(
-                        n,
-                        Action::RenameBack { old: old_e.clone() },
-                        "an interrupted replace renamed it aside; it gets its name back",
-                    ));
-                    // We stopped it ourselves; count it as running so a failed retry of
-                    // the replace brings the service back rather than leaving it down.
-                    up = old.running();
-                    restore = !up;
-                    current = Some(Existing {
-                        name: n.to_string(),
-                        running: true,
-                        ..old_e
-                    });
-                    current_owner = old.owner();
-                }
-                Some(cur) => {
-                    steps.push(Step::new(
-                        n,
-                        Action::Finish {
-                            current: cur.clone(),
-                            old: old_e,
-                        },
-                        "an interrupted replace left the old container aside: finish it",
-                    ));
-                    // Finish starts it (or rolls back to the old one).
-                    up = true;
-                    current = Some(Existing {
-                        running: true,
-                        ..cur
-                    });
-                }
+        for suffix in recover::SUFFIXES {
+            handled.insert(recover::temporary(n, suffix));
+        }
+        if recovery.held.contains(n) {
+            // Recovery reported why; converging now would fight over the name.
+            code = code.worst(Code::DataError);
+            continue;
+        }
+        let current: Option<Existing> = by_name.get(n).map(|c| Existing::from(*c));
+        let current_owner: Option<&str> = by_name.get(n).and_then(|c| c.owner());
+        // A version that failed verification, kept aside by a rollback (only ours counts).
+        let failed = by_name
+            .get(recover::temporary(n, recover::FAILED_SUFFIX).as_str())
+            .filter(|c| c.owner().is_some());
+        let discard_failed = |steps: &mut Vec<Step>, why: &str| {
+            if let Some(f) = failed {
+                steps.push(Step::new(
+                    n,
+                    Action::Discard {
+                        existing: Existing::from(*f),
+                    },
+                    why,
+                ));
             }
-        }
-        // After the old container's repair, so that a failure to discard the leftover (which
-        // skips the steps after it) cannot keep the old one from its name. Only a replacement
-        // we created (it carries our label) is ours to discard; a foreign container that
-        // merely has such a name is left alone.
-        if let Some(c) = by_name.get(new_name.as_str())
-            && c.owner().is_some()
-        {
-            steps.push(Step::new(
-                n,
-                Action::Discard {
-                    existing: Existing::from(*c),
-                },
-                "a replacement left over by an interrupted run; it never took the name",
-            ));
-        }
-        handled.insert(new_name);
-        handled.insert(old_name);
-
+        };
         match &w.state {
             WantedState::Spec { record, spec } => {
+                let wanted = wanted_label(spec);
+                if let (Some(cur), Some(f)) = (&current, failed)
+                    && f.owner() == wanted
+                    && current_owner != wanted
+                {
+                    // Retrying would bounce the healthy old service on every run.
+                    steps.push(Step::new(
+                        n,
+                        Action::HeldBack {
+                            existing: cur.clone(),
+                            failed: Existing::from(*f),
+                        },
+                        format!("record {record} is the version that failed verification"),
+                    ));
+                    continue;
+                }
+                discard_failed(
+                    &mut steps,
+                    "a version that failed verification; the record is no longer it",
+                );
                 let Some(cur) = current else {
                     steps.push(Step::new(
                         n,
@@ -291,14 +187,13 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                             .get(n)
                             .filter(|c| c.id == cur.id)
                             .map(|c| &c.refresh);
-                        steps.push(up_to_date(n, cur, up, spec, refresh, &mut code));
+                        steps.push(up_to_date(n, cur, spec, refresh, &mut code));
                     }
                     None if settings.no_adopt => {
                         code = code.worst(Code::DataError);
-                        steps.push(leave(
+                        steps.push(Step::new(
                             n,
-                            Some(cur),
-                            restore,
+                            Action::Leave { existing: Some(cur) },
                             "conflict: a container of this name exists without our label and --no-adopt is set",
                         ));
                     }
@@ -321,11 +216,20 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
                 }
             }
             WantedState::Disabled => match current {
+                _ if failed.is_some() && !(current_owner.is_none() && settings.no_adopt) => {
+                    discard_failed(&mut steps, "launch disabled: no record at any level");
+                    if let Some(cur) = current {
+                        steps.push(Step::new(
+                            n,
+                            Action::Remove { existing: cur },
+                            "launch disabled: no record at any level",
+                        ));
+                    }
+                }
                 Some(cur) if current_owner.is_none() && settings.no_adopt => {
-                    steps.push(leave(
+                    steps.push(Step::new(
                         n,
-                        Some(cur),
-                        restore,
+                        Action::Leave { existing: Some(cur) },
                         "launch disabled (no record), but the container lacks our label and --no-adopt is set",
                     ));
                 }
@@ -342,33 +246,34 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
             },
             WantedState::Invalid { why, .. } => {
                 code = code.worst(Code::DataError);
-                steps.push(leave(
+                steps.push(Step::new(
                     n,
-                    current,
-                    restore,
+                    Action::Leave { existing: current },
                     format!("invalid record, left as it is: {why}"),
                 ));
             }
             WantedState::Unknown(why) => {
                 code = code.worst(Code::TempFail);
-                steps.push(leave(
+                steps.push(Step::new(
                     n,
-                    current,
-                    restore,
+                    Action::Leave { existing: current },
                     format!("record unavailable, left as it is: {why}"),
                 ));
             }
         }
     }
 
+    let after = order_steps(wanted, &mut steps, &mut code);
+
     // A list entry that is not a name (`s1;s2`, a stray byte) may be a typo of a name the
     // list meant to keep: while one is there, what the list does not name is left alone.
     let typo = wanted
         .iter()
         .find(|w| matches!(w.state, WantedState::Invalid { record: None, .. }));
-    // Ours, and DNS (authoritatively) no longer lists it.
+    // Ours, and DNS (authoritatively) no longer lists it; what recovery holds stays.
     for c in actual {
-        if c.owner().is_some() && !handled.contains(&c.name) {
+        let base = recover::split(&c.name).map_or(c.name.as_str(), |(b, _)| b);
+        if c.owner().is_some() && !handled.contains(&c.name) && !recovery.held.contains(base) {
             if let Some(typo) = typo {
                 steps.push(Step::new(
                     &c.name,
@@ -395,13 +300,118 @@ pub fn make(desired: &Desired, actual: &[Container], settings: Settings) -> Plan
             ));
         }
     }
-    Plan { steps, code }
+    Plan { steps, code, after }
+}
+
+/// Start order among the listed containers: refuses an `after` label naming an unlisted
+/// container and every container on a cycle (invalid records, left as they are), recreates
+/// what shares the namespaces of a container being replaced, and notes each wait in its
+/// step's reason. Returns what each name waits for.
+fn order_steps(
+    wanted: &[Wanted],
+    steps: &mut [Step],
+    code: &mut Code,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let listed: BTreeSet<&str> = wanted.iter().map(|w| w.name.as_str()).collect();
+    let specs: BTreeMap<&str, &ContainerSpec> = wanted
+        .iter()
+        .filter_map(|w| match &w.state {
+            WantedState::Spec { spec, .. } => Some((w.name.as_str(), &**spec)),
+            _ => None,
+        })
+        .collect();
+    let mut after: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut namespaces: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut invalid: BTreeMap<String, String> = BTreeMap::new();
+    for (n, spec) in &specs {
+        let deps = order::of(spec);
+        if let Some(missing) = deps.after.iter().find(|a| !listed.contains(a.as_str())) {
+            invalid.insert(
+                n.to_string(),
+                format!(
+                    "{} names {missing}, which is not listed",
+                    order::AFTER_LABEL
+                ),
+            );
+        }
+        let waits: BTreeSet<String> = deps
+            .all()
+            .into_iter()
+            .filter(|d| listed.contains(d.as_str()))
+            .collect();
+        if !waits.is_empty() {
+            after.insert(n.to_string(), waits);
+        }
+        namespaces.insert(n, deps.namespaces);
+    }
+    for n in order::on_cycles(&after) {
+        let why = format!(
+            "start order: it waits for itself through {}",
+            after[&n].iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+        invalid.entry(n).or_insert(why);
+    }
+    let last = |steps: &[Step], n: &str| steps.iter().rposition(|s| s.name == n);
+    for (n, why) in &invalid {
+        *code = code.worst(Code::DataError);
+        if let Some(i) = last(steps, n) {
+            let existing = match &steps[i].action {
+                Action::Keep { existing }
+                | Action::Start { existing }
+                | Action::Replace { existing, .. }
+                | Action::HeldBack { existing, .. } => Some(existing.clone()),
+                _ => None,
+            };
+            steps[i] = Step::new(
+                n,
+                Action::Leave { existing },
+                format!("invalid record, left as it is: {why}"),
+            );
+        }
+    }
+    // A container in another's namespaces loses them when that one is replaced.
+    loop {
+        let replaced: BTreeSet<String> = steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Replace { .. } | Action::Create { .. }))
+            .map(|s| s.name.clone())
+            .collect();
+        let mut changed = false;
+        for (n, ns) in &namespaces {
+            let Some(x) = ns.iter().find(|x| replaced.contains(*x)) else {
+                continue;
+            };
+            let Some(i) = last(steps, n) else { continue };
+            if let Action::Keep { existing } | Action::Start { existing } = &steps[i].action {
+                steps[i] = Step::new(
+                    n,
+                    Action::Replace {
+                        existing: existing.clone(),
+                        spec: Box::new(specs[n].clone()),
+                    },
+                    format!("it shares the namespaces of {x} (container:{x}), which is recreated"),
+                );
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for (n, waits) in &after {
+        if let Some(i) = last(steps, n)
+            && !matches!(steps[i].action, Action::Leave { .. })
+        {
+            let names: Vec<&str> = waits.iter().map(String::as_str).collect();
+            steps[i].reason = format!("{}; after {} is up", steps[i].reason, names.join(", "));
+        }
+    }
+    after
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::Wanted;
     use crate::spec::OWNER_LABEL;
 
     fn spec(text: &str) -> Box<ContainerSpec> {
@@ -468,8 +478,8 @@ mod tests {
                     Action::Replace { existing, .. } => ("replace", Some(&existing.id)),
                     Action::Remove { existing } => ("remove", Some(&existing.id)),
                     Action::Keep { existing } => ("keep", Some(&existing.id)),
+                    Action::HeldBack { failed, .. } => ("held-back", Some(&failed.id)),
                     Action::Leave { existing } => ("leave", existing.as_ref().map(|e| &e.id)),
-                    Action::Finish { old, .. } => ("finish", Some(&old.id)),
                     Action::RenameBack { old } => ("rename-back", Some(&old.id)),
                     Action::Discard { existing } => ("discard", Some(&existing.id)),
                 };
@@ -482,7 +492,12 @@ mod tests {
     }
 
     fn plan(d: &Desired, actual: &[Container]) -> Plan {
-        make(d, actual, Settings::default())
+        plan_with(d, actual, Settings::default())
+    }
+
+    /// Recovery, then the plan, as a run does them.
+    fn plan_with(d: &Desired, actual: &[Container], s: Settings) -> Plan {
+        make(d, &crate::recover::recover(actual, s.no_adopt), s)
     }
 
     #[test]
@@ -648,7 +663,7 @@ mod tests {
         let p = plan(&d, &actual);
         assert!(p.steps.is_empty());
         assert_eq!(p.code, Code::NotConfigured);
-        let p = make(
+        let p = plan_with(
             &d,
             &actual,
             Settings {
@@ -676,7 +691,7 @@ mod tests {
             ctr("n2", None, "running"),
             ctr("n3", Some("old"), "running"),
         ];
-        let p = make(&d, &actual, s);
+        let p = plan_with(&d, &actual, s);
         assert_eq!(
             render(&p),
             vec!["n1:leave:id-n1", "n2:leave:id-n2", "n3:replace:id-n3"]
@@ -685,94 +700,172 @@ mod tests {
     }
 
     #[test]
-    fn recovery_after_an_interrupted_replace() {
+    fn the_planner_starts_from_what_recovery_leaves() {
         let d = listed(vec![("n1", want("a"))]);
-        // Crash after create of the new one: discard it, then the replace happens again.
-        let p = plan(
-            &d,
-            &[
-                ctr("n1", Some("old"), "running"),
-                ctr("n1.ddp-new", Some("a"), "created"),
-            ],
-        );
-        assert_eq!(
-            render(&p),
-            vec!["n1:discard:id-n1.ddp-new", "n1:replace:id-n1"]
-        );
-
-        // Crash after the old one was renamed aside: it gets its name back and is replaced
-        // again, remembered as running so a failure restores the service.
-        let p = plan(
-            &d,
-            &[
-                ctr("n1.ddp-old", None, "exited"),
-                ctr("n1.ddp-new", Some("a"), "created"),
-            ],
-        );
-        assert_eq!(
-            render(&p),
-            vec![
-                "n1:rename-back:id-n1.ddp-old",
-                "n1:discard:id-n1.ddp-new",
-                "n1:replace:id-n1.ddp-old"
-            ]
-        );
-        let Action::Replace { existing, .. } = &p.steps[2].action else {
+        // A crash stopped the old one before renaming it aside (issue 12, item 4): recovery
+        // starts it again, so the retried replace knows there is a running service to restore.
+        let actual = [
+            ctr("n1", Some("old"), "exited"),
+            ctr("n1.ddp-new", Some("a"), "created"),
+        ];
+        let p = plan(&d, &actual);
+        assert_eq!(render(&p), vec!["n1:replace:id-n1"]);
+        let Action::Replace { existing, .. } = &p.steps[0].action else {
             panic!()
         };
         assert!(existing.running);
-        assert_eq!(existing.name, "n1");
 
-        // Same, but the aside one is already what DNS wants: rename back and start.
-        let p = plan(&d, &[ctr("n1.ddp-old", Some("a"), "exited")]);
+        // Renamed back and already what DNS wants: nothing left to do.
+        let actual = [ctr("n1.ddp-old", Some("a"), "exited")];
+        assert_eq!(render(&plan(&d, &actual)), vec!["n1:keep:id-n1.ddp-old"]);
+
+        // Temporaries of a listed name are never swept as "unlisted", even when recovery
+        // leaves them (an unlabelled one under --no-adopt).
+        let s = Settings {
+            allow_empty: false,
+            no_adopt: true,
+        };
+        let actual = [
+            ctr("n1", Some("a"), "running"),
+            ctr("n1.ddp-old", None, "exited"),
+        ];
+        assert_eq!(render(&plan_with(&d, &actual, s)), vec!["n1:keep:id-n1"]);
+
+        // A foreign container holding the name while ours is aside: recovery holds the
+        // name, and the planner neither converges it nor sweeps what is aside.
+        let actual = [
+            ctr("n1", None, "running"),
+            ctr("n1.ddp-old", Some("x"), "exited"),
+        ];
+        let p = plan(&d, &actual);
+        assert!(p.steps.is_empty(), "{:?}", render(&p));
+        assert_eq!(p.code, Code::DataError);
+        let p = plan(&listed(vec![]), &actual);
+        assert!(p.steps.is_empty(), "{:?}", render(&p));
+
+        // Temporaries of a name DNS no longer lists: recovery repairs, the sweep removes.
+        let p = plan(&listed(vec![]), &[ctr("x1.ddp-new", Some("a"), "created")]);
+        assert!(
+            render(&p).is_empty(),
+            "recovery discards it: {:?}",
+            render(&p)
+        );
+        let p = plan(
+            &listed(vec![]),
+            &[ctr("x1.ddp-failed", Some("a"), "exited")],
+        );
+        assert_eq!(render(&p), vec!["x1.ddp-failed:remove:id-x1.ddp-failed"]);
+    }
+
+    #[test]
+    fn a_version_that_failed_verification_is_held_back_until_the_record_changes() {
+        let d = listed(vec![("n1", want("bad"))]);
+        let failed = ctr("n1.ddp-failed", Some("bad"), "exited");
+        // Same record text as the failed one: not retried, the old one is left running.
+        let actual = [ctr("n1", Some("good"), "running"), failed.clone()];
+        let p = plan(&d, &actual);
+        assert_eq!(render(&p), vec!["n1:held-back:id-n1.ddp-failed"]);
+        // A new record text: the failed one goes, and the replace is tried again.
+        let d2 = listed(vec![("n1", want("fixed"))]);
+        assert_eq!(
+            render(&plan(&d2, &actual)),
+            vec!["n1:discard:id-n1.ddp-failed", "n1:replace:id-n1"]
+        );
+        // Back to what runs: the failed one goes, the old one is kept.
+        let d3 = listed(vec![("n1", want("good"))]);
+        assert_eq!(
+            render(&plan(&d3, &actual)),
+            vec!["n1:discard:id-n1.ddp-failed", "n1:keep:id-n1"]
+        );
+        // Disabled, or no longer listed: gone with the rest.
+        let d4 = listed(vec![("n1", WantedState::Disabled)]);
+        assert_eq!(
+            render(&plan(&d4, &actual)),
+            vec!["n1:discard:id-n1.ddp-failed", "n1:remove:id-n1"]
+        );
+        assert_eq!(
+            render(&plan(&listed(vec![]), &actual)),
+            vec!["n1:remove:id-n1", "n1.ddp-failed:remove:id-n1.ddp-failed"]
+        );
+        // One without our label is not ours: never a reason to hold back, never removed.
+        let foreign = [
+            ctr("n1", Some("good"), "running"),
+            ctr("n1.ddp-failed", None, "exited"),
+        ];
+        assert_eq!(render(&plan(&d, &foreign)), vec!["n1:replace:id-n1"]);
+        // Invalid or unavailable records leave it as it is.
+        let d5 = listed(vec![("n1", invalid())]);
+        assert_eq!(render(&plan(&d5, &actual)), vec!["n1:leave:id-n1"]);
+    }
+
+    fn spec_with(text: &str, body: serde_json::Value) -> WantedState {
+        let mut body = body;
+        body["Labels"][OWNER_LABEL] = serde_json::json!(format!("L({text})"));
+        WantedState::Spec {
+            record: "r".into(),
+            spec: Box::new(crate::spec::tests::example(text, body)),
+        }
+    }
+
+    #[test]
+    fn start_order_waits_refuses_cycles_and_recreates_shared_namespaces() {
+        let after = |x: &str| serde_json::json!({"Labels": {crate::order::AFTER_LABEL: x}});
+        let d = listed(vec![
+            ("a", want("a2")),
+            (
+                "b",
+                spec_with(
+                    "b",
+                    serde_json::json!({"HostConfig": {"NetworkMode": "container:a"}}),
+                ),
+            ),
+            ("c", spec_with("c", after("b"))),
+            ("p", spec_with("p", after("q"))),
+            ("q", spec_with("q", after("p"))),
+            ("r", spec_with("r", after("nowhere"))),
+        ]);
+        let actual = [
+            ctr("a", Some("a1"), "running"),
+            ctr("b", Some("b"), "running"),
+            ctr("c", Some("c"), "running"),
+        ];
+        let p = plan(&d, &actual);
         assert_eq!(
             render(&p),
-            vec!["n1:rename-back:id-n1.ddp-old", "n1:start:id-n1.ddp-old"]
+            vec![
+                "a:replace:id-a",
+                "b:replace:id-b",
+                "c:keep:id-c",
+                "p:leave",
+                "q:leave",
+                "r:leave"
+            ]
         );
-
-        // Crash after the new one took the name: finish (start it, drop the old one).
-        let p = plan(
-            &d,
-            &[
-                ctr("n1", Some("a"), "created"),
-                ctr("n1.ddp-old", None, "exited"),
-            ],
+        assert_eq!(p.code, Code::DataError);
+        assert!(
+            p.steps[1].reason.contains("container:a"),
+            "{:?}",
+            p.steps[1]
         );
-        assert_eq!(render(&p), vec!["n1:finish:id-n1.ddp-old", "n1:keep:id-n1"]);
-
-        // Temporaries of a listed name are never swept as "unlisted".
-        assert!(!render(&p).iter().any(|s| s.contains("remove")));
-
-        // A record that is now invalid or unavailable leaves the container as it was before
-        // the interrupted replace: named back and running, not stopped aside.
-        for state in [invalid(), WantedState::Unknown("t".into())] {
-            let d = listed(vec![("n1", state)]);
-            let aside = [ctr("n1.ddp-old", Some("x"), "exited")];
-            assert_eq!(
-                render(&plan(&d, &aside)),
-                vec!["n1:rename-back:id-n1.ddp-old", "n1:start:id-n1.ddp-old"]
-            );
-            let running = [ctr("n1.ddp-old", Some("x"), "running")];
-            assert_eq!(
-                render(&plan(&d, &running)),
-                vec!["n1:rename-back:id-n1.ddp-old", "n1:leave:id-n1.ddp-old"]
-            );
-        }
-
-        // A container that merely has a replacement's name but not our label is not ours:
-        // it is neither discarded nor swept.
-        let p = plan(
-            &d,
-            &[
-                ctr("n1", Some("a"), "running"),
-                ctr("n1.ddp-new", None, "running"),
-            ],
+        assert!(
+            p.steps[2].reason.ends_with("after b is up"),
+            "{:?}",
+            p.steps[2]
         );
-        assert_eq!(render(&p), vec!["n1:keep:id-n1"]);
-
-        // Temporaries of a name DNS no longer lists are ours and removed.
-        let p = plan(&listed(vec![]), &[ctr("x1.ddp-new", Some("a"), "created")]);
-        assert_eq!(render(&p), vec!["x1.ddp-new:remove:id-x1.ddp-new"]);
+        assert!(
+            p.steps[3].reason.contains("waits for itself"),
+            "{:?}",
+            p.steps[3]
+        );
+        assert!(
+            p.steps[5].reason.contains("nowhere, which is not listed"),
+            "{:?}",
+            p.steps[5]
+        );
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(p.after.get("b"), Some(&names(&["a"])));
+        assert_eq!(p.after.get("c"), Some(&names(&["b"])));
+        assert_eq!(p.after.get("a"), None);
     }
 
     #[test]

@@ -150,9 +150,9 @@ impl Summary {
                 Action::Replace { .. } => s.replaced += 1,
                 Action::Start { .. } => s.started += 1,
                 Action::Remove { .. } | Action::Discard { .. } => s.removed += 1,
-                Action::Keep { .. } => s.kept += 1,
+                Action::Keep { .. } | Action::HeldBack { .. } => s.kept += 1,
                 Action::Leave { .. } => s.left += 1,
-                Action::Finish { .. } | Action::RenameBack { .. } => {}
+                Action::RenameBack { .. } => {}
             }
         }
         s
@@ -195,11 +195,11 @@ fn step_id(a: &Action) -> Option<&str> {
         | Action::Replace { existing, .. }
         | Action::Remove { existing }
         | Action::Keep { existing }
+        | Action::HeldBack { existing, .. }
         | Action::Discard { existing }
         | Action::Leave {
             existing: Some(existing),
         } => Some(&existing.id),
-        Action::Finish { current, .. } => Some(&current.id),
         Action::RenameBack { old } => Some(&old.id),
     }
 }
@@ -315,6 +315,7 @@ mod tests {
             id: "id1".into(),
             name: "n1".into(),
             running: false,
+            health: None,
         };
         let rows = [
             (

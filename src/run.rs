@@ -1,6 +1,7 @@
-//! One run of the tool, start to finish: options → records → desired → (engine → plan →
-//! apply) → report → exit code. The order of the steps is the safety argument: nothing
-//! touches the engine before the list is known, and nothing is removed on a partial read.
+//! One run of the tool, start to finish: options → records → desired → engine → recovery →
+//! plan → apply (repairs first) → report → exit code. The order of the steps is the safety
+//! argument: before the list is known the engine is only ever put back to where a crash
+//! interrupted it (never converged), and nothing is removed on a partial read.
 
 use crate::cli::{Command, Options, Output};
 use crate::desired::{self, Desired, HostList, WantedState};
@@ -10,9 +11,12 @@ use crate::exit::Code;
 use crate::records::{RecordsError, RecordsFile};
 use crate::spec::{self, ContainerSpec, Policy};
 use crate::walk::{self, Bound};
-use crate::{apply, lock, plan, report};
+use crate::{apply, lock, plan, recover, report};
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a run without a usable list waits for the engine, to repair a crash's leftovers.
+const REPAIR_ONLY_ENGINE_WAIT: Duration = Duration::from_secs(10);
 
 /// A reason to stop early, with the exit code it calls for.
 struct Stop(Code, String);
@@ -90,17 +94,18 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         print!("{}", report::show(&desired, json));
         return Ok(desired.code());
     }
-    // An unreadable list or no list at all: the engine is not even asked.
+    // An unreadable list or no list at all: nothing converges, but what a crash left
+    // half-done is still repaired, since that needs the engine alone.
     let early = match &desired.list {
         HostList::Unavailable(_) => Some(Stop(
             Code::TempFail,
-            "nothing is changed while the list cannot be read".to_string(),
+            "nothing is converged while the list cannot be read".to_string(),
         )),
         HostList::NotConfigured if !o.allow_empty && !desired.list_records.is_empty() => {
             Some(Stop(
                 Code::NotConfigured,
                 format!(
-                    "the container list at {} names no container; nothing is changed (use --allow-empty to remove every managed container)",
+                    "the container list at {} names no container; nothing is converged (use --allow-empty to remove every managed container)",
                     desired.list_records.join(", ")
                 ),
             ))
@@ -108,7 +113,7 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         HostList::NotConfigured if !o.allow_empty => Some(Stop(
             Code::NotConfigured,
             format!(
-                "no container list for {host} at any level asked ({}; {}); nothing is changed (use --allow-empty to remove every managed container)",
+                "no container list for {host} at any level asked ({}; {}); nothing is converged (use --allow-empty to remove every managed container)",
                 walk.levels
                     .iter()
                     .map(|l| format!("{}.{l}", o.prefix))
@@ -119,47 +124,68 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         )),
         _ => None,
     };
-    if let Some(stop) = early {
-        let empty = plan::Plan {
-            steps: Vec::new(),
-            code: stop.0,
-        };
-        let outcomes = (o.command == Command::Apply).then(Vec::new);
-        print!(
-            "{}",
-            report::actions(
-                &desired,
-                &empty,
-                outcomes.as_deref(),
-                json,
-                stop.0.status(),
-                started.elapsed()
-            )
-        );
-        return Err(stop);
-    }
 
-    let endpoint = engine_endpoint(o, &records, deadline)?;
-    let mut engine = Engine::connect(&endpoint, deadline).map_err(|e| engine_stop(&endpoint, e))?;
-    engine.set_docker_config(o.docker_config.clone());
-    log::debug!("engine at {endpoint}, API {}", engine.api_version());
-    let mut actual = engine.list().map_err(|e| engine_stop(&endpoint, e))?;
-    // Only apply pulls: plan changes nothing, not even the image store.
-    if o.command == Command::Apply {
+    let endpoint = engine_endpoint(o, &records, deadline);
+    // Without a list the engine is asked only to repair: a host that is not configured
+    // must not wait all of --timeout for an engine to exit 66.
+    let engine_deadline = match early {
+        Some(_) => deadline.min(Instant::now() + REPAIR_ONLY_ENGINE_WAIT),
+        None => deadline,
+    };
+    let engine = endpoint.and_then(|endpoint| {
+        let mut engine =
+            Engine::connect(&endpoint, engine_deadline).map_err(|e| engine_stop(&endpoint, e))?;
+        engine.set_docker_config(o.docker_config.clone());
+        log::debug!("engine at {endpoint}, API {}", engine.api_version());
+        let actual = engine.list().map_err(|e| engine_stop(&endpoint, e))?;
+        Ok((engine, actual))
+    });
+    let ((engine, mut actual), early) = match (engine, early) {
+        (Ok(ok), early) => (ok, early),
+        (Err(stop), None) => return Err(stop),
+        (Err(Stop(_, why)), Some(early)) => {
+            // The list's failure is the news; the engine's is why nothing was repaired.
+            log::warn!("no crash repair this run: {why}");
+            report_nothing(o, &desired, early.0, started);
+            return Err(early);
+        }
+    };
+    // Only a converging apply pulls: plan changes nothing, not even the image store.
+    if o.command == Command::Apply && early.is_none() {
         crate::refresh::check(&engine, &desired, &mut actual, o.pull, o.jobs);
     }
-    let plan = plan::make(
-        &desired,
-        &actual,
-        plan::Settings {
-            allow_empty: o.allow_empty,
-            no_adopt: o.no_adopt,
+    let recovery = recover::recover(&actual, o.no_adopt);
+    let plan = match &early {
+        Some(Stop(code, _)) => plan::Plan {
+            steps: Vec::new(),
+            code: *code,
+            after: Default::default(),
         },
-    );
+        None => plan::make(
+            &desired,
+            &recovery,
+            plan::Settings {
+                allow_empty: o.allow_empty,
+                no_adopt: o.no_adopt,
+            },
+        ),
+    };
     let (outcomes, code) = match o.command {
         Command::Plan => (None, plan.code),
         _ => {
-            let outcomes = apply::run(&plan, &engine, o.jobs);
+            // Repairs first, on their own: a long pull must not keep a service down.
+            let repairs = plan::Plan {
+                steps: recovery.steps.clone(),
+                code: Code::Ok,
+                after: Default::default(),
+            };
+            let mut outcomes = apply::run(&repairs, &engine, o.jobs);
+            let settings = apply::Settings {
+                jobs: o.jobs,
+                settle: o.settle,
+                deadline,
+            };
+            outcomes.extend(apply::run_after(&plan, &engine, &settings, &outcomes));
             let failed = outcomes
                 .iter()
                 .any(|x| matches!(x.result, apply::Result::Failed(_)));
@@ -170,6 +196,10 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
             };
             (Some(outcomes), code)
         }
+    };
+    let plan = plan::Plan {
+        steps: recovery.steps.into_iter().chain(plan.steps).collect(),
+        ..plan
     };
     let took = started.elapsed();
     print!(
@@ -189,7 +219,31 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         engine.calls(),
         code.status()
     );
-    Ok(code)
+    match early {
+        Some(Stop(_, why)) => Err(Stop(code, why)),
+        None => Ok(code),
+    }
+}
+
+/// The report of a run that converged nothing and could not reach the engine to repair.
+fn report_nothing(o: &Options, desired: &Desired, code: Code, started: Instant) {
+    let empty = plan::Plan {
+        steps: Vec::new(),
+        code,
+        after: Default::default(),
+    };
+    let outcomes = (o.command == Command::Apply).then(Vec::new);
+    print!(
+        "{}",
+        report::actions(
+            desired,
+            &empty,
+            outcomes.as_deref(),
+            o.output == Output::Json,
+            code.status(),
+            started.elapsed()
+        )
+    );
 }
 
 /// How far the walk may go, as the options say; warns when `--top-domain` is a public suffix.

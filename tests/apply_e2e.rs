@@ -18,6 +18,8 @@ use std::time::Duration;
 struct World {
     dir: PathBuf,
     managed: Managed,
+    /// `--settle` for every run.
+    settle: &'static str,
 }
 
 impl World {
@@ -26,7 +28,11 @@ impl World {
         let dir = std::env::temp_dir().join(format!("ddp-e2e-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        World { dir, managed }
+        World {
+            dir,
+            managed,
+            settle: "1s",
+        }
     }
 
     fn name(&self, n: &str) -> String {
@@ -70,6 +76,9 @@ impl World {
             self.dir.join("lock").display().to_string(),
             "--timeout".into(),
             "20s".into(),
+            // Long enough to see a container die at once; tests of the window set their own.
+            "--settle".into(),
+            self.settle.into(),
         ]
     }
 
@@ -309,8 +318,8 @@ fn a_failed_replace_keeps_the_old_container_running() {
     assert_eq!(inspect(&n).unwrap(), (id, true, label));
     assert_eq!(
         names_with(w.prefix()),
-        vec![n],
-        "no temporaries left behind"
+        vec![n.clone(), format!("{n}.ddp-failed")],
+        "the version that cannot start is kept aside, nothing else"
     );
 }
 
@@ -346,7 +355,9 @@ fn engine_socket_appearing_within_the_timeout() {
 /// a plain rerun converges with no temporaries left and the service running.
 #[test]
 fn every_step_of_a_replace_and_a_removal_survives_a_fault() {
-    let w = World::new("faults");
+    let mut w = World::new("faults");
+    // Every request is broken in turn: a short window keeps the many runs quick.
+    w.settle = "300ms";
     let (svc, gone) = (w.name("svc"), w.name("gone"));
     let v1 = service(IMG, "faults");
     let v2 = service(IMG2, "faults");
@@ -459,4 +470,451 @@ fn inspect(name: &str) -> Option<(String, bool, Option<String>)> {
     let label = String::from_utf8_lossy(&o.stdout).trim().to_string();
     let owned = o.status.success() && !label.is_empty() && label != "<no value>";
     Some((id, running, owned.then_some(label)))
+}
+
+/// Issue 12, item 4: a crash after the old container was stopped but before it was renamed
+/// aside, then a new version that cannot start: the old service must run again, not stay
+/// stopped for good.
+#[test]
+fn a_crash_after_stopping_the_old_one_never_leaves_the_service_stopped() {
+    let w = World::new("crash-stopped");
+    let n = w.name("svc");
+    w.records(&[("svc", Some(&service(IMG, "v1")))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (id, _, label) = inspect(&n).unwrap();
+
+    // What the crash left: the replacement created aside, the old one stopped in place.
+    let new = format!("{n}.ddp-new");
+    let lbl = format!("{LABEL}=v2");
+    let st = docker(&[
+        "create",
+        "--name",
+        &new,
+        "--label",
+        &lbl,
+        "--network",
+        "none",
+        IMG,
+    ]);
+    assert!(st.status.success(), "{}", show(&st));
+    assert!(docker(&["stop", "-t", "5", &n]).status.success());
+    w.records(&[(
+        "svc",
+        Some(&format!(
+            "--network none --entrypoint /no/such/binary {IMG}"
+        )),
+    )]);
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert_eq!(
+        inspect(&n).unwrap(),
+        (id.clone(), true, label.clone()),
+        "the old service runs again\n{}",
+        show(&o)
+    );
+    // And a later run, with the same bad record, does not leave it down either.
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert_eq!(inspect(&n).unwrap(), (id, true, label), "{}", show(&o));
+    assert!(inspect(&new).is_none(), "{:?}", names_with(w.prefix()));
+}
+
+/// Issue 12, item 5: a replace interrupted with the old container renamed aside is put back
+/// while DNS is down (or the host is not configured), and the run still exits with the DNS
+/// code.
+#[test]
+fn an_interrupted_replace_is_repaired_without_dns() {
+    let w = World::new("crash-nodns");
+    let n = w.name("svc");
+    let old = format!("{n}.ddp-old");
+    w.records(&[("svc", Some(&service(IMG, "v1")))]);
+    let crash = || {
+        let o = w.apply();
+        assert_eq!(code(&o), 0, "{}", show(&o));
+        let (id, _, label) = inspect(&n).unwrap();
+        assert!(docker(&["stop", "-t", "5", &n]).status.success());
+        assert!(docker(&["rename", &n, &old]).status.success());
+        (id, label)
+    };
+
+    // DNS unavailable: nobody answers on this port.
+    let (id, label) = crash();
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let o = w.run(
+        &[
+            "apply".into(),
+            "--hostname".into(),
+            "e2e.test".into(),
+            "--nameserver".into(),
+            format!("127.0.0.1:{port}"),
+            "--lock-file".into(),
+            w.dir.join("lock").display().to_string(),
+            "--timeout".into(),
+            "2s".into(),
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 75, "{}", show(&o));
+    assert_eq!(inspect(&n), Some((id, true, label)), "{}", show(&o));
+    assert!(inspect(&old).is_none(), "{}", show(&o));
+
+    // No list at all for this host: 66, and repaired all the same.
+    let (id, label) = crash();
+    let records = w.records_path();
+    let listed = std::fs::read_to_string(&records).unwrap();
+    std::fs::write(&records, "txt-record=other.example,x\n").unwrap();
+    let o = w.apply();
+    std::fs::write(&records, listed).unwrap();
+    assert_eq!(code(&o), 66, "{}", show(&o));
+    assert_eq!(inspect(&n), Some((id, true, label)), "{}", show(&o));
+    assert!(inspect(&old).is_none(), "{}", show(&o));
+}
+
+/// Issue 12, item 6: with --no-adopt, a temporary without our label is not ours to touch.
+#[test]
+fn no_adopt_never_touches_an_unlabelled_temporary() {
+    let w = World::new("noadopt-tmp");
+    let n = w.name("svc");
+    let old = format!("{n}.ddp-old");
+    let st = docker(&["run", "-d", "--network", "none", "--name", &old, IMG]);
+    assert!(st.status.success(), "{}", show(&st));
+    let theirs = inspect(&old).unwrap();
+    w.records(&[("svc", Some(&service(IMG, "v1")))]);
+    let o = w.run(&w.args("apply"), &["--no-adopt".into()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(inspect(&old), Some(theirs), "{}", show(&o));
+    let (_, running, label) = inspect(&n).expect("created under its own name");
+    assert!(running && label.is_some());
+}
+
+/// A field of a container by exact name, as `docker inspect --format` renders it.
+fn field(name: &str, format: &str) -> Option<String> {
+    let o = docker(&["inspect", "--type", "container", "--format", format, name]);
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// Issue 11 §1–§3: a replacement that does not verify is rolled back and kept aside as
+/// `.ddp-failed` with its output in the report; the same record is then held back without
+/// touching the old service; a new record is tried again.
+#[test]
+fn a_replacement_that_fails_verification_is_rolled_back_and_held_back() {
+    let w = World::new("verify");
+    let n = w.name("svc");
+    let failed = format!("{n}.ddp-failed");
+    w.records(&[("svc", Some(&service(IMG, "v1")))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (id, _, label) = inspect(&n).unwrap();
+    let started = field(&n, "{{.State.StartedAt}}").unwrap();
+
+    let broken =
+        format!("--network none {IMG} sh -c 'echo broken-output-1; echo broken-output-2; exit 3'");
+    w.records(&[("svc", Some(&broken))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert_eq!(
+        inspect(&n).unwrap(),
+        (id.clone(), true, label.clone()),
+        "{}",
+        show(&o)
+    );
+    let report = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "exited with status 3",
+        "broken-output-1",
+        "broken-output-2",
+        ".ddp-failed",
+    ] {
+        assert!(
+            report.contains(needle),
+            "report lacks {needle:?}: {}",
+            show(&o)
+        );
+    }
+    let (failed_id, failed_running, failed_label) = inspect(&failed).expect("kept aside");
+    assert!(!failed_running);
+    assert!(failed_label.is_some_and(|l| Some(&l) != label.as_ref()));
+    let restarted = field(&n, "{{.State.StartedAt}}").unwrap();
+    assert_ne!(
+        restarted, started,
+        "the old one was stopped for the try, then started"
+    );
+
+    // The same record again: held back, the old service is not touched at all.
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("held-back"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(
+        field(&n, "{{.State.StartedAt}}").unwrap(),
+        restarted,
+        "{}",
+        show(&o)
+    );
+    assert_eq!(inspect(&failed).unwrap().0, failed_id);
+
+    // Other ways to fail: a clean exit the restart policy restarts, a healthcheck that
+    // never passes. Each is a new record, so each is tried, rolled back and held back.
+    for bad in [
+        format!("--network none --restart always {IMG} sh -c 'exit 0'"),
+        format!(
+            "--network none --health-cmd false --health-interval 300ms --health-retries 1 {IMG} sleep 3600"
+        ),
+    ] {
+        w.records(&[("svc", Some(&bad))]);
+        let o = w.apply();
+        assert_eq!(code(&o), 73, "{bad}: {}", show(&o));
+        assert_eq!(
+            inspect(&n).unwrap(),
+            (id.clone(), true, label.clone()),
+            "{bad}: {}",
+            show(&o)
+        );
+        let (now_failed, _, _) = inspect(&failed).expect("kept aside");
+        assert_ne!(
+            now_failed, failed_id,
+            "{bad}: the older failure was discarded"
+        );
+    }
+
+    // A fixed record is tried and succeeds; nothing is left aside.
+    w.records(&[("svc", Some(&service(IMG2, "v2")))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (new_id, running, _) = inspect(&n).unwrap();
+    assert!(running && new_id != id);
+    assert_eq!(names_with(w.prefix()), vec![n], "{}", show(&o));
+}
+
+/// Issue 11 §1, §4: `apply` returns only once a new container's healthcheck passes, a
+/// one-shot job exiting 0 is a success and exiting 1 a failure, and a kept container that
+/// is unhealthy fails the run without being touched.
+#[test]
+fn apply_returns_when_containers_are_up_and_fails_when_they_are_not() {
+    let w = World::new("gate");
+    let (web, job, bad) = (w.name("web"), w.name("job"), w.name("bad"));
+    let healthy_later = format!(
+        "--network none --health-cmd 'test -f /tmp/ok' --health-interval 500ms --health-start-period 10s {IMG} sh -c 'trap \"exit 0\" TERM; sleep 2; touch /tmp/ok; while sleep 1; do :; done'"
+    );
+    let one_shot = |status: u8| format!("--network none {IMG} sh -c 'echo done; exit {status}'");
+    w.records(&[("web", Some(&healthy_later)), ("job", Some(&one_shot(0)))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(
+        field(&web, "{{.State.Health.Status}}").as_deref(),
+        Some("healthy")
+    );
+    assert_eq!(field(&job, "{{.State.ExitCode}}").as_deref(), Some("0"));
+
+    w.records(&[
+        ("web", Some(&healthy_later)),
+        ("job", Some(&one_shot(0))),
+        ("bad", Some(&one_shot(1))),
+    ]);
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("exited with status 1"),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        inspect(&bad).is_some(),
+        "a new container that failed stays for `docker logs`"
+    );
+
+    // A kept container whose healthcheck fails: reported, not touched.
+    let sick = w.name("sick");
+    let sick_text = format!(
+        "--network none --health-cmd 'test -f /tmp/ok' --health-interval 300ms --health-retries 1 {IMG} sh -c 'trap \"exit 0\" TERM; touch /tmp/ok; while sleep 1; do :; done'"
+    );
+    w.records(&[("sick", Some(&sick_text))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let (sick_id, _, _) = inspect(&sick).unwrap();
+    assert!(docker(&["exec", &sick, "rm", "/tmp/ok"]).status.success());
+    let mut tries = 0;
+    while field(&sick, "{{.State.Health.Status}}").as_deref() != Some("unhealthy") {
+        tries += 1;
+        assert!(tries < 50, "never became unhealthy");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("unhealthy"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(inspect(&sick).unwrap().0, sick_id, "left as it is");
+}
+
+/// Issue 11 §5: a container in another's network namespace starts after it, one with an
+/// `after` label after that one is healthy, under `--jobs 4`; replacing the first recreates
+/// the one in its namespace; a cycle is invalid and holds up nothing else.
+#[test]
+fn containers_start_in_dependency_order() {
+    let w = World::new("order");
+    let (a, b, c) = (w.name("a"), w.name("b"), w.name("c"));
+    let b_text = format!(
+        "--network container:{a} --health-cmd 'test -f /tmp/ok' --health-interval 300ms --health-start-period 10s {IMG} sh -c 'trap \"exit 0\" TERM; sleep 2; touch /tmp/ok; while sleep 1; do :; done'"
+    );
+    let c_text = format!(
+        "--network none --label docker-dns-provision.after={b} {IMG} sh -c 'trap \"exit 0\" TERM; while sleep 1; do :; done'"
+    );
+    // Listed in reverse, so that list order alone would start them wrongly.
+    w.records(&[
+        ("c", Some(&c_text)),
+        ("b", Some(&b_text)),
+        ("a", Some(&service(IMG, "a1"))),
+    ]);
+    let o = w.run(&w.args("apply"), &["--jobs".into(), "4".into()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let started = |n: &str| field(n, "{{.State.StartedAt}}").unwrap();
+    let created = |n: &str| field(n, "{{.Created}}").unwrap();
+    // RFC 3339 with the same zone and precision: text order is time order.
+    assert!(started(&a) < created(&b), "{}", show(&o));
+    assert_eq!(
+        field(&b, "{{.State.Health.Status}}").as_deref(),
+        Some("healthy")
+    );
+    let healthy_at = field(&b, "{{(index .State.Health.Log 0).End}}").unwrap();
+    assert!(
+        healthy_at < created(&c),
+        "c waited for b to be healthy: {}",
+        show(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("after"),
+        "{}",
+        show(&o)
+    );
+
+    // Replacing a recreates b, whose namespace died with the old a; c is kept.
+    let (b_id, c_id) = (inspect(&b).unwrap().0, inspect(&c).unwrap().0);
+    w.records(&[
+        ("c", Some(&c_text)),
+        ("b", Some(&b_text)),
+        ("a", Some(&service(IMG, "a2"))),
+    ]);
+    let o = w.run(&w.args("apply"), &["--jobs".into(), "4".into()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_ne!(inspect(&b).unwrap().0, b_id, "{}", show(&o));
+    assert!(inspect(&b).unwrap().1);
+    assert_eq!(inspect(&c).unwrap().0, c_id, "{}", show(&o));
+
+    // A cycle: both invalid, left alone; the others still converge.
+    let (p, q, d) = (w.name("p"), w.name("q"), w.name("d"));
+    let after =
+        |x: &str| format!("--network none --label docker-dns-provision.after={x} {IMG} sleep 3600");
+    w.records(&[
+        ("p", Some(&after(&q))),
+        ("q", Some(&after(&p))),
+        ("d", Some(&service(IMG, "d"))),
+    ]);
+    let o = w.apply();
+    assert_eq!(code(&o), 65, "{}", show(&o));
+    assert!(
+        inspect(&p).is_none() && inspect(&q).is_none(),
+        "{}",
+        show(&o)
+    );
+    assert!(inspect(&d).unwrap().1, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("waits for itself"),
+        "{}",
+        show(&o)
+    );
+}
+
+/// Issue 11: fail or cut every engine request of a replace that fails verification (the
+/// watch, keeping it as `.ddp-failed`, the rollback), one at a time; after each, a plain
+/// rerun leaves the old service running under its name and no replace temporaries.
+#[test]
+fn every_step_of_a_rollback_survives_a_fault() {
+    let mut w = World::new("rbfaults");
+    // The bad version dies at once: a short window sees it and keeps the many runs quick.
+    w.settle = "300ms";
+    let svc = w.name("svc");
+    let v1 = service(IMG, "rbfaults");
+    let bad = format!("--network none {IMG} sh -c 'echo bad; exit 3'");
+    for fault in [
+        Fault::Status500At as fn(usize) -> Fault,
+        Fault::CutResponseAt,
+    ] {
+        let mut k = 1;
+        loop {
+            w.records(&[("svc", Some(&v1))]);
+            let o = w.apply();
+            assert_eq!(code(&o), 0, "setup: {}", show(&o));
+            let _ = docker(&["rm", "-f", &format!("{svc}.ddp-failed")]);
+            let before = inspect(&svc).unwrap().0;
+
+            w.records(&[("svc", Some(&bad))]);
+            let proxy = EngineProxy::start(fault(k));
+            let o = w.apply_via(&proxy.socket);
+            let seen = proxy.requests().len();
+            drop(proxy);
+            assert_ne!(
+                code(&o),
+                0,
+                "{:?} at {k}: a bad version never passes\n{}",
+                fault(k),
+                show(&o)
+            );
+
+            let o2 = w.apply();
+            assert_eq!(
+                code(&o2),
+                73,
+                "{:?} at {k}: rerun\n{}\n{}",
+                fault(k),
+                show(&o),
+                show(&o2)
+            );
+            let (after, running, _) = inspect(&svc).unwrap_or_else(|| {
+                panic!(
+                    "{:?} at {k}: service lost\n{}\n{}",
+                    fault(k),
+                    show(&o),
+                    show(&o2)
+                )
+            });
+            assert!(
+                running,
+                "{:?} at {k}: service down\n{}\n{}",
+                fault(k),
+                show(&o),
+                show(&o2)
+            );
+            // Recovery may have put the old one back after a replacement took the name; it
+            // is the old container either way.
+            assert_eq!(
+                after,
+                before,
+                "{:?} at {k}\n{}\n{}",
+                fault(k),
+                show(&o),
+                show(&o2)
+            );
+            let left: Vec<String> = names_with(w.prefix())
+                .into_iter()
+                .filter(|n| n.ends_with(".ddp-new") || n.ends_with(".ddp-old"))
+                .collect();
+            assert!(left.is_empty(), "{:?} at {k}: {left:?}", fault(k));
+            if k > seen {
+                break;
+            }
+            k += 1;
+            assert!(k < 60, "runaway");
+        }
+    }
 }

@@ -25,6 +25,7 @@ impl Drop for Name {
             self.0.clone(),
             format!("{}.ddp-new", self.0),
             format!("{}.ddp-old", self.0),
+            format!("{}.ddp-failed", self.0),
         ] {
             let _ = Command::new("docker").args(["rm", "-f", "-v", &n]).output();
         }
@@ -86,19 +87,22 @@ fn replace_plan(name: &str, old_id: &str, spec: ContainerSpec) -> Plan {
                     id: old_id.into(),
                     name: name.into(),
                     running: true,
+                    health: None,
                 },
                 spec: Box::new(spec),
             },
             reason: "record changed".into(),
         }],
         code: Code::Ok,
+        after: Default::default(),
     }
 }
 
-/// The replacement took the name and will not start, and then its removal fails too: the
-/// old container must still get its name back and run, the replacement moved aside.
+/// The replacement took the name and the engine refuses to start it, and then keeping it
+/// aside as `.ddp-failed` fails too: the old container must still get its name back and
+/// run, and the replacement is removed instead.
 #[test]
-fn a_rollback_that_cannot_remove_the_replacement_still_restores_the_old_one() {
+fn a_rollback_that_cannot_keep_the_replacement_aside_still_restores_the_old_one() {
     let name = Name(format!("ddp-test-apply-rollback-{}", std::process::id()));
     let n = name.0.as_str();
     let old_id = {
@@ -111,13 +115,15 @@ fn a_rollback_that_cannot_remove_the_replacement_still_restores_the_old_one() {
     broken.body["Entrypoint"] = json!(["/no/such/binary"]);
 
     // 1 ping, 2 image present, 3 create, 4 stop old, 5 rename old aside, 6 rename new in,
-    // 7 start new (fails by itself), 8 stop new, 9 remove new: injected failure.
+    // 7 start new (fails by itself), 8 stop new, 9 rename it to .ddp-failed: injected failure.
     let proxy = EngineProxy::start(Fault::Status500At(9));
     let engine = connect(&Endpoint::Unix(proxy.socket.clone()));
     let outcomes = apply::run(&replace_plan(n, &old_id, broken), &engine, 1);
     let requests = proxy.requests();
     assert!(
-        requests.get(8).is_some_and(|r| r.starts_with("DELETE /")),
+        requests
+            .get(8)
+            .is_some_and(|r| r.starts_with("POST /") && r.ends_with(".ddp-failed")),
         "{requests:#?}"
     );
     assert!(
@@ -130,8 +136,9 @@ fn a_rollback_that_cannot_remove_the_replacement_still_restores_the_old_one() {
         (old_id.as_str(), true, "v1"),
         "{outcomes:?}"
     );
-    let aside = inspect(&format!("{n}.ddp-new")).expect("the replacement moved aside");
-    assert_eq!(aside.2, "v2");
+    for t in [".ddp-new", ".ddp-failed"] {
+        assert!(inspect(&format!("{n}{t}")).is_none(), "{t}: {outcomes:?}");
+    }
 }
 
 #[test]

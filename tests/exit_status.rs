@@ -57,3 +57,41 @@ fn an_unreachable_engine_exits_69_naming_it_once_and_what_to_check() {
     );
     assert!(stderr.contains("is the engine running"), "{stderr}");
 }
+
+/// Without a list the engine is asked only to repair a crash's leftovers: a host that is
+/// not configured and has no engine exits 66 after a short wait for it, not after all of
+/// `--timeout`, and says why nothing was repaired.
+#[test]
+fn not_configured_without_an_engine_exits_66_without_waiting_out_the_timeout() {
+    let dir = std::env::temp_dir().join(format!("ddp-exit-66-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let records = dir.join("records.conf");
+    std::fs::write(&records, "txt-record=other.example,x\n").expect("records file");
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
+        .args([
+            "apply",
+            "--hostname",
+            "h.test",
+            "--timeout",
+            "5m",
+            "--records",
+        ])
+        .arg(&records)
+        .arg("--lock-file")
+        .arg(dir.join("lock"))
+        .arg("--docker-host")
+        .arg(format!("unix://{}", dir.join("no-engine.sock").display()))
+        .output()
+        .expect("run the binary");
+    let took = started.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(66), "{stderr}");
+    // A bound on the logic (10 s engine wait plus one backoff step), not a speed test.
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "took {took:?}: {stderr}"
+    );
+    assert!(stderr.contains("no crash repair this run"), "{stderr}");
+}

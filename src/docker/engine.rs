@@ -394,6 +394,18 @@ impl Engine {
         }
     }
 
+    /// The last `tail` lines a container wrote (stdout and stderr interleaved), decoded
+    /// from the multiplexed stream the engine sends for a container without a TTY.
+    pub fn logs(&self, id: &str, tail: usize) -> Result<String, EngineError> {
+        let path = format!(
+            "/containers/{}/logs?stdout=1&stderr=1&tail={tail}",
+            encode(id, QUERY)
+        );
+        let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
+        let body = expect_body(&call, response, &[200])?;
+        Ok(reply::log_text(&body))
+    }
+
     /// The raw inspect document.
     pub fn inspect(&self, id: &str) -> Result<serde_json::Value, EngineError> {
         let path = format!("/containers/{}/json", encode(id, QUERY));

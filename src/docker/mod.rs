@@ -19,6 +19,8 @@ pub struct Container {
     pub image_id: String,
     /// What a `--pull always` pull before planning found for its image (not a list fact).
     pub refresh: Refresh,
+    /// Its healthcheck's verdict, when it has one and runs (the list's `Status` says it).
+    pub health: Option<Health>,
 }
 
 /// Whether a container still runs the image its record's tag names, as a pull just before
@@ -34,6 +36,29 @@ pub enum Refresh {
     Updated(String),
     /// The pull failed; the message says what to do.
     Failed(String),
+}
+
+/// A running container's healthcheck status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// Within its start period, or not yet checked often enough.
+    Starting,
+    /// The last check passed.
+    Healthy,
+    /// Failed `retries` checks in a row.
+    Unhealthy,
+}
+
+impl Health {
+    /// The engine's word for it (`State.Health.Status` in an inspect).
+    pub fn parse(word: &str) -> Option<Health> {
+        match word {
+            "starting" => Some(Health::Starting),
+            "healthy" => Some(Health::Healthy),
+            "unhealthy" => Some(Health::Unhealthy),
+            _ => None,
+        }
+    }
 }
 
 impl Container {

@@ -1,7 +1,7 @@
 //! Decoding what the engine sends back: error bodies, the container list, the create reply and
 //! the pull progress stream. Pure functions over bytes; no I/O and no policy.
 
-use super::Container;
+use super::{Container, Health};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -51,6 +51,8 @@ pub fn containers(body: &[u8]) -> Result<Vec<Container>, String> {
         state: String,
         #[serde(rename = "ImageID", default)]
         image_id: String,
+        #[serde(rename = "Status", default)]
+        status: String,
     }
     let list: Vec<Summary> =
         serde_json::from_slice(body).map_err(|e| format!("unparsable container list: {e}"))?;
@@ -60,11 +62,25 @@ pub fn containers(body: &[u8]) -> Result<Vec<Container>, String> {
             name: primary_name(s.names.as_deref().unwrap_or_default()),
             id: s.id,
             labels: s.labels.unwrap_or_default(),
+            health: list_health(&s.status),
             state: s.state,
             image_id: s.image_id,
             refresh: super::Refresh::NotChecked,
         })
         .collect())
+}
+
+/// The health in a list entry's `Status`, e.g. `Up 2 minutes (health: starting)`.
+fn list_health(status: &str) -> Option<Health> {
+    if status.ends_with("(health: starting)") {
+        Some(Health::Starting)
+    } else if status.ends_with("(unhealthy)") {
+        Some(Health::Unhealthy)
+    } else if status.ends_with("(healthy)") {
+        Some(Health::Healthy)
+    } else {
+        None
+    }
 }
 
 /// The container's own name among `Names`, which also lists the aliases other containers'
@@ -181,6 +197,27 @@ pub fn pull_line(line: &str) -> Result<PullLine, String> {
     })
 }
 
+/// A `/containers/{id}/logs` body as text. Without a TTY the engine frames each write as
+/// `[stream, 0, 0, 0, size (u32 big-endian)]` + payload; with one it sends the bytes as they
+/// are. A body that is not a whole sequence of such frames is taken as raw.
+pub fn log_text(body: &[u8]) -> String {
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while !rest.is_empty() {
+        let framed = rest.len() >= 8 && rest[0] <= 2 && rest[1..4] == [0, 0, 0];
+        let size = match rest.get(4..8) {
+            Some(&[a, b, c, d]) if framed => u32::from_be_bytes([a, b, c, d]) as usize,
+            _ => usize::MAX,
+        };
+        if size > rest.len().saturating_sub(8) {
+            return String::from_utf8_lossy(body).into_owned();
+        }
+        out.extend_from_slice(&rest[8..8 + size]);
+        rest = &rest[8 + size..];
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +265,9 @@ mod tests {
             {"Id":"aaa","Names":["/web"],"Image":"nginx","State":"running",
              "Labels":{"docker-dns-provision.command":"ZG9ja2Vy","x":"y"},"Status":"Up 2 hours"},
             {"Id":"bbb","Names":["/web/db","/db"],"State":"exited","Labels":{}},
+            {"Id":"h1","Names":["/h1"],"State":"running","Status":"Up 3 seconds (health: starting)"},
+            {"Id":"h2","Names":["/h2"],"State":"running","Status":"Up 2 hours (healthy)"},
+            {"Id":"h3","Names":["/h3"],"State":"running","Status":"Up 2 hours (unhealthy)"},
             {"Id":"ccc","Names":["/web.ddp-new"],"State":"created","Labels":null},
             {"Id":"ddd","Names":null,"State":"dead"},
             {"Id":"eee","Names":["/a/b"],"State":"removing"}
@@ -241,17 +281,21 @@ mod tests {
                     c.name.as_str(),
                     c.state.as_str(),
                     c.labels.len(),
+                    c.health,
                 )
             })
             .collect();
         assert_eq!(
             summary,
             [
-                ("aaa", "web", "running", 2),
-                ("bbb", "db", "exited", 0),
-                ("ccc", "web.ddp-new", "created", 0),
-                ("ddd", "", "dead", 0),
-                ("eee", "a/b", "removing", 0),
+                ("aaa", "web", "running", 2, None),
+                ("bbb", "db", "exited", 0, None),
+                ("h1", "h1", "running", 0, Some(Health::Starting)),
+                ("h2", "h2", "running", 0, Some(Health::Healthy)),
+                ("h3", "h3", "running", 0, Some(Health::Unhealthy)),
+                ("ccc", "web.ddp-new", "created", 0, None),
+                ("ddd", "", "dead", 0, None),
+                ("eee", "a/b", "removing", 0, None),
             ]
         );
         assert_eq!(got[0].owner(), Some("ZG9ja2Vy"));
@@ -359,5 +403,19 @@ mod tests {
                 (got, want) => assert_eq!(got, want.map_err(String::from), "{line}"),
             }
         }
+    }
+
+    #[test]
+    fn log_streams_are_decoded_and_raw_ones_kept() {
+        let mut framed = vec![1, 0, 0, 0, 0, 0, 0, 6];
+        framed.extend_from_slice(b"hello\n");
+        framed.extend_from_slice(&[2, 0, 0, 0, 0, 0, 0, 5]);
+        framed.extend_from_slice(b"oops\n");
+        assert_eq!(log_text(&framed), "hello\noops\n");
+        assert_eq!(log_text(b"plain tty output\n"), "plain tty output\n");
+        assert_eq!(log_text(b""), "");
+        // A header announcing more than there is: not a frame, the raw bytes.
+        let short = [1, 0, 0, 0, 0, 0, 0, 9, b'x'];
+        assert_eq!(log_text(&short), String::from_utf8_lossy(&short));
     }
 }

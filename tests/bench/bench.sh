@@ -16,7 +16,8 @@
 # every container carrying the ownership label that its records do not list, tests' included.
 # Environment: BENCH_SIZES ("1 10 50 200"), BENCH_RUNS (3), BENCH_TIMEOUT (the tool's
 # --timeout, 30s), BENCH_CMD_TIMEOUT (seconds any one measured command may take, 600),
-# BENCH_BIN (default: build the release binary).
+# BENCH_BIN (default: build the release binary), BENCH_SETTLE (the tool's --settle, default
+# the tool's own; run once with 0s and once without to see what verification adds).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -153,7 +154,7 @@ ddp_cmd() {
     cmd=("$bin" "$sub" --hostname "$host" --prefix "$prefix" --nameserver "127.0.0.1:$port"
         --timeout "$timeout" --docker-host "$DOCKER_HOST" "$@")
 }
-apply_cmd() { ddp_cmd apply --lock-file "$work/lock" "$@"; }
+apply_cmd() { ddp_cmd apply --lock-file "$work/lock" ${BENCH_SETTLE:+--settle "$BENCH_SETTLE"} "$@"; }
 compose_cmd() { cmd=("${compose[@]}" -p "$compose_names" -f "$work/compose.yml" up -d); }
 
 # timed VAR CMD...: run CMD, append its wall time (ms) to $work/VAR.ms and its peak RSS (KiB)

@@ -1,0 +1,192 @@
+//! Start order between containers: what a spec depends on (namespaces, volumes and links it
+//! takes from another container, and the `docker-dns-provision.after` label), cycles, and
+//! the waves a plan runs in. Pure; it decides no action and reads no engine state.
+
+use crate::spec::ContainerSpec;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The label that names containers to start (and verify) before this one: `after=etcd,zk`.
+pub const AFTER_LABEL: &str = "docker-dns-provision.after";
+
+/// What a spec waits for, by container name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deps {
+    /// `--network`/`--ipc`/`--pid container:X`: X's namespaces, which die with X.
+    pub namespaces: BTreeSet<String>,
+    /// `--volumes-from X`, `--link X`: needed at create, unaffected by X's replacement.
+    pub others: BTreeSet<String>,
+    /// The `after` label's names.
+    pub after: BTreeSet<String>,
+}
+
+impl Deps {
+    /// Every name it waits for.
+    pub fn all(&self) -> BTreeSet<String> {
+        self.namespaces
+            .iter()
+            .chain(&self.others)
+            .chain(&self.after)
+            .cloned()
+            .collect()
+    }
+}
+
+/// The dependencies a spec names.
+pub fn of(spec: &ContainerSpec) -> Deps {
+    let hc = &spec.body["HostConfig"];
+    let mut deps = Deps::default();
+    for key in ["NetworkMode", "IpcMode", "PidMode"] {
+        if let Some(x) = hc[key].as_str().and_then(|m| m.strip_prefix("container:")) {
+            deps.namespaces.insert(x.to_string());
+        }
+    }
+    let names = |key: &str| -> Vec<String> {
+        hc[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str())
+                    .filter_map(|v| v.split(':').next())
+                    .map(|v| v.trim_start_matches('/').to_string())
+                    .filter(|v| !v.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    deps.others.extend(names("VolumesFrom"));
+    deps.others.extend(names("Links"));
+    if let Some(after) = spec.body["Labels"][AFTER_LABEL].as_str() {
+        deps.after.extend(
+            after
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(String::from),
+        );
+    }
+    deps
+}
+
+/// The names that lie on a cycle of `graph` (name → names it waits for).
+pub fn on_cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeSet<String> {
+    // A name is on a cycle when it can reach itself.
+    graph
+        .keys()
+        .filter(|start| {
+            let mut seen = BTreeSet::new();
+            let mut todo: Vec<&String> = graph[*start].iter().collect();
+            while let Some(n) = todo.pop() {
+                if n == *start {
+                    return true;
+                }
+                if seen.insert(n) {
+                    todo.extend(graph.get(n).into_iter().flatten());
+                }
+            }
+            false
+        })
+        .cloned()
+        .collect()
+}
+
+/// `names` in waves: each name after every name it waits for that is also in `names`.
+/// Names on a cycle (the planner has already refused them) come last.
+pub fn waves(names: &[String], after: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    let present: BTreeSet<&String> = names.iter().collect();
+    let mut done: BTreeSet<&String> = BTreeSet::new();
+    let mut waves = Vec::new();
+    while done.len() < present.len() {
+        let ready: Vec<String> = names
+            .iter()
+            .filter(|n| !done.contains(n))
+            .filter(|n| {
+                after
+                    .get(*n)
+                    .into_iter()
+                    .flatten()
+                    .all(|d| !present.contains(d) || done.contains(d))
+            })
+            .cloned()
+            .collect();
+        if ready.is_empty() {
+            waves.push(
+                names
+                    .iter()
+                    .filter(|n| !done.contains(n))
+                    .cloned()
+                    .collect(),
+            );
+            break;
+        }
+        for n in &ready {
+            if let Some(n) = present.get(n) {
+                done.insert(n);
+            }
+        }
+        waves.push(ready);
+    }
+    waves
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(body: serde_json::Value) -> ContainerSpec {
+        crate::spec::tests::example("t", body)
+    }
+
+    #[test]
+    fn dependencies_come_from_the_spec() {
+        let d = of(&spec(json!({
+            "HostConfig": {
+                "NetworkMode": "container:a", "IpcMode": "container:b", "PidMode": "host",
+                "VolumesFrom": ["c:ro", "d"], "Links": ["/e:alias"],
+            },
+            "Labels": {AFTER_LABEL: "f, g,,"},
+        })));
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(d.namespaces, set(&["a", "b"]));
+        assert_eq!(d.others, set(&["c", "d", "e"]));
+        assert_eq!(d.after, set(&["f", "g"]));
+        assert_eq!(
+            of(&spec(json!({"HostConfig": {"NetworkMode": "none"}}))),
+            Deps::default()
+        );
+    }
+
+    fn graph(edges: &[(&str, &[&str])]) -> BTreeMap<String, BTreeSet<String>> {
+        edges
+            .iter()
+            .map(|(n, ds)| (n.to_string(), ds.iter().map(|d| d.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn cycles_and_waves() {
+        let g = graph(&[
+            ("a", &[]),
+            ("b", &["a"]),
+            ("c", &["b", "x"]),
+            ("p", &["q"]),
+            ("q", &["p"]),
+        ]);
+        let on: Vec<String> = on_cycles(&g).into_iter().collect();
+        assert_eq!(on, ["p", "q"]);
+        let names: Vec<String> = ["c", "b", "a", "z"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            waves(&names, &g),
+            vec![
+                vec!["a".to_string(), "z".into()],
+                vec!["b".into()],
+                vec!["c".into()]
+            ]
+        );
+        let names: Vec<String> = ["p", "q", "a"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            waves(&names, &g),
+            vec![vec!["a".to_string()], vec!["p".into(), "q".into()]]
+        );
+    }
+}

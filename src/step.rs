@@ -1,0 +1,84 @@
+//! The vocabulary of change: one action on one container name, with its reason. Shared by
+//! crash recovery and the planner, which decide the steps, and by apply, which runs them;
+//! it decides nothing itself.
+
+use crate::docker::{Container, Health};
+use crate::spec::ContainerSpec;
+
+/// A container the engine already has, as the applier needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Existing {
+    /// Container ID.
+    pub id: String,
+    /// Its current name.
+    pub name: String,
+    /// Whether it was up when the plan was made (to restore it on rollback).
+    pub running: bool,
+    /// Its healthcheck's status when the plan was made, if it has one.
+    pub health: Option<Health>,
+}
+
+impl From<&Container> for Existing {
+    fn from(c: &Container) -> Self {
+        Existing {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            running: c.running(),
+            health: c.health,
+        }
+    }
+}
+
+/// One thing to do (or deliberately not do) to one container name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Nothing is there: pull if needed, create and start.
+    Create { spec: Box<ContainerSpec> },
+    /// Not running but should be: ours and unchanged, or stopped by an interrupted replace.
+    Start { existing: Existing },
+    /// Safe replace: create the new one aside, stop and rename the old one aside, rename the
+    /// new one into place and start it; on failure roll back to the old one.
+    Replace {
+        existing: Existing,
+        spec: Box<ContainerSpec>,
+    },
+    /// Graceful stop (the container's own stop timeout), then remove.
+    Remove { existing: Existing },
+    /// Ours, unchanged and running (a healthcheck still starting is waited for).
+    Keep { existing: Existing },
+    /// The record's version failed verification before (`failed`, kept aside under the
+    /// same record text): not retried; the old container keeps running untouched.
+    HeldBack {
+        existing: Existing,
+        failed: Existing,
+    },
+    /// Left untouched on purpose (invalid record, unknown record, unlabelled with --no-adopt).
+    Leave { existing: Option<Existing> },
+    /// A replace was interrupted after the old container was renamed aside: give it its
+    /// name back. Later actions for the same name follow.
+    RenameBack { old: Existing },
+    /// A temporary left by an interrupted replace that is of no further use: remove it.
+    Discard { existing: Existing },
+}
+
+/// An action on a named container, with the reason a person reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The container name DNS uses (for temporaries, the name they belong to).
+    pub name: String,
+    /// What to do.
+    pub action: Action,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl Step {
+    /// A step on `name`.
+    pub fn new(name: &str, action: Action, reason: impl Into<String>) -> Step {
+        Step {
+            name: name.to_string(),
+            action,
+            reason: reason.into(),
+        }
+    }
+}
