@@ -119,6 +119,8 @@ pub struct Summary {
     pub started: usize,
     /// Containers removed (including leftovers of interrupted runs).
     pub removed: usize,
+    /// Names an interrupted replace had taken from their container, given back.
+    pub repaired: usize,
     /// Actions that failed.
     pub failed: usize,
     /// Containers already right.
@@ -152,7 +154,7 @@ impl Summary {
                 Action::Remove { .. } | Action::Discard { .. } => s.removed += 1,
                 Action::Keep { .. } | Action::HeldBack { .. } => s.kept += 1,
                 Action::Leave { .. } => s.left += 1,
-                Action::RenameBack { .. } => {}
+                Action::RenameBack { .. } => s.repaired += 1,
             }
         }
         s
@@ -167,11 +169,12 @@ impl Summary {
             verb
         };
         format!(
-            "{verb}: created={} replaced={} started={} removed={} failed={} kept={} left={} in {:.2}s",
+            "{verb}: created={} replaced={} started={} removed={} repaired={} failed={} kept={} left={} in {:.2}s",
             self.created,
             self.replaced,
             self.started,
             self.removed,
+            self.repaired,
             self.failed,
             self.kept,
             self.left,
@@ -255,6 +258,7 @@ pub fn actions(
             "summary": {
                 "created": summary.created, "replaced": summary.replaced,
                 "started": summary.started, "removed": summary.removed,
+                "repaired": summary.repaired,
                 "failed": summary.failed, "kept": summary.kept, "left": summary.left,
                 "skipped": summary.skipped,
             },
@@ -304,7 +308,7 @@ mod tests {
         let took = Duration::from_millis(1500);
         assert_eq!(
             s.line("plan", took),
-            "plan (dry run, nothing changed): created=2 replaced=0 started=0 removed=0 failed=0 kept=0 left=0 in 1.50s"
+            "plan (dry run, nothing changed): created=2 replaced=0 started=0 removed=0 repaired=0 failed=0 kept=0 left=0 in 1.50s"
         );
         assert!(s.line("apply", took).starts_with("apply: created=2 "));
     }
@@ -335,6 +339,31 @@ mod tests {
             (s.failed, s.skipped, s.started, s.kept),
             (1, 1, 0, 1),
             "{s:?}"
+        );
+    }
+
+    #[test]
+    fn a_dry_run_counts_the_repairs_and_removals_it_would_make() {
+        let e = Existing {
+            id: "id1".into(),
+            name: "n1".into(),
+            running: false,
+            health: None,
+        };
+        // A plan (no outcomes) that gives a name back and removes a leftover replacement.
+        let plan = Plan {
+            steps: vec![
+                step(Action::RenameBack { old: e.clone() }),
+                step(Action::Discard { existing: e }),
+            ],
+            code: crate::exit::Code::Ok,
+            after: Default::default(),
+        };
+        let s = summary(&plan, None);
+        assert_eq!((s.repaired, s.removed), (1, 1), "{s:?}");
+        assert!(
+            s.line("plan", Duration::ZERO)
+                .contains("removed=1 repaired=1 ")
         );
     }
 }
