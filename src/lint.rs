@@ -291,13 +291,6 @@ fn host_findings(file: &RecordsFile, zone: &Zone, d: &Desired, out: &mut Vec<Fin
         });
     };
     match &d.list {
-        HostList::Listed(ws) if ws.is_empty() => add(
-            first_line(file, &d.list_records),
-            LIST,
-            Kind::EmptyList,
-            "the list names nothing: the host runs no container and removes every one it manages"
-                .to_string(),
-        ),
         HostList::Listed(ws) => {
             for w in ws {
                 match &w.state {
@@ -451,9 +444,10 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
     }
 
     // A list record whose strings hold no name; the hosts that read it alone got an error.
+    // (desired::read reads a list that names nothing as not configured.)
     let reported_empty: HashSet<&str> = hosts
         .iter()
-        .filter(|h| h.list == "listed" && h.containers.is_empty())
+        .filter(|h| h.list == "not-configured")
         .flat_map(|h| h.list_records.iter().map(String::as_str))
         .collect();
     for (level, owner) in &zone.lists {
