@@ -8,6 +8,7 @@ use super::resolv_conf::{ResolverConfig, is_loopback};
 use super::servers::{Pick, Servers};
 use super::wire::{Heard, Outcome, Question, Try, classify, exchange_tcp, txt_strings};
 use super::{Answer, TxtSource};
+use crate::retry::Backoff;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{RData, RecordType};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -126,7 +127,7 @@ impl Resolver {
         }
         let mut lookups: Vec<Lookup> = walks
             .into_iter()
-            .map(|w| Lookup::new(w, n, self.servers.first()))
+            .map(|w| Lookup::new(w, n, self.servers.first(), self.deadline))
             .collect();
         let mut buf = vec![0u8; 65535];
         loop {
@@ -208,11 +209,14 @@ struct Lookup {
     reasons: Vec<Option<String>>,
     open: Vec<Try>,
     next_send: Instant,
+    /// The wait between this lookup's rounds.
+    backoff: Backoff,
+    deadline: Instant,
     result: Option<Outcome>,
 }
 
 impl Lookup {
-    fn new(walk: Vec<Question>, servers: usize, first: usize) -> Lookup {
+    fn new(walk: Vec<Question>, servers: usize, first: usize, deadline: Instant) -> Lookup {
         let what = walk
             .first()
             .map(|q| format!("{} {}", q.name, q.qtype))
@@ -230,6 +234,8 @@ impl Lookup {
             reasons: vec![None; servers],
             open: Vec::new(),
             next_send: Instant::now(),
+            backoff: Backoff::until(deadline),
+            deadline,
         }
     }
 
@@ -250,6 +256,7 @@ impl Lookup {
         self.reasons.fill(None);
         self.open.clear();
         self.next_send = Instant::now();
+        self.backoff = Backoff::until(self.deadline);
         true
     }
 
@@ -267,7 +274,23 @@ impl Lookup {
         }
         while now >= self.next_send && *in_flight < MAX_IN_FLIGHT {
             if self.asked.iter().all(|a| *a) {
+                // Every server was asked and none helped: wait before the next round, longer
+                // each time, so that a server that answers but cannot help (SERVFAIL for this
+                // name) is not asked in a loop. Silent servers rest on top of this.
                 self.asked.fill(false);
+                let gap = self.backoff.next_delay().unwrap_or_default();
+                self.next_send = now + gap;
+                let why: Vec<&str> = self.reasons.iter().flatten().map(String::as_str).collect();
+                log::warn!(
+                    "DNS lookup of {} got no usable answer ({}); retrying in {gap:.1?}",
+                    self.what,
+                    if why.is_empty() {
+                        "no reply".to_string()
+                    } else {
+                        why.join("; ")
+                    },
+                );
+                continue;
             }
             match r.servers.pick(now, self.first, &self.asked, &self.tries) {
                 Pick::Ask(i, wait) => {
@@ -295,21 +318,9 @@ impl Lookup {
                     }
                 }
                 Pick::Wait(until) => {
+                    // The servers left to ask this round rest (another lookup found them
+                    // silent): come back when the first may be asked again.
                     self.next_send = until.max(now + Duration::from_millis(1));
-                    // Said by the lookups that asked and were not answered; one that only
-                    // waits for a rest another lookup caused stays quiet.
-                    let why: Vec<&str> =
-                        self.reasons.iter().flatten().map(String::as_str).collect();
-                    if !why.is_empty() {
-                        log::warn!(
-                            "DNS lookup of {} got no usable answer ({}); asking again in {:.1?}",
-                            self.what,
-                            why.join("; "),
-                            self.next_send
-                                .min(r.deadline)
-                                .saturating_duration_since(now)
-                        );
-                    }
                 }
             }
         }
@@ -322,9 +333,16 @@ impl Lookup {
         };
         let t = &mut self.open[k];
         let (i, addr, sent) = (t.server, t.addr, t.sent);
+        // Whether the server itself failed (and rests for every lookup), or only gave an
+        // answer that does not help this question (SERVFAIL, a referral, garbage for it).
+        let mut unreachable = false;
         let outcome = match t.receive(buf) {
             Heard::Nothing => return,
-            Heard::Failed(why) => Outcome::Unavailable(why),
+            Heard::Failed(why) => {
+                unreachable = true;
+                Outcome::Unavailable(why)
+            }
+            Heard::Malformed(why) => Outcome::Unavailable(why),
             Heard::Reply(reply) if self.edns[i] && reply.response_code == ResponseCode::FormErr => {
                 log::debug!(
                     "{addr}: FORMERR with EDNS for {}, asking without",
@@ -344,14 +362,21 @@ impl Lookup {
                 let until = (Instant::now() + r.config.attempt_timeout).min(r.deadline);
                 match exchange_tcp(addr, &t.query, until) {
                     Ok(reply) => classify(&reply, question),
-                    Err(why) => Outcome::Unavailable(why),
+                    Err(why) => {
+                        unreachable = true;
+                        Outcome::Unavailable(why)
+                    }
                 }
             }
             Heard::Reply(reply) => classify(&reply, question),
         };
         match outcome {
             Outcome::Unavailable(why) => {
-                r.servers.failed(i, sent, sent.elapsed());
+                if unreachable {
+                    r.servers.failed(i, sent, sent.elapsed());
+                } else {
+                    r.servers.answered(i, sent);
+                }
                 log::debug!("DNS lookup of {}: {addr}: {why}", self.what);
                 self.reasons[i] = Some(format!("{addr}: {why}"));
                 self.open.remove(k);

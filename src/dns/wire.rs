@@ -95,7 +95,9 @@ pub(crate) struct Try {
 pub(crate) enum Heard {
     /// The reply to its query.
     Reply(Message),
-    /// No usable reply, and why (a malformed reply, ICMP unreachable).
+    /// A reply to its query that does not decode: the server is there, its answer unusable.
+    Malformed(String),
+    /// The server cannot be reached (ICMP unreachable, a socket error), and why.
     Failed(String),
     /// Nothing for it (yet): spoofs, garbage, nothing at all.
     Nothing,
@@ -158,7 +160,7 @@ impl Try {
             };
             match accept(&self.query, &buf[..n]) {
                 Received::Reply(reply) => return Heard::Reply(reply),
-                Received::Malformed(e) => return Heard::Failed(format!("malformed reply: {e}")),
+                Received::Malformed(e) => return Heard::Malformed(format!("malformed reply: {e}")),
                 Received::Ignored => self.ignored += 1,
             }
         }
