@@ -6,32 +6,14 @@
 
 mod common;
 
+use common::binary::{explain, run as tool};
 use common::bind::Bind;
 use common::dnsmasq::Dnsmasq;
 use common::unbound::{Trust, Unbound};
 use serde_json::Value;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const IMG: &str = "ddp-test/busybox:latest";
-
-fn tool(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
-        .args(args)
-        .env_remove("DOCKER_HOST")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn explain(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// `show` as JSON for `host`, asking only `server`.
 fn show(host: &str, server: &str, extra: &[&str]) -> (Option<i32>, Value, Output) {

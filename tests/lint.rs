@@ -2,34 +2,13 @@
 //! the exit status (warnings pass unless --strict), a generated 10,000-host zone, and the
 //! property that lint and a per-host `show` on the same file agree on every host.
 
+mod common;
+
+use common::binary::{explain, json, run as tool};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn tool(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
-        .args(args)
-        .env_remove("DOCKER_HOST")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn explain(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", explain(o)))
-}
 
 /// A file removed on drop; std has no tempfile and the crate takes no dev-dependencies.
 struct Scratch(PathBuf);

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::binary::{explain, run as tool};
 use common::dnsmasq::Dnsmasq;
 use common::fake_dns::{FakeDns, Reply, dead_addr, query_name, reply, txt_reply};
 use hickory_proto::op::ResponseCode;
@@ -11,31 +12,12 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn tool(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
-        .args(args)
-        .env_remove("DOCKER_HOST")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
 fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("init/examples")
         .join(name)
         .display()
         .to_string()
-}
-
-fn explain(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// name → status from `show --output json`.

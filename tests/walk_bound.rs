@@ -5,29 +5,9 @@
 
 mod common;
 
+use common::binary::{explain, json, run as tool};
 use common::dnsmasq::Dnsmasq;
-use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
-fn tool(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
-        .args(args)
-        .env_remove("DOCKER_HOST")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn explain(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// dnsmasq with the fleet's records, records in zones the fleet does not own, and a query log.
 struct Zone {
@@ -82,10 +62,6 @@ impl Drop for Zone {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", explain(o)))
 }
 
 fn names_outside(asked: &[String], domain: &str) -> Vec<String> {

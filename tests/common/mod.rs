@@ -5,6 +5,7 @@
 //! Each test binary uses only some of them.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod bind;
 pub mod dnsmasq;
 pub mod e2e;

@@ -1,0 +1,32 @@
+//! The tool's binary run as a person would from a shell, for tests that need no engine of
+//! their own: no `DOCKER_HOST`, the default log level, no standard input; and a run's output
+//! shown whole, for assertion messages.
+
+use serde_json::Value;
+use std::process::{Command, Output, Stdio};
+
+/// Run the tool with these arguments.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
+        .args(args)
+        .env_remove("DOCKER_HOST")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Everything about a run: its status, stdout and stderr.
+pub fn explain(o: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Its stdout as a JSON document (`--output json`).
+pub fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", explain(o)))
+}
