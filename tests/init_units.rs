@@ -164,9 +164,12 @@ fn shipped_units_verify_cleanly() {
         .iter()
         .filter(|u| u.rel.extension() == Some("service".as_ref()))
     {
+        // The boot unit runs it inside a retry loop (`/bin/sh -c '... {INSTALLED_BIN} apply'`).
+        let exec = unit_keys(&unit.text)["ExecStart"].clone();
         assert!(
-            unit.text.contains(&format!("ExecStart={INSTALLED_BIN} ")),
-            "{}: ExecStart must run {INSTALLED_BIN} (install.sh rewrites that path)",
+            exec.starts_with(&format!("{INSTALLED_BIN} apply "))
+                || exec.contains(&format!(" {INSTALLED_BIN} apply ")),
+            "{}: ExecStart must run {INSTALLED_BIN} apply (install.sh rewrites that path)",
             unit.rel.display()
         );
     }
@@ -181,15 +184,19 @@ fn shipped_units_verify_cleanly() {
 fn a_broken_unit_fails_verification() {
     // Each mutation breaks one shipped file the way a typo or a bad edit would.
     let cases = [
-        ("docker-dns-provision.service", "RestartSec=", "RestarSec="),
         (
             "docker-dns-provision.service",
-            "Restart=on-failure",
-            "Restart=always",
+            "Environment=",
+            "Enviroment=",
         ),
         (
             "docker-dns-provision.service",
-            "TimeoutStartSec=7min",
+            "RemainAfterExit=yes",
+            "RemainAfterExit=perhaps",
+        ),
+        (
+            "docker-dns-provision.service",
+            "TimeoutStartSec=infinity",
             "TimeoutStartSec=soon",
         ),
         (
@@ -280,12 +287,18 @@ fn the_units_read_registry_credentials_their_hardening_leaves_visible() {
             Some("strict"),
             "{name}"
         );
-        for key in ["InaccessiblePaths", "TemporaryFileSystem", "Environment"] {
-            assert!(
-                !keys.contains_key(key),
-                "{name}: {key}= could hide or override {dir}"
-            );
+        for key in ["InaccessiblePaths", "TemporaryFileSystem"] {
+            assert!(!keys.contains_key(key), "{name}: {key}= could hide {dir}");
         }
+        // EnvironmentFile= wins over Environment= for the same variable; still, none of the
+        // unit's own variables is the credentials directory.
+        assert!(
+            !unit
+                .text
+                .lines()
+                .any(|l| l.trim_start().starts_with("Environment=") && l.contains("DOCKER_CONFIG")),
+            "{name}: Environment= could override {dir}"
+        );
     }
 }
 
@@ -327,15 +340,19 @@ fn unit_timing_and_restart_policy_hold_together() {
     let timer = keys("docker-dns-provision-resync.timer");
 
     // systemd must not kill a run before the tool's own deadline reports it, engine calls'
-    // grace past --timeout included.
+    // grace past --timeout included. The boot unit has no start timeout at all: it retries a
+    // temporary failure within one start for as long as it lasts (see boot_retry_loop_*).
     let grace = docker_dns_provision::docker::DEADLINE_GRACE.as_secs();
+    assert_eq!(boot["TimeoutStartSec"], "infinity");
     for (name, unit) in [("boot", &boot), ("resync", &resync)] {
         let timeout = seconds(option(&unit["ExecStart"], "--timeout"));
-        let start = seconds(&unit["TimeoutStartSec"]);
-        assert!(
-            start > timeout + grace,
-            "{name}: TimeoutStartSec {start}s <= --timeout {timeout}s + {grace}s grace"
-        );
+        if name == "resync" {
+            let start = seconds(&unit["TimeoutStartSec"]);
+            assert!(
+                start > timeout + grace,
+                "{name}: TimeoutStartSec {start}s <= --timeout {timeout}s + {grace}s grace"
+            );
+        }
         assert_eq!(
             option(&unit["ExecStart"], "--lock-file"),
             "/run/docker-dns-provision.lock"
@@ -356,11 +373,72 @@ fn unit_timing_and_restart_policy_hold_together() {
     assert_eq!(timer["FixedRandomDelay"], "true");
     assert_eq!(timer["Persistent"], "true");
 
-    // Only the temporary failure is retried: every other failing exit code is listed.
-    assert_eq!(boot["Restart"], "on-failure");
-    let prevented: Vec<&str> = boot["RestartPreventExitStatus"]
-        .split_whitespace()
-        .collect();
+    // No Restart=: a failed start would fail the gated units' start jobs for good (systemd
+    // #18856); the retry loop below replaces it.
+    assert!(!boot.contains_key("Restart"), "boot unit has Restart=");
+}
+
+/// The boot unit's ExecStart shell script, as /bin/sh receives it (`$$` is systemd's `$`).
+fn boot_script() -> String {
+    let units = shipped_units();
+    let unit = units
+        .iter()
+        .find(|u| u.rel == Path::new("docker-dns-provision.service"))
+        .unwrap();
+    let exec = unit_keys(&unit.text)["ExecStart"].clone();
+    let rest = exec
+        .strip_prefix("/bin/sh -c '")
+        .unwrap_or_else(|| panic!("not a /bin/sh -c script: {exec}"));
+    let (script, args) = rest.rsplit_once('\'').expect("closing quote");
+    assert_eq!(
+        args.trim(),
+        "docker-dns-provision $DOCKER_DNS_PROVISION_OPTS",
+        "the site's options must reach the tool as words"
+    );
+    script.replace("$$", "$")
+}
+
+/// Runs the boot unit's script with a stub tool that exits with `codes` in turn; returns the
+/// script's exit status and the argument lines the stub saw.
+fn run_boot_script(codes: &[u8], opts: &[&str]) -> (i32, Vec<String>) {
+    let dir = TempDir::new("bootloop");
+    let stub = dir.path().join("tool");
+    let codes_file = dir.path().join("codes");
+    let seen = dir.path().join("seen");
+    fs::write(
+        &codes_file,
+        codes.iter().map(|c| format!("{c}\n")).collect::<String>(),
+    )
+    .unwrap();
+    write_exec(
+        &stub,
+        &format!(
+            "#!/bin/sh\necho \"$*\" >>{seen}\nc=$(head -n1 {codes})\nsed -i 1d {codes}\nexit ${{c:-99}}\n",
+            seen = seen.display(),
+            codes = codes_file.display()
+        ),
+    );
+    let script = boot_script().replace(INSTALLED_BIN, &stub.display().to_string());
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&script)
+        .arg("docker-dns-provision")
+        .args(opts)
+        .current_dir(dir.path())
+        .env("DOCKER_DNS_PROVISION_RETRY_SEC", "0")
+        .output()
+        .unwrap();
+    let seen = fs::read_to_string(&seen).unwrap_or_default();
+    (
+        out.status.code().unwrap_or(-1),
+        seen.lines().map(String::from).collect(),
+    )
+}
+
+#[test]
+fn boot_retry_loop_retries_only_the_temporary_failure() {
+    let temp = Code::TempFail.status();
+    // Every other failing exit code ends the start at once, with that status.
     for code in [
         Code::Usage,
         Code::DataError,
@@ -370,16 +448,26 @@ fn unit_timing_and_restart_policy_hold_together() {
         Code::ActionsFailed,
         Code::Config,
     ] {
-        let status = code.status().to_string();
-        assert!(
-            prevented.contains(&status.as_str()),
-            "{code:?} ({status}) would be retried"
+        let status = code.status();
+        let (got, runs) = run_boot_script(&[status, 0], &[]);
+        assert_eq!(
+            (got, runs.len()),
+            (i32::from(status), 1),
+            "{code:?} was retried or lost"
         );
     }
-    let temp = Code::TempFail.status().to_string();
-    assert!(
-        !prevented.contains(&temp.as_str()),
-        "TempFail must be retried"
+    // The temporary failure is retried until the run succeeds, or fails for good.
+    let (got, runs) = run_boot_script(&[temp, temp, temp, 0], &[]);
+    assert_eq!((got, runs.len()), (0, 4));
+    let (got, runs) = run_boot_script(&[temp, 65], &[]);
+    assert_eq!((got, runs.len()), (65, 2));
+    // The site's options arrive as the words systemd split, unglobbed, after the unit's own.
+    let (_, runs) = run_boot_script(&[0], &["--allow-image", "*", "--hostname", "h.test"]);
+    assert_eq!(
+        runs,
+        [
+            "apply --timeout 5m --lock-file /run/docker-dns-provision.lock --allow-image * --hostname h.test"
+        ]
     );
 }
 

@@ -23,6 +23,16 @@ impl Dnsmasq {
     /// Start dnsmasq with these extra configuration-file lines (e.g. `txt-record=...`,
     /// `local=/test/`). Panics with dnsmasq's own output when it does not come up.
     pub fn start(config_lines: &str) -> Dnsmasq {
+        Dnsmasq::start_with(config_lines, free_port)
+    }
+
+    /// Like [`Dnsmasq::start`] on this port (a server that appears where a client was
+    /// already told to ask); panics when the port cannot be had.
+    pub fn start_at(port: u16, config_lines: &str) -> Dnsmasq {
+        Dnsmasq::start_with(config_lines, || port)
+    }
+
+    fn start_with(config_lines: &str, mut pick_port: impl FnMut() -> u16) -> Dnsmasq {
         let binary = binary();
         let dir = scratch_dir("dnsmasq");
         let conf = dir.join("dnsmasq.conf");
@@ -31,7 +41,7 @@ impl Dnsmasq {
         // The port is free when picked but another process may take it before dnsmasq
         // binds it; try a few.
         for _ in 0..5 {
-            let port = free_port();
+            let port = pick_port();
             let log = dir.join("dnsmasq.log");
             let child = Command::new(binary)
                 .arg("--keep-in-foreground")

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Everything the test suite needs on a Debian host, run as root: build and inspection tools,
-# a Docker engine, the local test images, dnsmasq and the registry. Idempotent and silent when
+# a Docker engine, the local test images, dnsmasq, BIND and unbound, the registry, and the
+# systemd root the boot tests boot (with mmdebstrap and lintian). Idempotent and silent when
 # all is there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,3 +16,4 @@ apt_install curl ca-certificates gcc libc6-dev file systemd time
 "$here/dnsmasq.sh"
 "$here/dns-servers.sh"
 "$here/registry.sh"
+"$here/systemd-root.sh" >/dev/null

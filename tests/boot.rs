@@ -1,0 +1,815 @@
+//! Boot for real: the Debian package built from the tree (init/deb/build.sh) is installed
+//! with `dpkg -i` into a Debian root that boots systemd as PID 1 (tests/kit/systemd-root.sh
+//! builds and caches it), next to a stand-in docker.service (the host engine's socket is
+//! mounted in) and a stand-in orchestrator gated by the shipped drop-in; DNS is a dnsmasq on
+//! the host's loopback. Every scenario is asserted from systemd's own state.
+//! The booted tool manages containers on the host engine: the binary holds the machine-wide
+//! engine lock, boots one root at a time and removes every container it made.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use common::dnsmasq::Dnsmasq;
+use common::e2e::{IMG, docker, inspect, remove_prefixed};
+use common::ports::{free_port, scratch_dir};
+
+const BIN: &str = env!("CARGO_BIN_EXE_docker-dns-provision");
+const PKG: &str = "docker-dns-provision";
+const ENGINE_LOCK: &str = "/run/lock/ddp-engine-tests.lock";
+/// The root with the package installed and the units enabled (rebuilt by every run).
+const BOOTED: &str = "ddp-test/systemd-booted:latest";
+/// Where an operator's files and the package's go: compared before install and after purge.
+const SNAPSHOT: &str = "find /etc /usr /lib -xdev | sort";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixtures: the engine lock, the root image, the package, the booted image
+
+/// Holds the machine-wide engine lock until the process ends. A wrapper that already holds it
+/// (`flock ENGINE_LOCK cargo test`, as the team runs engine tests) passed its descriptor down:
+/// taking the lock again on a new descriptor would wait for ourselves forever.
+fn engine_lock() {
+    static LOCK: OnceLock<Option<File>> = OnceLock::new();
+    LOCK.get_or_init(|| {
+        fs::create_dir_all("/run/lock").expect("create /run/lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(ENGINE_LOCK)
+            .expect("open the engine lock");
+        if inherited_lock_held(&file) {
+            return None;
+        }
+        file.lock().expect("take the engine lock");
+        Some(file)
+    });
+}
+
+/// True when a descriptor we inherited refers to the lock file and holds its lock (flock on
+/// the same open file description succeeds at once).
+fn inherited_lock_held(ours: &File) -> bool {
+    let want = ours.metadata().expect("stat the engine lock");
+    let Ok(dir) = fs::read_dir("/proc/self/fd") else {
+        return false;
+    };
+    for entry in dir.flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(m) = fs::metadata(entry.path()) else {
+            continue;
+        };
+        if m.dev() != want.dev() || m.ino() != want.ino() {
+            continue;
+        }
+        // Our own descriptor is unlocked: LOCK_NB fails on it while the wrapper holds the
+        // lock, and succeeding on it would be a lock we then keep (the file lives on).
+        // SAFETY: flock on a descriptor number of this process; no memory is involved.
+        if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return true;
+        }
+    }
+    false
+}
+
+/// One boot at a time: every booted tool removes the managed containers it is not told about.
+fn boot_serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    engine_lock();
+    guard
+}
+
+/// The cached Debian root with systemd, built by the kit (a no-op when cached).
+fn root_image() -> &'static str {
+    static TAG: OnceLock<String> = OnceLock::new();
+    TAG.get_or_init(|| {
+        let o = Command::new("bash")
+            .arg(repo().join("tests/kit/systemd-root.sh"))
+            .output()
+            .expect("run tests/kit/systemd-root.sh");
+        assert!(o.status.success(), "systemd-root.sh failed:\n{}", text(&o));
+        stdout(&o)
+            .lines()
+            .last()
+            .expect("systemd-root.sh prints the tag")
+            .to_string()
+    })
+}
+
+/// The .deb built from this tree around the test build of the binary.
+fn package() -> &'static Path {
+    static DEB: OnceLock<PathBuf> = OnceLock::new();
+    DEB.get_or_init(|| {
+        root_image(); // the kit installs dpkg-deb's helpers and lintian
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("deb");
+        let _ = fs::remove_dir_all(&out);
+        let o = Command::new(repo().join("init/deb/build.sh"))
+            .arg(BIN)
+            .arg(&out)
+            .output()
+            .expect("run init/deb/build.sh");
+        assert!(
+            o.status.success(),
+            "init/deb/build.sh failed:\n{}",
+            text(&o)
+        );
+        PathBuf::from(stdout(&o).trim())
+    })
+}
+
+/// The package's files, unpacked on the host.
+fn unpacked() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("deb-unpacked");
+        let _ = fs::remove_dir_all(&dir);
+        let o = Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(package())
+            .arg(&dir)
+            .output()
+            .expect("dpkg-deb -x");
+        assert!(o.status.success(), "dpkg-deb -x: {}", text(&o));
+        dir
+    })
+}
+
+/// The stand-ins an operator's host would have: the engine (here the host's, through its
+/// socket) and an orchestrator gated by the shipped drop-in. Test drop-ins shorten the retry
+/// pause of the boot unit and the timer's period; they change no other setting.
+const STAND_INS: &str = r#"
+set -e
+cat >/etc/systemd/system/docker.service <<EOF
+[Unit]
+Description=Stand-in for the Docker engine: the host engine's socket is mounted in
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/bin/test -S /run/docker.sock
+[Install]
+WantedBy=multi-user.target
+EOF
+cat >/etc/systemd/system/mesos-agent.service <<EOF
+[Unit]
+Description=Stand-in orchestrator agent
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+[Install]
+WantedBy=multi-user.target
+EOF
+mkdir -p /etc/systemd/system/docker-dns-provision.service.d \
+    /etc/systemd/system/docker-dns-provision-resync.timer.d
+printf '[Service]\nEnvironment=DOCKER_DNS_PROVISION_RETRY_SEC=2\n' \
+    >/etc/systemd/system/docker-dns-provision.service.d/50-test.conf
+printf '[Timer]\nOnCalendar=\nOnCalendar=*:*:0/10\nRandomizedDelaySec=0\n' \
+    >/etc/systemd/system/docker-dns-provision-resync.timer.d/50-test.conf
+systemctl daemon-reload
+systemctl enable --quiet docker.service mesos-agent.service
+"#;
+
+/// What the booted image was made from.
+struct Fixture {
+    /// [`SNAPSHOT`] of the root with the stand-ins, before `dpkg -i`.
+    before_install: String,
+}
+
+/// Boot the root, add the stand-ins, `dpkg -i` the package (checking that it enables
+/// nothing), enable the units as the man page says, and commit the result as [`BOOTED`].
+fn booted_image() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let deb = package();
+        let prefix = format!("ddp-boot-{}-install", std::process::id());
+        let root = Root::new(&prefix, root_image()).with_deb(deb).boot();
+        root.ok(STAND_INS);
+        let before_install = root.ok(SNAPSHOT);
+        let file = deb.file_name().expect("deb name").to_string_lossy();
+        root.ok(&format!("dpkg -i /mnt/deb/{file}"));
+        // postinst reloaded systemd (the units are known) and enabled nothing.
+        let state = root.ok(
+            "systemctl show -p Id -p LoadState -p UnitFileState -p ActiveState \
+             docker-dns-provision.service docker-dns-provision-resync.timer",
+        );
+        for unit in [
+            "docker-dns-provision.service",
+            "docker-dns-provision-resync.timer",
+        ] {
+            let block = state
+                .split("\n\n")
+                .find(|b| b.contains(&format!("Id={unit}")))
+                .unwrap_or_else(|| panic!("{unit} missing from:\n{state}"));
+            for want in [
+                "LoadState=loaded",
+                "UnitFileState=disabled",
+                "ActiveState=inactive",
+            ] {
+                assert!(
+                    block.contains(want),
+                    "after dpkg -i, {unit}: no {want}:\n{block}"
+                );
+            }
+        }
+        let conffiles = root.ok(&format!("dpkg-query -W -f='${{Conffiles}}' {PKG}"));
+        assert!(
+            conffiles.contains("/etc/default/docker-dns-provision"),
+            "not a conffile: {conffiles}"
+        );
+        root.ok(
+            "cp -r /usr/share/doc/docker-dns-provision/examples/mesos-agent.service.d \
+                 /etc/systemd/system/ && \
+             systemctl daemon-reload && \
+             systemctl enable --quiet docker-dns-provision.service \
+                 docker-dns-provision-resync.timer",
+        );
+        let old = docker(&["image", "inspect", "-f", "{{.Id}}", BOOTED]);
+        let o = docker(&["commit", &root.name, BOOTED]);
+        assert!(o.status.success(), "docker commit: {}", text(&o));
+        let new = stdout(&o);
+        let old = stdout(&old);
+        if !old.trim().is_empty() && !new.contains(old.trim()) {
+            let _ = docker(&["rmi", old.trim()]);
+        }
+        Fixture { before_install }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// a booted root
+
+/// A root container about to boot: files put in place before systemd starts.
+struct Root {
+    prefix: String,
+    image: String,
+    mount_deb: Option<PathBuf>,
+    scratch: PathBuf,
+    files: Vec<(PathBuf, String)>,
+}
+
+/// A root booted with systemd as PID 1, named `<prefix>-root`. Dropping it removes every
+/// container whose name starts with the prefix: the root and the tool's containers.
+struct Booted {
+    name: String,
+    prefix: String,
+}
+
+impl Root {
+    fn new(prefix: &str, image: &str) -> Root {
+        remove_prefixed(prefix);
+        Root {
+            prefix: prefix.to_string(),
+            image: image.to_string(),
+            mount_deb: None,
+            scratch: scratch_dir("boot-files"),
+            files: Vec::new(),
+        }
+    }
+
+    /// Put a file with this content at `path` in the root.
+    fn file(mut self, path: &str, content: &str) -> Root {
+        let local = self.scratch.join(self.files.len().to_string());
+        fs::write(&local, content).expect("write a file for the root");
+        self.files.push((local, path.to_string()));
+        self
+    }
+
+    /// Mask a unit (a link to /dev/null in /etc/systemd/system).
+    fn masked(mut self, unit: &str) -> Root {
+        let local = self.scratch.join(self.files.len().to_string());
+        std::os::unix::fs::symlink("/dev/null", &local).expect("symlink");
+        self.files
+            .push((local, format!("/etc/systemd/system/{unit}")));
+        self
+    }
+
+    /// Mount the package's directory at /mnt/deb.
+    fn with_deb(mut self, deb: &Path) -> Root {
+        self.mount_deb = Some(deb.parent().expect("the package's directory").to_path_buf());
+        self
+    }
+
+    /// Create the container, copy the files in, start it and wait until systemd answers.
+    fn boot(self) -> Booted {
+        let name = format!("{}-root", self.prefix);
+        let mut args: Vec<String> = [
+            "create",
+            "--name",
+            &name,
+            "--tmpfs",
+            "/run",
+            "--tmpfs",
+            "/run/lock",
+            "-v",
+            "/sys/fs/cgroup:/sys/fs/cgroup",
+            "-e",
+            "container=docker",
+            "--network",
+            "host",
+            "-v",
+            "/var/run/docker.sock:/var/run/docker.sock",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if let Some(dir) = &self.mount_deb {
+            args.push("-v".into());
+            args.push(format!("{}:/mnt/deb:ro", dir.display()));
+        }
+        args.push(self.image.clone());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // From here on the drop removes whatever was made.
+        let booted = Booted {
+            name: name.clone(),
+            prefix: self.prefix.clone(),
+        };
+        let o = docker(&args);
+        assert!(o.status.success(), "docker create: {}", text(&o));
+        for (local, path) in &self.files {
+            let o = docker(&["cp", &local.to_string_lossy(), &format!("{name}:{path}")]);
+            assert!(o.status.success(), "docker cp {path}: {}", text(&o));
+        }
+        let _ = fs::remove_dir_all(&self.scratch);
+        let o = docker(&["start", &name]);
+        assert!(o.status.success(), "docker start: {}", text(&o));
+        booted.wait("systemd answers", 60, |b| {
+            b.sh("systemctl show -p SystemState --value")
+                .status
+                .success()
+        });
+        booted
+    }
+}
+
+impl Booted {
+    /// Run a shell script in the root.
+    fn sh(&self, script: &str) -> Output {
+        docker(&["exec", &self.name, "sh", "-c", script])
+    }
+
+    /// Run a script that must succeed; its stdout.
+    fn ok(&self, script: &str) -> String {
+        let o = self.sh(script);
+        assert!(o.status.success(), "in the root: {script}\n{}", text(&o));
+        stdout(&o)
+    }
+
+    /// One property of a unit (`systemctl show -p P --value`).
+    fn prop(&self, unit: &str, p: &str) -> String {
+        self.ok(&format!("systemctl show -p {p} --value {unit}"))
+            .trim()
+            .to_string()
+    }
+
+    /// The journal, message text only (`-o cat`), with these journalctl arguments.
+    fn journal(&self, args: &str) -> String {
+        self.ok(&format!("journalctl --no-pager -o cat {args}"))
+    }
+
+    /// What a person would look at: the units' states, the jobs, the journal.
+    fn dump(&self) -> String {
+        text(&self.sh("systemctl list-jobs --no-pager; \
+             systemctl status --no-pager -n 30 docker-dns-provision.service \
+                 docker-dns-provision-resync.service mesos-agent.service docker.service; \
+             journalctl --no-pager -n 60"))
+    }
+
+    /// Poll `cond` every half second for up to `secs`; panics with the root's state.
+    fn wait(&self, what: &str, secs: u64, mut cond: impl FnMut(&Booted) -> bool) {
+        let until = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < until {
+            if cond(self) {
+                return;
+            }
+            sleep(Duration::from_millis(500));
+        }
+        panic!("waited {secs}s for: {what}\n{}", self.dump());
+    }
+
+    /// The name of one of this scenario's containers.
+    fn container(&self, n: &str) -> String {
+        format!("{}-{n}", self.prefix)
+    }
+}
+
+impl Drop for Booted {
+    fn drop(&mut self) {
+        remove_prefixed(&self.prefix);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// scenarios
+
+/// A scenario's names: containers `<prefix>-…`, host `node.<prefix>.test` in the fleet domain
+/// `<prefix>.test`, DNS at 127.0.0.1:`port` (nothing listens there until [`Scenario::dns`]).
+struct Scenario {
+    prefix: String,
+    port: u16,
+}
+
+impl Scenario {
+    fn new(tag: &str) -> Scenario {
+        Scenario {
+            prefix: format!("ddp-boot-{}-{tag}", std::process::id()),
+            port: free_port(),
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("node.{}.test", self.prefix)
+    }
+
+    /// /etc/default/docker-dns-provision for this scenario, with `extra` options.
+    fn default_file(&self, extra: &str) -> String {
+        format!(
+            "DOCKER_DNS_PROVISION_OPTS=\"--hostname {} --top-domain {}.test --nameserver 127.0.0.1:{} {extra}\"\n",
+            self.host(),
+            self.prefix,
+            self.port
+        )
+    }
+
+    /// Start dnsmasq on the scenario's port serving these containers (name, record text).
+    fn dns(&self, containers: &[(&str, &str)]) -> Dnsmasq {
+        let host = self.host();
+        let mut conf = format!("local=/{}.test/\n", self.prefix);
+        for (n, record) in containers {
+            conf += &format!("txt-record=containers.docker.{host},{}-{n}\n", self.prefix);
+            conf += &format!(
+                "txt-record={}-{n}.containers.docker.{host},\"{record}\"\n",
+                self.prefix
+            );
+        }
+        Dnsmasq::start_at(self.port, &conf)
+    }
+
+    /// Boot the installed root with this scenario's site options.
+    fn boot(&self, extra_opts: &str) -> Booted {
+        booted_image();
+        Root::new(&self.prefix, BOOTED)
+            .file(
+                "/etc/default/docker-dns-provision",
+                &self.default_file(extra_opts),
+            )
+            .boot()
+    }
+}
+
+/// A container that runs until stopped.
+fn sleeper() -> String {
+    format!("--network none {IMG} sleep 3600")
+}
+
+fn running(name: &str) -> bool {
+    inspect(name).is_some_and(|(_, running, _)| running)
+}
+
+/// The gated agent waits: no start yet, its start job queued behind provisioning.
+fn assert_agent_waits(root: &Booted) {
+    assert_eq!(root.prop("mesos-agent.service", "ActiveState"), "inactive");
+    let jobs = root.ok("systemctl list-jobs --no-pager");
+    assert!(
+        jobs.lines()
+            .any(|l| l.contains("mesos-agent.service") && l.contains("start")),
+        "the agent has no start job waiting:\n{jobs}"
+    );
+}
+
+/// No journal line carries a timestamp of its own next to journald's.
+fn assert_no_own_timestamps(journal: &str) {
+    for line in journal.lines() {
+        let b = line.as_bytes();
+        let dated = b.len() >= 11
+            && b[..4].iter().all(u8::is_ascii_digit)
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T';
+        assert!(!dated, "a line with its own timestamp: {line}");
+        assert!(
+            !line.starts_with('<'),
+            "a priority prefix journald kept: {line}"
+        );
+    }
+}
+
+#[test]
+fn dns_missing_at_boot_the_gate_waits_then_converges_and_the_timer_resyncs() {
+    let _serial = boot_serial();
+    let fixture = booted_image();
+    let s = Scenario::new("wait");
+    let root = s.boot("");
+    let web = root.container("web");
+
+    // DNS is not there: the tool retries inside one start; the agent waits for it.
+    root.wait("two DNS retries at warning", 60, |r| {
+        r.journal("-u docker-dns-provision -p warning")
+            .matches("got no usable answer")
+            .count()
+            >= 2
+    });
+    assert_eq!(
+        root.prop("docker-dns-provision.service", "ActiveState"),
+        "activating"
+    );
+    assert_agent_waits(&root);
+    assert!(inspect(&web).is_none(), "{web} exists before DNS answered");
+
+    // DNS appears: the next try (at most 10 s of backoff, jittered) converges.
+    let _dns = s.dns(&[("web", &sleeper())]);
+    root.wait("provisioning active", 40, |r| {
+        r.prop("docker-dns-provision.service", "ActiveState") == "active"
+    });
+    assert_eq!(
+        root.prop("docker-dns-provision.service", "Result"),
+        "success"
+    );
+    assert_eq!(
+        root.prop("docker-dns-provision.service", "ExecMainStatus"),
+        "0"
+    );
+    root.wait("the agent active", 20, |r| {
+        r.prop("mesos-agent.service", "ActiveState") == "active"
+    });
+    assert!(running(&web), "{web} is not running");
+
+    // The journal: the retries at warning, no error, one timestamp per line (journald's).
+    let all = root.journal("-u docker-dns-provision");
+    assert!(all.contains("apply: created=1"), "no summary line:\n{all}");
+    assert_no_own_timestamps(&all);
+    let warnings = root.journal("-u docker-dns-provision -p warning");
+    assert!(
+        warnings.contains(&format!("127.0.0.1:{}", s.port)),
+        "the retries do not name the server:\n{warnings}"
+    );
+    let errors = root.journal("-u docker-dns-provision -p err");
+    assert!(errors.trim().is_empty(), "errors in a good run:\n{errors}");
+
+    // A container stopped by hand is started again by the timer (every 10 s here).
+    let o = docker(&["stop", "-t", "1", &web]);
+    assert!(o.status.success(), "docker stop: {}", text(&o));
+    assert!(!running(&web));
+    root.wait("the timer's run restarts the container", 60, |_| {
+        running(&web)
+    });
+    root.wait("the resync run's summary", 20, |r| {
+        r.journal("-u docker-dns-provision-resync.service")
+            .contains("started=1")
+    });
+    assert_eq!(
+        root.prop("docker-dns-provision-resync.service", "Result"),
+        "success"
+    );
+
+    // The hardening is live and the run above worked under it: record what systemd rates it.
+    let security = root.ok("systemd-analyze security --no-pager docker-dns-provision.service");
+    let exposure = security
+        .lines()
+        .find_map(|l| l.strip_prefix("→ Overall exposure level for docker-dns-provision.service: "))
+        .unwrap_or_else(|| panic!("no overall exposure in:\n{security}"))
+        .to_string();
+    let readme = fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let recorded = format!(
+        "exposure level **{}**",
+        exposure.split_whitespace().next().unwrap_or("")
+    );
+    assert!(
+        readme.contains(&recorded),
+        "README does not record the exposure systemd gives now ({exposure}): want {recorded:?}"
+    );
+
+    // Purge: nothing of the package is left, even after enabling, running and the timer.
+    // The operator stops the boot unit first (README): the package does not, since that
+    // stops every unit that Requires= it; the units stay enabled, the purge drops the links.
+    root.ok("systemctl stop docker-dns-provision.service docker-dns-provision-resync.timer");
+    root.ok(&format!("dpkg --purge {PKG}"));
+    let status = text(&root.sh(&format!("dpkg -s {PKG}")));
+    assert!(
+        status.contains("not installed and no information is available"),
+        "dpkg still knows the package: {status}"
+    );
+    assert_eq!(
+        root.prop("docker-dns-provision.service", "LoadState"),
+        "not-found",
+        "systemd still knows the unit after the purge"
+    );
+    // The administrator's copy of the example drop-in is theirs, not the package's: dpkg
+    // must leave it (and it does no harm: it names a unit that no longer exists).
+    let mut before: BTreeSet<&str> = fixture.before_install.lines().collect();
+    before.extend([
+        "/etc/systemd/system/mesos-agent.service.d",
+        "/etc/systemd/system/mesos-agent.service.d/10-docker-dns-provision.conf",
+    ]);
+    let after = root.ok(SNAPSHOT);
+    let left: Vec<&str> = after.lines().filter(|l| !before.contains(l)).collect();
+    assert!(left.is_empty(), "left behind by the purge: {left:#?}");
+    // dpkg's own database is checked by `dpkg -s` above: on this engine's fuse-overlayfs a
+    // .list file from an image layer outlives dpkg's unlink of it (a fresh install in one
+    // container leaves none), so /var/lib/dpkg is not searched.
+    let named = root.ok(&format!(
+        "find /var /run /etc /usr /lib -path /var/lib/dpkg -prune -o -name '*{PKG}*' -print \
+         2>/dev/null | sort"
+    ));
+    let named: Vec<&str> = named.lines().filter(|l| !before.contains(l)).collect();
+    assert!(
+        named.is_empty(),
+        "files named after the package remain: {named:#?}"
+    );
+}
+
+#[test]
+fn an_invalid_record_keeps_the_agent_down_and_status_says_why() {
+    let _serial = boot_serial();
+    let s = Scenario::new("bad");
+    let _dns = s.dns(&[
+        ("web", &sleeper()),
+        ("bad", &format!("--no-such-option {IMG}")),
+    ]);
+    let root = s.boot("");
+    root.wait("provisioning failed", 60, |r| {
+        r.prop("docker-dns-provision.service", "ActiveState") == "failed"
+    });
+    assert_eq!(
+        root.prop("docker-dns-provision.service", "ExecMainStatus"),
+        "65"
+    );
+    // Not retried: an invalid record does not fix itself. One run, one summary.
+    sleep(Duration::from_secs(3));
+    let all = root.journal("-u docker-dns-provision");
+    assert_eq!(
+        all.matches("exit status 65)").count(),
+        1,
+        "one run expected:\n{all}"
+    );
+    assert!(!all.contains("exit status 75 (temporary)"), "{all}");
+    assert_eq!(root.prop("mesos-agent.service", "ActiveState"), "inactive");
+    let agent = root.ok("journalctl --no-pager -u mesos-agent.service");
+    assert!(
+        agent.contains("Dependency failed"),
+        "agent journal:\n{agent}"
+    );
+    // The valid record was still applied.
+    assert!(running(&root.container("web")));
+
+    // `systemctl status` names the record and the offending text in one line, at error.
+    let bad = root.container("bad");
+    let status = text(&root.sh("systemctl status --no-pager -n 20 docker-dns-provision.service"));
+    let why: Vec<&str> = status
+        .lines()
+        .filter(|l| l.contains(&bad) && l.contains("--no-such-option"))
+        .collect();
+    assert!(!why.is_empty(), "status does not say why:\n{status}");
+    assert!(status.contains("status=65"), "status:\n{status}");
+    let errors = root.journal("-u docker-dns-provision -p err");
+    assert!(
+        errors
+            .lines()
+            .any(|l| l.contains(&bad) && l.contains("--no-such-option")),
+        "the failure is not at error priority:\n{errors}"
+    );
+}
+
+#[test]
+fn a_dns_outage_longer_than_timeout_ends_and_the_agent_starts_by_itself() {
+    let _serial = boot_serial();
+    let s = Scenario::new("outage");
+    // Each run gives up after 2 s (exit 75); the test drop-in pauses 2 s between runs.
+    let root = s.boot("--timeout 2s");
+    root.wait("two runs ended with 75", 60, |r| {
+        r.journal("-u docker-dns-provision -p warning")
+            .matches("exit status 75 (temporary)")
+            .count()
+            >= 2
+    });
+    assert_eq!(
+        root.prop("docker-dns-provision.service", "ActiveState"),
+        "activating",
+        "the boot unit gave up on a temporary failure"
+    );
+    assert_agent_waits(&root);
+
+    let _dns = s.dns(&[("web", &sleeper())]);
+    root.wait("the agent starts without a person", 60, |r| {
+        r.prop("mesos-agent.service", "ActiveState") == "active"
+    });
+    assert_eq!(
+        root.prop("docker-dns-provision.service", "ActiveState"),
+        "active"
+    );
+    assert_eq!(
+        root.prop("docker-dns-provision.service", "Result"),
+        "success"
+    );
+    assert!(running(&root.container("web")));
+    assert_no_own_timestamps(&root.journal("-u docker-dns-provision"));
+}
+
+#[test]
+fn cron_reboot_line_provisions_and_logs_through_logger() {
+    let _serial = boot_serial();
+    booted_image();
+    let s = Scenario::new("cron");
+    let _dns = s.dns(&[("web", &sleeper())]);
+    let cron = fs::read_to_string(
+        unpacked().join("usr/share/doc/docker-dns-provision/examples/docker-dns-provision.cron.d"),
+    )
+    .expect("the packaged cron example");
+    // A host without the units: they are masked, cron alone provisions.
+    let root = Root::new(&s.prefix, BOOTED)
+        .file("/etc/default/docker-dns-provision", &s.default_file(""))
+        .file("/etc/cron.d/docker-dns-provision", &cron)
+        .masked("docker-dns-provision.service")
+        .masked("docker-dns-provision-resync.timer")
+        .boot();
+    assert_eq!(
+        root.prop("docker-dns-provision.service", "LoadState"),
+        "masked"
+    );
+    root.wait("the @reboot line's run, logged by logger", 60, |r| {
+        r.journal("-t docker-dns-provision _COMM=logger")
+            .contains("apply: created=1")
+    });
+    assert!(running(&root.container("web")));
+    let cron_log = root.journal("-u cron.service");
+    assert!(
+        cron_log.contains("/usr/bin/docker-dns-provision apply"),
+        "cron did not run the packaged path:\n{cron_log}"
+    );
+}
+
+#[test]
+fn package_is_lintian_clean_and_its_man_page_is_the_help() {
+    let deb = package();
+    let o = Command::new("lintian")
+        .args(["--fail-on", "error", "--display-level", ">=warning"])
+        .arg(deb)
+        .output()
+        .expect("run lintian (tests/kit/systemd-root.sh installs it)");
+    let report = text(&o);
+    assert!(
+        o.status.success() && !report.lines().any(|l| l.starts_with("E:")),
+        "lintian:\n{report}"
+    );
+
+    let page = unpacked().join("usr/share/man/man8/docker-dns-provision.8.gz");
+    let o = Command::new("gzip")
+        .arg("-dc")
+        .arg(&page)
+        .output()
+        .expect("gzip");
+    assert!(o.status.success(), "{}: {}", page.display(), text(&o));
+    let roff = stdout(&o).replace("\\-", "-").replace("\\e", "\\");
+    let help = stdout(&Command::new(BIN).arg("--help").output().expect("--help"));
+    // Every line of the help after its two-line title is in the page, as written.
+    for line in help.lines().skip(2).filter(|l| !l.trim().is_empty()) {
+        let line = line.strip_prefix("    ").unwrap_or(line);
+        let line = if line == "USAGE" { "SYNOPSIS" } else { line };
+        assert!(
+            roff.lines()
+                .any(|r| r.trim_start_matches(".SH ").trim_start_matches("\\&") == line),
+            "the man page lacks the help line {line:?}"
+        );
+    }
+    // man renders it without complaint.
+    let o = Command::new("man")
+        .args(["--warnings", "-l", "-Tutf8"])
+        .arg(&page)
+        .env("MANWIDTH", "80")
+        .output();
+    if let Ok(o) = o {
+        let warnings = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.success() && warnings.trim().is_empty(),
+            "man -l: {warnings}"
+        );
+    }
+}
