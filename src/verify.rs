@@ -151,9 +151,9 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Watch `ids` together until each is decided: one settle window for all of them, longer
-/// only for a healthcheck still starting (within its own bound and `deadline`). Zero
-/// `settle` verifies nothing.
+/// Watch `ids` together until each is decided: one settle window for all of them, whatever
+/// `deadline` says, longer only for a healthcheck still starting (within its own bound and
+/// `deadline`). Zero `settle` verifies nothing.
 pub fn watch(
     engine: &Engine,
     ids: &[String],
@@ -192,7 +192,10 @@ pub fn watch(
                                     "health still {:?} after its healthcheck's bound",
                                     o.health
                                 ))
-                            } else if Instant::now() >= deadline {
+                            } else if settled && Instant::now() >= deadline {
+                                // The settle window is every container's due, even late in a
+                                // run that waited long for DNS; only a wait beyond it for a
+                                // healthcheck is bounded by the run's deadline.
                                 fail("not verified up within --timeout".to_string())
                             } else {
                                 None

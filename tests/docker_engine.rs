@@ -698,3 +698,22 @@ fn a_newer_engine_is_spoken_to_at_our_newest_version() {
         format!("GET /v{}/containers/json?all=1", version::NEWEST)
     );
 }
+
+#[test]
+fn a_running_container_gets_its_settle_window_even_past_the_runs_deadline() {
+    let engine = connect(&real_engine());
+    let name = Name::new("settle");
+    let id = engine.create(&name.0, &busybox_spec()).unwrap();
+    engine.start(&id).unwrap();
+    // A run that spent its --timeout waiting for DNS: the deadline has passed. Before, the
+    // container failed at once ("not verified up within --timeout"), and the boot unit
+    // stopped on a 73 after a long DNS outage.
+    let verdicts = docker_dns_provision::verify::watch(
+        &engine,
+        std::slice::from_ref(&id),
+        Duration::from_millis(500),
+        Instant::now(),
+    );
+    assert_eq!(verdicts.len(), 1);
+    assert!(verdicts[0].is_ok(), "{:?}", verdicts[0]);
+}
