@@ -604,6 +604,13 @@ fn cli_is_28() -> bool {
         .is_some_and(|v| v.starts_with("28."))
 }
 
+/// The directory the tests (and the CLI they run) work in, as JSON spells it inside a string.
+fn cwd() -> String {
+    let dir = std::env::current_dir().unwrap().display().to_string();
+    let quoted = serde_json::to_string(&dir).unwrap();
+    quoted.trim_matches('"').to_string()
+}
+
 /// What the CLI made of a line: its normalised create body, or why it refused.
 type CliView = Result<BTreeMap<String, Value>, String>;
 
@@ -650,7 +657,8 @@ impl Oracle {
         if !self.live {
             return match self.recorded.get(line) {
                 Some(Value::Object(o)) if o.contains_key("body") => {
-                    serde_json::from_value(o["body"].clone()).map_err(|e| e.to_string())
+                    let body = o["body"].to_string().replace("{cwd}", &cwd());
+                    serde_json::from_str(&body).map_err(|e| e.to_string())
                 }
                 Some(Value::Object(o)) => Err(o
                     .get("refused")
@@ -671,10 +679,15 @@ impl Oracle {
             }
             want
         });
+        // A relative bind source is resolved against the directory the CLI runs in, which is
+        // the checkout's: recorded as `{cwd}`, so the record holds in any clone.
+        let recorded = serde_json::to_string(&as_json(&view))
+            .unwrap()
+            .replace(&cwd(), "{cwd}");
         self.seen
             .lock()
             .unwrap()
-            .insert(line.to_string(), as_json(&view));
+            .insert(line.to_string(), serde_json::from_str(&recorded).unwrap());
         view
     }
 
