@@ -6,6 +6,7 @@
 //! plan is pure; only `apply` changes anything. See `README.md` for the record format and the safety rules.
 
 pub mod apply;
+pub mod base64;
 pub mod cli;
 pub mod desired;
 pub mod dns;

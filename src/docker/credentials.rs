@@ -70,7 +70,7 @@ impl Auth {
                 "identitytoken": t, "serveraddress": self.server,
             }),
         };
-        base64_encode(doc.to_string().as_bytes(), URL_SAFE)
+        crate::base64::encode(doc.to_string().as_bytes(), crate::base64::URL_SAFE)
     }
 
     /// Who these credentials are, for messages: never the secret.
@@ -281,7 +281,7 @@ fn decode_entry(entry: &Value, server: &str) -> Result<Option<Auth>, String> {
     }
     if let Some(auth) = field("auth") {
         // Never echo the value: it is the secret.
-        let bytes = base64_decode(auth).ok_or("\"auth\" is not valid base64")?;
+        let bytes = crate::base64::decode(auth).ok_or("\"auth\" is not valid base64")?;
         let text = String::from_utf8(bytes).map_err(|_| "\"auth\" is not UTF-8 text")?;
         let (user, password) = text
             .split_once(':')
@@ -413,62 +413,9 @@ fn run_helper(name: &str, server: &str, timeout: Duration) -> Result<Option<Auth
     }))
 }
 
-const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// Base64 with `=` padding over `alphabet` (Go's `base64.URLEncoding` for the header).
-fn base64_encode(data: &[u8], alphabet: &[u8; 64]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(alphabet[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Decode standard or URL-safe base64, padded or not; `None` when it is not base64.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' | b'-' => Some(62),
-        b'/' | b'_' => Some(63),
-        _ => None,
-    };
-    let text = text.trim().trim_end_matches('=');
-    if text.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        acc = (acc << 6) | u32::from(value(c)?);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     fn creds(json: &str) -> Credentials {
         Credentials::parse(Path::new("/x/config.json"), json.as_bytes()).unwrap()
@@ -479,30 +426,6 @@ mod tests {
             Secret::Password(p) => Some(p),
             Secret::IdentityToken(_) => None,
         }
-    }
-
-    #[test]
-    fn base64_round_trips_and_matches_known_values() {
-        let cases: &[(&str, &str)] = &[
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("user:pass", "dXNlcjpwYXNz"),
-        ];
-        for (plain, coded) in cases {
-            assert_eq!(base64_encode(plain.as_bytes(), STANDARD), *coded);
-            assert_eq!(base64_decode(coded).unwrap(), plain.as_bytes());
-        }
-        assert_eq!(base64_encode(&[0xfb, 0xff], URL_SAFE), "-_8=");
-        assert_eq!(base64_encode(&[0xfb, 0xff], STANDARD), "+/8=");
-        assert_eq!(base64_decode("-_8").unwrap(), vec![0xfb, 0xff]);
-        for bad in ["a", "ab!c", "Zm9v$"] {
-            assert!(base64_decode(bad).is_none(), "{bad}");
-        }
-        let all: Vec<u8> = (0..=255).collect();
-        assert_eq!(base64_decode(&base64_encode(&all, URL_SAFE)).unwrap(), all);
     }
 
     #[test]
@@ -626,7 +549,7 @@ mod tests {
         };
         let h = a.header();
         assert!(!h.contains('+') && !h.contains('/'), "{h}");
-        let doc: Value = serde_json::from_slice(&base64_decode(&h).unwrap()).unwrap();
+        let doc: Value = serde_json::from_slice(&crate::base64::decode(&h).unwrap()).unwrap();
         assert_eq!(
             doc,
             serde_json::json!({"username": "u", "password": "p?>>", "serveraddress": "r.example"})
@@ -644,7 +567,8 @@ mod tests {
             username: String::new(),
             secret: Secret::IdentityToken("tok-123".into()),
         };
-        let doc: Value = serde_json::from_slice(&base64_decode(&t.header()).unwrap()).unwrap();
+        let doc: Value =
+            serde_json::from_slice(&crate::base64::decode(&t.header()).unwrap()).unwrap();
         assert_eq!(
             doc,
             serde_json::json!({"identitytoken": "tok-123", "serveraddress": HUB_KEY})

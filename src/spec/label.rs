@@ -2,28 +2,14 @@
 //! `base64.StdEncoding`) of the record text, byte for byte what the original Go tool wrote,
 //! so the containers it started are recognised as unchanged. Owns only this encoding.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// The value of [`super::OWNER_LABEL`] for a record text.
 pub fn owner_label(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    crate::base64::encode(text.as_bytes(), crate::base64::STANDARD)
+}
+
+/// The record text an ownership label carries; `None` when the value is not one we wrote.
+pub fn record_text(label: &str) -> Option<String> {
+    crate::base64::decode(label).and_then(|b| String::from_utf8(b).ok())
 }
 
 #[cfg(test)]
@@ -48,6 +34,14 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(owner_label(text), *want, "{text:?}");
+            assert_eq!(record_text(want).as_deref(), Some(*text));
         }
+    }
+
+    #[test]
+    fn a_label_we_did_not_write_has_no_text() {
+        assert_eq!(record_text("not base64!"), None);
+        // Valid base64 of bytes that are not UTF-8.
+        assert_eq!(record_text("//8="), None);
     }
 }

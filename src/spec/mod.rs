@@ -90,7 +90,7 @@ mod storage;
 mod values;
 mod words;
 
-pub use label::owner_label;
+pub use label::{owner_label, record_text};
 pub use policy::{GuardedHost, Policy};
 
 /// The real [`Host`]: the filesystem and the tool's own environment.
