@@ -119,10 +119,22 @@ pub fn run_after(
                 .map(String::as_str)
                 .collect();
             if !down.is_empty() {
-                held.insert(
-                    n.clone(),
-                    format!("it waits for {}, which is not up", down.join(", ")),
-                );
+                let removal = groups.iter().any(|(g, steps)| {
+                    g == n
+                        && steps
+                            .iter()
+                            .any(|s| matches!(s.action, Action::Remove { .. }))
+                });
+                let why = if removal {
+                    // It goes after what uses it: that did not go, so it still needs this one.
+                    format!(
+                        "{} uses it and was not removed or replaced",
+                        down.join(", ")
+                    )
+                } else {
+                    format!("it waits for {}, which is not up", down.join(", "))
+                };
+                held.insert(n.clone(), why);
             }
         }
         let members: Vec<(String, Vec<&Step>)> = groups

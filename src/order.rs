@@ -2,8 +2,10 @@
 //! takes from another container, and the `docker-dns-provision.after` label), cycles, and
 //! the waves a plan runs in. Pure; it decides no action and reads no engine state.
 
-use crate::spec::ContainerSpec;
+use crate::docker::Container;
+use crate::spec::{self, ContainerSpec};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 /// The label that names containers to start (and verify) before this one: `after=etcd,zk`.
 pub const AFTER_LABEL: &str = "docker-dns-provision.after";
@@ -56,15 +58,53 @@ pub fn of(spec: &ContainerSpec) -> Deps {
     deps.others.extend(names("VolumesFrom"));
     deps.others.extend(names("Links"));
     if let Some(after) = spec.body["Labels"][AFTER_LABEL].as_str() {
-        deps.after.extend(
-            after
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(String::from),
-        );
+        deps.after.extend(after_names(after));
     }
     deps
+}
+
+/// The names in an `after` label's value: comma-separated, blanks ignored.
+fn after_names(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+}
+
+/// What a container the engine has depends on, from the engine's facts: its network
+/// namespace's owner (the list's `NetworkMode`, by ID), its `after` label, and what the
+/// record text in its ownership label names (IPC and PID namespaces, volumes, links). A
+/// container whose record is gone has nothing else to say it.
+pub fn of_container(c: &Container, actual: &[Container]) -> Deps {
+    let mut deps = c
+        .owner()
+        .and_then(spec::record_text)
+        .and_then(|text| spec::parse(&text, &FactsOnly).ok())
+        .map(|s| of(&s))
+        .unwrap_or_default();
+    if let Some(x) = c.network_mode.strip_prefix("container:")
+        && let Some(owner) = actual.iter().find(|o| o.id == x || o.name == x)
+    {
+        deps.namespaces.insert(owner.name.clone());
+    }
+    if let Some(after) = c.labels.get(AFTER_LABEL) {
+        deps.after.extend(after_names(after));
+    }
+    deps
+}
+
+/// Parses a record for the containers it names only: files read as empty and no
+/// environment, since neither names a container.
+struct FactsOnly;
+
+impl spec::Host for FactsOnly {
+    fn read_file(&self, _: &Path) -> std::io::Result<String> {
+        Ok(String::new())
+    }
+    fn env(&self, _: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The names that lie on a cycle of `graph` (name → names it waits for).

@@ -263,7 +263,7 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
         }
     }
 
-    let after = order_steps(wanted, &mut steps, &mut code);
+    let mut after = order_steps(wanted, &mut steps, &mut code);
 
     // A list entry that is not a name (`s1;s2`, a stray byte) may be a typo of a name the
     // list meant to keep: while one is there, what the list does not name is left alone.
@@ -300,7 +300,107 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
             ));
         }
     }
+    order_removals(&mut steps, &mut after, actual, wanted);
     Plan { steps, code, after }
+}
+
+/// Removals in reverse start order. A container another one uses (its namespaces, volumes,
+/// links, or an `after` label, as the engine's facts say) is removed only once that one is
+/// removed or replaced; while one that keeps running still uses its namespaces, volumes or
+/// links, or a listed record names it, it is left: removing it would take that service down.
+fn order_removals(
+    steps: &mut [Step],
+    after: &mut BTreeMap<String, BTreeSet<String>>,
+    actual: &[Container],
+    wanted: &[Wanted],
+) {
+    let is_removal = |s: &Step| matches!(s.action, Action::Remove { .. });
+    if !steps.iter().any(is_removal) {
+        return;
+    }
+    let uses: Vec<(&Container, order::Deps)> = actual
+        .iter()
+        .map(|c| (c, order::of_container(c, actual)))
+        .collect();
+    let named: Vec<(&str, order::Deps)> = wanted
+        .iter()
+        .filter_map(|w| match &w.state {
+            WantedState::Spec { spec, .. } => Some((w.name.as_str(), order::of(spec))),
+            _ => None,
+        })
+        .collect();
+    let holds = |d: &order::Deps, x: &str| d.namespaces.contains(x) || d.others.contains(x);
+    // Container ID → the name of the step that takes it away.
+    let gone = |steps: &[Step]| -> BTreeMap<String, String> {
+        steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Remove { existing }
+                | Action::Discard { existing }
+                | Action::Replace { existing, .. } => Some((existing.id.clone(), s.name.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    // What is left stays, so what it uses stays too: to a fixed point.
+    loop {
+        let going = gone(steps);
+        let mut changed = false;
+        for step in steps.iter_mut() {
+            let Action::Remove { existing } = &step.action else {
+                continue;
+            };
+            let x = existing.name.as_str();
+            let mut why: Vec<String> = uses
+                .iter()
+                .filter(|(c, d)| c.id != existing.id && holds(d, x))
+                .filter(|(c, _)| !going.contains_key(&c.id))
+                .map(|(c, _)| format!("{} uses it", c.name))
+                .collect();
+            why.extend(
+                named
+                    .iter()
+                    .filter(|(n, d)| *n != x && holds(d, x))
+                    .map(|(n, _)| format!("the record of {n} names it")),
+            );
+            if !why.is_empty() {
+                *step = Step::new(
+                    &step.name,
+                    Action::Leave {
+                        existing: Some(existing.clone()),
+                    },
+                    format!("{}, but left as it is: {}", step.reason, why.join(", ")),
+                );
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let going = gone(steps);
+    for step in steps.iter_mut() {
+        let Action::Remove { existing } = &step.action else {
+            continue;
+        };
+        let x = existing.name.as_str();
+        let waits: BTreeSet<String> = uses
+            .iter()
+            .filter(|(c, d)| c.id != existing.id && (holds(d, x) || d.after.contains(x)))
+            .filter_map(|(c, _)| going.get(&c.id))
+            .filter(|n| **n != step.name)
+            .cloned()
+            .collect();
+        if !waits.is_empty() {
+            let names: Vec<&str> = waits.iter().map(String::as_str).collect();
+            step.reason = format!(
+                "{}; after {} (which uses it) is gone",
+                step.reason,
+                names.join(", ")
+            );
+            after.entry(step.name.clone()).or_default().extend(waits);
+        }
+    }
 }
 
 /// Start order among the listed containers: refuses an `after` label naming an unlisted
@@ -866,6 +966,133 @@ mod tests {
         assert_eq!(p.after.get("b"), Some(&names(&["a"])));
         assert_eq!(p.after.get("c"), Some(&names(&["b"])));
         assert_eq!(p.after.get("a"), None);
+    }
+
+    /// A running container as the engine lists it: its ownership label holds a real record.
+    fn engine_ctr(name: &str, record: Option<&str>, network_mode: &str) -> Container {
+        let mut labels = std::collections::BTreeMap::new();
+        if let Some(text) = record {
+            labels.insert(OWNER_LABEL.to_string(), crate::spec::owner_label(text));
+        }
+        Container {
+            id: format!("id-{name}"),
+            name: name.to_string(),
+            labels,
+            state: "running".into(),
+            network_mode: network_mode.into(),
+            ..Container::default()
+        }
+    }
+
+    #[test]
+    fn removals_go_after_what_uses_them() {
+        let d = listed(vec![("r", want("r2"))]);
+        let mut c = engine_ctr("c", Some("busybox sleep 9"), "none");
+        c.labels
+            .insert(crate::order::AFTER_LABEL.into(), "b, elsewhere".into());
+        let actual = [
+            engine_ctr("a", Some("busybox sleep 9"), "none"),
+            // The engine names the namespace's owner by ID; the record by name.
+            engine_ctr("b", Some("busybox sleep 9"), "container:id-a"),
+            c,
+            engine_ctr("v", Some("busybox sleep 9"), "none"),
+            engine_ctr("w", Some("--volumes-from v:ro busybox sleep 9"), "none"),
+            engine_ctr("q", Some("busybox sleep 9"), "none"),
+            // Its record changes to one that no longer uses q: q goes once it is replaced.
+            engine_ctr("r", Some("--ipc container:q busybox sleep 9"), "none"),
+        ];
+        let p = plan(&d, &actual);
+        assert_eq!(
+            render(&p),
+            vec![
+                "r:replace:id-r",
+                "a:remove:id-a",
+                "b:remove:id-b",
+                "c:remove:id-c",
+                "v:remove:id-v",
+                "w:remove:id-w",
+                "q:remove:id-q",
+            ]
+        );
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(p.after.get("a"), Some(&names(&["b"])));
+        assert_eq!(p.after.get("b"), Some(&names(&["c"])));
+        assert_eq!(p.after.get("v"), Some(&names(&["w"])));
+        assert_eq!(p.after.get("q"), Some(&names(&["r"])));
+        assert_eq!(p.after.get("c"), None);
+        let step = |n: &str| p.steps.iter().find(|s| s.name == n).unwrap();
+        assert!(
+            step("a")
+                .reason
+                .ends_with("after b (which uses it) is gone")
+        );
+        let all: Vec<String> = p.steps.iter().map(|s| s.name.clone()).collect();
+        assert_eq!(
+            crate::order::waves(&all, &p.after),
+            vec![
+                vec!["r".to_string(), "c".into(), "w".into()],
+                vec!["b".to_string(), "v".into(), "q".into()],
+                vec!["a".to_string()],
+            ]
+        );
+    }
+
+    #[test]
+    fn what_a_running_service_still_uses_is_not_removed() {
+        let d = listed(vec![(
+            "m",
+            spec_with(
+                "m",
+                serde_json::json!({"HostConfig": {"VolumesFrom": ["z:ro"]}}),
+            ),
+        )]);
+        let actual = [
+            ctr("m", Some("m"), "running"),
+            // Not ours, and it runs in x's network namespace: x stays, and so does what x
+            // uses in turn.
+            engine_ctr("u", None, "container:id-x"),
+            engine_ctr("x", Some("--pid container:y busybox sleep 9"), "none"),
+            engine_ctr("y", Some("busybox sleep 9"), "none"),
+            // Only an after label: an order, not a use; an unlisted one is removed.
+            engine_ctr("z", Some("busybox sleep 9"), "none"),
+            engine_ctr("gone", Some("busybox sleep 9"), "none"),
+        ];
+        let mut with_after = engine_ctr("k", None, "none");
+        with_after
+            .labels
+            .insert(crate::order::AFTER_LABEL.into(), "gone".into());
+        let actual: Vec<Container> = actual.into_iter().chain([with_after]).collect();
+        let p = plan(&d, &actual);
+        assert_eq!(
+            render(&p),
+            vec![
+                "m:keep:id-m",
+                "x:leave:id-x",
+                "y:leave:id-y",
+                "z:leave:id-z",
+                "gone:remove:id-gone",
+            ]
+        );
+        let step = |n: &str| p.steps.iter().find(|s| s.name == n).unwrap();
+        assert!(
+            step("x").reason.ends_with("left as it is: u uses it"),
+            "{:?}",
+            step("x")
+        );
+        assert!(
+            step("y").reason.ends_with("left as it is: x uses it"),
+            "{:?}",
+            step("y")
+        );
+        assert!(
+            step("z")
+                .reason
+                .ends_with("left as it is: the record of m names it"),
+            "{:?}",
+            step("z")
+        );
+        assert_eq!(p.code, Code::Ok);
+        assert!(p.after.is_empty(), "{:?}", p.after);
     }
 
     #[test]

@@ -835,6 +835,117 @@ fn containers_start_in_dependency_order() {
     );
 }
 
+/// Issue 11 §5: removals run in reverse order (what uses a container goes first), and a
+/// container that a remaining one still runs in is left, whatever DNS says.
+#[test]
+fn removals_go_after_what_uses_them() {
+    let w = World::new("rmorder");
+    let (a, b, c, d, e, u) = (
+        w.name("a"),
+        w.name("b"),
+        w.name("c"),
+        w.name("d"),
+        w.name("e"),
+        w.name("u"),
+    );
+    let sleeper = "sh -c 'trap \"exit 0\" TERM; while sleep 1; do :; done'";
+    let b_text = format!("--network container:{a} {IMG} {sleeper}");
+    let c_text = format!("--network none --label docker-dns-provision.after={b} {IMG} {sleeper}");
+    w.records(&[
+        ("a", Some(&service(IMG, "a"))),
+        ("b", Some(&b_text)),
+        ("c", Some(&c_text)),
+        ("d", Some(&service(IMG, "d"))),
+    ]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    // Not ours: it runs in d's network namespace.
+    let o = docker(&[
+        "run",
+        "-d",
+        "--name",
+        &u,
+        "--network",
+        &format!("container:{d}"),
+        IMG,
+        "sleep",
+        "3600",
+    ]);
+    assert!(o.status.success(), "{}", show(&o));
+
+    let now = || {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        format!("{}.{:09}", t.as_secs(), t.subsec_nanos())
+    };
+    let since = now();
+    w.records(&[("e", Some(&service(IMG, "e")))]);
+    let o = w.run(&w.args("apply"), &["--jobs".into(), "4".into()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let until = now();
+    let events = docker(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--filter",
+        "type=container",
+        "--filter",
+        "event=destroy",
+        "--format",
+        "{{.Actor.Attributes.name}}",
+    ]);
+    let destroyed: Vec<String> = String::from_utf8_lossy(&events.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(destroyed, [c.clone(), b.clone(), a.clone()], "{}", show(&o));
+    assert!(inspect(&d).unwrap().1, "d is still used by u: {}", show(&o));
+    assert!(inspect(&u).unwrap().1, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(&format!("{u} uses it")),
+        "{}",
+        show(&o)
+    );
+
+    // Once nothing uses it, it goes.
+    assert!(docker(&["rm", "-f", &u]).status.success());
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(inspect(&d).is_none(), "{}", show(&o));
+    assert!(inspect(&e).unwrap().1, "{}", show(&o));
+
+    // q goes only once r, which runs in its namespace, is replaced by a version that does
+    // not; the new version fails, the old r runs again, and so q stays.
+    let (q, r) = (w.name("q"), w.name("r"));
+    w.records(&[
+        ("q", Some(&service(IMG, "q"))),
+        (
+            "r",
+            Some(&format!("--network container:{q} {IMG} {sleeper}")),
+        ),
+    ]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let r_id = inspect(&r).unwrap().0;
+    w.records(&[(
+        "r",
+        Some(&format!("--network none {IMG} sh -c 'echo bad; exit 3'")),
+    )]);
+    let o = w.apply();
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    let (id, running, _) = inspect(&r).unwrap();
+    assert_eq!((id, running), (r_id, true), "{}", show(&o));
+    assert!(inspect(&q).unwrap().1, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("uses it and was not removed or replaced"),
+        "{}",
+        show(&o)
+    );
+}
+
 /// Issue 11: fail or cut every engine request of a replace that fails verification (the
 /// watch, keeping it as `.ddp-failed`, the rollback), one at a time; after each, a plain
 /// rerun leaves the old service running under its name and no replace temporaries.

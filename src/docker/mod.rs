@@ -21,6 +21,8 @@ pub struct Container {
     pub refresh: Refresh,
     /// Its healthcheck's verdict, when it has one and runs (the list's `Status` says it).
     pub health: Option<Health>,
+    /// `HostConfig.NetworkMode`: `container:<ID>` when it runs in another's namespace.
+    pub network_mode: String,
 }
 
 /// Whether a container still runs the image its record's tag names, as a pull just before

@@ -53,6 +53,13 @@ pub fn containers(body: &[u8]) -> Result<Vec<Container>, String> {
         image_id: String,
         #[serde(rename = "Status", default)]
         status: String,
+        #[serde(rename = "HostConfig", default)]
+        host_config: Option<SummaryHostConfig>,
+    }
+    #[derive(Deserialize)]
+    struct SummaryHostConfig {
+        #[serde(rename = "NetworkMode", default)]
+        network_mode: String,
     }
     let list: Vec<Summary> =
         serde_json::from_slice(body).map_err(|e| format!("unparsable container list: {e}"))?;
@@ -65,6 +72,7 @@ pub fn containers(body: &[u8]) -> Result<Vec<Container>, String> {
             health: list_health(&s.status),
             state: s.state,
             image_id: s.image_id,
+            network_mode: s.host_config.map(|h| h.network_mode).unwrap_or_default(),
             refresh: super::Refresh::NotChecked,
         })
         .collect())
@@ -264,7 +272,8 @@ mod tests {
         let body = br#"[
             {"Id":"aaa","Names":["/web"],"Image":"nginx","State":"running",
              "Labels":{"docker-dns-provision.command":"ZG9ja2Vy","x":"y"},"Status":"Up 2 hours"},
-            {"Id":"bbb","Names":["/web/db","/db"],"State":"exited","Labels":{}},
+            {"Id":"bbb","Names":["/web/db","/db"],"State":"exited","Labels":{},
+             "HostConfig":{"NetworkMode":"container:aaa"}},
             {"Id":"h1","Names":["/h1"],"State":"running","Status":"Up 3 seconds (health: starting)"},
             {"Id":"h2","Names":["/h2"],"State":"running","Status":"Up 2 hours (healthy)"},
             {"Id":"h3","Names":["/h3"],"State":"running","Status":"Up 2 hours (unhealthy)"},
@@ -300,6 +309,8 @@ mod tests {
         );
         assert_eq!(got[0].owner(), Some("ZG9ja2Vy"));
         assert!(got[0].running());
+        assert_eq!(got[1].network_mode, "container:aaa");
+        assert_eq!(got[0].network_mode, "");
     }
 
     #[test]
