@@ -144,6 +144,20 @@ impl Engine {
     /// Ping (retrying with the shared backoff while the engine is unreachable, until
     /// `deadline`) and negotiate the API version.
     pub fn connect(endpoint: &Endpoint, deadline: Instant) -> Result<Engine, EngineError> {
+        Engine::connect_with(endpoint, deadline, Backoff::until(deadline))
+    }
+
+    /// One ping, no retry: for a read made while other work (DNS) goes on; later calls are
+    /// still bounded by `deadline` as [`Engine::connect`]'s are.
+    pub fn connect_once(endpoint: &Endpoint, deadline: Instant) -> Result<Engine, EngineError> {
+        Engine::connect_with(endpoint, deadline, Backoff::until(Instant::now()))
+    }
+
+    fn connect_with(
+        endpoint: &Endpoint,
+        deadline: Instant,
+        mut backoff: Backoff,
+    ) -> Result<Engine, EngineError> {
         let mut engine = Engine {
             agent: transport::agent(endpoint, CALL_READ_TIMEOUT),
             endpoint: endpoint.clone(),
@@ -156,7 +170,6 @@ impl Engine {
             credentials: OnceLock::new(),
             pulls: Mutex::new(BTreeMap::new()),
         };
-        let mut backoff = Backoff::until(deadline);
         loop {
             match engine.ping(deadline) {
                 Ok(max) => {
