@@ -166,11 +166,13 @@ pub fn watch(
     }
     let started = Instant::now();
     loop {
-        let settled = started.elapsed() >= settle;
         for (id, slot) in ids.iter().zip(results.iter_mut()) {
             if slot.is_some() {
                 continue;
             }
+            // Taken before the inspect, so the facts are at least this old: with many
+            // containers a pass takes a while, and a clock read once a pass would fail one
+            // not yet judged settled for outliving its window.
             let lived = started.elapsed();
             let fail = |reason: String| {
                 Some(Err(Failure {
@@ -181,26 +183,10 @@ pub fn watch(
             };
             *slot = match engine.inspect(id) {
                 Ok(doc) => {
-                    let o = observe(&doc);
-                    match judge(&o, settled) {
+                    match decide(&observe(&doc), lived, settle, Instant::now() >= deadline) {
                         Verdict::Up => Some(Ok(())),
                         Verdict::Failed(why) => fail(why),
-                        Verdict::Wait => {
-                            let bound = o.health_bound.unwrap_or(settle).max(settle);
-                            if lived >= bound {
-                                fail(format!(
-                                    "health still {:?} after its healthcheck's bound",
-                                    o.health
-                                ))
-                            } else if settled && Instant::now() >= deadline {
-                                // The settle window is every container's due, even late in a
-                                // run that waited long for DNS; only a wait beyond it for a
-                                // healthcheck is bounded by the run's deadline.
-                                fail("not verified up within --timeout".to_string())
-                            } else {
-                                None
-                            }
-                        }
+                        Verdict::Wait => None,
                     }
                 }
                 // Gone: a `--rm` container removes itself when it exits; its status is lost.
@@ -227,6 +213,28 @@ pub fn watch(
             return results.into_iter().flatten().collect();
         }
         std::thread::sleep(POLL);
+    }
+}
+
+/// The verdict on a container watched for `lived` of its `settle` window: [`judge`], and a
+/// wait that has gone on too long is a failure.
+pub fn decide(o: &Observed, lived: Duration, settle: Duration, past_deadline: bool) -> Verdict {
+    let settled = lived >= settle;
+    match judge(o, settled) {
+        Verdict::Wait => match o.health_bound {
+            Some(bound) if lived >= bound.max(settle) => Verdict::Failed(format!(
+                "health still {} after its healthcheck's bound",
+                o.health.map_or("unreported", Health::as_str)
+            )),
+            // The settle window is every container's due, even late in a run that waited
+            // long for DNS; only a wait beyond it for a healthcheck is bounded by the run's
+            // deadline.
+            _ if settled && past_deadline => {
+                Verdict::Failed("not verified up within --timeout".to_string())
+            }
+            _ => Verdict::Wait,
+        },
+        v => v,
     }
 }
 
@@ -329,6 +337,37 @@ mod tests {
         );
         defaults["Config"]["Healthcheck"] = json!({"Test": ["NONE"]});
         assert_eq!(observe(&defaults).health_bound, None);
+    }
+
+    #[test]
+    fn a_wait_fails_only_past_its_bound() {
+        use Verdict::*;
+        let s = Duration::from_secs;
+        let settle = s(3);
+        let plain = observe(&doc("running", 0, 0, "no", None));
+        // Running, no healthcheck: waits until the window is over, then it is up, however
+        // late the facts arrive.
+        assert_eq!(decide(&plain, s(2), settle, false), Wait);
+        assert_eq!(decide(&plain, s(3), settle, false), Up);
+        assert_eq!(decide(&plain, s(9), settle, true), Up);
+        let created = observe(&doc("created", 0, 0, "no", None));
+        assert_eq!(decide(&created, s(2), settle, true), Wait);
+        assert_eq!(
+            decide(&created, s(3), settle, false),
+            Failed("not running (created)".into())
+        );
+        // A healthcheck still starting: waited for up to its bound (5 + 3 × 3 = 14 s), and
+        // beyond the window only until the deadline.
+        let starting = observe(&doc("running", 0, 0, "no", Some("starting")));
+        assert_eq!(decide(&starting, s(10), settle, false), Wait);
+        assert_eq!(
+            decide(&starting, s(10), settle, true),
+            Failed("not verified up within --timeout".into())
+        );
+        assert_eq!(
+            decide(&starting, s(14), settle, false),
+            Failed("health still starting after its healthcheck's bound".into())
+        );
     }
 
     #[test]

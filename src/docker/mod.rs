@@ -61,6 +61,15 @@ impl Health {
             _ => None,
         }
     }
+
+    /// The engine's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Starting => "starting",
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
 }
 
 impl Container {
