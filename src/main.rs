@@ -5,6 +5,7 @@ use docker_dns_provision::exit::Code;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    one_malloc_arena();
     docker_dns_provision::exit::exit_on_panic();
     let options = match cli::parse(std::env::args_os().skip(1)) {
         Ok(Parsed::Run(o)) => o,
@@ -23,4 +24,15 @@ fn main() -> ExitCode {
     };
     docker_dns_provision::logging::init(options.log_level.as_deref());
     docker_dns_provision::run::run(&options).into()
+}
+
+/// glibc gives each thread that allocates an arena of its own, a few hundred KiB touched
+/// each: with `--jobs` workers that was a quarter of the peak RSS of a cold converge. The
+/// threads wait on the engine, not on each other, so one shared arena costs nothing.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a malloc parameter; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
 }

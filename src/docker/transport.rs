@@ -24,6 +24,9 @@ pub const BASE: &str = "http://docker";
 /// Longest wait for a tcp connection to be accepted.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Each connection's input and output buffer, and the largest reply head accepted.
+const BUFFER: usize = 16 * 1024;
+
 /// An agent whose every request goes to `endpoint`; `per_read` bounds each single read, so a
 /// long pull or stop that keeps the connection alive is never cut by a total deadline.
 pub fn agent(endpoint: &Endpoint, per_read: Duration) -> Agent {
@@ -34,6 +37,12 @@ pub fn agent(endpoint: &Endpoint, per_read: Duration) -> Agent {
         .max_redirects(0)
         .timeout_connect(Some(CONNECT_TIMEOUT))
         .timeout_per_read(Some(per_read))
+        // ureq's 128 KiB a direction is written in full on a connection's first use: with
+        // --jobs connections that was most of a run's memory. The engine's heads are a few
+        // hundred bytes, bodies stream through, and the input buffer grows if it must.
+        .input_buffer_size(BUFFER)
+        .output_buffer_size(BUFFER)
+        .max_response_header_size(BUFFER)
         .build();
     match endpoint {
         Endpoint::Unix(path) => Agent::with_parts(
