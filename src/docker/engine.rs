@@ -225,8 +225,19 @@ impl Engine {
     pub fn list(&self) -> Result<Vec<Container>, EngineError> {
         let path = "/containers/json?all=1";
         let (call, response) = self.send(Method::Get, path, Wait::Usual)?;
-        let body = expect_body(&call, response, &[200])?;
-        reply::containers(&body).map_err(|message| EngineError::Protocol { call, message })
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(api_error(call, status, response));
+        }
+        let mut body = response.into_body().into_reader().take(MAX_BODY + 1);
+        let list = reply::containers_from(&mut body);
+        if body.limit() == 0 {
+            return Err(protocol(
+                &call,
+                format!("reply larger than {MAX_BODY} bytes"),
+            ));
+        }
+        list.map_err(|message| EngineError::Protocol { call, message })
     }
 
     /// Read registry credentials from `DIR/config.json` (`--docker-config`) rather than where

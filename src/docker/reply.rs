@@ -37,8 +37,12 @@ fn truncate(text: &str, limit: usize) -> String {
     format!("{}…", &text[..end])
 }
 
-/// `GET /containers/json` → the planner's view of every container.
-pub fn containers(body: &[u8]) -> Result<Vec<Container>, String> {
+/// The prefix of every label the tool reads or writes.
+const TOOL_LABELS: &str = "docker-dns-provision.";
+
+/// `GET /containers/json` → the planner's view of every container, parsed as it is read:
+/// the body of a list of hundreds is never held whole.
+pub fn containers_from(body: impl std::io::Read) -> Result<Vec<Container>, String> {
     #[derive(Deserialize)]
     struct Summary {
         #[serde(rename = "Id")]
@@ -61,14 +65,21 @@ pub fn containers(body: &[u8]) -> Result<Vec<Container>, String> {
         #[serde(rename = "NetworkMode", default)]
         network_mode: String,
     }
-    let list: Vec<Summary> =
-        serde_json::from_slice(body).map_err(|e| format!("unparsable container list: {e}"))?;
+    let list: Vec<Summary> = serde_json::from_reader(std::io::BufReader::new(body))
+        .map_err(|e| format!("unparsable container list: {e}"))?;
     Ok(list
         .into_iter()
         .map(|s| Container {
             name: primary_name(s.names.as_deref().unwrap_or_default()),
             id: s.id,
-            labels: s.labels.unwrap_or_default(),
+            // Only the tool's own: an image's labels (OCI metadata, often a dozen) are
+            // never read, and would be kept for every container of the list.
+            labels: s
+                .labels
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(k, _)| k.starts_with(TOOL_LABELS))
+                .collect(),
             health: list_health(&s.status),
             state: s.state,
             image_id: s.image_id,
@@ -281,7 +292,7 @@ mod tests {
             {"Id":"ddd","Names":null,"State":"dead"},
             {"Id":"eee","Names":["/a/b"],"State":"removing"}
         ]"#;
-        let got = containers(body).unwrap();
+        let got = containers_from(&body[..]).unwrap();
         let summary: Vec<_> = got
             .iter()
             .map(|c| {
@@ -297,7 +308,7 @@ mod tests {
         assert_eq!(
             summary,
             [
-                ("aaa", "web", "running", 2, None),
+                ("aaa", "web", "running", 1, None),
                 ("bbb", "db", "exited", 0, None),
                 ("h1", "h1", "running", 0, Some(Health::Starting)),
                 ("h2", "h2", "running", 0, Some(Health::Healthy)),
@@ -317,12 +328,12 @@ mod tests {
     fn bad_container_lists() {
         for body in [&b"{}"[..], b"[{\"Names\":[\"/x\"]}]", b"not json", b""] {
             assert!(
-                containers(body).is_err(),
+                containers_from(body).is_err(),
                 "{:?}",
                 String::from_utf8_lossy(body)
             );
         }
-        assert_eq!(containers(b"[]"), Ok(vec![]));
+        assert_eq!(containers_from(&b"[]"[..]), Ok(vec![]));
     }
 
     /// The ID and warnings a create reply should give, or part of the error.
