@@ -71,17 +71,11 @@ pub fn run_after(
             Result::Done => None,
         })
         .collect();
-    let runnable = Plan {
-        steps: plan
-            .steps
-            .iter()
-            .filter(|s| !blocked.contains_key(s.name.as_str()))
-            .cloned()
-            .collect(),
-        code: plan.code,
-        after: BTreeMap::new(),
-    };
-    let pulls = pull_images(&runnable, engine, jobs);
+    let runnable = plan
+        .steps
+        .iter()
+        .filter(|s| !blocked.contains_key(s.name.as_str()));
+    let pulls = pull_images(runnable, engine, jobs);
     let mut groups: Vec<(String, Vec<&Step>)> = Vec::new();
     for s in &plan.steps {
         match groups.iter_mut().find(|(n, _)| *n == s.name) {
@@ -188,35 +182,32 @@ fn run_wave(
     let verdicts = verify::watch(engine, &ids, settings.settle, settings.deadline);
     let mut verdict_of: BTreeMap<usize, std::result::Result<(), Failure>> =
         watched.iter().map(|(i, _)| *i).zip(verdicts).collect();
-    let settled: Vec<(Vec<Outcome>, Option<Existing>)> = crate::pool::map(
-        &acted
-            .into_iter()
-            .enumerate()
-            .map(|(i, (o, p))| (o, p, verdict_of.remove(&i)))
-            .collect::<Vec<_>>(),
-        jobs,
-        |(outcomes, pending, verdict)| {
-            let mut outcomes = outcomes.clone();
-            let restored = match (pending, verdict, outcomes.last_mut()) {
-                (Some(p), Some(v), Some(last)) => {
-                    let (result, restored) = settle(engine, &last.step.name, p, v.clone());
-                    last.result = result;
-                    restored
-                }
-                _ => None,
-            };
-            (outcomes, restored)
-        },
-    );
-    // An old container a rollback started again is verified too.
-    let restored: Vec<(usize, String)> = settled
-        .iter()
+    let (mut outcomes, pending): (Vec<Vec<Outcome>>, Vec<Option<Pending>>) =
+        acted.into_iter().unzip();
+    // Only what started something is settled; the rest is already decided.
+    let to_settle: Vec<(usize, String, Pending, std::result::Result<(), Failure>)> = pending
+        .into_iter()
         .enumerate()
-        .filter_map(|(i, (_, r))| r.as_ref().map(|e| (i, e.id.clone())))
+        .filter_map(|(i, p)| {
+            let name = outcomes[i].last()?.step.name.clone();
+            Some((i, name, p?, verdict_of.remove(&i)?))
+        })
         .collect();
+    let settled = crate::pool::map(&to_settle, jobs, |(i, name, p, v)| {
+        (*i, settle(engine, name, p, v.clone()))
+    });
+    // An old container a rollback started again is verified too.
+    let mut restored: Vec<(usize, String)> = Vec::new();
+    for (i, (result, old)) in settled {
+        if let Some(last) = outcomes[i].last_mut() {
+            last.result = result;
+        }
+        if let Some(old) = old {
+            restored.push((i, old.id));
+        }
+    }
     let ids: Vec<String> = restored.iter().map(|(_, id)| id.clone()).collect();
     let verdicts = verify::watch(engine, &ids, settings.settle, settings.deadline);
-    let mut outcomes: Vec<Vec<Outcome>> = settled.into_iter().map(|(o, _)| o).collect();
     for ((i, _), verdict) in restored.into_iter().zip(verdicts) {
         if let (Err(f), Some(last)) = (verdict, outcomes[i].last_mut())
             && let Result::Failed(why) = &mut last.result
@@ -421,19 +412,18 @@ pub fn verb(a: &Action) -> &'static str {
 }
 
 /// Images the plan will create containers from.
-fn specs(plan: &Plan) -> impl Iterator<Item = &ContainerSpec> {
-    plan.steps.iter().filter_map(|s| match &s.action {
-        Action::Create { spec } | Action::Replace { spec, .. } => Some(&**spec),
-        _ => None,
-    })
-}
-
 /// Pull what is missing before anything is touched. Returns the images that could not be
 /// made available, with why; the containers that need them fail without being touched.
-fn pull_images(plan: &Plan, engine: &Engine, jobs: usize) -> BTreeMap<String, String> {
+fn pull_images<'a>(
+    steps: impl Iterator<Item = &'a Step>,
+    engine: &Engine,
+    jobs: usize,
+) -> BTreeMap<String, String> {
     let mut wanted: BTreeMap<String, &ContainerSpec> = BTreeMap::new();
-    for spec in specs(plan) {
-        wanted.entry(pull_key(spec)).or_insert(spec);
+    for step in steps {
+        if let Action::Create { spec } | Action::Replace { spec, .. } = &step.action {
+            wanted.entry(pull_key(spec)).or_insert(spec);
+        }
     }
     let wanted: Vec<(String, &ContainerSpec)> = wanted.into_iter().collect();
     crate::pool::map(&wanted, jobs, |(key, spec)| {

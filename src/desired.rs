@@ -5,6 +5,7 @@ use crate::dns::{Answer, TxtSource};
 use crate::recover::SUFFIXES;
 use crate::spec::ContainerSpec;
 use crate::walk::Walk;
+use std::sync::Arc;
 
 /// The host's desired state as DNS states it.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +48,7 @@ pub enum WantedState {
         /// The record name that supplied the text.
         record: String,
         /// The parsed spec (it holds the text).
-        spec: Box<ContainerSpec>,
+        spec: Arc<ContainerSpec>,
     },
     /// The record is absent at every level: launch disabled, remove the container.
     Disabled,
@@ -318,7 +319,7 @@ fn from_record(record: String, rrs: Vec<Vec<Vec<u8>>>, parse: Parser<'_>) -> Wan
     match parse(&text) {
         Ok(spec) => WantedState::Spec {
             record,
-            spec: Box::new(spec),
+            spec: Arc::new(spec),
         },
         Err(why) => WantedState::Invalid {
             record: Some(record),

@@ -10,6 +10,7 @@ use crate::order;
 use crate::recover::{self, Recovery};
 use crate::spec::ContainerSpec;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 pub use crate::step::{Action, Existing, Step};
 
@@ -56,7 +57,7 @@ fn wanted_label(spec: &ContainerSpec) -> Option<&str> {
 fn up_to_date(
     n: &str,
     cur: Existing,
-    spec: &ContainerSpec,
+    spec: &Arc<ContainerSpec>,
     refresh: Option<&Refresh>,
     code: &mut Code,
 ) -> Step {
@@ -66,7 +67,7 @@ fn up_to_date(
                 n,
                 Action::Replace {
                     existing: cur,
-                    spec: Box::new(spec.clone()),
+                    spec: spec.clone(),
                 },
                 format!(
                     "image updated: {} now names {}",
@@ -413,10 +414,10 @@ fn order_steps(
     code: &mut Code,
 ) -> BTreeMap<String, BTreeSet<String>> {
     let listed: BTreeSet<&str> = wanted.iter().map(|w| w.name.as_str()).collect();
-    let specs: BTreeMap<&str, &ContainerSpec> = wanted
+    let specs: BTreeMap<&str, &Arc<ContainerSpec>> = wanted
         .iter()
         .filter_map(|w| match &w.state {
-            WantedState::Spec { spec, .. } => Some((w.name.as_str(), &**spec)),
+            WantedState::Spec { spec, .. } => Some((w.name.as_str(), spec)),
             _ => None,
         })
         .collect();
@@ -487,7 +488,7 @@ fn order_steps(
                     n,
                     Action::Replace {
                         existing: existing.clone(),
-                        spec: Box::new(specs[n].clone()),
+                        spec: Arc::clone(specs[n]),
                     },
                     format!("it shares the namespaces of {x} (container:{x}), which is recreated"),
                 );
@@ -514,8 +515,8 @@ mod tests {
     use super::*;
     use crate::spec::OWNER_LABEL;
 
-    fn spec(text: &str) -> Box<ContainerSpec> {
-        Box::new(crate::spec::tests::example(
+    fn spec(text: &str) -> Arc<ContainerSpec> {
+        Arc::new(crate::spec::tests::example(
             text,
             serde_json::json!({"Image": "x", "Labels": {OWNER_LABEL: format!("L({text})")}}),
         ))
@@ -597,7 +598,7 @@ mod tests {
 
     /// Recovery, then the plan, as a run does them.
     fn plan_with(d: &Desired, actual: &[Container], s: Settings) -> Plan {
-        make(d, &crate::recover::recover(actual, s.no_adopt), s)
+        make(d, &crate::recover::recover(actual.to_vec(), s.no_adopt), s)
     }
 
     #[test]
@@ -903,7 +904,7 @@ mod tests {
         body["Labels"][OWNER_LABEL] = serde_json::json!(format!("L({text})"));
         WantedState::Spec {
             record: "r".into(),
-            spec: Box::new(crate::spec::tests::example(text, body)),
+            spec: Arc::new(crate::spec::tests::example(text, body)),
         }
     }
 

@@ -45,7 +45,7 @@ pub struct Recovery {
 
 /// The repairs for every name a crash left mid-replace. With `no_adopt`, a temporary
 /// without our label is never touched (nor is an unlabelled container under the name).
-pub fn recover(actual: &[Container], no_adopt: bool) -> Recovery {
+pub fn recover(actual: Vec<Container>, no_adopt: bool) -> Recovery {
     let by_name: BTreeMap<&str, &Container> = actual.iter().map(|c| (c.name.as_str(), c)).collect();
     let bases: BTreeSet<&str> = actual
         .iter()
@@ -119,12 +119,14 @@ pub fn recover(actual: &[Container], no_adopt: bool) -> Recovery {
             after.insert(&new.id, None);
         }
     }
+    let mut after: BTreeMap<String, Option<Container>> = after
+        .into_iter()
+        .map(|(id, c)| (id.to_string(), c))
+        .collect();
+    // The list itself becomes the view: at 200 containers a copy was a tenth of the peak.
     let view = actual
-        .iter()
-        .filter_map(|c| match after.get(c.id.as_str()) {
-            Some(changed) => changed.clone(),
-            None => Some(c.clone()),
-        })
+        .into_iter()
+        .filter_map(|c| after.remove(&c.id).unwrap_or(Some(c)))
         .collect();
     Recovery { steps, view, held }
 }
@@ -302,7 +304,7 @@ mod tests {
 
     fn check(cur: Slot, new: Slot, old: Slot, failed: Slot, no_adopt: bool) {
         let actual = world(cur, new, old, failed);
-        let r = recover(&actual, no_adopt);
+        let r = recover(actual.clone(), no_adopt);
         let case =
             format!("n={cur:?} new={new:?} old={old:?} failed={failed:?} no_adopt={no_adopt}");
         let after = simulate(&actual, &r.steps);
@@ -390,10 +392,10 @@ mod tests {
         }
         // Recovery is idempotent: the state it leaves needs no repair.
         assert!(
-            recover(&r.view, no_adopt).steps.is_empty(),
+            recover(r.view.clone(), no_adopt).steps.is_empty(),
             "{case}: {:?} then {:?}",
             r.steps,
-            recover(&r.view, no_adopt).steps
+            recover(r.view.clone(), no_adopt).steps
         );
     }
 
@@ -522,7 +524,7 @@ mod tests {
             (Ours(false), Foreign(false), Absent, Absent, false, &[]),
         ];
         for (cur, new, old, failed, no_adopt, want) in cases {
-            let r = recover(&world(*cur, *new, *old, *failed), *no_adopt);
+            let r = recover(world(*cur, *new, *old, *failed), *no_adopt);
             assert_eq!(
                 render(&r),
                 want.to_vec(),

@@ -177,7 +177,7 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     if o.command == Command::Apply && early.is_none() {
         crate::refresh::check(&engine, &desired, &mut actual, o.pull, o.jobs);
     }
-    let recovery = recover::recover(&actual, o.no_adopt);
+    let recovery = recover::recover(actual, o.no_adopt);
     let plan = match &early {
         Some(Stop(code, _)) => plan::Plan {
             steps: Vec::new(),

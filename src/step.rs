@@ -4,6 +4,7 @@
 
 use crate::docker::{Container, Health};
 use crate::spec::ContainerSpec;
+use std::sync::Arc;
 
 /// A container the engine already has, as the applier needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,14 +34,14 @@ impl From<&Container> for Existing {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Nothing is there: pull if needed, create and start.
-    Create { spec: Box<ContainerSpec> },
+    Create { spec: Arc<ContainerSpec> },
     /// Not running but should be: ours and unchanged, or stopped by an interrupted replace.
     Start { existing: Existing },
     /// Safe replace: create the new one aside, stop and rename the old one aside, rename the
     /// new one into place and start it; on failure roll back to the old one.
     Replace {
         existing: Existing,
-        spec: Box<ContainerSpec>,
+        spec: Arc<ContainerSpec>,
     },
     /// Graceful stop (the container's own stop timeout), then remove.
     Remove { existing: Existing },

@@ -89,7 +89,7 @@ fn replace_plan(name: &str, old_id: &str, spec: ContainerSpec) -> Plan {
                     running: true,
                     health: None,
                 },
-                spec: Box::new(spec),
+                spec: std::sync::Arc::new(spec),
             },
             reason: "record changed".into(),
         }],
