@@ -9,7 +9,10 @@
 # (`--pull always` against `compose pull && compose up -d`, the image in a registry of its own
 # on loopback: Debian's docker-registry, from tests/kit/registry.sh). It also reports the
 # Engine API calls of a no-op (from the tool's closing log line), the DNS phase
-# (`show`) at the smallest and largest N, peak RSS and the static binary's size.
+# (`show`) at the smallest and largest N, peak RSS, the threads a no-op and a cold converge
+# start, the no-op's floor measured in the same run (curl of `_ping` and the list, one `dig`
+# round), DNS round trips under an injected delay (tests/bench/dns_rounds.sh) and the
+# static binary's size.
 #
 # It runs on a private engine (BENCH_DOCKER_HOST, default unix:///run/ddp-bench.sock, started
 # by tests/kit/docker.sh and stopped again if this script started it), because `apply` removes
@@ -38,6 +41,9 @@ else
     bin=$BENCH_BIN
 fi
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing: run tests/kit/setup.sh" >&2; exit 1; }
+# dig for the DNS floor, strace to count the threads a run starts.
+. tests/kit/lib.sh
+apt_install bind9-dnsutils strace
 # docker-compose v1 deadlocks (observed here at N=200, 60 containers in) when its thread pool
 # limit (default 64) is below the nested tasks of an up: docker/compose#7486, #8161.
 export COMPOSE_PARALLEL_LIMIT=${COMPOSE_PARALLEL_LIMIT:-1000}
@@ -219,6 +225,20 @@ for n in $sizes; do
     apply_cmd --log-level info
     "${cmd[@]}" >"$work/noop.log" 2>&1
     grep -o 'engine calls: [0-9]*' "$work/noop.log" | tail -n 1 | cut -d' ' -f3 >"$work/ddp.calls.$n"
+    # Threads a no-op starts (each clone is one; the main thread is not counted).
+    apply_cmd
+    strace -f -qq -e trace=clone,clone3 -o "$work/strace.noop" "${cmd[@]}" >/dev/null 2>&1
+    grep -c 'clone' "$work/strace.noop" >"$work/ddp.threads.noop.$n" || true
+    # The floor of a no-op, in the same run: what any tool must ask the engine (a ping and
+    # the list, one curl) and DNS (one round of one query; the tool needs two, overlapped
+    # with the engine).
+    for _ in $(seq 1 "$runs"); do
+        cmd=(curl -fsS --unix-socket "$sock" -o /dev/null http://localhost/_ping
+            -o /dev/null "http://localhost/containers/json?all=1")
+        timed "floor.engine.$n" "${cmd[@]}"
+        cmd=(dig +tries=1 +time=2 -p "$port" @127.0.0.1 TXT "$prefix.$host")
+        timed "floor.dns.$n" "${cmd[@]}"
+    done
     for r in $(seq 1 "$runs"); do
         secs=$((3600 + r % 2))
         generate "$n" "$secs"
@@ -232,6 +252,12 @@ for n in $sizes; do
         ddp_cmd show
         timed "ddp.show.$n" "${cmd[@]}"
     done
+    remove_all "$ddp_names"
+    # Threads a cold converge starts (untimed: strace slows it).
+    apply_cmd
+    strace -f -qq -e trace=clone,clone3 -o "$work/strace.cold" "${cmd[@]}" >/dev/null 2>&1
+    grep -c 'clone' "$work/strace.cold" >"$work/ddp.threads.cold.$n" || true
+    expect_running "$ddp_names" "$n" "tool cold converge under strace"
     remove_all "$ddp_names"
 
     generate "$n" 3600
@@ -346,3 +372,18 @@ last=${sizes##* }
 printf 'DNS phase (show, median ms): N=%s: %s  N=%s: %s\n' \
     "$first" "$(median "$work/ddp.show.$first.ms")" "$last" "$(median "$work/ddp.show.$last.ms")"
 printf 'Static binary: %s bytes (%s)\n' "$(stat -c %s "$bin")" "$(file -b "$bin" | cut -d, -f1-4)"
+echo
+echo "The floor of a no-op, measured in this run: curl of _ping + the list, and one dig round"
+printf '%5s %9s %10s %9s %9s %12s %14s %14s\n' N ddp_ms engine_ms dns_ms floor_ms ddp/floor threads_noop threads_cold
+for n in $sizes; do
+    d=$(median "$work/ddp.noop.$n.ms")
+    e=$(median "$work/floor.engine.$n.ms")
+    q=$(median "$work/floor.dns.$n.ms")
+    printf '%5s %9s %10s %9s %9s %12s %14s %14s\n' "$n" "$d" "$e" "$q" "$((e + q))" \
+        "$(awk -v d="$d" -v f="$((e + q))" 'BEGIN { printf (f > 0) ? "%.1fx" : "-", d / (f > 0 ? f : 1) }')" \
+        "$(cat "$work/ddp.threads.noop.$n")" "$(cat "$work/ddp.threads.cold.$n")"
+done
+echo "(times include starting each process: curl and dig are dynamically linked, the tool is not)"
+# DNS round trips under an injected delay, at this run's largest size and beyond.
+echo
+ROUNDS_SIZES=${ROUNDS_SIZES:-"1 $last 300"} tests/bench/dns_rounds.sh

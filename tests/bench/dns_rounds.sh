@@ -3,7 +3,9 @@
 # by a dnsmasq on loopback behind a proxy that delays every reply by DELAY (tests/bench/
 # udp_delay.py); `show` (DNS only, no engine) is timed, and its time divided by DELAY is the
 # number of round trips: the floor is 2 (the list, then every record at once), plus one per
-# level walked. Also prints peak RSS.
+# level walked. Also prints peak RSS. The last row is `--inherit` over L=2 levels
+# (h.bench.test and bench.test): half the list and every record one level up; its floor is
+# L + 2 at most.
 #
 #   tests/bench/dns_rounds.sh        (after tests/kit/setup.sh; builds the release binary)
 # Environment: ROUNDS_SIZES ("1 50 300"), ROUNDS_DELAY (0.05), ROUNDS_RUNS (3).
@@ -22,6 +24,31 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 printf '%6s %10s %12s %10s\n' N seconds round-trips peak-RSS
+runs_of() { # runs_of N FLAGS...: best of $runs runs of show against the delayed server
+    local n=$1 best= out
+    shift
+    for _ in $(seq 1 "$runs"); do
+        out=$( { /usr/bin/time -f '%e %M' "$bin" show --hostname h.bench.test \
+            --nameserver "127.0.0.1:$front" --timeout 60s --log-level error --output json "$@" \
+            >/dev/null; } 2>&1 | tail -n 1)
+        if [ -z "$best" ] || awk -v a="${out% *}" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then
+            best=$out
+        fi
+    done
+    secs=${best% *}
+    rss=${best#* }
+    printf '%6s %10s %12s %8s KB\n' "$n" "$secs" "$(awk -v s="$secs" -v d="$delay" 'BEGIN { printf "%.1f", s / d }')" "$rss"
+}
+serve() { # serve CONF: dnsmasq for CONF behind the delay proxy on $front
+    up=$(free_port)
+    /usr/sbin/dnsmasq --keep-in-foreground --no-daemon --conf-file="$1" --no-resolv --no-hosts \
+        --bind-interfaces --listen-address=127.0.0.1 --port="$up" 2>/dev/null &
+    pids+=($!)
+    front=$(free_port)
+    python3 tests/bench/udp_delay.py "$front" "$up" "$delay" &
+    pids+=($!)
+    sleep 1
+}
 for n in $sizes; do
     conf=$work/dnsmasq-$n.conf
     {
@@ -36,24 +63,27 @@ for n in $sizes; do
             echo "txt-record=c$i.containers.docker.h.bench.test,\"ddp-test/busybox sleep $i\""
         done
     } >"$conf"
-    up=$(free_port)
-    /usr/sbin/dnsmasq --keep-in-foreground --no-daemon --conf-file="$conf" --no-resolv --no-hosts \
-        --bind-interfaces --listen-address=127.0.0.1 --port="$up" 2>/dev/null &
-    pids+=($!)
-    front=$(free_port)
-    python3 tests/bench/udp_delay.py "$front" "$up" "$delay" &
-    pids+=($!)
-    sleep 1
-    best=
-    for _ in $(seq 1 "$runs"); do
-        out=$( { /usr/bin/time -f '%e %M' "$bin" show --hostname h.bench.test \
-            --nameserver "127.0.0.1:$front" --timeout 60s --log-level error --output json \
-            >/dev/null; } 2>&1 | tail -n 1)
-        if [ -z "$best" ] || awk -v a="${out% *}" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then
-            best=$out
-        fi
-    done
-    secs=${best% *}
-    rss=${best#* }
-    printf '%6s %10s %12s %8s KB\n' "$n" "$secs" "$(awk -v s="$secs" -v d="$delay" 'BEGIN { printf "%.1f", s / d }')" "$rss"
+    serve "$conf"
+    runs_of "$n"
 done
+n=${sizes##* }
+conf=$work/dnsmasq-inherit.conf
+{
+    echo "local=/bench.test/"
+    names=()
+    for i in $(seq 1 "$n"); do names+=("c$i"); done
+    half=$((n / 2))
+    for ((k = 0; k < half; k += 20)); do
+        end=$((k + 20 < half ? 20 : half - k))
+        echo "txt-record=containers.docker.h.bench.test,\"${names[*]:k:end}\""
+    done
+    for ((k = half; k < n; k += 20)); do
+        echo "txt-record=containers.docker.bench.test,\"${names[*]:k:20}\""
+    done
+    for i in $(seq 1 "$n"); do
+        echo "txt-record=c$i.containers.docker.bench.test,\"ddp-test/busybox sleep $i\""
+    done
+} >"$conf"
+serve "$conf"
+printf '%s\n' "--inherit, L=2 (the list on both levels, every record on the upper one):"
+runs_of "$n" --inherit
