@@ -151,10 +151,7 @@ impl Credentials {
                     ..Credentials::default()
                 })
             }
-            Err(e) => Err(format!(
-                "cannot read the docker config {}: {e}",
-                path.display()
-            )),
+            Err(e) => Err(unreadable(&path, &e)),
         }
     }
 
@@ -240,6 +237,25 @@ impl Credentials {
             h == want || (hub && HUB_HOSTS.contains(&h))
         })
     }
+}
+
+/// Where `ProtectHome=yes` hides files: an inaccessible directory over each, so that even root
+/// (without CAP_DAC_OVERRIDE, which the units drop) gets EACCES for what is there.
+const PROTECTED_HOMES: &[&str] = &["/root", "/home", "/run/user"];
+
+/// Why the config file `path` could not be read. EACCES under a home directory is what the
+/// shipped units' `ProtectHome=yes` gives for `/root/.docker`, where `docker login` writes:
+/// the message says so, and where the units read instead.
+fn unreadable(path: &Path, e: &std::io::Error) -> String {
+    let mut why = format!("cannot read the docker config {}: {e}", path.display());
+    if e.kind() == std::io::ErrorKind::PermissionDenied
+        && PROTECTED_HOMES.iter().any(|h| path.starts_with(h))
+    {
+        why += " (systemd units with ProtectHome=, the shipped ones included, cannot see \
+                home directories: keep the config in a directory under /etc and name it with \
+                DOCKER_CONFIG=, as /etc/default/docker-dns-provision does)";
+    }
+    why
 }
 
 /// The registry name the CLI and engine use for a domain: Hub's legacy URL, else the domain.
@@ -454,6 +470,32 @@ mod tests {
             locate(None, &env(&[])),
             (PathBuf::from("/root/.docker/config.json"), false)
         );
+    }
+
+    #[test]
+    fn an_unreadable_home_config_points_to_protecthome_and_docker_config() {
+        use std::io::{Error, ErrorKind};
+        let denied = Error::from(ErrorKind::PermissionDenied);
+        for home in [
+            "/root/.docker/config.json",
+            "/home/ops/.docker/config.json",
+            "/run/user/0/docker/config.json",
+        ] {
+            let why = unreadable(Path::new(home), &denied);
+            assert!(why.contains(home), "{why}");
+            assert!(
+                why.contains("ProtectHome=") && why.contains("DOCKER_CONFIG="),
+                "{why}"
+            );
+        }
+        // Elsewhere, or another error: the error alone, no guess about the sandbox.
+        let why = unreadable(Path::new("/etc/ddp/docker/config.json"), &denied);
+        assert!(!why.contains("ProtectHome"), "{why}");
+        let why = unreadable(Path::new("/rootfs/config.json"), &denied);
+        assert!(!why.contains("ProtectHome"), "{why}");
+        let busy = Error::from(ErrorKind::IsADirectory);
+        let why = unreadable(Path::new("/root/.docker/config.json"), &busy);
+        assert!(!why.contains("ProtectHome"), "{why}");
     }
 
     #[test]
