@@ -337,6 +337,11 @@ impl Root {
             "host",
             "-v",
             "/var/run/docker.sock:/var/run/docker.sock",
+            // Without it systemd cannot make a unit's mount namespace and, "assuming
+            // containerized execution", silently drops ProtectHome=, ProtectSystem=,
+            // PrivateTmp= and the other mount sandboxing: the units would run unhardened.
+            "--cap-add",
+            "SYS_ADMIN",
         ]
         .iter()
         .map(|s| s.to_string())
