@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use common::dnsmasq::Dnsmasq;
 use common::e2e::{IMG, docker, inspect, remove_prefixed};
 use common::ports::{free_port, scratch_dir};
+use common::registry::{PASSWORD, Registry, USER};
 
 const BIN: &str = env!("CARGO_BIN_EXE_docker-dns-provision");
 const PKG: &str = "docker-dns-provision";
@@ -303,6 +304,22 @@ impl Root {
         self
     }
 
+    /// Put a directory at `path` (created with its parents' modes as docker cp makes them),
+    /// holding these files; the directory gets `dir_mode`, the files `file_mode`.
+    fn dir(mut self, path: &str, dir_mode: u32, files: &[(&str, &str)], file_mode: u32) -> Root {
+        use std::os::unix::fs::PermissionsExt;
+        let local = self.scratch.join(self.files.len().to_string());
+        fs::create_dir(&local).expect("a directory for the root");
+        for (name, content) in files {
+            let f = local.join(name);
+            fs::write(&f, content).expect("write a file for the root");
+            fs::set_permissions(&f, fs::Permissions::from_mode(file_mode)).expect("chmod");
+        }
+        fs::set_permissions(&local, fs::Permissions::from_mode(dir_mode)).expect("chmod");
+        self.files.push((local, path.to_string()));
+        self
+    }
+
     /// Mask a unit (a link to /dev/null in /etc/systemd/system).
     fn masked(mut self, unit: &str) -> Root {
         let local = self.scratch.join(self.files.len().to_string());
@@ -393,6 +410,26 @@ impl Booted {
         self.ok(&format!("systemctl show -p {p} --value {unit}"))
             .trim()
             .to_string()
+    }
+
+    /// Start `unit` again without waiting (`systemctl restart --no-block`) and wait up to
+    /// `secs` for that new start to end (active or failed); its invocation ID, for
+    /// [`Booted::run_journal`].
+    fn rerun(&self, unit: &str, secs: u64) -> String {
+        let before = self.prop(unit, "InvocationID");
+        self.ok(&format!("systemctl restart --no-block {unit}"));
+        let mut id = String::new();
+        self.wait(&format!("{unit} started again and ended"), secs, |r| {
+            id = r.prop(unit, "InvocationID");
+            let state = r.prop(unit, "ActiveState");
+            id != before && (state == "active" || state == "failed" || state == "inactive")
+        });
+        id
+    }
+
+    /// The journal of one run of a unit (its invocation ID), message text only.
+    fn run_journal(&self, invocation: &str) -> String {
+        self.journal(&format!("_SYSTEMD_INVOCATION_ID={invocation}"))
     }
 
     /// The journal, message text only (`-o cat`), with these journalctl arguments.
@@ -768,6 +805,211 @@ fn cron_reboot_line_provisions_and_logs_through_logger() {
     assert!(
         cron_log.contains("/usr/bin/docker-dns-provision apply"),
         "cron did not run the packaged path:\n{cron_log}"
+    );
+}
+
+/// Where the shipped /etc/default/docker-dns-provision points the units for credentials.
+const UNIT_DOCKER_CONFIG: &str = "/etc/docker-dns-provision/docker";
+
+/// The packaged /etc/default/docker-dns-provision with this scenario's options in place of
+/// the empty ones, everything else (DOCKER_CONFIG) as shipped.
+fn packaged_default_file(s: &Scenario, extra: &str) -> String {
+    let shipped = fs::read_to_string(unpacked().join("etc/default/docker-dns-provision"))
+        .expect("the packaged /etc/default/docker-dns-provision");
+    assert!(
+        shipped
+            .lines()
+            .any(|l| l == format!("DOCKER_CONFIG={UNIT_DOCKER_CONFIG}")),
+        "the shipped default file no longer sets DOCKER_CONFIG={UNIT_DOCKER_CONFIG}:\n{shipped}"
+    );
+    let opts = s.default_file(extra);
+    let mut out = String::new();
+    let mut replaced = false;
+    for line in shipped.lines() {
+        if line.starts_with("DOCKER_DNS_PROVISION_OPTS=") {
+            out += &opts;
+            replaced = true;
+        } else {
+            out += line;
+            out.push('\n');
+        }
+    }
+    assert!(
+        replaced,
+        "no DOCKER_DNS_PROVISION_OPTS= line in:\n{shipped}"
+    );
+    out
+}
+
+/// `config.json` as `docker login` writes it: an `auths` entry with base64 `user:password`.
+fn login_config(reg: &Registry) -> String {
+    format!(
+        "{{\n\t\"auths\": {{\n\t\t\"{}\": {{\n\t\t\t\"auth\": \"{}\"\n\t\t}}\n\t}}\n}}\n",
+        reg.host,
+        reg.login_auth()
+    )
+}
+
+/// The registry's `authorized request` lines (requests with valid credentials) for the
+/// manifests of `repo`, in `log`.
+fn authorized_manifest_requests<'a>(log: &'a str, repo: &str) -> Vec<&'a str> {
+    log.lines()
+        .filter(|l| {
+            l.contains("msg=\"authorized request\"")
+                && l.contains(&format!("/v2/{repo}/manifests/"))
+                && (l.contains("http.request.method=GET") || l.contains("http.request.method=HEAD"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_units_pull_with_the_credentials_under_etc_and_cannot_see_root_home() {
+    let _serial = boot_serial();
+    booted_image();
+    let s = Scenario::new("creds");
+    let reg = Registry::start(true);
+
+    // An image only the registry has, under a name of this run: the unit's pull is a real one,
+    // and only with the credentials (the registry answers 401 to anyone else).
+    let repo = format!("{}/app", s.prefix);
+    let image = reg.image(&format!("{repo}:creds"));
+    let o = docker(&["tag", IMG, &image]);
+    assert!(o.status.success(), "docker tag: {}", text(&o));
+    let o = reg.cli(&["push", &image]);
+    assert!(o.status.success(), "docker push: {}", text(&o));
+    let pinned = reg.pinned(&format!("{repo}:creds"));
+    reg.forget(&image);
+    for name in [&image, &pinned] {
+        assert!(
+            !docker(&["image", "inspect", name]).status.success(),
+            "{name} is still in the engine: the unit would not pull it"
+        );
+    }
+    let anonymous = docker(&["pull", &image]);
+    assert!(
+        !anonymous.status.success() && text(&anonymous).contains("no basic auth credentials"),
+        "the registry serves the image without credentials: {}",
+        text(&anonymous)
+    );
+
+    let _dns = s.dns(&[("app", &format!("--network none {image} sleep 3600"))]);
+    let config = login_config(&reg);
+    let log_from = reg.log().len();
+
+    // 1. The operator logged in the usual way: the credentials are in /root/.docker, where
+    // the CLI puts them, and the shipped default file names the directory under /etc.
+    // `--pull always`: every run asks the registry, so each unit's run shows what it sends.
+    // The timer is masked: the two units run when the test says, one at a time.
+    let root = Root::new(&s.prefix, BOOTED)
+        .file(
+            "/etc/default/docker-dns-provision",
+            &packaged_default_file(&s, "--pull always"),
+        )
+        .dir("/root/.docker", 0o700, &[("config.json", &config)], 0o600)
+        .masked("docker-dns-provision-resync.timer")
+        .boot();
+    let unit = "docker-dns-provision.service";
+    let app = root.container("app");
+    root.wait("provisioning failed", 60, |r| {
+        r.prop(unit, "ActiveState") == "failed"
+    });
+    assert_eq!(root.prop(unit, "Result"), "exit-code");
+    assert_eq!(root.prop(unit, "ExecMainStatus"), "73", "{}", root.dump());
+    let first = root.prop(unit, "InvocationID");
+    let why = format!(
+        "registry {} asks for credentials and {UNIT_DOCKER_CONFIG}/config.json (absent) has none for it",
+        reg.host
+    );
+    root.wait("the error names the file it looked in", 10, |r| {
+        r.journal(&format!("-p err _SYSTEMD_INVOCATION_ID={first}"))
+            .lines()
+            .any(|l| l.contains(&image) && l.contains(&why))
+    });
+    assert!(inspect(&app).is_none(), "{app} exists without its image");
+    assert!(!docker(&["image", "inspect", &image]).status.success());
+
+    // 2. Without DOCKER_CONFIG the tool looks where the CLI would, /root/.docker, but the
+    // unit cannot see /root (ProtectHome=yes): the pull fails and the journal says where
+    // and why, instead of pulling anonymously into a 401.
+    root.ok("sed -i 's/^DOCKER_CONFIG=/#DOCKER_CONFIG=/' /etc/default/docker-dns-provision");
+    let hidden = root.rerun(unit, 60);
+    assert_eq!(root.prop(unit, "ActiveState"), "failed", "{}", root.dump());
+    assert_eq!(root.prop(unit, "ExecMainStatus"), "73");
+    root.wait("the error names /root/.docker and ProtectHome", 10, |r| {
+        r.journal(&format!("-p err _SYSTEMD_INVOCATION_ID={hidden}"))
+            .lines()
+            .any(|l| {
+                l.contains(&reg.host)
+                    && l.contains("cannot read the docker config /root/.docker/config.json")
+                    && l.contains("Permission denied")
+                    && l.contains("ProtectHome")
+            })
+    });
+    // The file is there and readable outside the unit: it is the sandbox that hides it.
+    assert_eq!(root.ok("cat /root/.docker/config.json"), config);
+    assert!(inspect(&app).is_none(), "{app} exists without its image");
+
+    // 3. The operator does what the README says: the credentials go under /etc, the default
+    // file names them; a restart of the boot unit converges.
+    root.ok("sed -i 's/^#DOCKER_CONFIG=/DOCKER_CONFIG=/' /etc/default/docker-dns-provision");
+    root.ok(&format!(
+        "install -d -m 0700 /etc/docker-dns-provision {UNIT_DOCKER_CONFIG} && \
+         mv /root/.docker/config.json {UNIT_DOCKER_CONFIG}/"
+    ));
+    let good = root.rerun(unit, 60);
+    assert_eq!(root.prop(unit, "ActiveState"), "active", "{}", root.dump());
+    assert_eq!(root.prop(unit, "Result"), "success");
+    assert_eq!(root.prop(unit, "ExecMainStatus"), "0");
+    assert!(running(&app), "{app} is not running");
+    let pulled_with = format!(
+        "pulling {image} from {} with user \"{USER}\" from {UNIT_DOCKER_CONFIG}/config.json",
+        reg.host
+    );
+    root.wait("the run names the credentials it pulled with", 10, |r| {
+        r.run_journal(&good).contains(&pulled_with)
+    });
+    let digests = stdout(&docker(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{json .RepoDigests}}",
+        &image,
+    ]));
+    assert!(
+        digests.contains(&pinned),
+        "the engine's {image} is not the registry's {pinned}: {digests}"
+    );
+    let log = reg.log();
+    let authorized = authorized_manifest_requests(&log[log_from..], &repo);
+    assert!(
+        !authorized.is_empty(),
+        "the registry authorized no manifest request for {repo}:\n{}",
+        &log[log_from..]
+    );
+
+    // The resync unit reads the same credentials (`--pull always`: it asks the registry).
+    let resync = root.rerun("docker-dns-provision-resync.service", 120);
+    assert_eq!(
+        root.prop("docker-dns-provision-resync.service", "Result"),
+        "success",
+        "{}",
+        root.dump()
+    );
+    root.wait("the resync run pulled with the credentials", 10, |r| {
+        r.run_journal(&resync).contains(&pulled_with)
+    });
+    let log = reg.log();
+    assert!(
+        authorized_manifest_requests(&log[log_from..], &repo).len() > authorized.len(),
+        "the resync run made no authorized manifest request"
+    );
+
+    // No secret in the journal, at any priority, from any run.
+    let all = root.journal("");
+    assert!(!all.contains(PASSWORD), "the password is in the journal");
+    assert!(
+        !all.contains(&reg.login_auth()),
+        "the encoded credentials are in the journal"
     );
 }
 

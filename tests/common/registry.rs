@@ -1,6 +1,7 @@
 //! A real registry (Debian's docker-registry, distribution v2) on a free loopback port, with
 //! htpasswd authentication or none, killed on drop together with the image tags pushed to it.
 //! Pushing uses the docker CLI with a config directory of its own, never the host's ~/.docker.
+//! It logs at info, so [`Registry::log`] shows each request it authorized (with credentials).
 //! The binaries come from tests/kit/registry.sh, which this runs when they are missing.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -56,7 +57,7 @@ impl Registry {
             std::fs::write(
                 &config,
                 format!(
-                    "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n\
+                    "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\n\
                      storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
                      http:\n  addr: 127.0.0.1:{port}\n{auth_section}",
                     data.display()
@@ -131,6 +132,36 @@ impl Registry {
             .expect("write password");
         let out = child.wait_with_output().expect("docker login");
         assert!(out.status.success(), "docker login failed: {out:?}");
+    }
+
+    /// What the registry logged so far: at info, an `authorized request` line for every request
+    /// that carried valid credentials (method, URI, repository), a warning for every refusal.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("registry.log")).unwrap_or_default()
+    }
+
+    /// The `auth` value `docker login` writes into config.json for [`USER`]: base64 of
+    /// `user:password`, standard alphabet, padded.
+    pub fn login_auth(&self) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let data = format!("{USER}:{PASSWORD}");
+        let mut out = String::new();
+        for chunk in data.as_bytes().chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                out.push(if i <= chunk.len() {
+                    A[((n >> (18 - 6 * i)) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
     }
 
     /// The full name of `repo_tag` (e.g. `ddp/busybox:app`) in this registry.
