@@ -9,7 +9,7 @@
 mod common;
 
 use common::e2e::{IMG, IMG2, Managed, code, docker, service, show};
-use common::registry::{PASSWORD, Registry, USER};
+use common::registry::{PASSWORD, Registry, USER, login_auth};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -81,7 +81,7 @@ impl Drop for World {
 
 /// `config.json` with an `auths` entry for the registry.
 fn auths(reg: &Registry, user: &str, password: &str) -> serde_json::Value {
-    let auth = base64(format!("{user}:{password}").as_bytes());
+    let auth = login_auth(user, password);
     serde_json::json!({"auths": {reg.host.clone(): {"auth": auth}}})
 }
 
@@ -119,28 +119,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-/// Standard base64 with padding, as `docker login` writes `auth`.
-fn base64(data: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                A[((n >> (18 - 6 * i)) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 #[test]
@@ -182,7 +160,7 @@ fn pull_with_auths_and_no_secret_in_trace_logs() {
         "trace logging did not run: {}",
         show(&o)
     );
-    let encoded = base64(format!("{USER}:{PASSWORD}").as_bytes());
+    let encoded = login_auth(USER, PASSWORD);
     for secret in [
         PASSWORD,
         encoded.as_str(),

@@ -140,28 +140,9 @@ impl Registry {
         std::fs::read_to_string(self.dir.join("registry.log")).unwrap_or_default()
     }
 
-    /// The `auth` value `docker login` writes into config.json for [`USER`]: base64 of
-    /// `user:password`, standard alphabet, padded.
+    /// The `auth` value `docker login` writes into config.json for [`USER`].
     pub fn login_auth(&self) -> String {
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let data = format!("{USER}:{PASSWORD}");
-        let mut out = String::new();
-        for chunk in data.as_bytes().chunks(3) {
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                out.push(if i <= chunk.len() {
-                    A[((n >> (18 - 6 * i)) & 63) as usize] as char
-                } else {
-                    '='
-                });
-            }
-        }
-        out
+        login_auth(USER, PASSWORD)
     }
 
     /// The full name of `repo_tag` (e.g. `ddp/busybox:app`) in this registry.
@@ -260,6 +241,31 @@ impl Drop for Registry {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The `auth` value `docker login` writes into config.json: base64 of `user:password`,
+/// standard alphabet, padded. The tests' own codec, not the tool's, so that a config the tool
+/// misreads cannot pass for a right one.
+pub fn login_auth(user: &str, password: &str) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let data = format!("{user}:{password}");
+    let mut out = String::new();
+    for chunk in data.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                A[((n >> (18 - 6 * i)) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
 }
 
 fn docker(args: &[&str]) -> Output {
