@@ -304,7 +304,7 @@ impl Root {
         self
     }
 
-    /// Put a directory at `path` (created with its parents' modes as docker cp makes them),
+    /// Put a directory at `path` (its parent must exist; docker cp makes it, root-owned)
     /// holding these files; the directory gets `dir_mode`, the files `file_mode`.
     fn dir(mut self, path: &str, dir_mode: u32, files: &[(&str, &str)], file_mode: u32) -> Root {
         use std::os::unix::fs::PermissionsExt;
@@ -412,24 +412,36 @@ impl Booted {
             .to_string()
     }
 
-    /// Start `unit` again without waiting (`systemctl restart --no-block`) and wait up to
-    /// `secs` for that new start to end (active or failed); its invocation ID, for
-    /// [`Booted::run_journal`].
-    fn rerun(&self, unit: &str, secs: u64) -> String {
-        let before = self.prop(unit, "InvocationID");
-        self.ok(&format!("systemctl restart --no-block {unit}"));
-        let mut id = String::new();
-        self.wait(&format!("{unit} started again and ended"), secs, |r| {
-            id = r.prop(unit, "InvocationID");
-            let state = r.prop(unit, "ActiveState");
-            id != before && (state == "active" || state == "failed" || state == "inactive")
-        });
-        id
+    /// The journal's position now, for [`Booted::journal_after`].
+    fn cursor(&self) -> String {
+        let out = self.ok("journalctl --no-pager -n 1 -o cat --show-cursor");
+        out.lines()
+            .last()
+            .and_then(|l| l.strip_prefix("-- cursor: "))
+            .unwrap_or_else(|| panic!("no cursor in:\n{out}"))
+            .to_string()
     }
 
-    /// The journal of one run of a unit (its invocation ID), message text only.
-    fn run_journal(&self, invocation: &str) -> String {
-        self.journal(&format!("_SYSTEMD_INVOCATION_ID={invocation}"))
+    /// Start `unit` again and wait up to `secs` for that start to end: `systemctl restart`
+    /// returns when a oneshot's run has ended, with systemd's verdict on the start job (a
+    /// oneshot without RemainAfterExit= may be unloaded right after, its properties reset, so
+    /// this is the verdict to read). Whether the start succeeded, and the journal's position
+    /// before it.
+    fn rerun(&self, unit: &str, secs: u64) -> (bool, String) {
+        let cursor = self.cursor();
+        let o = self.sh(&format!("timeout {secs} systemctl restart {unit}"));
+        assert_ne!(
+            o.status.code(),
+            Some(124),
+            "{unit}: the start did not end within {secs}s\n{}",
+            self.dump()
+        );
+        (o.status.success(), cursor)
+    }
+
+    /// The journal after `cursor`, message text only, with these journalctl arguments.
+    fn journal_after(&self, cursor: &str, args: &str) -> String {
+        self.journal(&format!("--after-cursor='{cursor}' {args}"))
     }
 
     /// The journal, message text only (`-o cat`), with these journalctl arguments.
@@ -869,8 +881,9 @@ fn the_units_pull_with_the_credentials_under_etc_and_cannot_see_root_home() {
     let s = Scenario::new("creds");
     let reg = Registry::start(true);
 
-    // An image only the registry has, under a name of this run: the unit's pull is a real one,
-    // and only with the credentials (the registry answers 401 to anyone else).
+    // A name only the registry knows, of this run: the unit's pull is a real one, and works
+    // only with the credentials (the registry answers 401 to anyone else). The layers are the
+    // test image's; what needs the credentials is the manifest, asked for by name.
     let repo = format!("{}/app", s.prefix);
     let image = reg.image(&format!("{repo}:creds"));
     let o = docker(&["tag", IMG, &image]);
@@ -915,13 +928,12 @@ fn the_units_pull_with_the_credentials_under_etc_and_cannot_see_root_home() {
     });
     assert_eq!(root.prop(unit, "Result"), "exit-code");
     assert_eq!(root.prop(unit, "ExecMainStatus"), "73", "{}", root.dump());
-    let first = root.prop(unit, "InvocationID");
     let why = format!(
         "registry {} asks for credentials and {UNIT_DOCKER_CONFIG}/config.json (absent) has none for it",
         reg.host
     );
     root.wait("the error names the file it looked in", 10, |r| {
-        r.journal(&format!("-p err _SYSTEMD_INVOCATION_ID={first}"))
+        r.journal(&format!("-p err -u {unit}"))
             .lines()
             .any(|l| l.contains(&image) && l.contains(&why))
     });
@@ -932,11 +944,16 @@ fn the_units_pull_with_the_credentials_under_etc_and_cannot_see_root_home() {
     // unit cannot see /root (ProtectHome=yes): the pull fails and the journal says where
     // and why, instead of pulling anonymously into a 401.
     root.ok("sed -i 's/^DOCKER_CONFIG=/#DOCKER_CONFIG=/' /etc/default/docker-dns-provision");
-    let hidden = root.rerun(unit, 60);
+    let (ok, hidden) = root.rerun(unit, 60);
+    assert!(
+        !ok,
+        "the start succeeded without credentials:\n{}",
+        root.dump()
+    );
     assert_eq!(root.prop(unit, "ActiveState"), "failed", "{}", root.dump());
     assert_eq!(root.prop(unit, "ExecMainStatus"), "73");
     root.wait("the error names /root/.docker and ProtectHome", 10, |r| {
-        r.journal(&format!("-p err _SYSTEMD_INVOCATION_ID={hidden}"))
+        r.journal_after(&hidden, &format!("-p err -u {unit}"))
             .lines()
             .any(|l| {
                 l.contains(&reg.host)
@@ -956,7 +973,8 @@ fn the_units_pull_with_the_credentials_under_etc_and_cannot_see_root_home() {
         "install -d -m 0700 /etc/docker-dns-provision {UNIT_DOCKER_CONFIG} && \
          mv /root/.docker/config.json {UNIT_DOCKER_CONFIG}/"
     ));
-    let good = root.rerun(unit, 60);
+    let (ok, good) = root.rerun(unit, 60);
+    assert!(ok, "the start failed:\n{}", root.dump());
     assert_eq!(root.prop(unit, "ActiveState"), "active", "{}", root.dump());
     assert_eq!(root.prop(unit, "Result"), "success");
     assert_eq!(root.prop(unit, "ExecMainStatus"), "0");
@@ -966,7 +984,8 @@ fn the_units_pull_with_the_credentials_under_etc_and_cannot_see_root_home() {
         reg.host
     );
     root.wait("the run names the credentials it pulled with", 10, |r| {
-        r.run_journal(&good).contains(&pulled_with)
+        r.journal_after(&good, &format!("-u {unit}"))
+            .contains(&pulled_with)
     });
     let digests = stdout(&docker(&[
         "image",
@@ -988,15 +1007,12 @@ fn the_units_pull_with_the_credentials_under_etc_and_cannot_see_root_home() {
     );
 
     // The resync unit reads the same credentials (`--pull always`: it asks the registry).
-    let resync = root.rerun("docker-dns-provision-resync.service", 120);
-    assert_eq!(
-        root.prop("docker-dns-provision-resync.service", "Result"),
-        "success",
-        "{}",
-        root.dump()
-    );
+    let resync_unit = "docker-dns-provision-resync.service";
+    let (ok, resync) = root.rerun(resync_unit, 120);
+    assert!(ok, "the resync run failed:\n{}", root.dump());
     root.wait("the resync run pulled with the credentials", 10, |r| {
-        r.run_journal(&resync).contains(&pulled_with)
+        let j = r.journal_after(&resync, &format!("-u {resync_unit}"));
+        j.contains(&pulled_with) && j.contains("Deactivated successfully")
     });
     let log = reg.log();
     assert!(
