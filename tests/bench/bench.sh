@@ -20,7 +20,8 @@
 # Environment: BENCH_SIZES ("1 10 50 200"), BENCH_RUNS (3), BENCH_TIMEOUT (the tool's
 # --timeout, 30s), BENCH_CMD_TIMEOUT (seconds any one measured command may take, 600),
 # BENCH_BIN (default: build the release binary), BENCH_SETTLE (the tool's --settle, default
-# the tool's own; run once with 0s and once without to see what verification adds).
+# the tool's own; run once with 0s and once without to see what verification adds),
+# BENCH_COMPOSE=no and BENCH_ALWAYS=no (skip docker-compose, skip the `--pull always` part).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -182,8 +183,8 @@ timed() {
     tail -n 1 "$work/rss.last" >>"$work/$var.rss"
 }
 
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-maximum() { sort -n "$1" | tail -n 1; }
+median() { [ -s "$1" ] || { echo -; return; }; sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+maximum() { [ -s "$1" ] || { echo -; return; }; sort -n "$1" | tail -n 1; }
 
 expect_running() { # expect_running NAME_PREFIX N WHAT: a converge that did not converge is no result
     local got
@@ -238,6 +239,10 @@ for n in $sizes; do
         timed "floor.engine.$n" "${cmd[@]}"
         cmd=(dig +tries=1 +time=2 -p "$port" @127.0.0.1 TXT "$prefix.$host")
         timed "floor.dns.$n" "${cmd[@]}"
+        # What starting each program costs, to take out of its figure.
+        timed "start.curl.$n" curl --version
+        timed "start.dig.$n" dig -v
+        timed "start.ddp.$n" "$bin" --version
     done
     for r in $(seq 1 "$runs"); do
         secs=$((3600 + r % 2))
@@ -260,6 +265,7 @@ for n in $sizes; do
     expect_running "$ddp_names" "$n" "tool cold converge under strace"
     remove_all "$ddp_names"
 
+    [ "${BENCH_COMPOSE:-yes}" = no ] && continue
     generate "$n" 3600
     for _ in $(seq 1 "$runs"); do
         remove_all "$compose_names"
@@ -285,6 +291,11 @@ done
 
 # The no-op cost of always pulling: a registry of our own on loopback (127.0.0.0/8 is an
 # insecure registry to dockerd by default), the image pushed to it and its local name removed.
+# The registry listens in the engine's network namespace (the kit's private engine has one
+# of its own), since the engine, not this script, pulls from it.
+netns=/run/netns/ddp-test-$(basename "$sock" .sock)
+in_engine_net() { if [ -e "$netns" ]; then nsenter --net="$netns" "$@"; else "$@"; fi; }
+if [ "${BENCH_ALWAYS:-yes}" != no ]; then
 tests/kit/registry.sh
 reg_start() {
     local try
@@ -293,10 +304,10 @@ reg_start() {
         reg_port=$((20000 + RANDOM % 40000))
         printf 'version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
             "$work/registry" "$reg_port" >"$work/registry.yml"
-        docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
+        in_engine_net docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
         reg_pid=$!
         for _ in $(seq 1 50); do
-            curl -fsS --max-time 1 "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && return 0
+            in_engine_net curl -fsS --max-time 1 "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && return 0
             kill -0 "$reg_pid" 2>/dev/null || break
             sleep 0.1
         done
@@ -335,6 +346,7 @@ for n in $sizes; do
     fi
     remove_all "$ddp_names"
 
+    [ "${BENCH_COMPOSE:-yes}" = no ] && continue
     compose_cmd
     "${cmd[@]}" >"$work/out.last" 2>&1 || { cat "$work/out.last" >&2; exit 1; }
     for _ in $(seq 1 "$runs"); do
@@ -345,6 +357,7 @@ for n in $sizes; do
     done
     remove_all "$compose_names"
 done
+fi
 
 printf '\ndocker-dns-provision vs %s: median of %s runs, wall ms; peak RSS KiB (max of runs)\n' \
     "${compose[*]}" "$runs"
@@ -354,7 +367,7 @@ for n in $sizes; do
         d=$(median "$work/ddp.$phase.$n.ms")
         c=$(median "$work/compose.$phase.$n.ms")
         printf '%5s  %-7s %9s %11s %12s %9s %12s\n' "$n" "$phase" "$d" "$c" \
-            "$(awk -v c="$c" -v d="$d" 'BEGIN { printf (d > 0) ? "%.1fx" : "-", c / (d > 0 ? d : 1) }')" \
+            "$(awk -v c="$c" -v d="$d" 'BEGIN { printf (d > 0 && c != "-") ? "%.1fx" : "-", c / (d > 0 ? d : 1) }')" \
             "$(maximum "$work/ddp.$phase.$n.rss")" \
             "$(maximum "$work/compose.$phase.$n.rss")"
     done
@@ -364,7 +377,7 @@ printf 'Engine API calls of a no-op apply:'
 for n in $sizes; do printf '  N=%s: %s' "$n" "$(cat "$work/ddp.calls.$n")"; done
 echo
 printf 'Engine API calls of a no-op apply --pull always (one image):'
-for n in $sizes; do printf '  N=%s: %s' "$n" "$(cat "$work/ddp.always.calls.$n")"; done
+for n in $sizes; do printf '  N=%s: %s' "$n" "$(cat "$work/ddp.always.calls.$n" 2>/dev/null || echo -)"; done
 echo
 echo "(always: the tool with --pull always; compose: pull && up -d; both ask the registry each run)"
 first=${sizes%% *}
@@ -373,17 +386,18 @@ printf 'DNS phase (show, median ms): N=%s: %s  N=%s: %s\n' \
     "$first" "$(median "$work/ddp.show.$first.ms")" "$last" "$(median "$work/ddp.show.$last.ms")"
 printf 'Static binary: %s bytes (%s)\n' "$(stat -c %s "$bin")" "$(file -b "$bin" | cut -d, -f1-4)"
 echo
-echo "The floor of a no-op, measured in this run: curl of _ping + the list, and one dig round"
-printf '%5s %9s %10s %9s %9s %12s %14s %14s\n' N ddp_ms engine_ms dns_ms floor_ms ddp/floor threads_noop threads_cold
+echo "The floor of a no-op, measured in this run: curl of _ping + the list, and one dig round;"
+echo "each program's start (--version, -v) is taken out of its figure, ours included"
+printf '%5s %9s %10s %9s %9s %10s %14s %14s\n' N ddp_ms engine_ms dns_ms floor_ms ddp/floor threads_noop threads_cold
 for n in $sizes; do
-    d=$(median "$work/ddp.noop.$n.ms")
-    e=$(median "$work/floor.engine.$n.ms")
-    q=$(median "$work/floor.dns.$n.ms")
-    printf '%5s %9s %10s %9s %9s %12s %14s %14s\n' "$n" "$d" "$e" "$q" "$((e + q))" \
+    d=$(($(median "$work/ddp.noop.$n.ms") - $(median "$work/start.ddp.$n.ms")))
+    e=$(($(median "$work/floor.engine.$n.ms") - $(median "$work/start.curl.$n.ms")))
+    q=$(($(median "$work/floor.dns.$n.ms") - $(median "$work/start.dig.$n.ms")))
+    printf '%5s %9s %10s %9s %9s %10s %14s %14s\n' "$n" "$d" "$e" "$q" "$((e + q))" \
         "$(awk -v d="$d" -v f="$((e + q))" 'BEGIN { printf (f > 0) ? "%.1fx" : "-", d / (f > 0 ? f : 1) }')" \
         "$(cat "$work/ddp.threads.noop.$n")" "$(cat "$work/ddp.threads.cold.$n")"
 done
-echo "(times include starting each process: curl and dig are dynamically linked, the tool is not)"
+echo "(milliseconds, median of the runs; threads: started by the run, the main thread not counted)"
 # DNS round trips under an injected delay, at this run's largest size and beyond.
 echo
 ROUNDS_SIZES=${ROUNDS_SIZES:-"1 $last 300"} tests/bench/dns_rounds.sh
