@@ -158,7 +158,17 @@ fn run_wave(
     pulls: &BTreeMap<String, String>,
     held: &BTreeMap<String, String>,
 ) -> Vec<Vec<Outcome>> {
-    let jobs = settings.jobs;
+    // Keep, leave and held back call no engine: a wave of only those (a no-op run) needs no
+    // worker threads.
+    let engine_work = groups.iter().any(|(_, steps)| {
+        steps.iter().any(|s| {
+            !matches!(
+                s.action,
+                Action::Keep { .. } | Action::Leave { .. } | Action::HeldBack { .. }
+            )
+        })
+    });
+    let jobs = if engine_work { settings.jobs } else { 1 };
     let acted: Vec<(Vec<Outcome>, Option<Pending>)> =
         crate::pool::map(groups, jobs, |(name, steps)| match held.get(name) {
             Some(why) => (
