@@ -59,22 +59,11 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    // The standard alphabet's known vectors are the ownership label's (spec::label's tests).
     #[test]
-    fn round_trips_and_matches_known_values() {
-        let cases: &[(&str, &str)] = &[
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-            ("user:pass", "dXNlcjpwYXNz"),
-        ];
-        for (plain, coded) in cases {
-            assert_eq!(encode(plain.as_bytes(), STANDARD), *coded);
-            assert_eq!(decode(coded).as_deref(), Some(plain.as_bytes()));
-        }
+    fn both_alphabets_decode_and_round_trip() {
+        assert_eq!(encode(b"user:pass", STANDARD), "dXNlcjpwYXNz");
+        assert_eq!(decode("dXNlcjpwYXNz").as_deref(), Some(&b"user:pass"[..]));
         assert_eq!(encode(&[0xfb, 0xff], URL_SAFE), "-_8=");
         assert_eq!(encode(&[0xfb, 0xff], STANDARD), "+/8=");
         assert_eq!(decode("-_8"), Some(vec![0xfb, 0xff]));
