@@ -279,12 +279,19 @@ fn read_engine_once(endpoint: &Endpoint, deadline: Instant) -> Option<EarlyRead>
 
 /// The engine's endpoint when naming it needs no DNS (a socket or an address).
 fn local_endpoint(o: &Options) -> Option<Endpoint> {
-    match docker::parse_docker_host(&docker_host(o)).ok()? {
-        DockerHost::Unix(path) => Some(Endpoint::Unix(path)),
-        DockerHost::Tcp { host, port } => host
-            .parse()
-            .ok()
-            .map(|ip| Endpoint::Tcp(SocketAddr::new(ip, port))),
+    docker::parse_docker_host(&docker_host(o))
+        .ok()
+        .and_then(|host| literal_endpoint(host).ok())
+}
+
+/// The endpoint a docker host names, or the tcp host name and port to resolve first.
+fn literal_endpoint(host: DockerHost) -> Result<Endpoint, (String, u16)> {
+    match host {
+        DockerHost::Unix(path) => Ok(Endpoint::Unix(path)),
+        DockerHost::Tcp { host, port } => match host.parse() {
+            Ok(ip) => Ok(Endpoint::Tcp(SocketAddr::new(ip, port))),
+            Err(_) => Err((host, port)),
+        },
     }
 }
 
@@ -437,33 +444,29 @@ fn resolver_config(o: &Options) -> Result<ResolverConfig, Stop> {
 /// resolved by our resolver (never libc: a static binary has no NSS).
 fn engine_endpoint(o: &Options, records: &Records, deadline: Instant) -> Result<Endpoint, Stop> {
     let host = docker::parse_docker_host(&docker_host(o)).map_err(|e| Stop(Code::Config, e))?;
-    match host {
-        DockerHost::Unix(path) => Ok(Endpoint::Unix(path)),
-        DockerHost::Tcp { host, port } => {
-            if let Ok(ip) = host.parse() {
-                return Ok(Endpoint::Tcp(SocketAddr::new(ip, port)));
-            }
-            let own;
-            let resolver = match records {
-                Records::Dns(r) => r,
-                Records::File(_) => {
-                    own = Resolver::new(resolver_config(o)?, deadline);
-                    &own
-                }
-            };
-            let ips = resolver
-                .lookup_ip(&host)
-                .map_err(|e| Stop(Code::Unavailable, format!("engine host {host}: {e}")))?;
-            ips.first()
-                .map(|ip| Endpoint::Tcp(SocketAddr::new(*ip, port)))
-                .ok_or_else(|| {
-                    Stop(
-                        Code::Unavailable,
-                        format!("engine host {host} has no address"),
-                    )
-                })
+    let (host, port) = match literal_endpoint(host) {
+        Ok(endpoint) => return Ok(endpoint),
+        Err(named) => named,
+    };
+    let own;
+    let resolver = match records {
+        Records::Dns(r) => r,
+        Records::File(_) => {
+            own = Resolver::new(resolver_config(o)?, deadline);
+            &own
         }
-    }
+    };
+    let ips = resolver
+        .lookup_ip(&host)
+        .map_err(|e| Stop(Code::Unavailable, format!("engine host {host}: {e}")))?;
+    ips.first()
+        .map(|ip| Endpoint::Tcp(SocketAddr::new(*ip, port)))
+        .ok_or_else(|| {
+            Stop(
+                Code::Unavailable,
+                format!("engine host {host} has no address"),
+            )
+        })
 }
 
 /// `--docker-host`, else `$DOCKER_HOST`, else the default socket.
