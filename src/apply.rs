@@ -421,7 +421,6 @@ pub fn verb(a: &Action) -> &'static str {
     }
 }
 
-/// Images the plan will create containers from.
 /// Pull what is missing before anything is touched. Returns the images that could not be
 /// made available, with why; the containers that need them fail without being touched.
 fn pull_images<'a>(
