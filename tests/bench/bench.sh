@@ -86,7 +86,13 @@ cleanup() {
     [ -n "$reg_image" ] && docker image rm "$reg_image" >/dev/null 2>&1 || true
     if [ "$engine_was_up" = no ]; then
         pidfile=/run/ddp-test-$(basename "$sock" .sock).pid
-        [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+        if [ -s "$pidfile" ]; then
+            pid=$(cat "$pidfile")
+            kill "$pid" 2>/dev/null || true
+            for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+        fi
+        # The network namespace the kit made for it, once nothing is left in it.
+        kill -0 "${pid:-0}" 2>/dev/null || ip netns del "ddp-test-$(basename "$sock" .sock)" 2>/dev/null || true
     fi
     rm -rf "$work"
 }
@@ -304,7 +310,13 @@ reg_start() {
         reg_port=$((20000 + RANDOM % 40000))
         printf 'version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
             "$work/registry" "$reg_port" >"$work/registry.yml"
-        in_engine_net docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
+        # Not through in_engine_net: $! must be the registry itself (nsenter execs it), or
+        # the clean-up would kill a subshell and leave the registry running.
+        if [ -e "$netns" ]; then
+            nsenter --net="$netns" docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
+        else
+            docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
+        fi
         reg_pid=$!
         for _ in $(seq 1 50); do
             in_engine_net curl -fsS --max-time 1 "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && return 0
