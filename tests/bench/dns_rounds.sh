@@ -49,20 +49,25 @@ serve() { # serve CONF: dnsmasq for CONF behind the delay proxy on $front
     pids+=($!)
     sleep 1
 }
+# list LEVEL FIRST LAST: the list entries cFIRST..cLAST at LEVEL, 20 names a string, several
+# strings: a long list goes over UDP and then TCP as a real one would.
+list() {
+    local i k names=()
+    for i in $(seq "$2" "$3"); do names+=("c$i"); done
+    for ((k = 0; k < ${#names[@]}; k += 20)); do
+        echo "txt-record=containers.docker.$1,\"${names[*]:k:20}\""
+    done
+}
+# records LEVEL N: the records of c1..cN at LEVEL.
+records() {
+    local i
+    for i in $(seq 1 "$2"); do
+        echo "txt-record=c$i.containers.docker.$1,\"ddp-test/busybox sleep $i\""
+    done
+}
 for n in $sizes; do
     conf=$work/dnsmasq-$n.conf
-    {
-        echo "local=/bench.test/"
-        names=()
-        for i in $(seq 1 "$n"); do names+=("c$i"); done
-        # 20 names a string, several strings: the list goes over UDP and then TCP as a real one would.
-        for ((k = 0; k < n; k += 20)); do
-            echo "txt-record=containers.docker.h.bench.test,\"${names[*]:k:20}\""
-        done
-        for i in $(seq 1 "$n"); do
-            echo "txt-record=c$i.containers.docker.h.bench.test,\"ddp-test/busybox sleep $i\""
-        done
-    } >"$conf"
+    { echo "local=/bench.test/"; list h.bench.test 1 "$n"; records h.bench.test "$n"; } >"$conf"
     serve "$conf"
     runs_of "$n"
 done
@@ -70,19 +75,9 @@ n=${sizes##* }
 conf=$work/dnsmasq-inherit.conf
 {
     echo "local=/bench.test/"
-    names=()
-    for i in $(seq 1 "$n"); do names+=("c$i"); done
-    half=$((n / 2))
-    for ((k = 0; k < half; k += 20)); do
-        end=$((k + 20 < half ? 20 : half - k))
-        echo "txt-record=containers.docker.h.bench.test,\"${names[*]:k:end}\""
-    done
-    for ((k = half; k < n; k += 20)); do
-        echo "txt-record=containers.docker.bench.test,\"${names[*]:k:20}\""
-    done
-    for i in $(seq 1 "$n"); do
-        echo "txt-record=c$i.containers.docker.bench.test,\"ddp-test/busybox sleep $i\""
-    done
+    list h.bench.test 1 $((n / 2))
+    list bench.test $((n / 2 + 1)) "$n"
+    records bench.test "$n"
 } >"$conf"
 serve "$conf"
 printf '%s\n' "--inherit, L=2 (the list on both levels, every record on the upper one):"
