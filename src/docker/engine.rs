@@ -7,7 +7,7 @@ use super::pull::{Progress, PullError};
 use super::reply::{self, PullLine};
 use super::transport::{self, BASE};
 use super::version::{self, ApiVersion};
-use super::{Container, Endpoint};
+use super::{Container, Endpoint, Event};
 use crate::retry::Backoff;
 use crate::spec::{ContainerSpec, ImageRef};
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader, ErrorKind, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ureq::http::Response;
 use ureq::{Agent, Body};
 
@@ -55,14 +55,32 @@ pub enum EngineError {
         /// The engine's `message`.
         message: String,
     },
-    /// The exchange broke (timeout, cut connection, unparsable reply, error in a pull stream,
-    /// an engine too old for us).
+    /// The exchange broke (cut connection, unparsable reply, error in a pull stream, an
+    /// engine too old for us).
     Protocol {
         /// The call.
         call: String,
         /// What went wrong.
         message: String,
     },
+    /// The engine accepted the call but did not answer it in time: it is hung or overloaded.
+    Timeout {
+        /// The call.
+        call: String,
+        /// How long it was given.
+        message: String,
+    },
+}
+
+impl EngineError {
+    /// Whether the engine itself is unavailable (unreachable, or not answering in time), as
+    /// opposed to refusing or garbling one call: the run's outcome is then 69, not 73.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Unreachable(_) | EngineError::Timeout { .. }
+        )
+    }
 }
 
 impl std::fmt::Display for EngineError {
@@ -74,7 +92,9 @@ impl std::fmt::Display for EngineError {
                 status,
                 message,
             } => write!(f, "{call}: HTTP {status}: {message}"),
-            EngineError::Protocol { call, message } => write!(f, "{call}: {message}"),
+            EngineError::Protocol { call, message } | EngineError::Timeout { call, message } => {
+                write!(f, "{call}: {message}")
+            }
         }
     }
 }
@@ -430,6 +450,30 @@ impl Engine {
         Ok(reply::log_text(&body))
     }
 
+    /// The `start`, `kill` and `die` events the engine still has of a container (by ID or
+    /// name), oldest first: how it ended, even once it is gone (`--rm`). The engine keeps a
+    /// few hundred events and none across its own restart, so an empty answer says nothing.
+    pub fn container_events(&self, container: &str) -> Result<Vec<Event>, EngineError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let filters = serde_json::json!({
+            "container": [container],
+            "event": ["start", "kill", "die"],
+            "type": ["container"],
+        });
+        // `until` makes the engine answer with what it has and close, rather than stream.
+        let path = format!(
+            "/events?since=1&until={}.{:09}&filters={}",
+            now.as_secs(),
+            now.subsec_nanos(),
+            encode(&filters.to_string(), QUERY)
+        );
+        let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
+        let body = expect_body(&call, response, &[200])?;
+        Ok(reply::events(&body))
+    }
+
     /// The raw inspect document.
     pub fn inspect(&self, id: &str) -> Result<serde_json::Value, EngineError> {
         let path = format!("/containers/{}/json", encode(id, QUERY));
@@ -582,6 +626,11 @@ impl Engine {
                 self.endpoint,
                 transport_message(&e)
             ))
+        } else if matches!(e, ureq::Error::Timeout(_)) {
+            EngineError::Timeout {
+                call,
+                message: transport_message(&e),
+            }
         } else {
             protocol(&call, transport_message(&e))
         }

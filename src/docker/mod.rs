@@ -3,6 +3,7 @@
 //! says; never decides policy (when to pull is the caller's).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// One container as the list call reports it: the planner's view of the actual state.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -23,6 +24,90 @@ pub struct Container {
     pub health: Option<Health>,
     /// `HostConfig.NetworkMode`: `container:<ID>` when it runs in another's namespace.
     pub network_mode: String,
+    /// How long it has been up, or since it exited and with what status (the list's `Status`).
+    pub since: Since,
+}
+
+/// What a list entry's `Status` text (`Up 3 seconds`, `Exited (0) 2 hours ago`) says about a
+/// container's time: the list's only clue to a crash loop or a finished job, read without an
+/// inspect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Since {
+    /// The text says neither (created, dead, restarting, or a form this tool does not know).
+    #[default]
+    Unknown,
+    /// Running (or paused) for this long.
+    Up(Span),
+    /// Exited with this status this long ago.
+    Exited(i64, Span),
+}
+
+/// A duration as the engine rounds it for people (`About an hour`): somewhere in
+/// `[min, max)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// At least this long.
+    pub min: Duration,
+    /// Less than this long.
+    pub max: Duration,
+}
+
+impl Since {
+    /// Read a list entry's `Status`.
+    pub fn parse(status: &str) -> Since {
+        if let Some(up) = status.strip_prefix("Up ") {
+            // A suffix in parentheses says health or `(Paused)`, not time.
+            let up = up.split(" (").next().unwrap_or(up);
+            return Span::parse(up).map_or(Since::Unknown, Since::Up);
+        }
+        let exited = status.strip_prefix("Exited (").and_then(|rest| {
+            let (code, ago) = rest.split_once(") ")?;
+            let span = Span::parse(ago.strip_suffix(" ago")?)?;
+            Some(Since::Exited(code.parse().ok()?, span))
+        });
+        exited.unwrap_or_default()
+    }
+}
+
+impl Span {
+    /// The engine's human duration (docker/go-units `HumanDuration`) as a range.
+    fn parse(text: &str) -> Option<Span> {
+        const S: u64 = 1;
+        const MIN: u64 = 60 * S;
+        const H: u64 = 60 * MIN;
+        const DAY: u64 = 24 * H;
+        let span = |min: u64, max: u64| {
+            Some(Span {
+                min: Duration::from_secs(min),
+                max: Duration::from_secs(max),
+            })
+        };
+        match text {
+            "Less than a second" => return span(0, 1),
+            "About a minute" => return span(MIN, 2 * MIN),
+            // Hours are rounded: `About an hour` is from 60 to 90 minutes.
+            "About an hour" => return span(H, H + H / 2),
+            _ => {}
+        }
+        let (n, unit) = text.split_once(' ')?;
+        let n: u64 = n.parse().ok()?;
+        let unit = unit.strip_suffix('s').unwrap_or(unit);
+        // Above minutes the engine rounds to the hour before it divides: half an hour of
+        // slack on each side covers it.
+        let (size, slack) = match unit {
+            "second" => (S, 0),
+            "minute" => (MIN, 0),
+            "hour" => (H, H / 2),
+            "day" => (DAY, H / 2),
+            "week" => (7 * DAY, H / 2),
+            "month" => (30 * DAY, H / 2),
+            "year" => (365 * DAY, DAY),
+            _ => return None,
+        };
+        let min = n.checked_mul(size)?.saturating_sub(slack);
+        let max = n.checked_add(1)?.checked_mul(size)?.checked_add(slack)?;
+        span(min, max)
+    }
 }
 
 /// Whether a container still runs the image its record's tag names, as a pull just before
@@ -38,6 +123,20 @@ pub enum Refresh {
     Updated(String),
     /// The pull failed; the message says what to do.
     Failed(String),
+}
+
+/// One event of a container, as `GET /events` reports it: the engine's only record of how a
+/// container that is gone (`--rm`) exited, and of whether something stopped it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// `start`, `kill`, `die`, …
+    pub action: String,
+    /// A `die` event's exit status.
+    pub exit_code: Option<i64>,
+    /// The container's ownership label, when it has one.
+    pub owner: Option<String>,
+    /// When, in nanoseconds since the epoch.
+    pub time_nanos: u64,
 }
 
 /// A running container's healthcheck status.

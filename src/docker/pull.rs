@@ -238,7 +238,9 @@ impl Engine {
                 EngineError::Api {
                     status, message, ..
                 } => (Some(*status), message.clone()),
-                EngineError::Protocol { message, .. } => (None, message.clone()),
+                EngineError::Protocol { message, .. } | EngineError::Timeout { message, .. } => {
+                    (None, message.clone())
+                }
                 EngineError::Unreachable(m) => {
                     return fail(
                         PullProblem::Engine,

@@ -1,7 +1,7 @@
 //! Decoding what the engine sends back: error bodies, the container list, the create reply and
 //! the pull progress stream. Pure functions over bytes; no I/O and no policy.
 
-use super::{Container, Health};
+use super::{Container, Event, Health};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -81,6 +81,7 @@ pub fn containers_from(body: impl std::io::Read) -> Result<Vec<Container>, Strin
                 .filter(|(k, _)| k.starts_with(TOOL_LABELS))
                 .collect(),
             health: list_health(&s.status),
+            since: super::Since::parse(&s.status),
             state: s.state,
             image_id: s.image_id,
             network_mode: s.host_config.map(|h| h.network_mode).unwrap_or_default(),
@@ -112,6 +113,30 @@ fn primary_name(names: &[String]) -> String {
         .find(|n| !n.contains('/'))
         .or_else(|| names.first().map(bare))
         .unwrap_or_default()
+}
+
+/// The container events of a `GET /events` body (one JSON object a line), oldest first; a
+/// line that cannot be read ends the list (a cut stream keeps what came whole).
+pub fn events(body: &[u8]) -> Vec<Event> {
+    serde_json::Deserializer::from_slice(body)
+        .into_iter::<serde_json::Value>()
+        .map_while(Result::ok)
+        .map(|e| {
+            let attributes = &e["Actor"]["Attributes"];
+            Event {
+                action: e["Action"]
+                    .as_str()
+                    .or_else(|| e["status"].as_str())
+                    .unwrap_or("")
+                    .to_string(),
+                exit_code: attributes["exitCode"].as_str().and_then(|c| c.parse().ok()),
+                owner: attributes[crate::spec::OWNER_LABEL]
+                    .as_str()
+                    .map(str::to_string),
+                time_nanos: e["timeNano"].as_u64().unwrap_or(0),
+            }
+        })
+        .collect()
 }
 
 /// `POST /containers/create` 201 body → the new container's ID and the engine's warnings.
@@ -322,6 +347,89 @@ mod tests {
         assert!(got[0].running());
         assert_eq!(got[1].network_mode, "container:aaa");
         assert_eq!(got[0].network_mode, "");
+    }
+
+    #[test]
+    fn container_events() {
+        let body = br#"{"status":"start","id":"x","Type":"container","Action":"start","Actor":{"ID":"x","Attributes":{"docker-dns-provision.command":"TA==","name":"job"}},"time":1,"timeNano":100}
+{"Type":"container","Action":"die","Actor":{"ID":"x","Attributes":{"exitCode":"3"}},"timeNano":200}
+{"Type":"container","Action":"kill","Actor":{"ID":"x","Attributes":{"signal":"15"}},"timeNano":300}
+"#;
+        let got = events(body);
+        let brief: Vec<(&str, Option<i64>, Option<&str>, u64)> = got
+            .iter()
+            .map(|e| {
+                (
+                    e.action.as_str(),
+                    e.exit_code,
+                    e.owner.as_deref(),
+                    e.time_nanos,
+                )
+            })
+            .collect();
+        assert_eq!(
+            brief,
+            [
+                ("start", None, Some("TA=="), 100),
+                ("die", Some(3), None, 200),
+                ("kill", None, None, 300)
+            ]
+        );
+        let first_line = body.iter().position(|b| *b == b'\n').unwrap() + 1;
+        assert_eq!(
+            events(&body[..first_line + 20]).len(),
+            1,
+            "a cut stream keeps what came whole"
+        );
+        assert!(events(b"").is_empty());
+        assert!(events(b"garbage").is_empty());
+    }
+
+    #[test]
+    fn the_time_in_a_list_status() {
+        use super::super::{Since, Span};
+        use std::time::Duration;
+        let s = |min: u64, max: u64| Span {
+            min: Duration::from_secs(min),
+            max: Duration::from_secs(max),
+        };
+        let cases = [
+            ("Up Less than a second", Since::Up(s(0, 1))),
+            ("Up 1 second", Since::Up(s(1, 2))),
+            ("Up 45 seconds (health: starting)", Since::Up(s(45, 46))),
+            ("Up About a minute (Paused)", Since::Up(s(60, 120))),
+            ("Up 3 minutes", Since::Up(s(180, 240))),
+            ("Up About an hour", Since::Up(s(3600, 5400))),
+            (
+                "Up 5 hours (healthy)",
+                Since::Up(s(5 * 3600 - 1800, 6 * 3600 + 1800)),
+            ),
+            (
+                "Up 2 days",
+                Since::Up(s(2 * 86400 - 1800, 3 * 86400 + 1800)),
+            ),
+            ("Exited (0) 5 seconds ago", Since::Exited(0, s(5, 6))),
+            (
+                "Exited (137) 2 weeks ago",
+                Since::Exited(137, s(14 * 86400 - 1800, 21 * 86400 + 1800)),
+            ),
+            (
+                "Exited (-1) 3 months ago",
+                Since::Exited(-1, s(90 * 86400 - 1800, 120 * 86400 + 1800)),
+            ),
+            ("Restarting (1) 2 seconds ago", Since::Unknown),
+            ("Created", Since::Unknown),
+            ("Removal In Progress", Since::Unknown),
+            ("Up", Since::Unknown),
+            ("Up 3 fortnights", Since::Unknown),
+            ("Exited (x) 1 second ago", Since::Unknown),
+            ("Exited (0) 1 second", Since::Unknown),
+            ("Up 99999999999999999999 years", Since::Unknown),
+            ("", Since::Unknown),
+        ];
+        for (text, want) in cases {
+            assert_eq!(Since::parse(text), want, "{text:?}");
+        }
     }
 
     #[test]
