@@ -68,19 +68,31 @@ pub fn recover(actual: Vec<Container>, no_adopt: bool) -> Recovery {
             action,
             reason: reason.to_string(),
         };
+        if let (Some(old), Some(cur)) = (old, current)
+            && cur.owner().is_none()
+        {
+            // Not a replacement of ours: something else took the name meanwhile.
+            held.insert(base.to_string());
+            steps.push(step(
+                Action::Leave {
+                    existing: Some(Existing::from(old)),
+                },
+                "an interrupted replace left the old container aside, and a container without our label holds the name: both left as they are",
+            ));
+            continue;
+        }
+        // First: what starts the service again is the name's last step, the one verified.
+        if let Some(new) = new {
+            steps.push(step(
+                Action::Discard {
+                    existing: Existing::from(new),
+                },
+                "a replacement left over by an interrupted run; it never took the name",
+            ));
+            after.insert(&new.id, None);
+        }
         if let Some(old) = old {
             if let Some(cur) = current {
-                if cur.owner().is_none() {
-                    // Not a replacement of ours: something else took the name meanwhile.
-                    held.insert(base.to_string());
-                    steps.push(step(
-                        Action::Leave {
-                            existing: Some(Existing::from(old)),
-                        },
-                        "an interrupted replace left the old container aside, and a container without our label holds the name: both left as they are",
-                    ));
-                    continue;
-                }
                 steps.push(step(
                     Action::Discard {
                         existing: Existing::from(cur),
@@ -108,15 +120,6 @@ pub fn recover(actual: Vec<Container>, no_adopt: bool) -> Recovery {
                 "a rolled-back replace"
             };
             restart(base, cur, &mut steps, &mut after, why);
-        }
-        if let Some(new) = new {
-            steps.push(step(
-                Action::Discard {
-                    existing: Existing::from(new),
-                },
-                "a replacement left over by an interrupted run; it never took the name",
-            ));
-            after.insert(&new.id, None);
         }
     }
     let mut after: BTreeMap<String, Option<Container>> = after
@@ -390,6 +393,14 @@ mod tests {
                 );
             }
         }
+        // What starts the service again is the name's last repair: the one apply verifies.
+        if let Some(i) = r
+            .steps
+            .iter()
+            .position(|s| matches!(s.action, Action::Start { .. }))
+        {
+            assert_eq!(i + 1, r.steps.len(), "{case}: {:?}", r.steps);
+        }
         // Recovery is idempotent: the state it leaves needs no repair.
         assert!(
             recover(r.view.clone(), no_adopt).steps.is_empty(),
@@ -424,7 +435,7 @@ mod tests {
                 Absent,
                 Absent,
                 false,
-                &["start:id-n", "discard:id-n.ddp-new"],
+                &["discard:id-n.ddp-new", "start:id-n"],
             ),
             // The same with an adopted (unlabelled) old one, unless --no-adopt.
             (
@@ -433,7 +444,7 @@ mod tests {
                 Absent,
                 Absent,
                 false,
-                &["start:id-n", "discard:id-n.ddp-new"],
+                &["discard:id-n.ddp-new", "start:id-n"],
             ),
             (
                 Foreign(false),
@@ -451,9 +462,9 @@ mod tests {
                 Absent,
                 false,
                 &[
+                    "discard:id-n.ddp-new",
                     "rename-back:id-n.ddp-old",
                     "start:id-n.ddp-old",
-                    "discard:id-n.ddp-new",
                 ],
             ),
             // After the replacement took the name (started or not): back to the old one.
