@@ -75,6 +75,8 @@ pub struct Options {
     pub docker_host: Option<String>,
     /// The lock that keeps runs from overlapping.
     pub lock_file: PathBuf,
+    /// Where what the tool remembers between runs is kept.
+    pub state_dir: PathBuf,
     /// Containers applied at once.
     pub jobs: usize,
     /// How long a started container is watched before it counts as up; zero turns it off.
@@ -116,6 +118,7 @@ impl Default for Options {
             log_level: None,
             docker_host: None,
             lock_file: PathBuf::from(DEFAULT_LOCK_FILE),
+            state_dir: PathBuf::from(crate::state::DEFAULT_DIR),
             jobs: DEFAULT_JOBS,
             settle: DEFAULT_SETTLE,
             allow_empty: false,
@@ -215,6 +218,13 @@ where
             }
             Long("docker-host") => o.docker_host = Some(text(&mut p, "--docker-host")?),
             Long("lock-file") => o.lock_file = p.value()?.into(),
+            Long("state-dir") => {
+                let v = p.value()?;
+                if v.is_empty() {
+                    return Err(bad("--state-dir", "", "the directory is empty"));
+                }
+                o.state_dir = v.into();
+            }
             Long("jobs") => {
                 let v = text(&mut p, "--jobs")?;
                 o.jobs = match v.parse::<usize>() {
@@ -360,6 +370,7 @@ pub fn kernel_hostname() -> Result<String, String> {
 
 /// The help text: a short manual.
 pub fn help() -> String {
+    const STATE_DIR: &str = crate::state::DEFAULT_DIR;
     format!(
         "\
 docker-dns-provision {VERSION}
@@ -409,6 +420,8 @@ OPTIONS
                            keeps them [default: $DOCKER_CONFIG, else $HOME/.docker, else
                            /root/.docker]
     --lock-file PATH       lock that keeps runs from overlapping [default: {DEFAULT_LOCK_FILE}]
+    --state-dir DIR        what runs remember (the --rm jobs that finished) [default:
+                           {STATE_DIR}]
     --jobs N               containers applied at once [default: {DEFAULT_JOBS}]
     --settle DURATION      watch every container the run starts this long; it must still run
                            (and be healthy, if it has a healthcheck) or have exited 0 as a

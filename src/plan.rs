@@ -4,8 +4,9 @@
 //! lacks, or a record absent at every level) becomes a removal.
 
 use crate::desired::{Desired, HostList, Wanted, WantedState};
-use crate::docker::{Container, Refresh};
+use crate::docker::{Container, Refresh, Since};
 use crate::exit::Code;
+use crate::jobs::{self, JobDone};
 use crate::order;
 use crate::recover::{self, Recovery};
 use crate::spec::ContainerSpec;
@@ -25,30 +26,27 @@ pub struct Plan {
     pub after: BTreeMap<String, BTreeSet<String>>,
 }
 
-/// Planner switches from the command line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Planner switches from the command line, and the facts around the engine it needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
     /// With no list for this host, remove every managed container.
     pub allow_empty: bool,
     /// Never take over a container that lacks our label.
     pub no_adopt: bool,
+    /// One-shot jobs that finished with status 0, by name ([`crate::jobs`]).
+    pub jobs_done: BTreeMap<String, JobDone>,
 }
 
 impl Plan {
     /// Whether nothing would change.
     pub fn is_noop(&self) -> bool {
-        self.steps
-            .iter()
-            .all(|s| matches!(s.action, Action::Keep { .. } | Action::Leave { .. }))
+        self.steps.iter().all(|s| {
+            matches!(
+                s.action,
+                Action::Keep { .. } | Action::Finished { .. } | Action::Leave { .. }
+            )
+        })
     }
-}
-
-/// The ownership label a spec's container carries.
-fn wanted_label(spec: &ContainerSpec) -> Option<&str> {
-    spec.body
-        .get("Labels")
-        .and_then(|l| l.get(crate::spec::OWNER_LABEL))
-        .and_then(|v| v.as_str())
 }
 
 /// A container whose record is unchanged: kept (or started), unless `--pull always` found that
@@ -60,6 +58,7 @@ fn up_to_date(
     spec: &Arc<ContainerSpec>,
     refresh: Option<&Refresh>,
     code: &mut Code,
+    done: bool,
 ) -> Step {
     let (keep, start) = match refresh {
         Some(Refresh::Updated(id)) => {
@@ -89,10 +88,18 @@ fn up_to_date(
         ),
     };
     if cur.running {
-        Step::new(n, Action::Keep { existing: cur }, keep)
-    } else {
-        Step::new(n, Action::Start { existing: cur }, start)
+        return Step::new(n, Action::Keep { existing: cur }, keep);
     }
+    if done && jobs::runs_once(spec) && matches!(cur.since, Since::Exited(0, _)) {
+        return Step::new(
+            n,
+            Action::Finished {
+                existing: Some(cur),
+            },
+            "a job that finished by itself with status 0; not run again until its record changes",
+        );
+    }
+    Step::new(n, Action::Start { existing: cur }, start)
 }
 
 /// Desired × the state recovery leaves → plan.
@@ -153,16 +160,17 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
         };
         match &w.state {
             WantedState::Spec { record, spec } => {
-                let wanted = wanted_label(spec);
-                if let (Some(cur), Some(f)) = (&current, failed)
+                let wanted = spec.owner_label();
+                if let Some(f) = failed
                     && f.owner() == wanted
-                    && current_owner != wanted
+                    && (current.is_none() || current_owner != wanted)
                 {
-                    // Retrying would bounce the healthy old service on every run.
+                    // Retrying would bounce the healthy old service on every run; with none,
+                    // it would only fail again.
                     steps.push(Step::new(
                         n,
                         Action::HeldBack {
-                            existing: cur.clone(),
+                            existing: current.clone(),
                             failed: Existing::from(*f),
                         },
                         format!("record {record} is the version that failed verification"),
@@ -174,6 +182,17 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
                     "a version that failed verification; the record is no longer it",
                 );
                 let Some(cur) = current else {
+                    if let Some(identity) = wanted
+                        && spec.auto_remove()
+                        && jobs::is_done(&settings.jobs_done, n, identity, None)
+                    {
+                        steps.push(Step::new(
+                            n,
+                            Action::Finished { existing: None },
+                            "a --rm job that finished with status 0 (remembered in the state directory); not run again until its record changes",
+                        ));
+                        continue;
+                    }
                     steps.push(Step::new(
                         n,
                         Action::Create { spec: spec.clone() },
@@ -182,13 +201,15 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
                     continue;
                 };
                 match current_owner {
-                    Some(label) if Some(label) == wanted_label(spec) => {
+                    Some(label) if Some(label) == spec.owner_label() => {
                         // What a `--pull always` pull before planning found (crate::refresh).
                         let refresh = by_name
                             .get(n)
                             .filter(|c| c.id == cur.id)
                             .map(|c| &c.refresh);
-                        steps.push(up_to_date(n, cur, spec, refresh, &mut code));
+                        let done =
+                            jobs::is_done(&settings.jobs_done, n, label, Some(cur.id.as_str()));
+                        steps.push(up_to_date(n, cur, spec, refresh, &mut code, done));
                     }
                     None if settings.no_adopt => {
                         code = code.worst(Code::DataError);
@@ -298,6 +319,23 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
                 } else {
                     "managed by us and no longer listed"
                 },
+            ));
+        }
+    }
+    // Named like a temporary of ours but not ours: never touched, and the report says so.
+    for c in actual {
+        if c.owner().is_none()
+            && let Some((base, suffix)) = recover::split(&c.name)
+            && !recovery.held.contains(base)
+        {
+            steps.push(Step::new(
+                &c.name,
+                Action::Leave {
+                    existing: Some(Existing::from(c)),
+                },
+                format!(
+                    "named like this tool's {suffix} temporary of {base}, but without its label: not ours, left as it is"
+                ),
             ));
         }
     }
@@ -459,8 +497,10 @@ fn order_steps(
             let existing = match &steps[i].action {
                 Action::Keep { existing }
                 | Action::Start { existing }
-                | Action::Replace { existing, .. }
-                | Action::HeldBack { existing, .. } => Some(existing.clone()),
+                | Action::Replace { existing, .. } => Some(existing.clone()),
+                Action::HeldBack { existing, .. } | Action::Finished { existing } => {
+                    existing.clone()
+                }
                 _ => None,
             };
             steps[i] = Step::new(
@@ -579,6 +619,7 @@ mod tests {
                     Action::Replace { existing, .. } => ("replace", Some(&existing.id)),
                     Action::Remove { existing } => ("remove", Some(&existing.id)),
                     Action::Keep { existing } => ("keep", Some(&existing.id)),
+                    Action::Finished { existing } => ("finished", existing.as_ref().map(|e| &e.id)),
                     Action::HeldBack { failed, .. } => ("held-back", Some(&failed.id)),
                     Action::Leave { existing } => ("leave", existing.as_ref().map(|e| &e.id)),
                     Action::RenameBack { old } => ("rename-back", Some(&old.id)),
@@ -598,7 +639,8 @@ mod tests {
 
     /// Recovery, then the plan, as a run does them.
     fn plan_with(d: &Desired, actual: &[Container], s: Settings) -> Plan {
-        make(d, &crate::recover::recover(actual.to_vec(), s.no_adopt), s)
+        let recovery = crate::recover::recover(actual.to_vec(), s.no_adopt);
+        make(d, &recovery, s)
     }
 
     #[test]
@@ -770,6 +812,7 @@ mod tests {
             Settings {
                 allow_empty: true,
                 no_adopt: false,
+                ..Settings::default()
             },
         );
         assert_eq!(render(&p), vec!["m1:remove:id-m1"]);
@@ -781,6 +824,7 @@ mod tests {
         let s = Settings {
             allow_empty: false,
             no_adopt: true,
+            ..Settings::default()
         };
         let d = listed(vec![
             ("n1", want("a")),
@@ -825,12 +869,17 @@ mod tests {
         let s = Settings {
             allow_empty: false,
             no_adopt: true,
+            ..Settings::default()
         };
         let actual = [
             ctr("n1", Some("a"), "running"),
             ctr("n1.ddp-old", None, "exited"),
         ];
-        assert_eq!(render(&plan_with(&d, &actual, s)), vec!["n1:keep:id-n1"]);
+        assert_eq!(
+            render(&plan_with(&d, &actual, s)),
+            vec!["n1:keep:id-n1", "n1.ddp-old:leave:id-n1.ddp-old"],
+            "left, and the report says so"
+        );
 
         // A foreign container holding the name while ours is aside: recovery holds the
         // name, and the planner neither converges it nor sweeps what is aside.
@@ -893,10 +942,153 @@ mod tests {
             ctr("n1", Some("good"), "running"),
             ctr("n1.ddp-failed", None, "exited"),
         ];
-        assert_eq!(render(&plan(&d, &foreign)), vec!["n1:replace:id-n1"]);
+        assert_eq!(
+            render(&plan(&d, &foreign)),
+            vec!["n1:replace:id-n1", "n1.ddp-failed:leave:id-n1.ddp-failed"],
+            "and the report says why it is left"
+        );
+        // Nothing under the name: the version that failed is not created there either.
+        let alone = [failed.clone()];
+        let p = plan(&d, &alone);
+        assert_eq!(render(&p), vec!["n1:held-back:id-n1.ddp-failed"]);
+        assert_eq!(
+            p.steps[0].action,
+            Action::HeldBack {
+                existing: None,
+                failed: Existing::from(&failed),
+            }
+        );
         // Invalid or unavailable records leave it as it is.
         let d5 = listed(vec![("n1", invalid())]);
         assert_eq!(render(&plan(&d5, &actual)), vec!["n1:leave:id-n1"]);
+    }
+
+    fn done(identity: &str, container: Option<&str>) -> Settings {
+        Settings {
+            jobs_done: [(
+                "j".to_string(),
+                JobDone {
+                    identity: format!("L({identity})"),
+                    container: container.map(str::to_string),
+                    finished_at: 1,
+                },
+            )]
+            .into(),
+            ..Settings::default()
+        }
+    }
+
+    /// Issue 21, item 2: a job that finished by itself with status 0 (as crate::jobs found)
+    /// and that nothing restarts is done, not run again until its record changes; one that
+    /// failed, was stopped, or is not known to have finished is started again.
+    #[test]
+    fn a_finished_job_is_done_until_its_record_changes() {
+        use crate::docker::Span;
+        let job = |policy: &str| {
+            spec_with(
+                "job",
+                serde_json::json!({"HostConfig": {"RestartPolicy": {"Name": policy}}}),
+            )
+        };
+        let exited = |code: i64| Container {
+            since: Since::Exited(
+                code,
+                Span {
+                    min: std::time::Duration::from_secs(5),
+                    max: std::time::Duration::from_secs(6),
+                },
+            ),
+            ..ctr("j", Some("job"), "exited")
+        };
+        type Case = (&'static str, Container, Settings, &'static str);
+        let cases: Vec<Case> = vec![
+            (
+                "no",
+                exited(0),
+                done("job", Some("id-j")),
+                "j:finished:id-j",
+            ),
+            ("", exited(0), done("job", Some("id-j")), "j:finished:id-j"),
+            (
+                "on-failure",
+                exited(0),
+                done("job", Some("id-j")),
+                "j:finished:id-j",
+            ),
+            // Not known to have finished by itself (stopped, or no evidence): started.
+            ("no", exited(0), Settings::default(), "j:start:id-j"),
+            // Known for another container, or another record.
+            ("no", exited(0), done("job", Some("other")), "j:start:id-j"),
+            ("no", exited(0), done("old", Some("id-j")), "j:start:id-j"),
+            // Failed since (started again by hand): retried.
+            ("no", exited(1), done("job", Some("id-j")), "j:start:id-j"),
+            // Its policy restarts it: someone stopped it, it runs again.
+            (
+                "always",
+                exited(0),
+                done("job", Some("id-j")),
+                "j:start:id-j",
+            ),
+            (
+                "unless-stopped",
+                exited(0),
+                done("job", Some("id-j")),
+                "j:start:id-j",
+            ),
+            // Created and never started.
+            (
+                "no",
+                ctr("j", Some("job"), "created"),
+                done("job", Some("id-j")),
+                "j:start:id-j",
+            ),
+        ];
+        for (policy, c, settings, want) in cases {
+            let d = listed(vec![("j", job(policy))]);
+            let p = plan_with(&d, std::slice::from_ref(&c), settings);
+            assert_eq!(render(&p), vec![want], "{policy:?} {:?}", c.since);
+            assert_eq!(p.is_noop(), want.ends_with("finished:id-j"));
+        }
+        // A changed record runs it again.
+        let d = listed(vec![("j", spec_with("job2", serde_json::json!({})))]);
+        let p = plan_with(&d, &[exited(0)], done("job", Some("id-j")));
+        assert_eq!(render(&p), vec!["j:replace:id-j"]);
+    }
+
+    /// A `--rm` job leaves nothing behind: the state remembers it finished, for its record.
+    #[test]
+    fn a_finished_rm_job_is_remembered_for_its_record_only() {
+        let rm = |text: &str| {
+            spec_with(
+                text,
+                serde_json::json!({"HostConfig": {"AutoRemove": true}}),
+            )
+        };
+        let d = listed(vec![("j", rm("job"))]);
+        assert_eq!(
+            render(&plan_with(&d, &[], done("job", None))),
+            vec!["j:finished"]
+        );
+        assert_eq!(
+            render(&plan_with(&d, &[], done("old", None))),
+            vec!["j:create"]
+        );
+        assert_eq!(
+            render(&plan_with(&d, &[], Settings::default())),
+            vec!["j:create"]
+        );
+        // Not a --rm record (any more): its container says what it did, not the state.
+        let plain = listed(vec![("j", spec_with("job", serde_json::json!({})))]);
+        assert_eq!(
+            render(&plan_with(&plain, &[], done("job", None))),
+            vec!["j:create"]
+        );
+        // Still running: kept as any container.
+        let running = ctr("j", Some("job"), "running");
+        assert_eq!(
+            render(&plan_with(&d, &[running], done("job", None))),
+            vec!["j:keep:id-j"]
+        );
     }
 
     fn spec_with(text: &str, body: serde_json::Value) -> WantedState {

@@ -1,7 +1,7 @@
 //! What a run prints on stdout: `show`, `plan` and `apply` reports as text for people or
 //! JSON for machines, and the one-line summary every run ends with. Formatting only.
 
-use crate::apply::{Outcome, Result as StepResult, verb};
+use crate::apply::{Outcome, StepResult, verb};
 use crate::desired::{Desired, HostList, WantedState};
 use crate::plan::{Action, Plan, Step};
 use serde_json::{Value, json};
@@ -152,7 +152,9 @@ impl Summary {
                 Action::Replace { .. } => s.replaced += 1,
                 Action::Start { .. } => s.started += 1,
                 Action::Remove { .. } | Action::Discard { .. } => s.removed += 1,
-                Action::Keep { .. } | Action::HeldBack { .. } => s.kept += 1,
+                Action::Keep { .. } | Action::HeldBack { .. } | Action::Finished { .. } => {
+                    s.kept += 1
+                }
                 Action::Leave { .. } => s.left += 1,
                 Action::RenameBack { .. } => s.repaired += 1,
             }
@@ -193,16 +195,15 @@ fn step_image(a: &Action) -> Option<String> {
 
 fn step_id(a: &Action) -> Option<&str> {
     match a {
-        Action::Create { .. } | Action::Leave { existing: None } => None,
+        Action::Create { .. } => None,
         Action::Start { existing }
         | Action::Replace { existing, .. }
         | Action::Remove { existing }
         | Action::Keep { existing }
-        | Action::HeldBack { existing, .. }
-        | Action::Discard { existing }
-        | Action::Leave {
-            existing: Some(existing),
-        } => Some(&existing.id),
+        | Action::Discard { existing } => Some(&existing.id),
+        Action::HeldBack { existing, .. }
+        | Action::Leave { existing }
+        | Action::Finished { existing } => existing.as_ref().map(|e| e.id.as_str()),
         Action::RenameBack { old } => Some(&old.id),
     }
 }
@@ -243,7 +244,7 @@ pub fn actions(
                     None => ("planned", None),
                     Some(StepResult::Done) => ("done", None),
                     Some(StepResult::Skipped(w)) => ("skipped", Some(w.as_str())),
-                    Some(StepResult::Failed(w)) => ("failed", Some(w.as_str())),
+                    Some(StepResult::Failed(w)) => ("failed", Some(w.why.as_str())),
                 };
                 json!({
                     "container": s.name, "action": verb(&s.action), "reason": s.reason,
@@ -318,13 +319,12 @@ mod tests {
         let e = Existing {
             id: "id1".into(),
             name: "n1".into(),
-            running: false,
-            health: None,
+            ..Existing::default()
         };
         let rows = [
             (
                 step(Action::RenameBack { old: e.clone() }),
-                StepResult::Failed("x".into()),
+                StepResult::Failed(crate::apply::StepFailure::of("x")),
             ),
             (
                 step(Action::Start {
@@ -347,8 +347,7 @@ mod tests {
         let e = Existing {
             id: "id1".into(),
             name: "n1".into(),
-            running: false,
-            health: None,
+            ..Existing::default()
         };
         // A plan (no outcomes) that gives a name back and removes a leftover replacement.
         let plan = Plan {

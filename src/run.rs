@@ -8,11 +8,18 @@ use crate::desired::{self, Desired, HostList, WantedState};
 use crate::dns::{self, Resolver, ResolverConfig, TxtSource};
 use crate::docker::{self, DockerHost, Endpoint, Engine, EngineError};
 use crate::exit::Code;
+use crate::jobs::{self, JobDone};
+use crate::plan::Action;
 use crate::records::{RecordsError, RecordsFile};
+use crate::recover::Recovery;
 use crate::spec::{self, ContainerSpec, Policy};
+use crate::state::State;
 use crate::walk::{self, Bound};
 use crate::{apply, lock, plan, recover, report};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How long a run without a usable list waits for the engine, to repair a crash's leftovers.
@@ -63,14 +70,6 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     let deadline = Instant::now() + splay + o.timeout;
     // Fail on configuration before waiting for anything.
     let records = Records::open(o, deadline)?;
-    if !o.splay.is_zero() {
-        log::info!(
-            "waiting {:.1}s (splay, at most {:.1}s) before the first query",
-            splay.as_secs_f64(),
-            o.splay.as_secs_f64()
-        );
-        std::thread::sleep(splay);
-    }
     // Held to the end of the run; only apply changes anything, so only apply takes it.
     let _lock = match o.command {
         Command::Apply => Some(lock::acquire(&o.lock_file, deadline).map_err(|e| match e {
@@ -79,19 +78,30 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
         })?),
         _ => None,
     };
+    let settings = apply::Settings {
+        jobs: o.jobs,
+        settle: o.settle,
+        deadline,
+    };
+    // The engine's answers do not depend on DNS, and neither does crash repair: both run
+    // while DNS is asked (and before the splay), so a service an interrupted replace took
+    // down comes back within seconds even while DNS is down.
+    let early = (o.command != Command::Show)
+        .then(|| local_endpoint(o))
+        .flatten()
+        .map(|endpoint| EarlyEngine::start(endpoint, o, settings));
+    if !o.splay.is_zero() {
+        log::info!(
+            "waiting {:.1}s (splay, at most {:.1}s) before the first query",
+            splay.as_secs_f64(),
+            o.splay.as_secs_f64()
+        );
+        std::thread::sleep(splay);
+    }
     let policy = policy(o);
     let parse = record_parser(&policy, o.pull);
     let dns_started = Instant::now();
-    // The engine's answers do not depend on DNS: read them while DNS is asked (on a hit,
-    // that hides the list, about a third of a no-op at 200 containers).
-    let (desired, early_read) = std::thread::scope(|scope| {
-        let early_read = (o.command != Command::Show)
-            .then(|| local_endpoint(o))
-            .flatten()
-            .map(|endpoint| scope.spawn(move || read_engine_once(&endpoint, deadline)));
-        let desired = desired::read(records.source(), &walk, &o.prefix, o.inherit, &parse);
-        (desired, early_read.and_then(|h| h.join().ok()).flatten())
-    });
+    let desired = desired::read(records.source(), &walk, &o.prefix, o.inherit, &parse);
     log::debug!("DNS phase took {:.3}s", dns_started.elapsed().as_secs_f64());
     log_desired(&desired);
     let json = o.output == Output::Json;
@@ -105,7 +115,117 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     }
     // An unreadable list or no list at all: nothing converges, but what a crash left
     // half-done is still repaired, since that needs the engine alone.
-    let early = match &desired.list {
+    let stop_early = unconverged(o, &desired, &host, &walk);
+    // Without a list the engine is waited for only to repair: a host that is not
+    // configured must not wait all of --timeout for an engine to exit 66.
+    let engine_deadline = match stop_early {
+        Some(_) => deadline.min(Instant::now() + REPAIR_ONLY_ENGINE_WAIT),
+        None => deadline,
+    };
+    let read = match early {
+        Some(early) => early.wait(engine_deadline),
+        None => engine_endpoint(o, &records, deadline).and_then(|endpoint| {
+            let engine = Engine::connect(&endpoint, engine_deadline)
+                .map_err(|e| engine_stop(&endpoint, e))?;
+            read_and_repair(engine, &endpoint, o, &settings)
+        }),
+    };
+    let (mut read, stop_early) = match (read, stop_early) {
+        (Ok(read), stop_early) => (read, stop_early),
+        (Err(stop), None) => return Err(stop),
+        (Err(Stop(_, why)), Some(stop_early)) => {
+            // The list's failure is the news; the engine's is why nothing was repaired.
+            log::warn!("no crash repair this run: {why}");
+            report_nothing(o, &desired, stop_early.0, started);
+            return Err(stop_early);
+        }
+    };
+    if read.at.elapsed() > EARLY_LIST_FRESH {
+        // DNS took long enough for the engine to have changed (by hand, say).
+        log::debug!("reading the container list again: the first read is stale");
+        read.read_again(o, &settings)?;
+    }
+    let EngineRead {
+        engine,
+        mut recovery,
+        mut repairs,
+        ..
+    } = read;
+    // Only a converging apply pulls: plan changes nothing, not even the image store.
+    if o.command == Command::Apply && stop_early.is_none() {
+        crate::refresh::check(&engine, &desired, &mut recovery.view, o.pull, o.jobs);
+    }
+    let mut state = State::load(&o.state_dir, &host);
+    let known_jobs = state.jobs_done.clone();
+    if stop_early.is_none() {
+        jobs::check(
+            &engine,
+            &desired,
+            &recovery.view,
+            &mut state.jobs_done,
+            o.jobs,
+        );
+    }
+    let plan = match &stop_early {
+        Some(Stop(code, _)) => plan::Plan {
+            steps: Vec::new(),
+            code: *code,
+            after: Default::default(),
+        },
+        None => plan::make(
+            &desired,
+            &recovery,
+            plan::Settings {
+                allow_empty: o.allow_empty,
+                no_adopt: o.no_adopt,
+                jobs_done: state.jobs_done.clone(),
+            },
+        ),
+    };
+    let (outcomes, code) = match o.command {
+        Command::Plan => (None, plan.code),
+        _ => {
+            let outcomes = apply::run_after(&plan, &engine, &settings, &repairs);
+            repairs.extend(outcomes);
+            let code = outcome_code(plan.code, &repairs);
+            if stop_early.is_none() {
+                remember_jobs(&mut state, &known_jobs, &desired, &repairs, &o.state_dir);
+            }
+            (Some(repairs), code)
+        }
+    };
+    let plan = plan::Plan {
+        steps: recovery.steps.into_iter().chain(plan.steps).collect(),
+        ..plan
+    };
+    let took = started.elapsed();
+    print!(
+        "{}",
+        report::actions(
+            &desired,
+            &plan,
+            outcomes.as_deref(),
+            json,
+            code.status(),
+            took
+        )
+    );
+    log::info!(
+        "{} (engine calls: {}, exit status {})",
+        report::summary(&plan, outcomes.as_deref()).line(command_name(o.command), took),
+        engine.calls(),
+        code.status()
+    );
+    match stop_early {
+        Some(Stop(_, why)) => Err(Stop(code, why)),
+        None => Ok(code),
+    }
+}
+
+/// Why nothing converges this run, when the list says so: unavailable (75), or not
+/// configured (66) without `--allow-empty`.
+fn unconverged(o: &Options, desired: &Desired, host: &str, walk: &walk::Walk) -> Option<Stop> {
+    match &desired.list {
         HostList::Unavailable(_) => Some(Stop(
             Code::TempFail,
             "nothing is converged while the list cannot be read".to_string(),
@@ -132,147 +252,191 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
             ),
         )),
         _ => None,
-    };
-
-    let endpoint = engine_endpoint(o, &records, deadline);
-    // Without a list the engine is asked only to repair: a host that is not configured
-    // must not wait all of --timeout for an engine to exit 66.
-    let engine_deadline = match early {
-        Some(_) => deadline.min(Instant::now() + REPAIR_ONLY_ENGINE_WAIT),
-        None => deadline,
-    };
-    let engine = endpoint.and_then(|endpoint| {
-        let (mut engine, actual) = match early_read {
-            Some(EarlyRead { engine, list, at }) if at.elapsed() <= EARLY_LIST_FRESH => {
-                (engine, list)
-            }
-            Some(EarlyRead { engine, .. }) => {
-                // DNS took long enough for the engine to have changed (by hand, say).
-                log::debug!("reading the container list again: the first read is stale");
-                let list = engine.list().map_err(|e| engine_stop(&endpoint, e))?;
-                (engine, list)
-            }
-            None => {
-                let engine = Engine::connect(&endpoint, engine_deadline)
-                    .map_err(|e| engine_stop(&endpoint, e))?;
-                let list = engine.list().map_err(|e| engine_stop(&endpoint, e))?;
-                (engine, list)
-            }
-        };
-        engine.set_docker_config(o.docker_config.clone());
-        log::debug!("engine at {endpoint}, API {}", engine.api_version());
-        Ok((engine, actual))
-    });
-    let ((engine, mut actual), early) = match (engine, early) {
-        (Ok(ok), early) => (ok, early),
-        (Err(stop), None) => return Err(stop),
-        (Err(Stop(_, why)), Some(early)) => {
-            // The list's failure is the news; the engine's is why nothing was repaired.
-            log::warn!("no crash repair this run: {why}");
-            report_nothing(o, &desired, early.0, started);
-            return Err(early);
-        }
-    };
-    // Only a converging apply pulls: plan changes nothing, not even the image store.
-    if o.command == Command::Apply && early.is_none() {
-        crate::refresh::check(&engine, &desired, &mut actual, o.pull, o.jobs);
     }
-    let recovery = recover::recover(actual, o.no_adopt);
-    let plan = match &early {
-        Some(Stop(code, _)) => plan::Plan {
-            steps: Vec::new(),
-            code: *code,
-            after: Default::default(),
-        },
-        None => plan::make(
-            &desired,
-            &recovery,
-            plan::Settings {
-                allow_empty: o.allow_empty,
-                no_adopt: o.no_adopt,
-            },
-        ),
-    };
-    let (outcomes, code) = match o.command {
-        Command::Plan => (None, plan.code),
-        _ => {
-            // Repairs first, on their own: a long pull must not keep a service down.
-            let repairs = plan::Plan {
-                steps: recovery.steps.clone(),
-                code: Code::Ok,
-                after: Default::default(),
-            };
-            let mut outcomes = apply::run(&repairs, &engine, o.jobs);
-            let settings = apply::Settings {
-                jobs: o.jobs,
-                settle: o.settle,
-                deadline,
-            };
-            outcomes.extend(apply::run_after(&plan, &engine, &settings, &outcomes));
-            let failed = outcomes
-                .iter()
-                .any(|x| matches!(x.result, apply::Result::Failed(_)));
-            let code = if failed {
-                plan.code.worst(Code::ActionsFailed)
-            } else {
-                plan.code
-            };
-            (Some(outcomes), code)
+}
+
+/// The exit code of an applied run: the plan's, worsened by what failed. An engine that
+/// stopped answering is 69 (look at the engine), any other failure 73.
+fn outcome_code(planned: Code, outcomes: &[apply::Outcome]) -> Code {
+    outcomes
+        .iter()
+        .filter_map(|x| match &x.result {
+            apply::StepResult::Failed(f) if f.engine_lost => Some(Code::Unavailable),
+            apply::StepResult::Failed(_) => Some(Code::ActionsFailed),
+            _ => None,
+        })
+        .fold(planned, Code::worst)
+}
+
+/// Remember the jobs this run found finished, and forget those whose record is gone or
+/// changed; written only when that changes what was known (`before`).
+fn remember_jobs(
+    state: &mut State,
+    before: &BTreeMap<String, JobDone>,
+    desired: &Desired,
+    outcomes: &[apply::Outcome],
+    dir: &Path,
+) {
+    for o in outcomes {
+        if let (Some(id), Action::Create { spec } | Action::Replace { spec, .. }) =
+            (&o.finished, &o.step.action)
+            && let Some(identity) = spec.owner_label()
+        {
+            let container = (!spec.auto_remove()).then(|| id.clone());
+            state.jobs_done.insert(
+                o.step.name.clone(),
+                JobDone {
+                    identity: identity.to_string(),
+                    container,
+                    finished_at: jobs::now(),
+                },
+            );
         }
-    };
-    let plan = plan::Plan {
-        steps: recovery.steps.into_iter().chain(plan.steps).collect(),
-        ..plan
-    };
-    let took = started.elapsed();
-    print!(
-        "{}",
-        report::actions(
-            &desired,
-            &plan,
-            outcomes.as_deref(),
-            json,
-            code.status(),
-            took
-        )
-    );
-    log::info!(
-        "{} (engine calls: {}, exit status {})",
-        report::summary(&plan, outcomes.as_deref()).line(command_name(o.command), took),
-        engine.calls(),
-        code.status()
-    );
-    match early {
-        Some(Stop(_, why)) => Err(Stop(code, why)),
-        None => Ok(code),
+    }
+    if let HostList::Listed(wanted) = &desired.list {
+        state.jobs_done.retain(|name, job| {
+            wanted.iter().any(|w| {
+                w.name == *name
+                    && match &w.state {
+                        WantedState::Spec { spec, .. } => {
+                            spec.owner_label() == Some(job.identity.as_str())
+                        }
+                        // Unreadable now: not a reason to run it again later.
+                        WantedState::Invalid { .. } | WantedState::Unknown(_) => true,
+                        WantedState::Disabled => false,
+                    }
+            })
+        });
+    }
+    if state.jobs_done != *before
+        && let Err(e) = state.save(dir)
+    {
+        log::warn!("{e}: a job that finished may run again on the next run");
     }
 }
 
 /// How old a container list read during the DNS phase may be and still be planned from.
 const EARLY_LIST_FRESH: Duration = Duration::from_secs(1);
 
-/// The engine and its container list, read while DNS was asked.
-struct EarlyRead {
+/// The engine, its containers as crash recovery leaves them, and the repairs made.
+struct EngineRead {
     engine: Engine,
-    list: Vec<docker::Container>,
-    /// When the list was read.
+    endpoint: Endpoint,
+    recovery: Recovery,
+    /// The repairs' outcomes (none for `plan`, which only shows them).
+    repairs: Vec<apply::Outcome>,
+    /// When the list was read (after the repairs).
     at: Instant,
 }
 
-/// One ping and the list, no retry: a failure here is only retried, with the run's rules,
-/// once DNS is done.
-fn read_engine_once(endpoint: &Endpoint, deadline: Instant) -> Option<EarlyRead> {
-    let read =
-        Engine::connect_once(endpoint, deadline).and_then(|engine| Ok((engine.list()?, engine)));
-    match read {
-        Ok((list, engine)) => Some(EarlyRead {
-            engine,
-            list,
-            at: Instant::now(),
-        }),
-        Err(e) => {
-            log::debug!("engine not read during the DNS phase ({e}); asking again after it");
-            None
+impl EngineRead {
+    /// Read the list again and repair what that shows (normally nothing).
+    fn read_again(&mut self, o: &Options, settings: &apply::Settings) -> Result<(), Stop> {
+        let list = self
+            .engine
+            .list()
+            .map_err(|e| engine_stop(&self.endpoint, e))?;
+        let recovery = recover::recover(list, o.no_adopt);
+        if o.command == Command::Apply && !recovery.steps.is_empty() {
+            self.repairs.extend(apply::repairs(
+                &repair_plan(&recovery),
+                &self.engine,
+                settings,
+            ));
+        }
+        self.recovery.view = recovery.view;
+        self.recovery.held = recovery.held;
+        self.recovery.steps.extend(recovery.steps);
+        self.at = Instant::now();
+        Ok(())
+    }
+}
+
+/// Read the list, and (for `apply`) repair what an interrupted replace left.
+fn read_and_repair(
+    mut engine: Engine,
+    endpoint: &Endpoint,
+    o: &Options,
+    settings: &apply::Settings,
+) -> Result<EngineRead, Stop> {
+    engine.set_docker_config(o.docker_config.clone());
+    log::debug!("engine at {endpoint}, API {}", engine.api_version());
+    let list = engine.list().map_err(|e| engine_stop(endpoint, e))?;
+    let recovery = recover::recover(list, o.no_adopt);
+    let repairs = if o.command == Command::Apply && !recovery.steps.is_empty() {
+        apply::repairs(&repair_plan(&recovery), &engine, settings)
+    } else {
+        Vec::new()
+    };
+    Ok(EngineRead {
+        engine,
+        endpoint: endpoint.clone(),
+        recovery,
+        repairs,
+        at: Instant::now(),
+    })
+}
+
+/// Recovery's repairs as a plan of their own: they run first and alone.
+fn repair_plan(recovery: &Recovery) -> plan::Plan {
+    plan::Plan {
+        steps: recovery.steps.clone(),
+        code: Code::Ok,
+        after: Default::default(),
+    }
+}
+
+/// The engine read (and crash repair) running on a thread of its own while DNS is asked.
+struct EarlyEngine {
+    events: mpsc::Receiver<Early>,
+}
+
+/// What the early engine thread reports.
+enum Early {
+    /// It reached the engine: what follows comes, however long repairs take.
+    Connected,
+    /// Done.
+    Read(Box<Result<EngineRead, Stop>>),
+}
+
+impl EarlyEngine {
+    /// Connect (retrying until the run's deadline), read and repair, on a thread.
+    fn start(endpoint: Endpoint, o: &Options, settings: apply::Settings) -> EarlyEngine {
+        let (tx, events) = mpsc::channel();
+        let o = o.clone();
+        std::thread::spawn(move || {
+            let read = Engine::connect(&endpoint, settings.deadline)
+                .map_err(|e| engine_stop(&endpoint, e))
+                .and_then(|engine| {
+                    let _ = tx.send(Early::Connected);
+                    read_and_repair(engine, &endpoint, &o, &settings)
+                });
+            let _ = tx.send(Early::Read(Box::new(read)));
+        });
+        EarlyEngine { events }
+    }
+
+    /// The read, waiting for the engine until `until`; once connected, until the repairs
+    /// are done (they are bounded by the run's deadline like any engine call).
+    fn wait(self, until: Instant) -> Result<EngineRead, Stop> {
+        let mut connected = false;
+        loop {
+            let next = if connected {
+                self.events.recv().map_err(|_| ())
+            } else {
+                let left = until.saturating_duration_since(Instant::now());
+                self.events.recv_timeout(left).map_err(|_| ())
+            };
+            match next {
+                Ok(Early::Connected) => connected = true,
+                Ok(Early::Read(read)) => return *read,
+                Err(()) => {
+                    return Err(Stop(
+                        Code::Unavailable,
+                        "Docker engine not reachable in the time this run gives it".to_string(),
+                    ));
+                }
+            }
         }
     }
 }

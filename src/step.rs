@@ -2,12 +2,12 @@
 //! crash recovery and the planner, which decide the steps, and by apply, which runs them;
 //! it decides nothing itself.
 
-use crate::docker::{Container, Health};
+use crate::docker::{Container, Health, Since};
 use crate::spec::ContainerSpec;
 use std::sync::Arc;
 
 /// A container the engine already has, as the applier needs to know it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Existing {
     /// Container ID.
     pub id: String,
@@ -17,6 +17,10 @@ pub struct Existing {
     pub running: bool,
     /// Its healthcheck's status when the plan was made, if it has one.
     pub health: Option<Health>,
+    /// Whether the engine was about to restart it (it exited, and its policy restarts it).
+    pub restarting: bool,
+    /// How long it had been up, or since it exited, when the plan was made.
+    pub since: Since,
 }
 
 impl From<&Container> for Existing {
@@ -26,6 +30,8 @@ impl From<&Container> for Existing {
             name: c.name.clone(),
             running: c.running(),
             health: c.health,
+            restarting: c.state == "restarting",
+            since: c.since,
         }
     }
 }
@@ -47,10 +53,13 @@ pub enum Action {
     Remove { existing: Existing },
     /// Ours, unchanged and running (a healthcheck still starting is waited for).
     Keep { existing: Existing },
+    /// A one-shot job that finished with status 0 and that nothing restarts: not run again
+    /// until its record changes. `None`: a `--rm` job, gone, remembered as done.
+    Finished { existing: Option<Existing> },
     /// The record's version failed verification before (`failed`, kept aside under the
-    /// same record text): not retried; the old container keeps running untouched.
+    /// same record text): not retried; the old container, if any, keeps running untouched.
     HeldBack {
-        existing: Existing,
+        existing: Option<Existing>,
         failed: Existing,
     },
     /// Left untouched on purpose (invalid record, unknown record, unlabelled with --no-adopt).

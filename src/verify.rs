@@ -38,8 +38,10 @@ pub struct Observed {
 /// The verdict on one container at one moment.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    /// Verified: it runs (and is healthy), or a one-shot job exited 0 for good.
+    /// Verified: it runs (and is healthy).
     Up,
+    /// Verified: a one-shot job that exited 0 for good.
+    Finished,
     /// It failed, and why.
     Failed(String),
     /// Not decided yet.
@@ -88,7 +90,8 @@ pub fn observe(doc: &Value) -> Observed {
     }
 }
 
-/// The judgement at one moment; `settled` once the settle window is over.
+/// The judgement at one moment; `settled` once the settle window is over. `o.restarts`
+/// counts the restarts since the watch began.
 pub fn judge(o: &Observed, settled: bool) -> Verdict {
     let restarts = matches!(o.restart_policy.as_str(), "always" | "unless-stopped");
     match o.status.as_str() {
@@ -96,11 +99,16 @@ pub fn judge(o: &Observed, settled: bool) -> Verdict {
             "restarting: exited with status {} (restarted {} times)",
             o.exit_code, o.restarts
         )),
+        // Running again: `ExitCode` was reset by the restart and says nothing of the crash.
+        "running" | "paused" if o.restarts > 0 => Verdict::Failed(format!(
+            "it exited and its restart policy ({}) restarted it {} times",
+            o.restart_policy, o.restarts
+        )),
         _ if o.restarts > 0 => Verdict::Failed(format!(
             "exited with status {} and was restarted {} times",
             o.exit_code, o.restarts
         )),
-        "exited" if o.exit_code == 0 && !restarts => Verdict::Up,
+        "exited" if o.exit_code == 0 && !restarts => Verdict::Finished,
         "exited" if o.exit_code == 0 => Verdict::Failed(format!(
             "exited with status 0, but its restart policy ({}) restarts it",
             o.restart_policy
@@ -123,6 +131,49 @@ pub fn judge(o: &Observed, settled: bool) -> Verdict {
         other if settled => Verdict::Failed(format!("not running ({other})")),
         _ => Verdict::Wait,
     }
+}
+
+/// A container to watch, with what is known of it before the watch began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watched {
+    /// Container ID.
+    pub id: String,
+    /// How long it had been up already: a kept container's time counts toward its window.
+    pub up_before: Duration,
+    /// Its restart count before the watch: 0 for a container just created; `None` takes the
+    /// first inspect's, for one with a history (a restart long ago is not a crash loop now).
+    pub restarts: Option<u64>,
+}
+
+impl Watched {
+    /// A container this run created: every restart counts.
+    pub fn created(id: &str) -> Watched {
+        Watched {
+            id: id.to_string(),
+            up_before: Duration::ZERO,
+            restarts: Some(0),
+        }
+    }
+
+    /// A container that existed before the run, up for `up_before` so far.
+    pub fn existing(id: &str, up_before: Duration) -> Watched {
+        Watched {
+            id: id.to_string(),
+            up_before,
+            restarts: None,
+        }
+    }
+}
+
+/// How a watched container passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Up {
+    /// It runs (and is healthy, if it has a healthcheck).
+    Running,
+    /// A one-shot job that exited with status 0, which nothing restarts.
+    Finished,
+    /// It removed itself (`--rm`) and the engine no longer says how it exited.
+    Vanished,
 }
 
 /// Why a container failed verification, with its last output.
@@ -151,29 +202,31 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Watch `ids` together until each is decided: one settle window for all of them, whatever
-/// `deadline` says, longer only for a healthcheck still starting (within its own bound and
-/// `deadline`). Zero `settle` verifies nothing.
+/// Watch `targets` together until each is decided: one settle window for all of them,
+/// whatever `deadline` says, longer only for a healthcheck still starting (within its own
+/// bound and `deadline`). Zero `settle` verifies nothing.
 pub fn watch(
     engine: &Engine,
-    ids: &[String],
+    targets: &[Watched],
     settle: Duration,
     deadline: Instant,
-) -> Vec<Result<(), Failure>> {
-    let mut results: Vec<Option<Result<(), Failure>>> = vec![None; ids.len()];
+) -> Vec<Result<Up, Failure>> {
     if settle.is_zero() {
-        return ids.iter().map(|_| Ok(())).collect();
+        return targets.iter().map(|_| Ok(Up::Running)).collect();
     }
+    let mut results: Vec<Option<Result<Up, Failure>>> = vec![None; targets.len()];
+    let mut baselines: Vec<Option<u64>> = targets.iter().map(|t| t.restarts).collect();
     let started = Instant::now();
     loop {
-        for (id, slot) in ids.iter().zip(results.iter_mut()) {
+        for ((target, slot), baseline) in targets.iter().zip(&mut results).zip(&mut baselines) {
             if slot.is_some() {
                 continue;
             }
+            let id = target.id.as_str();
             // Taken before the inspect, so the facts are at least this old: with many
             // containers a pass takes a while, and a clock read once a pass would fail one
             // not yet judged settled for outliving its window.
-            let lived = started.elapsed();
+            let lived = target.up_before + started.elapsed();
             let fail = |reason: String| {
                 Some(Err(Failure {
                     reason: format!("{reason}, within {:.1}s of its start", lived.as_secs_f64()),
@@ -183,22 +236,43 @@ pub fn watch(
             };
             *slot = match engine.inspect(id) {
                 Ok(doc) => {
-                    match decide(&observe(&doc), lived, settle, Instant::now() >= deadline) {
-                        Verdict::Up => Some(Ok(())),
+                    let mut o = observe(&doc);
+                    let before = *baseline.get_or_insert(o.restarts);
+                    o.restarts = o.restarts.saturating_sub(before);
+                    match decide(&o, lived, settle, Instant::now() >= deadline) {
+                        Verdict::Up => Some(Ok(Up::Running)),
+                        Verdict::Finished => Some(Ok(Up::Finished)),
                         Verdict::Failed(why) => fail(why),
                         Verdict::Wait => None,
                     }
                 }
-                // Gone: a `--rm` container removes itself when it exits; its status is lost.
+                // Gone: a `--rm` container removes itself when it exits; its `die` event
+                // still says how.
                 Err(EngineError::Api { status: 404, .. }) => {
-                    log::warn!(
-                        "{}: removed itself while watched (--rm?); its exit status is unknown",
-                        short(id)
-                    );
-                    Some(Ok(()))
+                    let ended = engine.container_events(id).map(|e| crate::jobs::ending(&e));
+                    match ended {
+                        Ok(Some(end)) if end.finished() => Some(Ok(Up::Finished)),
+                        Ok(Some(end)) if end.exit_code != 0 => Some(Err(Failure {
+                            reason: format!(
+                                "exited with status {} and removed itself (--rm), within {:.1}s of its start",
+                                end.exit_code,
+                                lived.as_secs_f64()
+                            ),
+                            output: String::new(),
+                            judged: true,
+                        })),
+                        unknown => {
+                            log::warn!(
+                                "{}: removed itself while watched (--rm?); its exit status is unknown{}",
+                                short(id),
+                                unknown.err().map(|e| format!(" ({e})")).unwrap_or_default()
+                            );
+                            Some(Ok(Up::Vanished))
+                        }
+                    }
                 }
                 // The engine, not the container: ask again, until the window is long over.
-                Err(e) if lived < settle * 2 && Instant::now() < deadline => {
+                Err(e) if started.elapsed() < settle * 2 && Instant::now() < deadline => {
                     log::warn!("{}: inspect failed while watching it: {e}", short(id));
                     None
                 }
@@ -280,9 +354,9 @@ mod tests {
                 failed("unhealthy (last check: curl: refused)"),
             ),
             // A one-shot job that did its work.
-            (doc("exited", 0, 0, "no", None), false, Up),
-            (doc("exited", 0, 0, "", None), false, Up),
-            (doc("exited", 0, 0, "on-failure", None), false, Up),
+            (doc("exited", 0, 0, "no", None), false, Finished),
+            (doc("exited", 0, 0, "", None), false, Finished),
+            (doc("exited", 0, 0, "on-failure", None), false, Finished),
             (
                 doc("exited", 0, 0, "always", None),
                 false,
@@ -298,8 +372,14 @@ mod tests {
                 false,
                 failed("restarting: exited with status 3 (restarted 1 times)"),
             ),
+            // Running again after restarts: its exit status is gone, and not made up.
             (
-                doc("running", 3, 2, "always", None),
+                doc("running", 0, 2, "always", None),
+                true,
+                failed("it exited and its restart policy (always) restarted it 2 times"),
+            ),
+            (
+                doc("exited", 3, 2, "on-failure", None),
                 true,
                 failed("exited with status 3 and was restarted 2 times"),
             ),

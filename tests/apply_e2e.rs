@@ -7,105 +7,10 @@
 mod common;
 
 use common::dnsmasq::Dnsmasq;
-use common::e2e::{IMG, IMG2, LABEL, Managed, code, docker, names_with, service, show, tool};
+use common::e2e::{IMG, IMG2, LABEL, code, docker, names_with, service, show};
 use common::engine_proxy::{EngineProxy, Fault, fresh_socket_path};
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use common::world::World;
 use std::time::Duration;
-
-/// One test's world: its managed containers (see [`Managed`]), a records file and a lock
-/// file in a scratch directory.
-struct World {
-    dir: PathBuf,
-    managed: Managed,
-    /// `--settle` for every run.
-    settle: &'static str,
-}
-
-impl World {
-    fn new(tag: &str) -> World {
-        let managed = Managed::new(format!("e2e-{tag}"));
-        let dir = std::env::temp_dir().join(format!("ddp-e2e-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        World {
-            dir,
-            managed,
-            settle: "1s",
-        }
-    }
-
-    fn name(&self, n: &str) -> String {
-        self.managed.name(n)
-    }
-
-    fn prefix(&self) -> &str {
-        &self.managed.prefix
-    }
-
-    fn records_path(&self) -> PathBuf {
-        self.dir.join("records.conf")
-    }
-
-    /// Write the records: `(container, text)`; the list is the containers named.
-    fn records(&self, containers: &[(&str, Option<&str>)]) {
-        let mut s = String::new();
-        for (n, _) in containers {
-            s += &format!("txt-record=containers.docker.e2e.test,{}\n", self.name(n));
-        }
-        for (n, text) in containers {
-            if let Some(t) = text {
-                s += &format!(
-                    "txt-record={}.containers.docker.e2e.test,\"{}\"\n",
-                    self.name(n),
-                    t.replace('"', "\\\"")
-                );
-            }
-        }
-        std::fs::write(self.records_path(), s).unwrap();
-    }
-
-    fn args(&self, cmd: &str) -> Vec<String> {
-        vec![
-            cmd.to_string(),
-            "--hostname".into(),
-            "e2e.test".into(),
-            "--records".into(),
-            self.records_path().display().to_string(),
-            "--lock-file".into(),
-            self.dir.join("lock").display().to_string(),
-            "--timeout".into(),
-            "20s".into(),
-            // Long enough to see a container die at once; tests of the window set their own.
-            "--settle".into(),
-            self.settle.into(),
-        ]
-    }
-
-    fn apply(&self) -> Output {
-        self.run(&self.args("apply"), &[])
-    }
-
-    fn apply_via(&self, socket: &Path) -> Output {
-        self.run(
-            &self.args("apply"),
-            &[
-                "--docker-host".into(),
-                format!("unix://{}", socket.display()),
-            ],
-        )
-    }
-
-    fn run(&self, args: &[String], extra: &[String]) -> Output {
-        tool(&[args, extra].concat())
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 #[test]
 fn seed_example_over_dnsmasq_converges_and_reruns_as_a_noop() {

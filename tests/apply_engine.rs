@@ -7,7 +7,7 @@ mod common;
 
 use common::engine_proxy::{EngineProxy, Fault};
 use common::images::ensure_busybox;
-use docker_dns_provision::apply::{self, Result as StepResult};
+use docker_dns_provision::apply::{self, StepResult};
 use docker_dns_provision::docker::{Endpoint, Engine};
 use docker_dns_provision::exit::Code;
 use docker_dns_provision::plan::{Action, Existing, Plan, Step};
@@ -78,6 +78,16 @@ fn connect(endpoint: &Endpoint) -> Engine {
     Engine::connect(endpoint, Instant::now() + Duration::from_secs(30)).expect("connect")
 }
 
+/// Apply a plan one container at a time, verifying nothing.
+fn unverified(plan: &Plan, engine: &Engine) -> Vec<apply::Outcome> {
+    let settings = apply::Settings {
+        jobs: 1,
+        settle: std::time::Duration::ZERO,
+        deadline: std::time::Instant::now(),
+    };
+    apply::run_after(plan, engine, &settings, &[])
+}
+
 fn replace_plan(name: &str, old_id: &str, spec: ContainerSpec) -> Plan {
     Plan {
         steps: vec![Step {
@@ -87,7 +97,7 @@ fn replace_plan(name: &str, old_id: &str, spec: ContainerSpec) -> Plan {
                     id: old_id.into(),
                     name: name.into(),
                     running: true,
-                    health: None,
+                    ..Existing::default()
                 },
                 spec: std::sync::Arc::new(spec),
             },
@@ -118,7 +128,7 @@ fn a_rollback_that_cannot_keep_the_replacement_aside_still_restores_the_old_one(
     // 7 start new (fails by itself), 8 stop new, 9 rename it to .ddp-failed: injected failure.
     let proxy = EngineProxy::start(Fault::Status500At(9));
     let engine = connect(&Endpoint::Unix(proxy.socket.clone()));
-    let outcomes = apply::run(&replace_plan(n, &old_id, broken), &engine, 1);
+    let outcomes = unverified(&replace_plan(n, &old_id, broken), &engine);
     let requests = proxy.requests();
     assert!(
         requests
@@ -149,7 +159,7 @@ fn replacing_a_self_removing_container_puts_the_new_one_in_place() {
     let old_id = engine.create(n, &spec(true, "v1")).expect("create v1");
     engine.start(&old_id).expect("start v1");
     let plan = replace_plan(n, &old_id, spec(true, "v2"));
-    let outcomes = apply::run(&plan, &engine, 1);
+    let outcomes = unverified(&plan, &engine);
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].result, StepResult::Done, "{outcomes:?}");
     let (id, running, marker) = inspect(n).expect("the service exists under its name");

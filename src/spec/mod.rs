@@ -24,6 +24,26 @@ pub struct ContainerSpec {
     pub pull: Option<PullPolicy>,
 }
 
+impl ContainerSpec {
+    /// The ownership label its container carries: its identity.
+    pub fn owner_label(&self) -> Option<&str> {
+        self.body["Labels"][OWNER_LABEL].as_str()
+    }
+
+    /// Whether the engine removes its container when it exits (`--rm`).
+    pub fn auto_remove(&self) -> bool {
+        self.body["HostConfig"]["AutoRemove"] == true
+    }
+
+    /// Its restart policy's name (`no`, `always`, `unless-stopped`, `on-failure`; empty
+    /// when the body does not say).
+    pub fn restart_policy(&self) -> &str {
+        self.body["HostConfig"]["RestartPolicy"]["Name"]
+            .as_str()
+            .unwrap_or("")
+    }
+}
+
 /// `--pull missing|always|never`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PullPolicy {

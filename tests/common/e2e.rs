@@ -22,13 +22,19 @@ pub fn serial() -> MutexGuard<'static, ()> {
 
 /// Run the tool with these arguments (no `DOCKER_HOST`, info logging, no stdin).
 pub fn tool(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
-        .args(args)
+    tool_command(args).output().unwrap()
+}
+
+/// The tool as [`tool`] runs it, to spawn (output captured).
+pub fn tool_command(args: &[String]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"));
+    c.args(args)
         .env_remove("DOCKER_HOST")
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
-        .output()
-        .unwrap()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
 }
 
 /// The exit status, or -1 when killed by a signal.

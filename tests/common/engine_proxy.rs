@@ -12,7 +12,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -34,6 +34,14 @@ pub enum Fault {
     /// Answer request k with these raw bytes (see [`json_stream_reply`]); the engine never
     /// sees it. For replies the real engine cannot give here, e.g. a pull stream.
     ReplyAt(usize, String),
+    /// Never answer request k (the engine never sees it): a hung engine.
+    HangAt(usize),
+    /// When request k arrives, kill the process named by [`EngineProxy::victim`] with
+    /// SIGKILL; the engine never sees the request: a crash just before an engine call.
+    KillBefore(usize),
+    /// Forward request k and read the engine's whole reply (the call took effect), then kill
+    /// the victim before it hears back: a crash just after an engine call.
+    KillAfter(usize),
 }
 
 /// A raw HTTP 200 reply streaming `lines` as chunked `application/json`, one chunk per line,
@@ -70,6 +78,8 @@ struct Shared {
     // Every client connection, so that stopping also ends the ones still open, as an engine
     // that goes away would.
     clients: Mutex<Vec<UnixStream>>,
+    /// The process a kill fault kills (0: not named yet).
+    victim: AtomicU32,
 }
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -97,6 +107,7 @@ impl EngineProxy {
             requests: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             clients: Mutex::new(Vec::new()),
+            victim: AtomicU32::new(0),
         });
         let state = shared.clone();
         let acceptor = std::thread::spawn(move || {
@@ -121,6 +132,11 @@ impl EngineProxy {
             shared,
             acceptor: Some(acceptor),
         }
+    }
+
+    /// Name the process a kill fault kills (the tool, once spawned).
+    pub fn victim(&self, pid: u32) {
+        self.shared.victim.store(pid, Ordering::SeqCst);
     }
 
     /// The request lines seen so far, in arrival order, without the HTTP version:
@@ -185,11 +201,25 @@ fn serve(state: &Shared, client: &UnixStream) {
                 }
             }
             Fault::CutResponseAt(n) if n == k => {
-                forward(&state.upstream, &request, client, true);
+                forward(&state.upstream, &request, client, Relay::Cut);
+                return;
+            }
+            Fault::HangAt(n) if n == k => {
+                while !state.stopping.load(Ordering::SeqCst) {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                return;
+            }
+            Fault::KillBefore(n) if n == k => {
+                kill_victim(state);
+                return;
+            }
+            Fault::KillAfter(n) if n == k => {
+                forward(&state.upstream, &request, client, Relay::Kill(state));
                 return;
             }
             _ => {
-                forward(&state.upstream, &request, client, false);
+                forward(&state.upstream, &request, client, Relay::Whole);
                 return;
             }
         }
@@ -235,9 +265,33 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     })
 }
 
-/// Send the request to the engine on a fresh connection and relay the reply (all of it, or
-/// half its head when `cut`), marked `Connection: close`.
-fn forward(upstream: &Path, request: &Request, mut client: &UnixStream, cut: bool) {
+/// SIGKILL the victim, waiting a little for a test that has not named it yet.
+fn kill_victim(state: &Shared) {
+    for _ in 0..500 {
+        let pid = state.victim.load(Ordering::SeqCst);
+        if pid != 0 {
+            // SAFETY: kill(2) with a pid this test spawned and a constant signal.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("proxy: a kill fault fired but no victim was named");
+}
+
+/// How much of the engine's reply reaches the client.
+enum Relay<'a> {
+    /// All of it.
+    Whole,
+    /// Half its head.
+    Cut,
+    /// None: the whole reply is read, then the victim is killed.
+    Kill(&'a Shared),
+}
+
+/// Send the request to the engine on a fresh connection and relay the reply as `relay`
+/// says, marked `Connection: close`.
+fn forward(upstream: &Path, request: &Request, mut client: &UnixStream, relay: Relay) {
     let Ok(mut engine) = UnixStream::connect(upstream) else {
         return;
     };
@@ -268,9 +322,17 @@ fn forward(upstream: &Path, request: &Request, mut client: &UnixStream, cut: boo
         }
     }
     head.push_str("Connection: close\r\n\r\n");
-    if cut {
-        let _ = client.write_all(&head.as_bytes()[..head.len() / 2]);
-        return;
+    match relay {
+        Relay::Whole => {}
+        Relay::Cut => {
+            let _ = client.write_all(&head.as_bytes()[..head.len() / 2]);
+            return;
+        }
+        Relay::Kill(state) => {
+            let _ = std::io::copy(&mut reply, &mut std::io::sink());
+            kill_victim(state);
+            return;
+        }
     }
     if client.write_all(head.as_bytes()).is_err() {
         return;

@@ -16,3 +16,4 @@ pub mod images;
 pub mod ports;
 pub mod registry;
 pub mod unbound;
+pub mod world;
