@@ -260,8 +260,7 @@ fn run_wave(
             ),
             None => run_group(steps, engine, pulls, settings.settle),
         });
-    let (mut outcomes, pending): (Vec<Vec<Outcome>>, Vec<ToWatch>) =
-        acted.into_iter().unzip();
+    let (mut outcomes, pending): (Vec<Vec<Outcome>>, Vec<ToWatch>) = acted.into_iter().unzip();
     // Each group's pending step, by group index.
     let pending: Vec<(usize, usize, Pending)> = pending
         .into_iter()
