@@ -4,7 +4,7 @@
 use crate::dns::{Answer, TxtSource};
 use crate::recover::SUFFIXES;
 use crate::spec::ContainerSpec;
-use crate::walk::Walk;
+use crate::walk::{MAX_NAME, Walk};
 use std::sync::Arc;
 
 /// The host's desired state as DNS states it.
@@ -83,9 +83,6 @@ impl Desired {
 
 /// Turns a record's text into a spec, or says why it cannot (parse errors, policy).
 pub type Parser<'a> = &'a (dyn Fn(&str) -> Result<ContainerSpec, String> + Sync);
-
-/// Longest DNS name in its text form without the trailing dot (RFC 1035 §2.3.4).
-const MAX_DNS_NAME: usize = 253;
 
 /// Read the desired state of the walk's host from `source`, asking only the walk's levels.
 pub fn read(
@@ -254,10 +251,10 @@ fn read_containers(
             .map(|l| format!("{name}.{prefix}.{l}"))
             .collect();
         // The most specific level gives the longest name.
-        if let Some(longest) = records.first().filter(|r| r.len() > MAX_DNS_NAME) {
+        if let Some(longest) = records.first().filter(|r| r.len() > MAX_NAME) {
             states.push(Some(WantedState::Invalid {
                 why: format!(
-                    "the record name is {} characters long; DNS allows at most {MAX_DNS_NAME}: shorten the container name",
+                    "the record name is {} characters long; DNS allows at most {MAX_NAME}: shorten the container name",
                     longest.len()
                 ),
                 record: Some(longest.clone()),

@@ -220,11 +220,15 @@ pub fn lint(
 ) -> Report {
     let zone = Zone::of(file, prefix);
     let owners = zone.owners();
+    let limits = walk::Limits {
+        bound: bound.clone(),
+        prefix: prefix.to_string(),
+    };
     // A walk error means no host asks that level (a public suffix, or outside --top-domain).
     let mut walks: BTreeMap<&str, Walk> = BTreeMap::new();
     let mut unreachable: HashMap<&str, String> = HashMap::new();
     for owner in &owners {
-        match walk::walk(owner, bound) {
+        match walk::walk(owner, &limits) {
             Ok(w) => {
                 walks.insert(owner, w);
             }
@@ -769,10 +773,15 @@ pub fn run(o: &Options) -> Code {
             return Code::DataError;
         }
     };
-    let bound = crate::run::bound(o);
+    let limits = crate::run::bound(o);
+    // The hosts' own runs refuse it (78) before anything else: so does lint.
+    if let Err(why) = walk::check(&limits.bound) {
+        log::error!("{why}");
+        return Code::Config;
+    }
     let policy = crate::run::policy(o);
     let parse = crate::run::record_parser(&policy, o.pull);
-    let report = lint(&file, &o.prefix, o.inherit, &bound, &parse);
+    let report = lint(&file, &limits.prefix, o.inherit, &limits.bound, &parse);
     let code = report.code(o.strict);
     let shown = path.display().to_string();
     let stdout = std::io::stdout().lock();
