@@ -20,6 +20,10 @@ use std::time::Instant;
 /// this in one RRset.
 pub const MAX_RRSET: usize = 100;
 
+/// The largest DNS message: TCP's two-octet length field (RFC 1035 §4.2.2). UDP carries
+/// less; a reply too large for it is truncated and asked again over TCP, never more.
+pub const MAX_MESSAGE: usize = 65_535;
+
 /// The `name` of a finding about a list rather than one container.
 pub const LIST: &str = "(list)";
 
@@ -49,6 +53,8 @@ pub enum Kind {
     NotConfigured,
     /// More than [`MAX_RRSET`] records at one name.
     TooManyRecords,
+    /// Records at one name that no DNS message can carry.
+    TooLarge,
     /// A container record no host reads.
     DeadRecord,
     /// A list no host reads.
@@ -68,6 +74,7 @@ impl Kind {
             Kind::EmptyList => "empty-list",
             Kind::NotConfigured => "not-configured",
             Kind::TooManyRecords => "too-many-records",
+            Kind::TooLarge => "too-large",
             Kind::DeadRecord => "dead-record",
             Kind::DeadList => "dead-list",
             Kind::HostFails => "host-fails",
@@ -228,6 +235,17 @@ pub fn lint(
     let mut walks: BTreeMap<&str, Walk> = BTreeMap::new();
     let mut unreachable: HashMap<&str, String> = HashMap::new();
     for owner in &owners {
+        // A name `show --hostname` refuses (64), a `*` in a label say, is no host's.
+        if crate::cli::host_name(owner).is_none() {
+            unreachable.insert(
+                owner,
+                format!(
+                    "{owner} is not a name a host can have: `show --hostname {owner}` exits {}",
+                    Code::Usage.status()
+                ),
+            );
+            continue;
+        }
         match walk::walk(owner, &limits) {
             Ok(w) => {
                 walks.insert(owner, w);
@@ -442,6 +460,19 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
         );
     for (owner, name, level) in owners {
         let lines = file.lines(owner);
+        let octets = reply_octets(owner, &rrs(file, owner));
+        if octets > MAX_MESSAGE {
+            add(
+                lines.first().copied().unwrap_or(0),
+                level,
+                name,
+                Severity::Error,
+                Kind::TooLarge,
+                format!(
+                    "the TXT records at {owner} need a reply of at least {octets} octets, over the {MAX_MESSAGE} of any DNS message: no server can send them, and a host asking gets no answer; shorten them"
+                ),
+            );
+        }
         if lines.len() > MAX_RRSET {
             add(
                 lines[0],
@@ -666,6 +697,22 @@ fn rrs(file: &RecordsFile, name: &str) -> Vec<Vec<Vec<u8>>> {
         Answer::Present(rrs) => rrs,
         Answer::Absent | Answer::Unavailable(_) => Vec::new(),
     }
+}
+
+/// The size of the smallest reply that carries all of `owner`'s TXT records (an RRset is
+/// never split over messages): the header (12 octets); the question, the name in wire form
+/// (its text length + 2: a length octet per label, counting the dots' places, and the
+/// root's) with type and class (4); per record, its owner as a compression pointer (2), type,
+/// class, TTL and RDLENGTH (10), and its RDATA, each character-string with its length octet;
+/// and the OPT record (11) a server returns to the tool's EDNS query. Servers may add more
+/// (authority records, signatures): this is the floor, so anything over the limit is certain.
+fn reply_octets(owner: &str, rrs: &[Vec<Vec<u8>>]) -> usize {
+    let question = owner.len() + 2 + 4;
+    let records: usize = rrs
+        .iter()
+        .map(|strings| 2 + 10 + strings.iter().map(|s| 1 + s.len()).sum::<usize>())
+        .sum();
+    12 + question + records + 11
 }
 
 /// The first line of the first of `records` that is in the file.
@@ -1106,10 +1153,12 @@ mod tests {
                 "{f:?}"
             );
         }
+        // And the list itself: too many RRs for BIND, too many octets for any reply.
         assert_eq!(of(Kind::TooManyRecords).count(), 1);
+        assert_eq!(of(Kind::TooLarge).count(), 1);
         assert_eq!(
             r.findings.len(),
-            2 * UNRECORDED + 1,
+            2 * UNRECORDED + 2,
             "{:?}",
             &r.findings[..3]
         );
@@ -1121,6 +1170,75 @@ mod tests {
                 .filter(|c| c.status == "spec")
                 .count(),
             LISTED - UNRECORDED
+        );
+    }
+
+    /// A name `show --hostname` refuses (a `*` in a label: no wildcard, since `*` counts only
+    /// as a whole leftmost label) is read as no host's, and its records as read by nobody,
+    /// saying why; it used to be linted as a host of its own.
+    #[test]
+    fn a_name_no_host_can_have_is_not_linted_as_a_host() {
+        let f = file(
+            "txt-record=containers.docker.*.x.test,web\n\
+             txt-record=web.containers.docker.*.x.test,img\n\
+             txt-record=containers.docker.h.x.test,web\n\
+             txt-record=web.containers.docker.h.x.test,img\n",
+        );
+        let r = lint(
+            &f,
+            "containers.docker",
+            false,
+            &Bound::PublicSuffix,
+            &accept,
+        );
+        let hosts: Vec<&str> = r.hosts.iter().map(|h| h.host.as_str()).collect();
+        assert_eq!(hosts, ["h.x.test"]);
+        let found: Vec<(usize, Kind)> = r.findings.iter().map(|f| (f.line, f.kind)).collect();
+        assert_eq!(found, [(1, Kind::DeadList), (2, Kind::DeadRecord)]);
+        for f in &r.findings {
+            assert!(
+                f.what.contains(
+                    "*.x.test is not a name a host can have: `show --hostname *.x.test` exits 64"
+                ),
+                "{f:?}"
+            );
+        }
+    }
+
+    /// Records that no DNS message can carry are an error, to the octet: with a 28-character
+    /// owner, one record of 65,210 bytes (dnsmasq splits it into 255 strings of 255 and one
+    /// of 185) makes a reply of exactly 65,535 octets; one byte more, or a megabyte, cannot be
+    /// sent.
+    #[test]
+    fn records_no_dns_message_can_carry_are_an_error() {
+        for (len, too_large) in [(65_210, false), (65_211, true), (1 << 20, true)] {
+            let f = file(&format!(
+                "txt-record=containers.docker.h.test,web\ntxt-record=web.containers.docker.h.test,{}\n",
+                "a".repeat(len)
+            ));
+            let r = lint(
+                &f,
+                "containers.docker",
+                false,
+                &Bound::PublicSuffix,
+                &accept,
+            );
+            let found: Vec<&Finding> = r
+                .findings
+                .iter()
+                .filter(|f| f.kind == Kind::TooLarge)
+                .collect();
+            if too_large {
+                assert_eq!(found.len(), 1, "{len}: {:?}", r.findings);
+                assert_eq!((found[0].line, found[0].severity), (2, Severity::Error));
+                assert!(found[0].what.contains("over the 65535"), "{:?}", found[0]);
+            } else {
+                assert!(r.findings.is_empty(), "{len}: {:?}", r.findings);
+            }
+        }
+        assert_eq!(
+            reply_octets("web.containers.docker.h.test", &[vec![vec![b'a'; 10]; 2]]),
+            12 + 30 + 4 + 12 + 22 + 11
         );
     }
 
