@@ -394,7 +394,8 @@ OPTIONS
     --prefix NAME          record prefix (alias --dns-prefix) [default: {DEFAULT_PREFIX}]
     --inherit              merge the container lists of every level (alias --inheritance)
     --top-domain DOMAIN    ask no level above DOMAIN, the fleet's own domain (recommended);
-                           a host name not under it is a configuration error (78)
+                           a host name not under it, or a DOMAIN that is an ICANN public
+                           suffix (com, co.uk), is a configuration error (78)
                            [default: stop below the public suffix]
     --nameserver ADDR[:PORT]
                            nameserver to ask, repeatable; overrides resolv.conf [default port: 53]
@@ -446,7 +447,8 @@ EXIT STATUS
         or a listed container is not up (unhealthy, or not healthy within --timeout)
     75  DNS unavailable or lock busy within --timeout: temporary, try again later
     78  configuration error (e.g. --require-ad without a trusted resolver, a host name not
-        under --top-domain or that is itself a public suffix)
+        under --top-domain or that is itself a public suffix, a list record name over 253
+        characters)
     When several apply, the first in this order wins: 64 78 70 69 75 73 65 66.
 "
     )
