@@ -39,18 +39,29 @@ fn version() {
 const LIST: &str = "src/walk/public_suffix_list.dat";
 
 /// One line per parent name, sorted by it: `parent\tentry entry …\n`, where an entry is a
-/// rule's first label, `*` for a wildcard rule and `!label` for an exception. `com` sits in
-/// the group of the root (parent ""), `*.ck` and `!www.ck` in the group of `ck`. Grouping
-/// stores each parent once: about 100 KB instead of the list's 150 KB of rules.
+/// rule's first label, `*` for a wildcard rule and `!label` for an exception, after a `~`
+/// when the rule is in the list's PRIVATE section (`github.io`: a company's, not a registry's
+/// under ICANN). `com` sits in the group of the root (parent ""), `*.ck` and `!www.ck` in
+/// the group of `ck`. Grouping stores each parent once: about 100 KB instead of the list's
+/// 150 KB of rules.
 fn public_suffix_table() {
     println!("cargo:rerun-if-changed={LIST}");
     let text = std::fs::read_to_string(LIST).unwrap_or_else(|e| panic!("{LIST}: {e}"));
     let mut version = None;
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut rules = 0usize;
+    let mut private = false;
+    let mut sections = 0;
     for line in text.lines() {
         if let Some(v) = line.strip_prefix("// VERSION: ") {
             version = Some(v.trim().to_string());
+        }
+        if line.starts_with("// ===BEGIN PRIVATE DOMAINS===") {
+            private = true;
+            sections += 1;
+        } else if line.starts_with("// ===BEGIN ICANN DOMAINS===") {
+            private = false;
+            sections += 1;
         }
         // The list's own format: a rule is the first white-space-delimited word of a line.
         let Some(rule) = line.split_whitespace().next() else {
@@ -87,10 +98,12 @@ fn public_suffix_table() {
             "{LIST}: unsupported rule '{rule}'"
         );
         let entries = groups.entry(parent.join(".")).or_default();
-        entries.push(format!("{bang}{first}"));
+        let section = if private { "~" } else { "" };
+        entries.push(format!("{section}{bang}{first}"));
         rules += 1;
     }
     assert!(rules > 5000, "{LIST}: only {rules} rules; is it truncated?");
+    assert_eq!(sections, 2, "{LIST}: no ICANN and PRIVATE section markers");
     let version = version.unwrap_or_else(|| panic!("{LIST}: no '// VERSION:' line"));
     let mut table = String::new();
     for (parent, mut entries) in groups {

@@ -336,20 +336,24 @@ pub fn nameserver(s: &str) -> Result<SocketAddr, UsageError> {
 
 /// A DNS name given as a host name or prefix: dot-separated labels of 1–63 bytes.
 fn dns_name(flag: &str, s: &str) -> Result<String, UsageError> {
+    host_name(s).ok_or_else(|| bad(flag, s, "not a valid DNS name"))
+}
+
+/// `s` as the tool takes a host name (`--hostname`, the kernel's), a `--prefix` or a
+/// `--top-domain`: at most 253 characters of dot-separated labels of 1–63 letters, digits,
+/// `-` and `_`, a trailing dot dropped, in lower case; `None` for anything else. `lint` asks
+/// it of every name it would read as a host, so that it reads none `show` refuses.
+pub fn host_name(s: &str) -> Option<String> {
     let t = s.strip_suffix('.').unwrap_or(s);
     let ok = !t.is_empty()
-        && t.len() <= 253
+        && t.len() <= crate::walk::MAX_NAME
         && t.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
                 && l.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         });
-    if ok {
-        Ok(t.to_ascii_lowercase())
-    } else {
-        Err(bad(flag, s, "not a valid DNS name"))
-    }
+    ok.then(|| t.to_ascii_lowercase())
 }
 
 fn hostname(s: &str) -> Result<String, UsageError> {
@@ -401,7 +405,8 @@ OPTIONS
     --prefix NAME          record prefix (alias --dns-prefix) [default: {DEFAULT_PREFIX}]
     --inherit              merge the container lists of every level (alias --inheritance)
     --top-domain DOMAIN    ask no level above DOMAIN, the fleet's own domain (recommended);
-                           a host name not under it is a configuration error (78)
+                           a host name not under it, or a DOMAIN that is an ICANN public
+                           suffix (com, co.uk), is a configuration error (78)
                            [default: stop below the public suffix]
     --nameserver ADDR[:PORT]
                            nameserver to ask, repeatable; overrides resolv.conf [default port: 53]
@@ -455,7 +460,8 @@ EXIT STATUS
         or a listed container is not up (unhealthy, or not healthy within --timeout)
     75  DNS unavailable or lock busy within --timeout: temporary, try again later
     78  configuration error (e.g. --require-ad without a trusted resolver, a host name not
-        under --top-domain or that is itself a public suffix)
+        under --top-domain or that is itself a public suffix, a list record name over 253
+        characters)
     When several apply, the first in this order wins: 64 78 70 69 75 73 65 66.
 "
     )

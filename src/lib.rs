@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod base64;
+pub mod bounded_read;
 pub mod cli;
 pub mod desired;
 pub mod dns;

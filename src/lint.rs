@@ -20,6 +20,10 @@ use std::time::Instant;
 /// this in one RRset.
 pub const MAX_RRSET: usize = 100;
 
+/// The largest DNS message: TCP's two-octet length field (RFC 1035 §4.2.2). UDP carries
+/// less; a reply too large for it is truncated and asked again over TCP, never more.
+pub const MAX_MESSAGE: usize = 65_535;
+
 /// The `name` of a finding about a list rather than one container.
 pub const LIST: &str = "(list)";
 
@@ -49,6 +53,8 @@ pub enum Kind {
     NotConfigured,
     /// More than [`MAX_RRSET`] records at one name.
     TooManyRecords,
+    /// Records at one name that no DNS message can carry.
+    TooLarge,
     /// A container record no host reads.
     DeadRecord,
     /// A list no host reads.
@@ -68,6 +74,7 @@ impl Kind {
             Kind::EmptyList => "empty-list",
             Kind::NotConfigured => "not-configured",
             Kind::TooManyRecords => "too-many-records",
+            Kind::TooLarge => "too-large",
             Kind::DeadRecord => "dead-record",
             Kind::DeadList => "dead-list",
             Kind::HostFails => "host-fails",
@@ -165,6 +172,10 @@ struct Zone {
     records: BTreeMap<String, (String, String)>,
     /// level → the first line of its container records.
     first_record: HashMap<String, usize>,
+    /// list record name → each name it lists → the line of the first RR that lists it: a
+    /// finding points at its line by one lookup, not by reading every list RR again (which
+    /// made lint quadratic in the names a list gives no record).
+    listed_at: HashMap<String, HashMap<String, usize>>,
 }
 
 impl Zone {
@@ -176,6 +187,12 @@ impl Zone {
         for owner in file.names() {
             if let Some(level) = owner.strip_prefix(&head) {
                 z.lists.insert(level.to_string(), owner.to_string());
+                let listed = z.listed_at.entry(owner.to_string()).or_default();
+                for (rr, &line) in rrs(file, owner).iter().zip(file.lines(owner)) {
+                    for name in rr.iter().flat_map(|s| desired::split_names(s)) {
+                        listed.entry(name).or_insert(line);
+                    }
+                }
             } else if let Some(at) = owner.find(&infix).filter(|&at| at > 0) {
                 let name = owner[..at].to_string();
                 let level = owner[at + infix.len()..].to_string();
@@ -210,11 +227,26 @@ pub fn lint(
 ) -> Report {
     let zone = Zone::of(file, prefix);
     let owners = zone.owners();
+    let limits = walk::Limits {
+        bound: bound.clone(),
+        prefix: prefix.to_string(),
+    };
     // A walk error means no host asks that level (a public suffix, or outside --top-domain).
     let mut walks: BTreeMap<&str, Walk> = BTreeMap::new();
     let mut unreachable: HashMap<&str, String> = HashMap::new();
     for owner in &owners {
-        match walk::walk(owner, bound) {
+        // A name `show --hostname` refuses (64), a `*` in a label say, is no host's.
+        if crate::cli::host_name(owner).is_none() {
+            unreachable.insert(
+                owner,
+                format!(
+                    "{owner} is not a name a host can have: `show --hostname {owner}` exits {}",
+                    Code::Usage.status()
+                ),
+            );
+            continue;
+        }
+        match walk::walk(owner, &limits) {
             Ok(w) => {
                 walks.insert(owner, w);
             }
@@ -296,7 +328,7 @@ fn host_findings(file: &RecordsFile, zone: &Zone, d: &Desired, out: &mut Vec<Fin
                 match &w.state {
                     WantedState::Spec { .. } => {}
                     WantedState::Disabled => add(
-                        listing_line(file, &d.list_records, &w.name),
+                        listing_line(file, zone, &d.list_records, &w.name),
                         &w.name,
                         Kind::Disabled,
                         "no record at any level: launch disabled, and the container is removed where it runs"
@@ -305,7 +337,7 @@ fn host_findings(file: &RecordsFile, zone: &Zone, d: &Desired, out: &mut Vec<Fin
                     WantedState::Invalid {
                         record: None, why, ..
                     } => add(
-                        listing_line(file, &d.list_records, &w.name),
+                        listing_line(file, zone, &d.list_records, &w.name),
                         &w.name,
                         Kind::InvalidName,
                         why.clone(),
@@ -328,13 +360,13 @@ fn host_findings(file: &RecordsFile, zone: &Zone, d: &Desired, out: &mut Vec<Fin
                             );
                         } else {
                             let line = lines.first().copied().unwrap_or_else(|| {
-                                listing_line(file, &d.list_records, &w.name)
+                                listing_line(file, zone, &d.list_records, &w.name)
                             });
                             add(line, &w.name, Kind::InvalidRecord, why.clone());
                         }
                     }
                     WantedState::Unknown(why) => add(
-                        listing_line(file, &d.list_records, &w.name),
+                        listing_line(file, zone, &d.list_records, &w.name),
                         &w.name,
                         Kind::HostFails,
                         format!("record unavailable: {why}"),
@@ -428,6 +460,19 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
         );
     for (owner, name, level) in owners {
         let lines = file.lines(owner);
+        let octets = reply_octets(owner, &rrs(file, owner));
+        if octets > MAX_MESSAGE {
+            add(
+                lines.first().copied().unwrap_or(0),
+                level,
+                name,
+                Severity::Error,
+                Kind::TooLarge,
+                format!(
+                    "the TXT records at {owner} need a reply of at least {octets} octets, over the {MAX_MESSAGE} of any DNS message: no server can send them, and a host asking gets no answer; shorten them"
+                ),
+            );
+        }
         if lines.len() > MAX_RRSET {
             add(
                 lines[0],
@@ -451,7 +496,8 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
         .flat_map(|h| h.list_records.iter().map(String::as_str))
         .collect();
     for (level, owner) in &zone.lists {
-        if reported_empty.contains(owner.as_str()) || !names_nothing(file, owner) {
+        let names_nothing = zone.listed_at.get(owner).is_none_or(HashMap::is_empty);
+        if reported_empty.contains(owner.as_str()) || !names_nothing {
             continue;
         }
         add(
@@ -524,6 +570,8 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
             what,
         );
     }
+    // Per level, built when a record there first needs a "did you mean".
+    let mut near: HashMap<&str, Near<'_>> = HashMap::new();
     for (owner, (name, level)) in &zone.records {
         if read.contains(owner) {
             continue;
@@ -540,13 +588,11 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
                 "no host reads it: every host under {level} that lists {name} has its record at a nearer level"
             ),
             Some(b) => {
-                let hint = b
-                    .disabled
-                    .iter()
-                    .map(|d| (distance(d, name), *d))
-                    .filter(|(dist, _)| *dist <= 2)
-                    .min()
-                    .map(|(_, d)| {
+                let hint = near
+                    .entry(level.as_str())
+                    .or_insert_with(|| Near::new(b.disabled.iter().copied()))
+                    .closest(name)
+                    .map(|d| {
                         format!("; did you mean {d} (listed, and disabled: it has no record)?")
                     })
                     .unwrap_or_default();
@@ -653,6 +699,22 @@ fn rrs(file: &RecordsFile, name: &str) -> Vec<Vec<Vec<u8>>> {
     }
 }
 
+/// The size of the smallest reply that carries all of `owner`'s TXT records (an RRset is
+/// never split over messages): the header (12 octets); the question, the name in wire form
+/// (its text length + 2: a length octet per label, counting the dots' places, and the
+/// root's) with type and class (4); per record, its owner as a compression pointer (2), type,
+/// class, TTL and RDLENGTH (10), and its RDATA, each character-string with its length octet;
+/// and the OPT record (11) a server returns to the tool's EDNS query. Servers may add more
+/// (authority records, signatures): this is the floor, so anything over the limit is certain.
+fn reply_octets(owner: &str, rrs: &[Vec<Vec<u8>>]) -> usize {
+    let question = owner.len() + 2 + 4;
+    let records: usize = rrs
+        .iter()
+        .map(|strings| 2 + 10 + strings.iter().map(|s| 1 + s.len()).sum::<usize>())
+        .sum();
+    12 + question + records + 11
+}
+
 /// The first line of the first of `records` that is in the file.
 fn first_line(file: &RecordsFile, records: &[String]) -> usize {
     records
@@ -663,30 +725,11 @@ fn first_line(file: &RecordsFile, records: &[String]) -> usize {
 
 /// The line of the list RR that names `name` (the first, in the order the host reads its
 /// lists); the list's first line when none does by our splitting.
-fn listing_line(file: &RecordsFile, lists: &[String], name: &str) -> usize {
-    for list in lists {
-        for (rr, line) in rrs(file, list).iter().zip(file.lines(list)) {
-            if rr.iter().any(|s| list_names(s).any(|n| n == name)) {
-                return *line;
-            }
-        }
-    }
-    first_line(file, lists)
-}
-
-/// The names in one character-string of a list. Only used to point at a line and to find
-/// a list record with no name at all; what a host lists is `desired::read`'s to say.
-fn list_names(s: &[u8]) -> impl Iterator<Item = String> + '_ {
-    s.split(|b| b.is_ascii_whitespace() || *b == b',')
-        .filter(|w| !w.is_empty())
-        .map(|w| String::from_utf8_lossy(w).into_owned())
-}
-
-fn names_nothing(file: &RecordsFile, owner: &str) -> bool {
-    rrs(file, owner)
+fn listing_line(file: &RecordsFile, zone: &Zone, lists: &[String], name: &str) -> usize {
+    lists
         .iter()
-        .flatten()
-        .all(|s| list_names(s).next().is_none())
+        .find_map(|list| zone.listed_at.get(list)?.get(name).copied())
+        .unwrap_or_else(|| first_line(file, lists))
 }
 
 fn join(lines: &[usize]) -> String {
@@ -695,6 +738,48 @@ fn join(lines: &[usize]) -> String {
         .map(usize::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The names a dead record's name may be a slip for, found without comparing every pair
+/// (10,000 disabled names and as many dead records made 10^8 edit distances). Two names
+/// are candidates when deleting at most one character from each gives the same text: one
+/// character wrong, missing or extra, or two neighbours swapped. The edit distance then
+/// picks the closest, as before.
+struct Near<'a> {
+    /// Each name, and each with one character deleted → the names it comes from.
+    by_deletion: HashMap<String, Vec<&'a str>>,
+}
+
+impl<'a> Near<'a> {
+    fn new(names: impl IntoIterator<Item = &'a str>) -> Near<'a> {
+        let mut by_deletion: HashMap<String, Vec<&'a str>> = HashMap::new();
+        for name in names {
+            for key in deletions(name) {
+                by_deletion.entry(key).or_default().push(name);
+            }
+        }
+        Near { by_deletion }
+    }
+
+    /// The candidate closest to `name` within an edit distance of 2; the first by name on a
+    /// tie, so the hint is the same from run to run.
+    fn closest(&self, name: &str) -> Option<&'a str> {
+        deletions(name)
+            .filter_map(|key| self.by_deletion.get(&key))
+            .flatten()
+            .map(|c| (distance(c, name), *c))
+            .filter(|(dist, _)| *dist <= 2)
+            .min()
+            .map(|(_, c)| c)
+    }
+}
+
+/// `name`, and `name` with each one of its characters deleted.
+fn deletions(name: &str) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(name.to_string()).chain(
+        name.char_indices()
+            .map(move |(at, c)| format!("{}{}", &name[..at], &name[at + c.len_utf8()..])),
+    )
 }
 
 /// Levenshtein distance, for "did you mean": container names are short.
@@ -735,10 +820,15 @@ pub fn run(o: &Options) -> Code {
             return Code::DataError;
         }
     };
-    let bound = crate::run::bound(o);
+    let limits = crate::run::bound(o);
+    // The hosts' own runs refuse it (78) before anything else: so does lint.
+    if let Err(why) = walk::check(&limits.bound) {
+        log::error!("{why}");
+        return Code::Config;
+    }
     let policy = crate::run::policy(o);
     let parse = crate::run::record_parser(&policy, o.pull);
-    let report = lint(&file, &o.prefix, o.inherit, &bound, &parse);
+    let report = lint(&file, &limits.prefix, o.inherit, &limits.bound, &parse);
     let code = report.code(o.strict);
     let shown = path.display().to_string();
     let stdout = std::io::stdout().lock();
@@ -1017,6 +1107,139 @@ mod tests {
         }
         let asked = s.1.lock().unwrap().clone();
         assert_eq!(asked, [std::thread::current().id()].into_iter().collect());
+    }
+
+    /// One list of 40,000 RRs naming 40,000 containers, 20,000 of which have no record, and
+    /// 20,000 dead records each a slip for one of those. Each finding is found by lookups, not
+    /// by reading every list RR (or comparing every pair of names) per name: on the quadratic
+    /// code this test ran for many minutes, which is how it fails.
+    #[test]
+    fn a_list_of_many_names_without_records_is_linted_in_one_pass() {
+        const LISTED: usize = 40_000;
+        const UNRECORDED: usize = 20_000;
+        let mut text = String::with_capacity(4 << 20);
+        for i in 0..LISTED {
+            text += &format!("txt-record=containers.docker.h.test,c{i}\n");
+        }
+        for i in UNRECORDED..LISTED {
+            text += &format!("txt-record=c{i}.containers.docker.h.test,img\n");
+        }
+        for i in 0..UNRECORDED {
+            text += &format!("txt-record=c{i}x.containers.docker.h.test,img\n");
+        }
+        let r = lint(
+            &file(&text),
+            "containers.docker",
+            false,
+            &Bound::PublicSuffix,
+            &accept,
+        );
+        assert_eq!(r.hosts.len(), 1);
+        let of = |kind| r.findings.iter().filter(move |f| f.kind == kind);
+        let disabled: Vec<&Finding> = of(Kind::Disabled).collect();
+        assert_eq!(disabled.len(), UNRECORDED);
+        // Each points at the list RR that names it (c{i} is on line i + 1).
+        for f in &disabled {
+            assert_eq!(f.name, format!("c{}", f.line - 1), "{f:?}");
+        }
+        let dead: Vec<&Finding> = of(Kind::DeadRecord).collect();
+        assert_eq!(dead.len(), UNRECORDED);
+        for f in &dead {
+            let meant = f.name.strip_suffix('x').unwrap_or_default();
+            assert!(
+                f.what.ends_with(&format!(
+                    "did you mean {meant} (listed, and disabled: it has no record)?"
+                )),
+                "{f:?}"
+            );
+        }
+        // And the list itself: too many RRs for BIND, too many octets for any reply.
+        assert_eq!(of(Kind::TooManyRecords).count(), 1);
+        assert_eq!(of(Kind::TooLarge).count(), 1);
+        assert_eq!(
+            r.findings.len(),
+            2 * UNRECORDED + 2,
+            "{:?}",
+            &r.findings[..3]
+        );
+        let host = &r.hosts[0];
+        assert_eq!(host.containers.len(), LISTED);
+        assert_eq!(
+            host.containers
+                .iter()
+                .filter(|c| c.status == "spec")
+                .count(),
+            LISTED - UNRECORDED
+        );
+    }
+
+    /// A name `show --hostname` refuses (a `*` in a label: no wildcard, since `*` counts only
+    /// as a whole leftmost label) is read as no host's, and its records as read by nobody,
+    /// saying why; it used to be linted as a host of its own.
+    #[test]
+    fn a_name_no_host_can_have_is_not_linted_as_a_host() {
+        let f = file(
+            "txt-record=containers.docker.*.x.test,web\n\
+             txt-record=web.containers.docker.*.x.test,img\n\
+             txt-record=containers.docker.h.x.test,web\n\
+             txt-record=web.containers.docker.h.x.test,img\n",
+        );
+        let r = lint(
+            &f,
+            "containers.docker",
+            false,
+            &Bound::PublicSuffix,
+            &accept,
+        );
+        let hosts: Vec<&str> = r.hosts.iter().map(|h| h.host.as_str()).collect();
+        assert_eq!(hosts, ["h.x.test"]);
+        let found: Vec<(usize, Kind)> = r.findings.iter().map(|f| (f.line, f.kind)).collect();
+        assert_eq!(found, [(1, Kind::DeadList), (2, Kind::DeadRecord)]);
+        for f in &r.findings {
+            assert!(
+                f.what.contains(
+                    "*.x.test is not a name a host can have: `show --hostname *.x.test` exits 64"
+                ),
+                "{f:?}"
+            );
+        }
+    }
+
+    /// Records that no DNS message can carry are an error, to the octet: with a 28-character
+    /// owner, one record of 65,210 bytes (dnsmasq splits it into 255 strings of 255 and one
+    /// of 185) makes a reply of exactly 65,535 octets; one byte more, or a megabyte, cannot be
+    /// sent.
+    #[test]
+    fn records_no_dns_message_can_carry_are_an_error() {
+        for (len, too_large) in [(65_210, false), (65_211, true), (1 << 20, true)] {
+            let f = file(&format!(
+                "txt-record=containers.docker.h.test,web\ntxt-record=web.containers.docker.h.test,{}\n",
+                "a".repeat(len)
+            ));
+            let r = lint(
+                &f,
+                "containers.docker",
+                false,
+                &Bound::PublicSuffix,
+                &accept,
+            );
+            let found: Vec<&Finding> = r
+                .findings
+                .iter()
+                .filter(|f| f.kind == Kind::TooLarge)
+                .collect();
+            if too_large {
+                assert_eq!(found.len(), 1, "{len}: {:?}", r.findings);
+                assert_eq!((found[0].line, found[0].severity), (2, Severity::Error));
+                assert!(found[0].what.contains("over the 65535"), "{:?}", found[0]);
+            } else {
+                assert!(r.findings.is_empty(), "{len}: {:?}", r.findings);
+            }
+        }
+        assert_eq!(
+            reply_octets("web.containers.docker.h.test", &[vec![vec![b'a'; 10]; 2]]),
+            12 + 30 + 4 + 12 + 22 + 11
+        );
     }
 
     #[test]

@@ -5,8 +5,6 @@
 
 use crate::dns::{Answer, TxtSource};
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// The largest records file read: a 10,000-host fleet's zone is a few MiB.
@@ -46,41 +44,15 @@ impl std::fmt::Display for RecordsError {
 impl RecordsFile {
     /// Read and parse a file.
     pub fn load(path: &Path) -> Result<RecordsFile, RecordsError> {
-        let unreadable = |why: String| {
+        let bytes = crate::bounded_read::regular_file(path, MAX_FILE_BYTES).map_err(|why| {
+            let why = match why {
+                crate::bounded_read::Refused::TooLarge(_) => {
+                    format!("{why}, more than any fleet's records")
+                }
+                _ => why.to_string(),
+            };
             RecordsError::Unreadable(format!("records file {}: {why}", path.display()))
-        };
-        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-            .open(path)
-            .map_err(|e| unreadable(format!("cannot open: {e}")))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| unreadable(format!("cannot inspect: {e}")))?;
-        if !meta.is_file() {
-            return Err(unreadable(
-                "not a regular file (a device, FIFO or directory never ends or is not records)"
-                    .into(),
-            ));
-        }
-        let too_big = || {
-            unreadable(format!(
-                "larger than {} MiB, more than any fleet's records",
-                MAX_FILE_BYTES >> 20
-            ))
-        };
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(too_big());
-        }
-        let mut bytes = Vec::new();
-        // Bounded again while reading: the file may grow after the check.
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| unreadable(format!("cannot read: {e}")))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(too_big());
-        }
+        })?;
         RecordsFile::parse(&bytes).map_err(|(line, why)| {
             RecordsError::Malformed(format!("{}:{line}: {why}", path.display()))
         })

@@ -480,19 +480,17 @@ fn report_nothing(o: &Options, desired: &Desired, code: Code, started: Instant) 
     );
 }
 
-/// How far the walk may go, as the options say; warns when `--top-domain` is a public suffix.
-/// `lint` bounds its hosts' walks with the same.
-pub(crate) fn bound(o: &Options) -> Bound {
-    match &o.top_domain {
-        Some(top) => {
-            if walk::public_suffix::of(top).labels >= top.split('.').count() {
-                log::warn!(
-                    "--top-domain {top} is a public suffix: the levels up to it belong to zones anyone may register"
-                );
-            }
-            Bound::TopDomain(top.clone())
-        }
-        None => Bound::PublicSuffix,
+/// How far the walk may go, as the options say, and the prefix its levels are asked under:
+/// `walk::walk` refuses a `--top-domain` that is an ICANN public suffix and a host whose
+/// list record name DNS cannot carry (78, before anything is asked). `lint` bounds its
+/// hosts' walks with the same.
+pub(crate) fn bound(o: &Options) -> walk::Limits {
+    walk::Limits {
+        bound: match &o.top_domain {
+            Some(top) => Bound::TopDomain(top.clone()),
+            None => Bound::PublicSuffix,
+        },
+        prefix: o.prefix.clone(),
     }
 }
 

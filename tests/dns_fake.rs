@@ -6,7 +6,8 @@ mod common;
 use common::fake_dns::{FakeDns, Reply, Transport, a_reply, dead_addr, reply, txt_reply};
 use docker_dns_provision::dns::{Answer, Resolver, ResolverConfig, TxtSource};
 use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::Name;
+use hickory_proto::rr::rdata::TXT;
+use hickory_proto::rr::{DNSClass, Name, RData, Record};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -86,6 +87,33 @@ fn a_spoofed_nxdomain_racing_ahead_does_not_make_the_name_absent() {
         ]
     });
     let answer = resolver(&[server.addr], Duration::from_secs(5)).lookup(NAME);
+    assert_eq!(answer, present(&[&["etcd"], &["bash-sleeper"]]));
+}
+
+/// The queried name's TXT record, but of class CH (as `version.bind` is served), added to
+/// `r`: not an answer to a question of class IN.
+fn with_chaos_txt(mut r: Message, text: &str) -> Message {
+    let owner = common::fake_dns::query_name(&r);
+    let mut rr = Record::from_rdata(owner, 0, RData::TXT(TXT::new(vec![text.to_string()])));
+    rr.dns_class = DNSClass::CH;
+    r.add_answer(rr);
+    r
+}
+
+#[test]
+fn a_txt_record_of_another_class_is_not_the_answer() {
+    // Alone, it is neither the record nor an absence.
+    let chaos_only = FakeDns::start(|q, _| {
+        vec![Reply::Message(with_chaos_txt(
+            reply(q, ResponseCode::NoError),
+            "evil",
+        ))]
+    });
+    let answer = resolver(&[chaos_only.addr], Duration::from_millis(1500)).lookup(NAME);
+    unavailable_because(&answer, "unrelated");
+    // Beside the IN records, it is left out of them.
+    let mixed = FakeDns::start(|q, _| vec![Reply::Message(with_chaos_txt(good(q), "evil"))]);
+    let answer = resolver(&[mixed.addr], Duration::from_secs(5)).lookup(NAME);
     assert_eq!(answer, present(&[&["etcd"], &["bash-sleeper"]]));
 }
 

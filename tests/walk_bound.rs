@@ -275,3 +275,101 @@ fn a_host_outside_the_top_domain_or_on_a_public_suffix_is_a_configuration_error(
     // Configuration is checked before anything is asked.
     assert_eq!(zone.asked(), Vec::<String>::new());
 }
+
+/// Names DNS cannot carry and a `--top-domain` that is a registry's are configuration errors
+/// (78) found before anything is asked, not "DNS unavailable" (75, which the boot unit retries
+/// for ever): a host name of 236 characters is valid, but `containers.docker.<host>` is then
+/// over 253; a long `--prefix` does the same; `--top-domain com` would ask
+/// `containers.docker.com`. `lint` refuses the same `--top-domain`.
+#[test]
+fn names_too_long_for_dns_and_a_registry_top_domain_are_configuration_errors() {
+    let zone = Zone::start("toolong");
+    let ns = zone.ns();
+    let label = "a".repeat(63);
+    let long_host = format!("{label}.{label}.{label}.{}.example.com", "x".repeat(32));
+    assert_eq!(long_host.len(), 236);
+    let long_prefix = format!("{label}.{label}.{label}.{}", "p".repeat(48));
+    let cases: [(&[&str], &str); 4] = [
+        (&["--hostname", &long_host], "characters long"),
+        (
+            &[
+                "--hostname",
+                "web1.fleet.example.com",
+                "--prefix",
+                &long_prefix,
+            ],
+            "characters long",
+        ),
+        (
+            &["--hostname", "web1.example.com", "--top-domain", "com"],
+            "--top-domain com is a public suffix",
+        ),
+        (
+            &["--hostname", "web1.example.co.uk", "--top-domain", "co.uk"],
+            "--top-domain co.uk is a public suffix",
+        ),
+    ];
+    for (args, why) in cases {
+        for command in ["show", "plan", "apply"] {
+            let mut all = vec![command, "--nameserver", &ns, "--timeout", "5s"];
+            all.extend_from_slice(args);
+            let o = tool(&all);
+            assert_eq!(o.status.code(), Some(78), "{all:?}: {}", explain(&o));
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains(why), "{all:?}: {err}");
+        }
+    }
+    assert_eq!(zone.asked(), Vec::<String>::new());
+
+    let records = zone.dir.join("fleet.conf");
+    std::fs::write(
+        &records,
+        "txt-record=containers.docker.web1.example.com,web\n\
+         txt-record=web.containers.docker.web1.example.com,busybox\n",
+    )
+    .unwrap();
+    let records = records.to_str().unwrap();
+    let o = tool(&["lint", "--records", records, "--top-domain", "com"]);
+    assert_eq!(o.status.code(), Some(78), "{}", explain(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--top-domain com is a public suffix"),
+        "{}",
+        explain(&o)
+    );
+    // The fleet's own domain is a valid bound.
+    let o = tool(&["lint", "--records", records, "--top-domain", "example.com"]);
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+}
+
+/// A container whose own record name would be too long makes that record invalid (65),
+/// while the host's list (a shorter name) is read: one container, not the run, is refused.
+#[test]
+fn a_container_record_name_too_long_is_that_containers_invalid_record() {
+    let dir = std::env::temp_dir().join(format!("ddp-walk-longrecord-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let label = "a".repeat(63);
+    let host = format!("{label}.{label}.{}.example.com", "h".repeat(50));
+    let name = "n".repeat(60);
+    let records = dir.join("records.conf");
+    std::fs::write(
+        &records,
+        format!(
+            "txt-record=containers.docker.{host},{name} ok\n\
+             txt-record=ok.containers.docker.{host},busybox\n"
+        ),
+    )
+    .unwrap();
+    let o = tool(&[
+        "show",
+        "--records",
+        records.to_str().unwrap(),
+        "--hostname",
+        &host,
+        "--output",
+        "json",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.status.code(), Some(65), "{}", explain(&o));
+    let text = json(&o).to_string();
+    assert!(text.contains("DNS allows at most 253"), "{text}");
+}

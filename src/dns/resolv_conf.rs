@@ -2,11 +2,17 @@
 //! and the `--nameserver` argument. Parsing only: nothing here sends a packet, and nothing
 //! here ever resolves a host name.
 
+use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV6};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The largest resolv.conf read. glibc reads any size, but a real one is a few hundred
+/// bytes (three nameservers, a search list of at most 256 characters since glibc 2.26, an
+/// options line): 64 KiB is a hundred times that, and keeps a link to a device or a
+/// runaway file from being read without end.
+pub const MAX_FILE_BYTES: u64 = 64 << 10;
 /// glibc's MAXNS: servers after the third are parsed but never asked.
 const MAX_SERVERS: usize = 3;
 /// glibc's RES_MAXRETRANS and RES_MAXRETRY: larger values in the file are capped.
@@ -91,11 +97,12 @@ impl ResolverConfig {
     }
 
     /// Read and parse a resolv.conf file. A missing file means 127.0.0.1 (as in glibc, and
-    /// normal at early boot); a file that exists but cannot be read is an error.
+    /// normal at early boot); one that exists but is not a regular file of at most
+    /// [`MAX_FILE_BYTES`], or cannot be read, is an error.
     pub fn load(path: &Path) -> Result<ResolverConfig, String> {
-        match std::fs::read(path) {
+        match crate::bounded_read::regular_file(path, MAX_FILE_BYTES) {
             Ok(bytes) => Ok(ResolverConfig::parse(&String::from_utf8_lossy(&bytes))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(e) if e.open_error().map(std::io::Error::kind) == Some(ErrorKind::NotFound) => {
                 log::warn!(
                     "{} does not exist (yet): using nameserver 127.0.0.1 as glibc does",
                     path.display()
@@ -480,6 +487,36 @@ mod tests {
         assert!(
             err.contains("cannot read resolver configuration /"),
             "{err}"
+        );
+    }
+
+    /// A FIFO would block the run before its --timeout starts counting, a link to a device
+    /// never ends: each is refused by name, before it is opened or read.
+    #[test]
+    fn load_refuses_what_is_not_a_regular_file_or_too_large() {
+        let s = crate::bounded_read::tests::Scratch::new("resolv");
+        let fifo = s.fifo("fifo");
+        let zero = s.link("zero", "/dev/zero");
+        let big = s.sparse("big", MAX_FILE_BYTES + 1);
+        for (path, why) in [
+            (&big, "larger than 64 KiB"),
+            (&fifo, "not a regular file but a FIFO"),
+            (&zero, "not a regular file but a character device"),
+            (&s.0, "not a regular file but a directory"),
+        ] {
+            let err = ResolverConfig::load(path).expect_err("refused");
+            assert!(
+                err.contains(&format!("resolver configuration {}", path.display()))
+                    && err.contains(why),
+                "{err}"
+            );
+        }
+        let fine = s.0.join("resolv.conf");
+        std::fs::write(&fine, "nameserver 10.0.0.9\n").unwrap();
+        let link = s.link("link", fine.to_str().unwrap());
+        assert_eq!(
+            ResolverConfig::load(&link).unwrap().servers,
+            [SocketAddr::from(([10, 0, 0, 9], 53))]
         );
     }
 

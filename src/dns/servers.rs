@@ -139,7 +139,7 @@ impl Servers {
         h.failures = h.failures.saturating_add(1);
         h.changed = Some(now);
         h.probe = None;
-        h.resting_until = Some(rest_until(sent, waited, h.failures, now));
+        h.resting_until = Some(rest_until(sent + waited, waited, h.failures));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Health>> {
@@ -149,17 +149,22 @@ impl Servers {
     }
 }
 
-/// When a server that failed `failures` times in a row may be asked again: the whole gap
-/// since the failed try was sent (its wait plus the backoff step) is jittered to 50–100 %,
-/// so that hosts that lost their resolver together do not come back in one wave.
-fn rest_until(sent: Instant, waited: Duration, failures: u32, now: Instant) -> Instant {
+/// When a server that failed `failures` times in a row may be asked again. The gap (the
+/// failed try's wait plus the backoff step) is jittered to 50–100 % and counted from when
+/// the try was given up (`given_up`: sent plus its wait), so that hosts that lost their
+/// resolver together come back spread over half the gap. Counted from when the try was
+/// sent, as it once was, every draw below the try's own wait fell in the past and was
+/// clamped to "now": 7 draws in 8 after a 2 s wait, which left a fleet's retries in waves
+/// as narrow as the backoff step. The floor of half the gap is the one backoff policy's
+/// (`retry::Backoff`): no server that just failed is asked again sooner than that.
+fn rest_until(given_up: Instant, waited: Duration, failures: u32) -> Instant {
     let step = retry::INITIAL
         .saturating_mul(1 << failures.saturating_sub(1).min(16))
         .min(retry::CAP);
     let gap = waited + step;
     let half = gap / 2;
     let jitter = Duration::from_nanos(retry::random_u64() % (half.as_nanos() as u64).max(1));
-    (sent + half + jitter).max(now)
+    given_up + half + jitter
 }
 
 #[cfg(test)]
@@ -235,24 +240,35 @@ mod tests {
         );
     }
 
+    /// Over many draws, as a try that waited 2 s fails: the rests (from when it was given
+    /// up) fill the whole intended range, half the gap to the gap, rather than piling up on
+    /// "now" as when they were counted from the send and clamped.
     #[test]
     fn the_whole_gap_is_jittered() {
         let sent = Instant::now();
         let waited = Duration::from_secs(2);
+        let now = sent + waited;
         let gap = waited + retry::INITIAL;
-        let mut earliest = sent + gap;
-        let mut latest = sent;
-        for _ in 0..200 {
-            let t = rest_until(sent, waited, 1, sent);
-            assert!(t >= sent + gap / 2 && t <= sent + gap, "{:?}", t - sent);
-            earliest = earliest.min(t);
-            latest = latest.max(t);
+        let (low, width) = (gap / 2, gap - gap / 2);
+        const BINS: usize = 10;
+        const DRAWS: usize = 4000;
+        let mut bins = [0usize; BINS];
+        for _ in 0..DRAWS {
+            let rest = rest_until(now, waited, 1) - now;
+            assert!(
+                rest >= low && rest <= gap,
+                "{rest:?} outside [{low:?}, {gap:?}]"
+            );
+            let at = (rest - low).as_secs_f64() / width.as_secs_f64();
+            bins[((at * BINS as f64) as usize).min(BINS - 1)] += 1;
         }
-        // Spread over the gap, not over the backoff step alone (250 ms of 2.25 s).
-        assert!(
-            latest - earliest > Duration::from_millis(500),
-            "{:?}",
-            latest - earliest
-        );
+        // Uniform over the range: every tenth of it gets a fair share (400 expected; the
+        // chance of a bin under 250 is about 10^-15), none a pile-up.
+        for (i, n) in bins.iter().enumerate() {
+            assert!(
+                (250..=550).contains(n),
+                "tenth {i} of the range got {n}: {bins:?}"
+            );
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! reply. Knows nothing of retries, waits or other servers (that is the resolver's job).
 
 use hickory_proto::op::{Edns, Header, Message, MessageType, Query, ResponseCode};
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -420,7 +420,10 @@ fn rcode_name(rc: ResponseCode) -> String {
 }
 
 /// The records of `qtype` owned by `name` or by the end of its CNAME chain, and how many
-/// answer records (CNAMEs on the chain included) that accounts for.
+/// answer records (CNAMEs on the chain included) that accounts for. Only records of class
+/// IN count, the class every question asks (RFC 1035 §4.1.2): a TXT record of class CH
+/// (what `version.bind` is served as) with the right owner and type is not the answer,
+/// and is left unexplained, so that an answer holding only it is not taken as an absence.
 fn follow_chain(
     answers: &[Record],
     name: &Name,
@@ -431,6 +434,7 @@ fn follow_chain(
     for _ in 0..=MAX_CNAMES {
         let found: Vec<RData> = answers
             .iter()
+            .filter(|rr| rr.dns_class == DNSClass::IN)
             .filter(|rr| rr.name == owner && rr.record_type() == qtype)
             .map(|rr| rr.data.clone())
             .collect();
@@ -439,7 +443,9 @@ fn follow_chain(
             return Ok((found, explained));
         }
         let next = answers.iter().find_map(|rr| match &rr.data {
-            RData::CNAME(target) if rr.name == owner => Some(target.0.clone()),
+            RData::CNAME(target) if rr.name == owner && rr.dns_class == DNSClass::IN => {
+                Some(target.0.clone())
+            }
             _ => None,
         });
         match next {

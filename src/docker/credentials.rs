@@ -4,11 +4,14 @@
 //! sends); never logs a secret: user names and registries may be logged, passwords and tokens
 //! never, and `Debug` withholds them.
 
+use crate::bounded_read;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The key the CLI files Docker Hub credentials under.
@@ -19,6 +22,17 @@ const HUB_HOSTS: &[&str] = &["index.docker.io", "docker.io", "registry-1.docker.
 const HELPER_TIMEOUT: Duration = Duration::from_secs(20);
 /// How much of a helper's stderr goes into a message.
 const HELPER_STDERR_LIMIT: usize = 300;
+/// The largest `config.json` read. `docker login` adds a few hundred bytes per registry; a
+/// file holding thousands of registries is still under a MiB. 4 MiB leaves room for what
+/// other tools keep there (proxies, plugins) and refuses a link to a device or a runaway file.
+pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
+/// The most a credential helper may write on stdout: one JSON object with a user name and a
+/// secret (cloud registries' tokens are a few KiB). A helper that writes more is refused as
+/// soon as it passes this, and its pipe closed, rather than read into memory without end.
+const MAX_HELPER_ANSWER: u64 = 1 << 20;
+/// How much of a helper's stderr is kept to quote from; the rest is read and dropped, so that
+/// a helper that logs a lot does not block on a full pipe.
+const MAX_HELPER_STDERR: u64 = 64 << 10;
 
 /// Credentials for one registry. `Debug` shows no secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -136,22 +150,29 @@ pub fn locate(dir: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> (Path
 
 impl Credentials {
     /// Read the config file `locate` names. A missing file means no credentials, unless its
-    /// location was asked for explicitly; an unreadable or malformed one is an error naming it.
+    /// location was asked for explicitly; one that is not a regular file of at most
+    /// [`MAX_CONFIG_BYTES`], cannot be read or is malformed is an error naming it.
     pub fn load(dir: Option<&Path>) -> Result<Credentials, String> {
         let (path, explicit) = locate(dir, &|k| std::env::var(k).ok());
-        match std::fs::read(&path) {
+        match bounded_read::regular_file(&path, MAX_CONFIG_BYTES) {
             Ok(bytes) => Credentials::parse(&path, &bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-                log::debug!(
-                    "credentials: no {}; images are pulled anonymously",
+            Err(e) => match e.open_error() {
+                Some(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                    log::debug!(
+                        "credentials: no {}; images are pulled anonymously",
+                        path.display()
+                    );
+                    Ok(Credentials {
+                        path: Some(path),
+                        ..Credentials::default()
+                    })
+                }
+                Some(e) => Err(unreadable(&path, e)),
+                None => Err(format!(
+                    "cannot read the docker config {}: {e}",
                     path.display()
-                );
-                Ok(Credentials {
-                    path: Some(path),
-                    ..Credentials::default()
-                })
-            }
-            Err(e) => Err(unreadable(&path, &e)),
+                )),
+            },
         }
     }
 
@@ -322,8 +343,12 @@ fn decode_entry(entry: &Value, server: &str) -> Result<Option<Auth>, String> {
 /// "Not found" (the helpers' own wording) means none; anything else is an error with the
 /// helper's stderr, never its stdout (which holds the secret).
 fn run_helper(name: &str, server: &str, timeout: Duration) -> Result<Option<Auth>, String> {
-    let program = format!("docker-credential-{name}");
-    let mut child = Command::new(&program)
+    ask_helper(&format!("docker-credential-{name}"), server, timeout)
+}
+
+/// [`run_helper`] with the program named in full (tests run a script by its path).
+fn ask_helper(program: &str, server: &str, timeout: Duration) -> Result<Option<Auth>, String> {
+    let mut child = Command::new(program)
         .arg("get")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -340,31 +365,38 @@ fn run_helper(name: &str, server: &str, timeout: Duration) -> Result<Option<Auth
         let _ = stdin.write_all(server.as_bytes());
     }
     // Read both pipes on their own threads so a chatty helper cannot block on a full pipe.
-    let reader = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
+    // Stdout is read up to its limit and then closed (a helper writing on gets SIGPIPE, and
+    // is killed below); stderr past what is quoted is read and dropped.
+    let over = Arc::new(AtomicBool::new(false));
+    let out = {
+        let (pipe, over) = (child.stdout.take(), over.clone());
+        std::thread::spawn(move || match pipe {
+            Some(p) => {
+                let answer = bounded_read::at_most(p, MAX_HELPER_ANSWER);
+                over.store(answer.is_err(), Ordering::Relaxed);
+                answer
             }
-            buf
+            None => Ok(Vec::new()),
         })
     };
-    let out = reader(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = reader(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
+    let err = {
+        let pipe = child.stderr.take();
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = (&mut p).take(MAX_HELPER_STDERR).read_to_end(&mut kept);
+                let _ = std::io::copy(&mut p, &mut std::io::sink());
+            }
+            kept
+        })
+    };
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
+            Ok(None) if over.load(Ordering::Relaxed) => {
+                let _ = child.kill();
+            }
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
             Ok(None) => {
                 let _ = child.kill();
@@ -377,7 +409,31 @@ fn run_helper(name: &str, server: &str, timeout: Duration) -> Result<Option<Auth
             Err(e) => return Err(format!("waiting for credential helper {program}: {e}")),
         }
     };
-    let stdout = out.join().unwrap_or_default();
+    // A process the helper started may hold its pipes open after it exited: wait for them
+    // to close only until the deadline.
+    while !(out.is_finished() && err.is_finished()) {
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "credential helper {program} exited but left its output open for {} s (a process it started holds it)",
+                timeout.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stdout = match out.join() {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(why @ bounded_read::Refused::TooLarge(_))) => {
+            return Err(format!(
+                "credential helper {program} wrote on stdout {why}, more than any credentials: refused unread"
+            ));
+        }
+        Ok(Err(why)) => {
+            return Err(format!(
+                "credential helper {program}: its answer on stdout: {why}"
+            ));
+        }
+        Err(_) => Vec::new(),
+    };
     let stderr = err.join().unwrap_or_default();
     if !status.success() {
         // Helpers print "credentials not found in native keychain" on stdout; it is no secret.
@@ -580,6 +636,57 @@ mod tests {
                 .unwrap_err()
                 .contains("ddp-test-no-such-store")
         );
+    }
+
+    /// A config.json that is a FIFO, a link to /dev/zero, a directory or a huge file is an
+    /// error naming it and why, found before anything is read (the FIFO does not block).
+    #[test]
+    fn a_config_that_is_not_a_small_regular_file_is_refused_unread() {
+        use crate::bounded_read::tests::Scratch;
+        let cases = [
+            ("big", "larger than 4 MiB"),
+            ("fifo", "not a regular file but a FIFO"),
+            ("zero", "not a regular file but a character device"),
+            ("dir", "not a regular file but a directory"),
+        ];
+        for (kind, why) in cases {
+            let s = Scratch::new(&format!("config-{kind}"));
+            let config = s.0.join("config.json");
+            match kind {
+                "big" => drop(s.sparse("config.json", MAX_CONFIG_BYTES + 1)),
+                "fifo" => drop(s.fifo("config.json")),
+                "zero" => drop(s.link("config.json", "/dev/zero")),
+                _ => std::fs::create_dir(&config).unwrap(),
+            }
+            let e = Credentials::load(Some(&s.0)).unwrap_err();
+            assert!(
+                e.contains(&format!("docker config {}", config.display())) && e.contains(why),
+                "{kind}: {e}"
+            );
+        }
+    }
+
+    /// A helper that writes more than any credentials is refused once it passes the limit,
+    /// not read into memory to the end (or, for one that never stops, until the timeout).
+    #[test]
+    fn a_helper_answer_is_read_up_to_its_limit() {
+        use crate::bounded_read::tests::Scratch;
+        let s = Scratch::new("helper");
+        for (name, body) in [
+            ("big", "head -c 2000000 /dev/zero"),
+            ("endless", "exec yes"),
+        ] {
+            let helper = s.0.join(name);
+            std::fs::write(&helper, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+            let program = helper.to_string_lossy();
+            let e = ask_helper(&program, "r.example", Duration::from_secs(10)).unwrap_err();
+            assert!(
+                e.contains(&format!("{program} wrote on stdout larger than 1 MiB")),
+                "{name}: {e}"
+            );
+        }
     }
 
     #[test]

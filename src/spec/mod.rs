@@ -117,9 +117,26 @@ pub use policy::{GuardedHost, Policy};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemHost;
 
+/// The largest file a record may name (`--env-file`, `--label-file`, a seccomp profile).
+/// Each becomes part of one create request; the CLI's own env-file reader stops at 64 KiB
+/// per line, and the engine's default seccomp profile is about 25 KiB: 1 MiB is far above
+/// any real one, and keeps a FIFO or a link to a device from blocking or filling the run.
+pub const MAX_HOST_FILE_BYTES: u64 = 1 << 20;
+
 impl Host for SystemHost {
     fn read_file(&self, path: &Path) -> std::io::Result<String> {
-        std::fs::read_to_string(path)
+        use crate::bounded_read::{Refused, regular_file};
+        let bytes = regular_file(path, MAX_HOST_FILE_BYTES).map_err(|why| match why {
+            // The OS's own words ("No such file or directory") say it best.
+            Refused::Open(e) | Refused::Read(e) => e,
+            other => std::io::Error::new(std::io::ErrorKind::InvalidInput, other.to_string()),
+        })?;
+        String::from_utf8(bytes).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )
+        })
     }
 
     fn env(&self, key: &str) -> Option<String> {

@@ -251,6 +251,41 @@ fn dispatch_and_top_level_errors() {
     assert_eq!(spec.body["Cmd"], json!(["{"]));
 }
 
+/// A record's `--env-file`/`--label-file` that is a FIFO, a link to a device, a directory or
+/// over the limit makes the record invalid, naming the file and why; nothing blocks or is
+/// read without end.
+#[test]
+fn files_a_record_names_are_small_regular_files() {
+    let s = crate::bounded_read::tests::Scratch::new("spec-files");
+    let big = s.sparse("big", MAX_HOST_FILE_BYTES + 1);
+    let fifo = s.fifo("fifo");
+    let zero = s.link("zero", "/dev/zero");
+    for (path, why) in [
+        (&big, "larger than 1 MiB"),
+        (&fifo, "not a regular file but a FIFO"),
+        (&zero, "not a regular file but a character device"),
+        (&s.0, "not a regular file but a directory"),
+    ] {
+        for flag in ["--env-file", "--label-file"] {
+            let text = format!("{flag} {} busybox", path.display());
+            let err = parse(&text, &SystemHost).unwrap_err().0;
+            assert!(
+                err.contains(&path.display().to_string()) && err.contains(why),
+                "{text}: {err}"
+            );
+        }
+    }
+    let env = s.0.join("env");
+    std::fs::write(&env, "A=1\n").unwrap();
+    let link = s.link("env-link", env.to_str().unwrap());
+    let spec = parse(
+        &format!("--env-file {} busybox", link.display()),
+        &SystemHost,
+    )
+    .unwrap();
+    assert_eq!(spec.body["Env"], json!(["A=1"]));
+}
+
 #[test]
 fn system_host_reads_files_and_environment() {
     let dir = std::env::temp_dir().join(format!("ddp-spec-{}", std::process::id()));

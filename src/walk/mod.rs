@@ -15,6 +15,70 @@ pub enum Bound {
     TopDomain(String),
 }
 
+/// What a walk follows: its [`Bound`], and the record prefix its levels are asked under when
+/// the caller asks for records (`show`, `plan`, `apply`, `lint`).
+pub trait Rules {
+    /// How far up the walk may go.
+    fn bound(&self) -> &Bound;
+    /// The record prefix, so that a host whose list record's name DNS cannot carry is refused
+    /// before anything is asked; `None` checks no name (a bound's own tests).
+    fn prefix(&self) -> Option<&str>;
+}
+
+impl Rules for Bound {
+    fn bound(&self) -> &Bound {
+        self
+    }
+
+    fn prefix(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// A bound and the record prefix: what the commands walk with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// How far up the walk may go.
+    pub bound: Bound,
+    /// The record prefix (`--prefix`).
+    pub prefix: String,
+}
+
+impl Rules for Limits {
+    fn bound(&self) -> &Bound {
+        &self.bound
+    }
+
+    fn prefix(&self) -> Option<&str> {
+        Some(&self.prefix)
+    }
+}
+
+/// Longest DNS name in its text form without the trailing dot: 255 octets on the wire
+/// (RFC 1035 §2.3.4) are 253 characters of labels and dots.
+pub const MAX_NAME: usize = 253;
+
+/// Whether the bound itself may be walked to: a `--top-domain` that is a public suffix of
+/// the ICANN section (`com`, `co.uk`, `dev`) is a registry's, and its level (where the walk
+/// would ask `<prefix>.com`) belongs to whoever registers the name under it. A suffix of the
+/// PRIVATE section (`github.io`) may be the fleet owner's own, and stays allowed.
+pub fn check(bound: &Bound) -> Result<(), String> {
+    let Bound::TopDomain(top) = bound else {
+        return Ok(());
+    };
+    let top = top.trim_end_matches('.');
+    let suffix = public_suffix::of(top);
+    if suffix.icann && suffix.labels >= top.split('.').count() {
+        return Err(format!(
+            "--top-domain {top} is a public suffix (ICANN section of the Public Suffix List {}): its levels belong to zones anyone may register; set --top-domain to the fleet's own domain",
+            public_suffix::VERSION
+                .get(..10)
+                .unwrap_or(public_suffix::VERSION)
+        ));
+    }
+    Ok(())
+}
+
 /// The levels a host asks, and why the walk stops where it does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Walk {
@@ -27,9 +91,23 @@ pub struct Walk {
 }
 
 /// The walk for `host` (lower-case, without the trailing dot), or a configuration error
-/// saying why no level of it may be asked.
-pub fn walk(host: &str, bound: &Bound) -> Result<Walk, String> {
+/// saying why no level of it may be asked: the bound refused by [`check`], a host outside
+/// it or on a public suffix, or, with a prefix, a list record name too long for DNS (such a
+/// name cannot be asked, and would read as "DNS unavailable" and be retried forever).
+pub fn walk(host: &str, rules: &impl Rules) -> Result<Walk, String> {
+    let bound = rules.bound();
+    check(bound)?;
     let host = host.trim_end_matches('.');
+    if let Some(prefix) = rules.prefix() {
+        // The host's own level gives the longest list name; the levels above are shorter.
+        let list = format!("{prefix}.{host}");
+        if list.len() > MAX_NAME {
+            return Err(format!(
+                "the list record name {list} would be {} characters long, over the {MAX_NAME} a DNS name can have: no query can ask it (shorten --hostname or --prefix)",
+                list.len()
+            ));
+        }
+    }
     let labels = host.split('.').count();
     let (keep, stop) = match bound {
         Bound::TopDomain(top) => {
@@ -170,11 +248,19 @@ mod tests {
             levels("web1.github.io", &top("github.io")).unwrap(),
             ["web1.github.io", "github.io"]
         );
-        assert_eq!(levels("dev", &top("dev")).unwrap(), ["dev"]);
+        assert_eq!(levels("h.test", &top("test")).unwrap(), ["h.test", "test"]);
         assert_eq!(
             walk("web1.example.com", &top("example.com")).unwrap().stop,
             "the walk stops at example.com: --top-domain"
         );
+        // A top domain of the ICANN section is a registry's: never a level to ask.
+        for domain in ["com", "co.uk", "dev", "ck", "a.ck"] {
+            let e = walk(&format!("web1.example.{domain}"), &top(domain)).unwrap_err();
+            assert!(
+                e.contains(&format!("--top-domain {domain} is a public suffix (ICANN")),
+                "{domain}: {e}"
+            );
+        }
         // A host outside the top domain, or merely ending with its text, is an error.
         for (host, domain) in [
             ("web1.example.org", "example.com"),
@@ -184,5 +270,38 @@ mod tests {
             let e = walk(host, &top(domain)).unwrap_err();
             assert!(e.contains("is not under --top-domain"), "{host}: {e}");
         }
+    }
+
+    /// A host name of 236 to 253 characters is valid, but its list record name under the
+    /// default prefix is not: a configuration error naming the name, before anything is
+    /// asked (it used to be sent, fail to encode, and read as "DNS unavailable", 75). A long
+    /// `--prefix` does the same with a shorter host.
+    #[test]
+    fn a_host_whose_list_record_name_dns_cannot_carry_is_refused() {
+        let limits = |prefix: &str| Limits {
+            bound: Bound::PublicSuffix,
+            prefix: prefix.to_string(),
+        };
+        let label = "a".repeat(63);
+        let host = |len: usize| format!("{label}.{label}.{label}.{}.test", "x".repeat(len - 197));
+        let fits = host(235);
+        assert_eq!(fits.len(), 235);
+        assert!(walk(&fits, &limits("containers.docker")).is_ok());
+        for len in [236, 253] {
+            let long = host(len);
+            let e = walk(&long, &limits("containers.docker")).unwrap_err();
+            assert!(
+                e.contains(&format!(
+                    "the list record name containers.docker.{long} would be {} characters long",
+                    len + 18
+                )),
+                "{e}"
+            );
+        }
+        let prefix = format!("{label}.{label}.{label}.{}", "p".repeat(48));
+        assert_eq!(prefix.len(), 240);
+        let e = walk("web1.example.com", &limits(&prefix)).unwrap_err();
+        assert!(e.contains("would be 257 characters long"), "{e}");
+        assert!(e.contains("shorten --hostname or --prefix"), "{e}");
     }
 }

@@ -12,6 +12,10 @@ pub struct Suffix {
     /// Whether the list knows the name's top-level domain (`com`, `ck`); otherwise the
     /// implicit `*` rule decided, for a domain outside the public tree (`test`, `internal`).
     pub listed: bool,
+    /// Whether the rule that decided is in the list's ICANN section (`com`, `co.uk`, `*.ck`):
+    /// a registry's, never a fleet's. False for a PRIVATE rule (`github.io`, which its
+    /// company's own fleet may use as `--top-domain`) and for the implicit `*` rule.
+    pub icann: bool,
 }
 
 /// The public suffix of `name` (lower-case ASCII, labels as IDNA's ToASCII writes them):
@@ -20,8 +24,11 @@ pub fn of(name: &str) -> Suffix {
     let labels: Vec<&str> = name.split('.').collect();
     let n = labels.len();
     let tld = labels[n - 1];
-    let listed = group("").is_some_and(|e| e.contains(&tld)) || group(tld).is_some();
-    let mut found = 1;
+    let listed =
+        group("").is_some_and(|e| e.iter().any(|e| rule(e).1 == tld)) || group(tld).is_some();
+    // No rule matching means the implicit `*`: the top-level domain, a registry's when the
+    // list knows it (`ck`, which only `*.ck` names).
+    let (mut found, mut icann) = (1, listed);
     for k in 1..=n {
         let first = labels[n - k];
         let parent = labels[n - k + 1..].join(".");
@@ -29,19 +36,35 @@ pub fn of(name: &str) -> Suffix {
         let Some(entries) = group(&parent) else {
             continue;
         };
-        if entries.iter().any(|e| e.strip_prefix('!') == Some(first)) {
+        let rules = entries.iter().map(|e| rule(e));
+        if let Some((private, _)) = rules
+            .clone()
+            .find(|(_, r)| r.strip_prefix('!') == Some(first))
+        {
             return Suffix {
                 labels: k - 1,
                 listed,
+                icann: !private,
             };
         }
-        if entries.iter().any(|e| *e == first || *e == "*") {
+        if let Some((private, _)) = rules.filter(|(_, r)| *r == first || *r == "*").min() {
+            // ICANN first: a name both sections list (none today) is a registry's.
             found = k;
+            icann = !private;
         }
     }
     Suffix {
         labels: found,
         listed,
+        icann,
+    }
+}
+
+/// An entry of [`GROUPS`] as (whether its rule is PRIVATE, the rule's first label).
+fn rule(entry: &str) -> (bool, &str) {
+    match entry.strip_prefix('~') {
+        Some(r) => (true, r),
+        None => (false, entry),
     }
 }
 
@@ -92,6 +115,28 @@ mod tests {
             assert_eq!(group(key), Some(entries.split(' ').collect()), "{key}");
         }
         assert_eq!(group("no-such-parent.example"), None);
+    }
+
+    /// A suffix from the ICANN section is a registry's; one from the PRIVATE section is a
+    /// company's (which may run a fleet under it); an unknown top-level domain is nobody's.
+    #[test]
+    fn which_section_decided() {
+        for (name, icann) in [
+            ("com", true),
+            ("example.com", true),
+            ("co.uk", true),
+            ("dev", true),
+            ("ck", true),
+            ("a.b.ck", true),
+            ("www.ck", true),
+            ("city.kawasaki.jp", true),
+            ("github.io", false),
+            ("me.github.io", false),
+            ("test", false),
+            ("h.ddp.test", false),
+        ] {
+            assert_eq!(of(name).icann, icann, "{name}");
+        }
     }
 
     #[test]
