@@ -6,7 +6,7 @@
 use crate::jobs::JobDone;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -101,27 +101,11 @@ fn write_synced(path: &Path, body: &[u8]) -> Result<(), String> {
 
 /// The state in `path`: `None` when there is no file; an error when it cannot be trusted.
 fn read(path: &Path, host: &str) -> Result<Option<State>, String> {
-    let f = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
-    };
-    let meta = f.metadata().map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".to_string());
+    match crate::bounded_read::regular_file(path, MAX_BYTES) {
+        Ok(bytes) => parse(&bytes, host).map(Some),
+        Err(e) if e.open_error().map(std::io::Error::kind) == Some(ErrorKind::NotFound) => Ok(None),
+        Err(e) => Err(e.to_string()),
     }
-    let mut bytes = Vec::new();
-    f.take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_BYTES {
-        return Err(format!("larger than {} MiB", MAX_BYTES >> 20));
-    }
-    parse(&bytes, host).map(Some)
 }
 
 /// A state file's content, whole and for `host`, or why not.
@@ -215,10 +199,8 @@ mod tests {
         let dir = scratch("strange");
         assert_eq!(State::load(&dir, "h"), State::new("h"));
         std::fs::create_dir_all(dir.join(FILE)).unwrap();
-        assert_eq!(
-            read(&dir.join(FILE), "h").unwrap_err(),
-            "not a regular file"
-        );
+        let e = read(&dir.join(FILE), "h").unwrap_err();
+        assert!(e.starts_with("not a regular file"), "{e}");
         assert_eq!(State::load(&dir, "h"), State::new("h"));
         let _ = std::fs::remove_dir_all(&dir);
         // A FIFO must not block the run.
