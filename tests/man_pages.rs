@@ -4,11 +4,16 @@
 //!   warning;
 //! - docker-dns-provision(8) and `--help` name the same options (aliases included), value
 //!   placeholders, defaults, commands and exit statuses, so the two cannot drift;
-//! - the record examples of docker-dns-provision(5) read as the page says.
+//! - the README's first command runs as shown, as an unprivileged user, with no engine;
+//! - the record examples of docker-dns-provision(5) read as the page says;
+//! - the facts the README carried before it became a front door (issue 23) are still
+//!   documented: README.md, `init/man/*.scd` or `tests/bench/README.md`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -328,7 +333,7 @@ fn the_command_page_has_the_commands_and_exit_statuses_of_help() {
         .collect();
     assert_eq!(statuses, page_terms("EXIT STATUS"));
 
-    // The precedence line, in --help and the page alike.
+    // The precedence line, in --help, the page and the README alike.
     let order = |text: &str| -> Vec<u8> {
         let plain = plain(text);
         let at = plain
@@ -344,6 +349,7 @@ fn the_command_page_has_the_commands_and_exit_statuses_of_help() {
     let want = order(&help["EXIT STATUS"].join("\n"));
     assert_eq!(want, [64, 78, 70, 69, 75, 73, 65, 66]);
     assert_eq!(order(&page["EXIT STATUS"].join("\n")), want, "(8)");
+    assert_eq!(order(&read(&repo().join("README.md"))), want, "README");
 
     // Every option of the synopsis is one the page documents.
     let synopsis = plain(&page["SYNOPSIS"].join("\n"));
@@ -351,6 +357,133 @@ fn the_command_page_has_the_commands_and_exit_statuses_of_help() {
     for word in usage.split(|c: char| c.is_whitespace() || c == '[' || c == ']') {
         if word.starts_with("--") {
             assert!(synopsis.contains(word), "(8) SYNOPSIS lacks {word}");
+        }
+    }
+}
+
+/// Run as nobody when the test runs as root: the README promises a first command that needs
+/// no root. From a fresh world-readable directory, so a checkout under /root does not matter.
+fn unprivileged(cmd: &mut Command) -> &mut Command {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        cmd.uid(65534).gid(65534);
+    }
+    cmd
+}
+
+/// A directory nobody can read, holding the example records as `init/examples/…`.
+fn examples_elsewhere(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ddp-man-pages-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("init/examples")).unwrap();
+    for name in ["seed.dnsmasq.conf", "seed.zone"] {
+        fs::copy(
+            repo().join("init/examples").join(name),
+            dir.join("init/examples").join(name),
+        )
+        .unwrap();
+    }
+    fs::copy(BIN, dir.join("docker-dns-provision")).unwrap();
+    for d in [dir.clone(), dir.join("init"), dir.join("init/examples")] {
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir
+}
+
+/// The README's fenced blocks, in order: (info string, lines).
+fn readme_blocks() -> Vec<(String, Vec<String>)> {
+    let readme = read(&repo().join("README.md"));
+    let mut blocks = Vec::new();
+    let mut open: Option<(String, Vec<String>)> = None;
+    for line in readme.lines() {
+        if let Some(info) = line.strip_prefix("```") {
+            match open.take() {
+                Some(block) => blocks.push(block),
+                None => open = Some((info.to_string(), Vec::new())),
+            }
+        } else if let Some((_, lines)) = open.as_mut() {
+            lines.push(line.to_string());
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_readmes_first_command_runs_without_root_or_an_engine() {
+    let readme = read(&repo().join("README.md"));
+    let lines = readme.lines().count();
+    assert!(
+        lines <= 250,
+        "README.md has {lines} lines: it is a front door, at most 250"
+    );
+
+    let blocks = readme_blocks();
+    let first = blocks
+        .iter()
+        .position(|(info, lines)| info == "sh" && lines.iter().any(|l| l.contains(" show ")))
+        .expect("a sh block with the show command");
+    let (_, lines) = &blocks[first];
+    let args: Vec<&str> = lines[0]
+        .split_once(" -- ")
+        .expect("cargo run --release -- show …")
+        .1
+        .split_whitespace()
+        .collect();
+    assert_eq!(args[0], "show");
+    let dir = examples_elsewhere("readme");
+    let o = unprivileged(
+        Command::new(dir.join("docker-dns-provision"))
+            .args(&args)
+            .current_dir(&dir)
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null()),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+    // The output the README shows next is what it prints, line for line, up to its "…".
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let (_, shown) = &blocks[first + 1];
+    for line in shown.iter().filter(|l| *l != "…") {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "the README shows {line:?}, the run prints:\n{stdout}"
+        );
+    }
+
+    // And the lint line after it: exit 65 for the deliberate typo, as the README says.
+    let lint = blocks[first + 2..]
+        .iter()
+        .find(|(info, lines)| info == "sh" && lines[0].contains(" lint "))
+        .expect("the lint command");
+    let args: Vec<&str> = lint.1[0]
+        .split_once(" -- ")
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let o = unprivileged(
+        Command::new(dir.join("docker-dns-provision"))
+            .args(&args)
+            .current_dir(&dir)
+            .stdin(Stdio::null()),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(65), "{}", explain(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bash-echoerr: warning: dead-record"));
+    fs::remove_dir_all(&dir).unwrap();
+
+    // Every relative link of the README leads to a file of the tree.
+    for (at, _) in readme.match_indices("](") {
+        let target = &readme[at + 2..];
+        let target = &target[..target.find(')').unwrap()];
+        if !target.contains("://") && !target.starts_with('#') {
+            assert!(
+                repo().join(target).exists(),
+                "README links to {target}, which is not there"
+            );
         }
     }
 }
@@ -456,4 +589,153 @@ fn the_record_examples_read_as_the_records_page_says() {
             explain(&o)
         );
     }
+}
+
+/// One or two distinctive facts from every section of the README as it was before issue 23
+/// made it a front door (commit 6066488), one `SECTION | FACT` a line. Each must still be
+/// documented, word for word once markup is gone, in the README, a man page source or the
+/// benchmarks' README. SECTION is the old README's section.
+const FACTS: &str = "\
+intro | never takes a running service down because of a DNS hiccup
+intro | single, synchronous, fully static binary
+Getting going: two commands | .ci/run
+Getting going: two commands | every container that carries the tool's label
+Records: the list | Names ending in .ddp-new, .ddp-old or .ddp-failed are reserved for replacements
+Records: the list | separated by white space or commas
+Records: levels | with --inherit the lists of every level are merged
+Records: the walk stays in the fleet's domain | never asks a level at or above a public suffix
+Records: the walk stays in the fleet's domain | a name under a top-level domain the list does not know
+Records: the walk stays in the fleet's domain | VERSION 2026-10-22
+Records: a container's record | RFC 7208 §3.3
+Records: a container's record | an RRset has no order
+Records: the text | split like a POSIX shell line without expansion
+Records: identity | docker-dns-provision.command=
+Records: identity | a different text means a replacement
+The docker run grammar | docker CLI 28.2
+The docker run grammar | --disable-content-trust
+The docker run grammar | --io-maxbandwidth
+Checked against the CLI | 450 real docker run lines
+Checked against the CLI | 96.7 %
+Checked against the CLI | DDP_UPDATE_CLI_SNAPSHOT=1
+What each run does | names are king
+What each run does | GET /containers/json?all=1
+What each run does | unanchored-regex trap
+One-shot jobs | ended by itself
+One-shot jobs | which keeps a few hundred events
+Crash recovery | after a power cut mid-replace
+Crash recovery | needs no DNS
+Verification | its own start period plus retries × (interval + timeout)
+Verification | last 10 lines of output
+Rollback and the held-back version | held-back
+Rollback and the held-back version | docker rm name.ddp-failed
+Kept containers | a crash-looping container fails every run
+Start order | docker-dns-provision.after=etcd,zk
+Start order | Removals run in reverse
+Safety rules | Only an authoritative absence removes anything
+Safety rules | Do not use --rm for a service you cannot afford to lose during a replace
+Safety rules | never a kill
+Exit status | When several apply, the first in this order wins: 64, 78, 70, 69, 75, 73, 65, 66
+Exit status | no reply by --timeout plus 30 s
+Options | a regular file of at most 64 MiB
+Options | --dns-prefix
+Options | --inheritance
+Building the static binary | +crt-static
+Building the static binary | static-pie linked
+Building the static binary | 2,836,512
+Building the static binary | --icf=all
+Building the static binary | Public Suffix List 103,456 bytes
+At boot | 250 ms doubling to 10 s
+At boot | TimeoutStartSec=infinity
+At boot | 4 min + 30 s < 5 min
+Installing from source | DESTDIR, PREFIX and UNITDIR
+Gating the orchestrator | systemd #18856
+Gating the orchestrator | status=65/DATAERR
+Periodic resync | FixedRandomDelay=true
+Periodic resync | Requisite=docker.service
+Periodic resync | --splay 60s
+Debian package | enables nothing
+Debian package | delete your copies of the drop-in first
+Debian package | lintian reports no error and no warning
+The boot, tested under a real systemd | assuming containerized execution
+The boot, tested under a real systemd | /run/lock/ddp-engine-tests.lock
+Hardening, measured | exposure level 2.0
+Hardening, measured | ProtectHome=yes
+How DNS is retried | Every try stays open
+How DNS is retried | A dead first nameserver costs one try per rest
+How DNS is retried | jittered to 50–100 %
+Logging | JOURNAL_STREAM
+Logging | apply: created=1 replaced=1 started=0 removed=1
+Private registries | X-Registry-Auth
+Private registries | docker-credential-NAME get (at most 20 s)
+Private registries | ProtectHome= hides /root even from root
+When a pull fails | digest mismatch
+When a pull fails | 120.5 MB of 310.2 MB
+Image updates | pull_policy
+Image updates | imagePullPolicy
+Image updates | pinned by digest
+lint | (+9999 more hosts)
+lint | too-many-records
+lint | lint never passes a host its show fails
+lint in CI | actions/checkout@v4
+lint in CI | debian:12-slim
+lint speed | 60,006 lines, 8.2 MB
+lint speed | 1.29 s
+Fleet scale | 600 queries a second
+Fleet scale | msg-cache-size: 64m
+Fleet scale | 0.48 ms of CPU per query
+Fleet scale | RFC 2308
+Threat model | whoever controls the DNS answers this host receives decides what runs as root on it
+What is always on | random 16-bit ID
+What is always on | no NSS module, hosts file or search list
+--require-ad | 127.0.0.0/8
+--require-ad | options trust-ad
+--allow-image | busybox:1 does not allow busybox:1.36
+--forbid-privileged | kexec_load is not namespaced
+--forbid-privileged | DAC_READ_SEARCH
+--forbid-privileged | svirt_sandbox_file_t
+--forbid-privileged | /etc/kubernetes/admin.conf
+--forbid-privileged | /srv/../etc
+--forbid-privileged | bypasses found in issue 14
+Does not stop | NVIDIA_VISIBLE_DEVICES
+Does not stop | thermal_throttle
+Does not stop | --oom-score-adj -1000
+Recommended setup | DNSSEC=yes
+Recommended setup | 127.0.0.53
+Recommended setup | Watch for exit 65
+Benchmarks | 30,328
+Benchmarks | 177×
+Benchmarks | 3,724 KiB
+Benchmarks | L + 2 = 4
+Benchmarks | BENCH_SETTLE
+";
+
+#[test]
+fn every_fact_of_the_old_readme_is_still_documented() {
+    let mut docs = vec![
+        repo().join("README.md"),
+        repo().join("tests/bench/README.md"),
+    ];
+    docs.extend(sources());
+    // Markdown's block quotes ("> ") are markup too.
+    let unquoted = |t: String| -> String {
+        t.lines()
+            .map(|l| l.strip_prefix("> ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let text: String = docs
+        .iter()
+        .map(|p| plain(&unquoted(read(p))) + " ")
+        .collect();
+    let missing: Vec<String> = FACTS
+        .lines()
+        .map(|l| l.split_once(" | ").expect("SECTION | FACT"))
+        .filter(|(_, fact)| !text.contains(fact))
+        .map(|(section, fact)| format!("{section}: {fact:?}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "documented nowhere in README.md, init/man/*.scd or tests/bench/README.md:\n{}",
+        missing.join("\n")
+    );
 }
