@@ -3,7 +3,9 @@
 //! The data flows one way: records (DNS or a file) → [`desired`] → [`plan`] against the
 //! engine's [`docker`] state as crash recovery ([`recover`]) leaves it → [`apply`], which
 //! verifies what it starts ([`verify`]) in start order ([`order`]). Everything up to the
-//! plan is pure; only `apply` changes anything. See `README.md` for the record format and the safety rules.
+//! plan is pure; only `apply` changes anything. The record format is in
+//! docker-dns-provision(5), the safety rules in docker-dns-provision-operations(7)
+//! (`init/man/`).
 
 pub mod apply;
 pub mod base64;

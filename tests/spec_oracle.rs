@@ -950,7 +950,7 @@ fn compare(
 /// Every line of tests/fixtures/run-lines.txt, compared with the create body the docker
 /// CLI sends to a fake engine. A line must fare as its fixture entry says: the same body,
 /// unless the entry names the expected difference (`! refused: …`, `! cli-refuses: …`,
-/// `! differs: …`, `! both-refuse: …`). Prints the match rate the README reports.
+/// `! differs: …`, `! both-refuse: …`). Prints the match rate docker-dns-provision(5) reports.
 #[test]
 fn corpus_matches_the_docker_cli() {
     let oracle = Oracle::new();

@@ -4,9 +4,9 @@
 #   init/deb/build.sh [BINARY [OUTDIR]]
 #
 # BINARY defaults to the static release build, OUTDIR to target/deb. Stages the files with
-# init/install.sh (PREFIX=/usr, units in /lib/systemd/system), adds the man page (generated
-# from the binary's own --help, so it cannot drift from it), the examples, the copyright and
-# changelog, then runs dpkg-deb. Prints the path of the .deb. The binary is static: the
+# init/install.sh (PREFIX=/usr, units in /lib/systemd/system), adds the man pages (built with
+# scdoc from init/man/*.scd; tests/man_pages.rs holds docker-dns-provision(8) to --help), the
+# examples, the copyright and changelog, then runs dpkg-deb. Prints the path of the .deb. The binary is static: the
 # package depends on nothing; it needs a Docker engine at run time, which may come from any
 # package (docker.io, docker-ce) or none, hence no Depends on one.
 set -eu
@@ -23,6 +23,10 @@ if [ ! -x "$bin" ]; then
     echo "build.sh: $bin is not an executable; build it first (cargo build --release)" >&2
     exit 1
 fi
+command -v scdoc >/dev/null || {
+    echo "build.sh: scdoc is missing; it builds the man pages (apt-get install scdoc)" >&2
+    exit 1
+}
 # "docker-dns-provision 0.1.0 (commit)" -> 0.1.0: the version Cargo.toml compiled in.
 version=$("$bin" --version | sed -n "s/^$name \\([0-9][0-9A-Za-z.+~-]*\\)\\( .*\\)\\{0,1\\}\$/\\1/p")
 [ -n "$version" ] || { echo "build.sh: cannot read the version from $bin --version" >&2; exit 1; }
@@ -57,8 +61,16 @@ install -m 0644 "$here/copyright" "$doc/copyright"
     echo " -- $maintainer  $(date -R -u -d "@$(stat -c %Y "$bin")")"
 } | gzip -9n >"$doc/changelog.gz"
 
-install -d "$root/usr/share/man/man8"
-"$here/manpage.sh" "$bin" | gzip -9n >"$root/usr/share/man/man8/$name.8.gz"
+# The man pages: init/man/NAME.SECTION.scd -> man/manSECTION/NAME.SECTION.gz. Dated by the
+# binary's modification time, the footer naming the version: one binary, the same pages.
+epoch=$(stat -c %Y "$bin")
+for scd in "$init"/man/*.scd; do
+    page=$(basename "$scd" .scd)
+    dir=$root/usr/share/man/man${page##*.}
+    install -d "$dir"
+    sed "1s/\"$name\"/\"$name $version\"/" "$scd" | SOURCE_DATE_EPOCH=$epoch scdoc >"$stage/$page"
+    gzip -9n <"$stage/$page" >"$dir/$page.gz"
+done
 
 install -d "$root/usr/share/lintian/overrides"
 install -m 0644 "$here/lintian-overrides" "$root/usr/share/lintian/overrides/$name"

@@ -3,7 +3,7 @@
 //! so the run-line and JSON forms are judged alike. Owns no parsing of its own.
 //!
 //! With `forbid_privileged`, a spec is refused when its `HostConfig` has any of the fields
-//! in the README's table (`--forbid-privileged`): privileged mode, the capabilities in
+//! docker-dns-provision-security(7) lists (`--forbid-privileged`): privileged mode, the capabilities in
 //! [`DANGEROUS_CAPS`], `Capabilities` at all, the host's or another container's PID
 //! namespace, the host's user namespace, devices, `Annotations`, `VolumesFrom`, binds and
 //! mounts of [`PROTECTED`] or writable [`SYSTEM`] paths, local-volume options that mount a
