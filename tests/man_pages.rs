@@ -662,11 +662,11 @@ Hardening, measured | exposure level 2.0
 Hardening, measured | ProtectHome=yes
 How DNS is retried | Every try stays open
 How DNS is retried | A dead first nameserver costs one try per rest
-How DNS is retried | jittered to 50–100 %
+How DNS is retried | jittered over 50–100 %
 Logging | JOURNAL_STREAM
 Logging | apply: created=1 replaced=1 started=0 removed=1
 Private registries | X-Registry-Auth
-Private registries | docker-credential-NAME get (at most 20 s)
+Private registries | docker-credential-NAME get (at most 20 s, an answer of at most 1 MiB)
 Private registries | ProtectHome= hides /root even from root
 When a pull fails | digest mismatch
 When a pull fails | 120.5 MB of 310.2 MB
