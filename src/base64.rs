@@ -59,7 +59,7 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    // The standard alphabet's known vectors are the ownership label's (spec::label's tests).
+    // The standard alphabet's known vectors are the ownership label's (container::label's tests).
     #[test]
     fn both_alphabets_decode_and_round_trip() {
         assert_eq!(encode(b"user:pass", STANDARD), "dXNlcjpwYXNz");

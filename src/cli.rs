@@ -94,7 +94,7 @@ pub struct Options {
     /// Refuse specs that grant root-equivalent host access.
     pub forbid_privileged: bool,
     /// When to pull images whose record does not say (`--pull`).
-    pub pull: crate::spec::PullPolicy,
+    pub pull: crate::container::PullPolicy,
     /// Directory of the docker CLI config (`config.json`) with registry credentials.
     pub docker_config: Option<PathBuf>,
     /// `lint`: warnings (dead records) fail too.
@@ -127,7 +127,7 @@ impl Default for Options {
             trust_ad: false,
             allow_images: Vec::new(),
             forbid_privileged: false,
-            pull: crate::spec::PullPolicy::Missing,
+            pull: crate::container::PullPolicy::Missing,
             docker_config: None,
             strict: false,
         }
@@ -245,7 +245,7 @@ where
             }
             Long("forbid-privileged") => o.forbid_privileged = true,
             Long("pull") => {
-                use crate::spec::PullPolicy;
+                use crate::container::PullPolicy;
                 o.pull = match text(&mut p, "--pull")?.as_str() {
                     "missing" => PullPolicy::Missing,
                     "always" => PullPolicy::Always,
@@ -556,7 +556,7 @@ mod tests {
         assert_eq!(o.lock_file, PathBuf::from("/tmp/l"));
         assert_eq!(o.jobs, 8);
         assert_eq!(o.allow_images, vec!["quay.io/coreos/*".to_string()]);
-        assert_eq!(o.pull, crate::spec::PullPolicy::Always);
+        assert_eq!(o.pull, crate::container::PullPolicy::Always);
         assert_eq!(o.docker_config, Some(PathBuf::from("/etc/ddp/docker")));
         assert_eq!(run(&["--inherit", "show"]).unwrap().command, Command::Show);
         let o = run(&["lint", "--records", "z", "--strict"]).unwrap();

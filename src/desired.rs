@@ -1,9 +1,9 @@
 //! What DNS says this host should run: record names, the inheritance walk, list and command
 //! lookups, joining of character-strings. Pure logic over a [`TxtSource`]; never talks to Docker.
 
+use crate::container::ContainerSpec;
 use crate::dns::{Answer, TxtSource};
-use crate::recover::SUFFIXES;
-use crate::spec::ContainerSpec;
+use crate::step::SUFFIXES;
 use crate::walk::{MAX_NAME, Walk};
 use std::sync::Arc;
 
@@ -379,7 +379,10 @@ mod tests {
         if text.contains("BAD") {
             return Err(format!("cannot parse {text}"));
         }
-        Ok(crate::spec::tests::example(text, serde_json::json!({})))
+        Ok(crate::container::tests::example(
+            text,
+            serde_json::json!({}),
+        ))
     }
 
     /// Reads with every level of `host` asked (the top label is the top domain), so that

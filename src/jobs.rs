@@ -4,9 +4,9 @@
 //! status 0 and no `kill` since its start. A service stopped by an operator, an engine
 //! restart or a shutdown (a `kill` first, or no events left) is started again as before.
 
+use crate::container::ContainerSpec;
 use crate::desired::{Desired, HostList, WantedState};
 use crate::docker::{Container, Engine, Event, Since};
-use crate::spec::ContainerSpec;
 use std::collections::BTreeMap;
 
 /// A job that finished with status 0, as the state remembers it.
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn what_runs_once_and_what_is_done() {
         let spec = |policy: &str| {
-            crate::spec::tests::example(
+            crate::container::tests::example(
                 "t",
                 serde_json::json!({"HostConfig": {"RestartPolicy": {"Name": policy}}}),
             )

@@ -6,9 +6,9 @@
 
 use crate::cli::{Options, Output};
 use crate::desired::{self, Desired, HostList, Parser, WantedState};
+use crate::dns::records_file::{RecordsError, RecordsFile};
 use crate::dns::{Answer, TxtSource};
 use crate::exit::Code;
-use crate::records::{RecordsError, RecordsFile};
 use crate::walk::{self, Bound, Walk};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
@@ -820,14 +820,14 @@ pub fn run(o: &Options) -> Code {
             return Code::DataError;
         }
     };
-    let limits = crate::run::bound(o);
+    let limits = crate::converge::bound(o);
     // The hosts' own runs refuse it (78) before anything else: so does lint.
     if let Err(why) = walk::check(&limits.bound) {
         log::error!("{why}");
         return Code::Config;
     }
-    let policy = crate::run::policy(o);
-    let parse = crate::run::record_parser(&policy, o.pull);
+    let policy = crate::converge::policy(o);
+    let parse = crate::converge::record_parser(&policy, o.pull);
     let report = lint(&file, &limits.prefix, o.inherit, &limits.bound, &parse);
     let code = report.code(o.strict);
     let shown = path.display().to_string();
@@ -993,11 +993,14 @@ mod tests {
         RecordsFile::parse(text.as_bytes()).unwrap()
     }
 
-    fn accept(text: &str) -> Result<crate::spec::ContainerSpec, String> {
+    fn accept(text: &str) -> Result<crate::container::ContainerSpec, String> {
         if text.contains("BAD") {
             return Err(format!("cannot parse {text}"));
         }
-        Ok(crate::spec::tests::example(text, serde_json::json!({})))
+        Ok(crate::container::tests::example(
+            text,
+            serde_json::json!({}),
+        ))
     }
 
     #[test]

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         }
     };
     docker_dns_provision::logging::init(options.log_level.as_deref());
-    docker_dns_provision::run::run(&options).into()
+    docker_dns_provision::converge::run(&options).into()
 }
 
 /// glibc gives each thread that allocates an arena of its own, a few hundred KiB touched

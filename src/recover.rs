@@ -1,35 +1,13 @@
-//! Crash recovery: the names a replace works under, and the repairs that bring every name
+//! Crash recovery: the repairs that bring every name
 //! back to its state before an interrupted replace. A pure function of the engine's
 //! containers alone (no DNS): it runs first, also while DNS is down, and it only ever
 //! returns to a pre-replace state; deciding what DNS wants is the planner's business.
 
 use crate::docker::Container;
-use crate::step::{Action, Existing, Step};
+use crate::step::{
+    Action, Existing, FAILED_SUFFIX, NEW_SUFFIX, OLD_SUFFIX, Step, split, temporary,
+};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Suffix of the name a replacement is created under before it takes over.
-pub const NEW_SUFFIX: &str = ".ddp-new";
-/// Suffix of the name the replaced container is renamed to while the new one starts.
-pub const OLD_SUFFIX: &str = ".ddp-old";
-/// Suffix of the name a replacement that failed verification is kept under (stopped, for
-/// `docker logs`), which also holds its version back from being retried.
-pub const FAILED_SUFFIX: &str = ".ddp-failed";
-
-/// Every suffix this tool reserves; no container name DNS lists may end in one.
-pub const SUFFIXES: [&str; 3] = [NEW_SUFFIX, OLD_SUFFIX, FAILED_SUFFIX];
-
-/// `name` under a temporary suffix.
-pub fn temporary(name: &str, suffix: &str) -> String {
-    format!("{name}{suffix}")
-}
-
-/// The name a temporary belongs to, and its suffix; `None` for an ordinary name.
-pub fn split(name: &str) -> Option<(&str, &'static str)> {
-    SUFFIXES
-        .iter()
-        .find_map(|s| name.strip_suffix(s).map(|base| (base, *s)))
-        .filter(|(base, _)| !base.is_empty())
-}
 
 /// What recovery does: the repairs, the containers as they will be once the repairs are
 /// done (what the planner starts from), and the names it could not repair.
@@ -162,7 +140,7 @@ fn restart<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::OWNER_LABEL;
+    use crate::container::OWNER_LABEL;
 
     /// How one name's container is: absent, or labelled or not, running or not.
     #[derive(Debug, Clone, Copy, PartialEq)]
@@ -542,15 +520,5 @@ mod tests {
                 "n={cur:?} new={new:?} old={old:?} failed={failed:?} no_adopt={no_adopt}"
             );
         }
-    }
-
-    #[test]
-    fn temporary_names() {
-        assert_eq!(split("web.ddp-new"), Some(("web", NEW_SUFFIX)));
-        assert_eq!(split("web.ddp-old"), Some(("web", OLD_SUFFIX)));
-        assert_eq!(split("a.b.ddp-failed"), Some(("a.b", FAILED_SUFFIX)));
-        assert_eq!(split("web"), None);
-        assert_eq!(split(".ddp-new"), None);
-        assert_eq!(temporary("web", FAILED_SUFFIX), "web.ddp-failed");
     }
 }

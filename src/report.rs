@@ -1,7 +1,7 @@
 //! What a run prints on stdout: `show`, `plan` and `apply` reports as text for people or
 //! JSON for machines, and the one-line summary every run ends with. Formatting only.
 
-use crate::apply::{Outcome, StepResult, verb};
+use crate::apply::{Outcome, StepResult};
 use crate::desired::{Desired, HostList, WantedState};
 use crate::plan::{Action, Plan, Step};
 use serde_json::{Value, json};
@@ -247,7 +247,7 @@ pub fn actions(
                     Some(StepResult::Failed(w)) => ("failed", Some(w.why.as_str())),
                 };
                 json!({
-                    "container": s.name, "action": verb(&s.action), "reason": s.reason,
+                    "container": s.name, "action": s.action.verb(), "reason": s.reason,
                     "id": step_id(&s.action), "image": step_image(&s.action),
                     "result": result, "error": error,
                 })
@@ -277,7 +277,7 @@ pub fn actions(
         };
         out += &format!(
             "{:<14} {}  ({}){result}\n",
-            verb(&s.action),
+            s.action.verb(),
             s.name,
             s.reason
         );

@@ -1,9 +1,10 @@
-//! The vocabulary of change: one action on one container name, with its reason. Shared by
+//! The vocabulary of change: one action on one container name, with its reason, and the
+//! temporary names a replace works under. Shared by
 //! crash recovery and the planner, which decide the steps, and by apply, which runs them;
 //! it decides nothing itself.
 
+use crate::container::ContainerSpec;
 use crate::docker::{Container, Health, Since};
-use crate::spec::ContainerSpec;
 use std::sync::Arc;
 
 /// A container the engine already has, as the applier needs to know it.
@@ -71,6 +72,24 @@ pub enum Action {
     Discard { existing: Existing },
 }
 
+impl Action {
+    /// The verb a person reads for an action.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Create { .. } => "create",
+            Action::Start { .. } => "start",
+            Action::Replace { .. } => "replace",
+            Action::Remove { .. } => "remove",
+            Action::Keep { .. } => "keep",
+            Action::Finished { .. } => "finished",
+            Action::HeldBack { .. } => "held-back",
+            Action::Leave { .. } => "leave",
+            Action::RenameBack { .. } => "rename-back",
+            Action::Discard { .. } => "discard",
+        }
+    }
+}
+
 /// An action on a named container, with the reason a person reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
@@ -90,5 +109,44 @@ impl Step {
             action,
             reason: reason.into(),
         }
+    }
+}
+
+/// Suffix of the name a replacement is created under before it takes over.
+pub const NEW_SUFFIX: &str = ".ddp-new";
+/// Suffix of the name the replaced container is renamed to while the new one starts.
+pub const OLD_SUFFIX: &str = ".ddp-old";
+/// Suffix of the name a replacement that failed verification is kept under (stopped, for
+/// `docker logs`), which also holds its version back from being retried.
+pub const FAILED_SUFFIX: &str = ".ddp-failed";
+
+/// Every suffix this tool reserves; no container name DNS lists may end in one.
+pub const SUFFIXES: [&str; 3] = [NEW_SUFFIX, OLD_SUFFIX, FAILED_SUFFIX];
+
+/// `name` under a temporary suffix.
+pub fn temporary(name: &str, suffix: &str) -> String {
+    format!("{name}{suffix}")
+}
+
+/// The name a temporary belongs to, and its suffix; `None` for an ordinary name.
+pub fn split(name: &str) -> Option<(&str, &'static str)> {
+    SUFFIXES
+        .iter()
+        .find_map(|s| name.strip_suffix(s).map(|base| (base, *s)))
+        .filter(|(base, _)| !base.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names() {
+        assert_eq!(split("web.ddp-new"), Some(("web", NEW_SUFFIX)));
+        assert_eq!(split("web.ddp-old"), Some(("web", OLD_SUFFIX)));
+        assert_eq!(split("a.b.ddp-failed"), Some(("a.b", FAILED_SUFFIX)));
+        assert_eq!(split("web"), None);
+        assert_eq!(split(".ddp-new"), None);
+        assert_eq!(temporary("web", FAILED_SUFFIX), "web.ddp-failed");
     }
 }

@@ -6,8 +6,8 @@ mod common;
 
 use common::engine_proxy::{self, EngineProxy, Fault, INJECTED, json_stream_reply};
 use common::images::ensure_busybox;
+use docker_dns_provision::container::{ContainerSpec, ImageRef, PullPolicy};
 use docker_dns_provision::docker::{ApiVersion, Endpoint, Engine, EngineError, version};
-use docker_dns_provision::spec::{ContainerSpec, ImageRef, PullPolicy};
 use serde_json::json;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -738,9 +738,9 @@ fn a_running_container_gets_its_settle_window_even_past_the_runs_deadline() {
     // A run that spent its --timeout waiting for DNS: the deadline has passed. Before, the
     // container failed at once ("not verified up within --timeout"), and the boot unit
     // stopped on a 73 after a long DNS outage.
-    let verdicts = docker_dns_provision::verify::watch(
+    let verdicts = docker_dns_provision::apply::verify::watch(
         &engine,
-        &[docker_dns_provision::verify::Watched::created(&id)],
+        &[docker_dns_provision::apply::verify::Watched::created(&id)],
         Duration::from_millis(500),
         Instant::now(),
     );

@@ -14,7 +14,7 @@ use common::dnsmasq::Dnsmasq;
 use common::e2e::{IMG, IMG2, LABEL, Managed, code, inspect, service, show, tool};
 use common::engine_http::request;
 use common::fake_dns::{FakeDns, Reply, query_name, reply, txt_reply};
-use docker_dns_provision::spec::{SystemHost, parse};
+use docker_dns_provision::container::{SystemHost, parse};
 use hickory_proto::op::{Message, ResponseCode};
 use serde_json::Value;
 use std::net::{Ipv4Addr, SocketAddr};

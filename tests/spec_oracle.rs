@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use docker_dns_provision::spec::{OWNER_LABEL, SystemHost, parse};
+use docker_dns_provision::container::{OWNER_LABEL, SystemHost, parse};
 use serde_json::Value;
 
 use common::engine_http::request;

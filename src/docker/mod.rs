@@ -175,7 +175,7 @@ impl Container {
     /// The ownership label's value, when the container carries it.
     pub fn owner(&self) -> Option<&str> {
         self.labels
-            .get(crate::spec::OWNER_LABEL)
+            .get(crate::container::OWNER_LABEL)
             .map(String::as_str)
     }
 
@@ -188,13 +188,12 @@ impl Container {
 pub mod credentials;
 mod endpoint;
 mod engine;
-mod pull;
 mod reply;
 mod transport;
 pub mod version;
 
 pub use credentials::Credentials;
 pub use endpoint::{DEFAULT_HOST, DEFAULT_TCP_PORT, DockerHost, Endpoint, parse_docker_host};
+pub use engine::pulling::{PullError, PullProblem};
 pub use engine::{DEADLINE_GRACE, Engine, EngineError};
-pub use pull::{PullError, PullProblem};
 pub use version::ApiVersion;

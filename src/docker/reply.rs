@@ -130,7 +130,7 @@ pub fn events(body: &[u8]) -> Vec<Event> {
                     .unwrap_or("")
                     .to_string(),
                 exit_code: attributes["exitCode"].as_str().and_then(|c| c.parse().ok()),
-                owner: attributes[crate::spec::OWNER_LABEL]
+                owner: attributes[crate::container::OWNER_LABEL]
                     .as_str()
                     .map(str::to_string),
                 time_nanos: e["timeNano"].as_u64().unwrap_or(0),

@@ -2,8 +2,8 @@
 //! takes from another container, and the `docker-dns-provision.after` label), cycles, and
 //! the waves a plan runs in. Pure; it decides no action and reads no engine state.
 
+use crate::container::{self, ContainerSpec};
 use crate::docker::Container;
-use crate::spec::{self, ContainerSpec};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -79,8 +79,8 @@ fn after_names(value: &str) -> impl Iterator<Item = String> + '_ {
 pub fn of_container(c: &Container, actual: &[Container]) -> Deps {
     let mut deps = c
         .owner()
-        .and_then(spec::record_text)
-        .and_then(|text| spec::parse(&text, &FactsOnly).ok())
+        .and_then(container::record_text)
+        .and_then(|text| container::parse(&text, &FactsOnly).ok())
         .map(|s| of(&s))
         .unwrap_or_default();
     if let Some(x) = c.network_mode.strip_prefix("container:")
@@ -98,7 +98,7 @@ pub fn of_container(c: &Container, actual: &[Container]) -> Deps {
 /// environment, since neither names a container.
 struct FactsOnly;
 
-impl spec::Host for FactsOnly {
+impl container::Host for FactsOnly {
     fn read_file(&self, _: &Path) -> std::io::Result<String> {
         Ok(String::new())
     }
@@ -174,7 +174,7 @@ mod tests {
     use serde_json::json;
 
     fn spec(body: serde_json::Value) -> ContainerSpec {
-        crate::spec::tests::example("t", body)
+        crate::container::tests::example("t", body)
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! it never repairs anything itself; only an authoritative absence (a managed name the list
 //! lacks, or a record absent at every level) becomes a removal.
 
+pub mod order;
+
+use crate::container::ContainerSpec;
 use crate::desired::{Desired, HostList, Wanted, WantedState};
 use crate::docker::{Container, Refresh, Since};
 use crate::exit::Code;
 use crate::jobs::{self, JobDone};
-use crate::order;
-use crate::recover::{self, Recovery};
-use crate::spec::ContainerSpec;
+use crate::recover::Recovery;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -133,8 +134,8 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
     for w in wanted {
         let n = w.name.as_str();
         handled.insert(n.to_string());
-        for suffix in recover::SUFFIXES {
-            handled.insert(recover::temporary(n, suffix));
+        for suffix in crate::step::SUFFIXES {
+            handled.insert(crate::step::temporary(n, suffix));
         }
         if recovery.held.contains(n) {
             // Recovery reported why; converging now would fight over the name.
@@ -145,7 +146,7 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
         let current_owner: Option<&str> = by_name.get(n).and_then(|c| c.owner());
         // A version that failed verification, kept aside by a rollback (only ours counts).
         let failed = by_name
-            .get(recover::temporary(n, recover::FAILED_SUFFIX).as_str())
+            .get(crate::step::temporary(n, crate::step::FAILED_SUFFIX).as_str())
             .filter(|c| c.owner().is_some());
         let discard_failed = |steps: &mut Vec<Step>, why: &str| {
             if let Some(f) = failed {
@@ -202,7 +203,7 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
                 };
                 match current_owner {
                     Some(label) if Some(label) == spec.owner_label() => {
-                        // What a `--pull always` pull before planning found (crate::refresh).
+                        // What a `--pull always` pull before planning found (crate::images).
                         let refresh = by_name
                             .get(n)
                             .filter(|c| c.id == cur.id)
@@ -294,7 +295,7 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
         .find(|w| matches!(w.state, WantedState::Invalid { record: None, .. }));
     // Ours, and DNS (authoritatively) no longer lists it; what recovery holds stays.
     for c in actual {
-        let base = recover::split(&c.name).map_or(c.name.as_str(), |(b, _)| b);
+        let base = crate::step::split(&c.name).map_or(c.name.as_str(), |(b, _)| b);
         if c.owner().is_some() && !handled.contains(&c.name) && !recovery.held.contains(base) {
             if let Some(typo) = typo {
                 steps.push(Step::new(
@@ -325,7 +326,7 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
     // Named like a temporary of ours but not ours: never touched, and the report says so.
     for c in actual {
         if c.owner().is_none()
-            && let Some((base, suffix)) = recover::split(&c.name)
+            && let Some((base, suffix)) = crate::step::split(&c.name)
             && !recovery.held.contains(base)
         {
             steps.push(Step::new(
@@ -553,10 +554,10 @@ fn order_steps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::OWNER_LABEL;
+    use crate::container::OWNER_LABEL;
 
     fn spec(text: &str) -> Arc<ContainerSpec> {
-        Arc::new(crate::spec::tests::example(
+        Arc::new(crate::container::tests::example(
             text,
             serde_json::json!({"Image": "x", "Labels": {OWNER_LABEL: format!("L({text})")}}),
         ))
@@ -1096,13 +1097,13 @@ mod tests {
         body["Labels"][OWNER_LABEL] = serde_json::json!(format!("L({text})"));
         WantedState::Spec {
             record: "r".into(),
-            spec: Arc::new(crate::spec::tests::example(text, body)),
+            spec: Arc::new(crate::container::tests::example(text, body)),
         }
     }
 
     #[test]
     fn start_order_waits_refuses_cycles_and_recreates_shared_namespaces() {
-        let after = |x: &str| serde_json::json!({"Labels": {crate::order::AFTER_LABEL: x}});
+        let after = |x: &str| serde_json::json!({"Labels": {crate::plan::order::AFTER_LABEL: x}});
         let d = listed(vec![
             ("a", want("a2")),
             (
@@ -1165,7 +1166,7 @@ mod tests {
     fn engine_ctr(name: &str, record: Option<&str>, network_mode: &str) -> Container {
         let mut labels = std::collections::BTreeMap::new();
         if let Some(text) = record {
-            labels.insert(OWNER_LABEL.to_string(), crate::spec::owner_label(text));
+            labels.insert(OWNER_LABEL.to_string(), crate::container::owner_label(text));
         }
         Container {
             id: format!("id-{name}"),
@@ -1181,8 +1182,10 @@ mod tests {
     fn removals_go_after_what_uses_them() {
         let d = listed(vec![("r", want("r2"))]);
         let mut c = engine_ctr("c", Some("busybox sleep 9"), "none");
-        c.labels
-            .insert(crate::order::AFTER_LABEL.into(), "b, elsewhere".into());
+        c.labels.insert(
+            crate::plan::order::AFTER_LABEL.into(),
+            "b, elsewhere".into(),
+        );
         let actual = [
             engine_ctr("a", Some("busybox sleep 9"), "none"),
             // The engine names the namespace's owner by ID; the record by name.
@@ -1221,7 +1224,7 @@ mod tests {
         );
         let all: Vec<String> = p.steps.iter().map(|s| s.name.clone()).collect();
         assert_eq!(
-            crate::order::waves(&all, &p.after),
+            crate::plan::order::waves(&all, &p.after),
             vec![
                 vec!["r".to_string(), "c".into(), "w".into()],
                 vec!["b".to_string(), "v".into(), "q".into()],
@@ -1253,7 +1256,7 @@ mod tests {
         let mut with_after = engine_ctr("k", None, "none");
         with_after
             .labels
-            .insert(crate::order::AFTER_LABEL.into(), "gone".into());
+            .insert(crate::plan::order::AFTER_LABEL.into(), "gone".into());
         let actual: Vec<Container> = actual.into_iter().chain([with_after]).collect();
         let p = plan(&d, &actual);
         assert_eq!(

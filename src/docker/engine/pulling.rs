@@ -3,9 +3,9 @@
 //! and registry and says whether to wait or to fix something. Decides nothing about *whether*
 //! to pull: that is the caller's policy (`--pull`).
 
-use super::credentials::{Auth, Credentials, Origin};
-use super::engine::{Engine, EngineError};
-use crate::spec::ImageRef;
+use super::{Engine, EngineError};
+use crate::container::ImageRef;
+use crate::docker::credentials::{Auth, Credentials, Origin};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

@@ -3,13 +3,15 @@
 //! only module that changes anything; it never re-decides what the plan says, and every
 //! failure is reported per container, never fatal to the run.
 
+pub mod verify;
+
+use crate::container::ContainerSpec;
 use crate::docker::{Engine, EngineError, Health, Since};
 use crate::plan::{Action, Existing, Plan, Step};
-use crate::recover::{FAILED_SUFFIX, NEW_SUFFIX, OLD_SUFFIX, temporary};
-use crate::spec::ContainerSpec;
-use crate::verify::{self, Failure, Up, Watched};
+use crate::step::{FAILED_SUFFIX, NEW_SUFFIX, OLD_SUFFIX, temporary};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
+use verify::{Failure, Up, Watched};
 
 /// What happened to one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +130,7 @@ pub fn run_after(
     let names: Vec<String> = groups.iter().map(|(n, _)| n.clone()).collect();
     // A name runs once what it waits for is verified up: wave after wave.
     let mut done: BTreeMap<String, Vec<Outcome>> = BTreeMap::new();
-    for wave in crate::order::waves(&names, &plan.after) {
+    for wave in crate::plan::order::waves(&names, &plan.after) {
         let mut held: BTreeMap<String, String> = BTreeMap::new();
         for n in &wave {
             if let Some(why) = blocked.get(n.as_str()) {
@@ -349,7 +351,7 @@ fn run_group(
                     StepResult::Done
                 }
                 Err(e) => {
-                    log::error!("{}: {}: {e}", step.name, verb(&step.action));
+                    log::error!("{}: {}: {e}", step.name, step.action.verb());
                     failed = Some(e.why.clone());
                     StepResult::Failed(e)
                 }
@@ -368,7 +370,7 @@ fn run_group(
             log::info!(
                 "{}: {} done ({})",
                 step.name,
-                verb(&step.action),
+                step.action.verb(),
                 step.reason
             );
         }
@@ -501,22 +503,6 @@ fn hold_failed(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: S
     restart_old(engine, old, why)
 }
 
-/// The verb a person reads for an action.
-pub fn verb(a: &Action) -> &'static str {
-    match a {
-        Action::Create { .. } => "create",
-        Action::Start { .. } => "start",
-        Action::Replace { .. } => "replace",
-        Action::Remove { .. } => "remove",
-        Action::Keep { .. } => "keep",
-        Action::Finished { .. } => "finished",
-        Action::HeldBack { .. } => "held-back",
-        Action::Leave { .. } => "leave",
-        Action::RenameBack { .. } => "rename-back",
-        Action::Discard { .. } => "discard",
-    }
-}
-
 /// Pull what is missing before anything is touched. Returns the images that could not be
 /// made available, with why; the containers that need them fail without being touched.
 fn pull_images<'a>(
@@ -547,7 +533,7 @@ fn pull_key(spec: &ContainerSpec) -> String {
 }
 
 fn ensure_image(engine: &Engine, spec: &ContainerSpec) -> Result<(), String> {
-    use crate::spec::PullPolicy;
+    use crate::container::PullPolicy;
     let present = || engine.image_present(&spec.image).map_err(|e| e.to_string());
     match spec.pull.unwrap_or_default() {
         // An image pinned by digest cannot change: once present, it is not pulled again.
@@ -579,7 +565,7 @@ fn ensure_image(engine: &Engine, spec: &ContainerSpec) -> Result<(), String> {
         ));
     }
     // With the registry's credentials; at most once per run (a `--pull always` image was
-    // pulled before planning already, see crate::refresh).
+    // pulled before planning already, see crate::images).
     engine
         .pull_image(&spec.image, spec.platform.as_deref())
         .map_err(|e| e.to_string())
@@ -908,7 +894,7 @@ mod tests {
     #[test]
     fn what_counts_as_up_for_those_that_wait() {
         let e = || existing(true, up_for(3600));
-        let spec = || Arc::new(crate::spec::tests::example("t", serde_json::json!({})));
+        let spec = || Arc::new(crate::container::tests::example("t", serde_json::json!({})));
         let up = |o: Vec<Outcome>| is_up(&o);
         let done = StepResult::Done;
         assert!(up(vec![outcome(
@@ -1017,7 +1003,7 @@ mod tests {
         let create = step(
             "app",
             Action::Create {
-                spec: Arc::new(crate::spec::tests::example("t", serde_json::json!({}))),
+                spec: Arc::new(crate::container::tests::example("t", serde_json::json!({}))),
             },
         );
         assert_eq!(

@@ -4,15 +4,15 @@
 //! interrupted it (never converged), and nothing is removed on a partial read.
 
 use crate::cli::{Command, Options, Output};
+use crate::container::{self, ContainerSpec, Policy};
 use crate::desired::{self, Desired, HostList, WantedState};
+use crate::dns::records_file::{RecordsError, RecordsFile};
 use crate::dns::{self, Resolver, ResolverConfig, TxtSource};
 use crate::docker::{self, DockerHost, Endpoint, Engine, EngineError};
 use crate::exit::Code;
 use crate::jobs::{self, JobDone};
 use crate::plan::Action;
-use crate::records::{RecordsError, RecordsFile};
 use crate::recover::Recovery;
-use crate::spec::{self, ContainerSpec, Policy};
 use crate::state::State;
 use crate::walk::{self, Bound};
 use crate::{apply, lock, plan, recover, report};
@@ -153,7 +153,7 @@ fn run_inner(o: &Options, started: Instant) -> Result<Code, Stop> {
     } = read;
     // Only a converging apply pulls: plan changes nothing, not even the image store.
     if o.command == Command::Apply && stop_early.is_none() {
-        crate::refresh::check(&engine, &desired, &mut recovery.view, o.pull, o.jobs);
+        crate::images::check(&engine, &desired, &mut recovery.view, o.pull, o.jobs);
     }
     let mut state = State::load(&o.state_dir, &host);
     let known_jobs = state.jobs_done.clone();
@@ -506,16 +506,17 @@ pub(crate) fn policy(o: &Options) -> Policy {
 /// `lint` and the hosts never disagree.
 pub(crate) fn record_parser(
     policy: &Policy,
-    pull: spec::PullPolicy,
+    pull: container::PullPolicy,
 ) -> impl Fn(&str) -> Result<ContainerSpec, String> + Sync + '_ {
     move |text: &str| {
         // With --forbid-privileged the guard also keeps records from reading host files
         // and the tool's environment (--env-file /etc/shadow, -e SECRET).
-        let s = spec::parse(text, &policy.guard(&spec::SystemHost)).map_err(|e| e.to_string())?;
+        let s = container::parse(text, &policy.guard(&container::SystemHost))
+            .map_err(|e| e.to_string())?;
         policy.check(&s).map_err(|e| e.to_string())?;
         // The record's own --pull wins over the tool-wide one.
         Ok(ContainerSpec {
-            pull: Some(crate::refresh::policy(&s, pull)),
+            pull: Some(crate::images::policy(&s, pull)),
             ..s
         })
     }

@@ -2,14 +2,16 @@
 //! (counted and logged at debug); only `connect` retries, and only while the engine is not up:
 //! a change (create, stop, …) is never sent twice behind the caller's back.
 
-use super::credentials::{Auth, Credentials};
-use super::pull::{Progress, PullError};
-use super::reply::{self, PullLine};
-use super::transport::{self, BASE};
-use super::version::{self, ApiVersion};
-use super::{Container, Endpoint, Event};
+pub mod pulling;
+
+use crate::container::{ContainerSpec, ImageRef};
+use crate::docker::credentials::{Auth, Credentials};
+use crate::docker::reply::{self, PullLine};
+use crate::docker::transport::{self, BASE};
+use crate::docker::version::{self, ApiVersion};
+use crate::docker::{Container, Endpoint, Event};
 use crate::retry::Backoff;
-use crate::spec::{ContainerSpec, ImageRef};
+use pulling::{Progress, PullError};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, ErrorKind, Read};
 use std::path::PathBuf;

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::build;
-use crate::spec::{Host, PullPolicy, flags, words};
+use crate::container::{Host, PullPolicy, flags, words};
 
 /// Files and environment for the tests; everything else is absent.
 struct FakeHost {

@@ -2,9 +2,9 @@
 //! the tool-wide default) says `always`, and adds to the actual state whether that container
 //! still runs what its tag now names. Changes no container; the plan decides what follows.
 
+use crate::container::{ContainerSpec, PullPolicy};
 use crate::desired::{Desired, HostList, WantedState};
 use crate::docker::{Container, Engine, Refresh};
-use crate::spec::{ContainerSpec, PullPolicy};
 use std::collections::BTreeMap;
 
 /// The pull policy that applies to a spec: its record's own, else the tool-wide default.

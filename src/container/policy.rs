@@ -498,9 +498,9 @@ fn check_source(source: &str, read_only: bool) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::parse;
+    use crate::container::parse;
 
-    use crate::spec::tests::NoHost;
+    use crate::container::tests::NoHost;
 
     #[test]
     fn patterns() {
