@@ -35,6 +35,18 @@ pub enum Command {
     Lint,
 }
 
+impl Command {
+    /// The command's name, as typed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Apply => "apply",
+            Command::Plan => "plan",
+            Command::Show => "show",
+            Command::Lint => "lint",
+        }
+    }
+}
+
 /// How results are printed on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {

@@ -47,6 +47,34 @@ impl Code {
     }
 }
 
+/// A reason a command ends early, with the exit code it calls for: the error every stage
+/// before `apply` returns, so that which code a failure means is decided where it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// The exit status it calls for.
+    pub code: Code,
+    /// What went wrong and where, for a person.
+    pub why: String,
+}
+
+impl Stop {
+    /// Stop with `code` for the reason `why`.
+    pub fn new(code: Code, why: impl Into<String>) -> Stop {
+        Stop {
+            code,
+            why: why.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
+
+impl std::error::Error for Stop {}
+
 impl From<Code> for std::process::ExitCode {
     fn from(c: Code) -> Self {
         std::process::ExitCode::from(c.status())

@@ -1,11 +1,32 @@
-//! `--pull always` before planning: pulls the image of each listed container whose record (or
-//! the tool-wide default) says `always`, and adds to the actual state whether that container
-//! still runs what its tag now names. Changes no container; the plan decides what follows.
+//! The image-pull policy, in one place: which pull a record's `--pull` (or the tool-wide
+//! default) calls for, the `always` pulls before planning, whose result ([`Refreshed`]) is an
+//! input of the planner, and the pulls of missing images `apply` makes before it touches a
+//! container. Changes no container; the plan decides what follows. How one pull is made
+//! (credentials, progress, errors) is the engine's business (`docker::engine::pulling`).
 
 use crate::container::{ContainerSpec, PullPolicy};
 use crate::desired::{Desired, HostList, WantedState};
-use crate::docker::{Container, Engine, Refresh};
+use crate::docker::{Container, Engine};
+use crate::step::{Action, Step};
 use std::collections::BTreeMap;
+
+/// Whether a container still runs the image its record's tag names, as a pull just before
+/// planning found (only records pulled `always` are checked).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Refresh {
+    /// Not pulled before planning.
+    #[default]
+    NotChecked,
+    /// Pulled: the tag still names the image the container runs.
+    Current,
+    /// Pulled: the tag now names this other image ID.
+    Updated(String),
+    /// The pull failed; the message says what to do.
+    Failed(String),
+}
+
+/// What the pulls before planning found, by container ID.
+pub type Refreshed = BTreeMap<String, Refresh>;
 
 /// The pull policy that applies to a spec: its record's own, else the tool-wide default.
 pub fn policy(spec: &ContainerSpec, default: PullPolicy) -> PullPolicy {
@@ -13,17 +34,18 @@ pub fn policy(spec: &ContainerSpec, default: PullPolicy) -> PullPolicy {
 }
 
 /// Pull (at most `jobs` at once) the `always` images of listed containers that exist, and
-/// set each such container's [`Refresh`]. An image pinned by digest is pulled only when
-/// absent: its content cannot change.
+/// say for each such container whether it still runs what its tag names. An image pinned by
+/// digest is pulled only when absent: its content cannot change.
 pub fn check(
     engine: &Engine,
     desired: &Desired,
-    actual: &mut [Container],
+    actual: &[Container],
     default: PullPolicy,
     jobs: usize,
-) {
+) -> Refreshed {
+    let mut refreshed = Refreshed::new();
     let HostList::Listed(wanted) = &desired.list else {
-        return;
+        return refreshed;
     };
     // Container index → the spec whose image it should run.
     let mut checks: Vec<(usize, &ContainerSpec)> = Vec::new();
@@ -39,7 +61,7 @@ pub fn check(
         }
     }
     if checks.is_empty() {
-        return;
+        return refreshed;
     }
     let mut images: BTreeMap<String, &ContainerSpec> = BTreeMap::new();
     for (_, spec) in &checks {
@@ -53,8 +75,8 @@ pub fn check(
         .into_iter()
         .collect();
     for (i, spec) in checks {
-        let c = &mut actual[i];
-        c.refresh = match found.get(&key(spec)) {
+        let c = &actual[i];
+        let refresh = match found.get(&key(spec)) {
             Some(Ok(id)) if *id == c.image_id => Refresh::Current,
             Some(Ok(id)) => {
                 log::info!(
@@ -69,10 +91,13 @@ pub fn check(
             Some(Err(why)) => Refresh::Failed(why.clone()),
             None => Refresh::NotChecked,
         };
+        refreshed.insert(c.id.clone(), refresh);
     }
+    refreshed
 }
 
-fn key(spec: &ContainerSpec) -> String {
+/// What one pull is: the image and platform (one pull serves every container of both).
+pub fn key(spec: &ContainerSpec) -> String {
     format!("{}|{}", spec.image, spec.platform.as_deref().unwrap_or(""))
 }
 
@@ -99,4 +124,67 @@ fn fresh_id(engine: &Engine, spec: &ContainerSpec) -> Result<String, String> {
 fn short(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
     hex.get(..12).unwrap_or(hex)
+}
+
+/// Pull what is missing before anything is touched. Returns the images that could not be
+/// made available, with why; the containers that need them fail without being touched.
+pub fn pull_missing<'a>(
+    steps: impl Iterator<Item = &'a Step>,
+    engine: &Engine,
+    jobs: usize,
+) -> BTreeMap<String, String> {
+    let mut wanted: BTreeMap<String, &ContainerSpec> = BTreeMap::new();
+    for step in steps {
+        if let Action::Create { spec } | Action::Replace { spec, .. } = &step.action {
+            wanted.entry(key(spec)).or_insert(spec);
+        }
+    }
+    let wanted: Vec<(String, &ContainerSpec)> = wanted.into_iter().collect();
+    crate::pool::map(&wanted, jobs, |(key, spec)| {
+        ensure_image(engine, spec).err().map(|e| {
+            log::error!("image {}: {e}", spec.image);
+            (key.clone(), e)
+        })
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn ensure_image(engine: &Engine, spec: &ContainerSpec) -> Result<(), String> {
+    let present = || engine.image_present(&spec.image).map_err(|e| e.to_string());
+    match spec.pull.unwrap_or_default() {
+        // An image pinned by digest cannot change: once present, it is not pulled again.
+        PullPolicy::Always => {
+            if spec.image.digest.is_some() && present()? {
+                return Ok(());
+            }
+        }
+        PullPolicy::Missing => {
+            if present()? {
+                return Ok(());
+            }
+        }
+        PullPolicy::Never => {
+            return if present()? {
+                Ok(())
+            } else {
+                Err(format!(
+                    "image {} is not present and --pull=never",
+                    spec.image
+                ))
+            };
+        }
+    }
+    if spec.image.is_id() {
+        return Err(format!(
+            "image {} is not present, and an image ID cannot be pulled",
+            spec.image
+        ));
+    }
+    // With the registry's credentials; at most once per run (a `--pull always` image was
+    // pulled before planning already, by `check`).
+    engine
+        .pull_image(&spec.image, spec.platform.as_deref())
+        .map_err(|e| e.to_string())
 }

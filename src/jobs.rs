@@ -133,6 +133,41 @@ pub fn check(
     });
     done.extend(found.into_iter().flatten());
 }
+/// Remember the jobs a run saw finish (`finished`: name, container ID, spec), and forget
+/// those whose record is gone or changed. A record unreadable this run keeps its job: that
+/// is no reason to run it again later.
+pub fn remember<'a>(
+    done: &mut BTreeMap<String, JobDone>,
+    finished: impl Iterator<Item = (&'a str, &'a str, &'a ContainerSpec)>,
+    desired: &Desired,
+) {
+    for (name, id, spec) in finished {
+        if let Some(identity) = spec.owner_label() {
+            done.insert(
+                name.to_string(),
+                JobDone {
+                    identity: identity.to_string(),
+                    container: (!spec.auto_remove()).then(|| id.to_string()),
+                    finished_at: now(),
+                },
+            );
+        }
+    }
+    if let HostList::Listed(wanted) = &desired.list {
+        done.retain(|name, job| {
+            wanted.iter().any(|w| {
+                w.name == *name
+                    && match &w.state {
+                        WantedState::Spec { spec, .. } => {
+                            spec.owner_label() == Some(job.identity.as_str())
+                        }
+                        WantedState::Invalid { .. } | WantedState::Unknown(_) => true,
+                        WantedState::Disabled => false,
+                    }
+            })
+        });
+    }
+}
 
 /// Seconds since the epoch.
 pub fn now() -> u64 {

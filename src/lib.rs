@@ -12,6 +12,7 @@ pub mod base64;
 pub mod bounded_read;
 pub mod cli;
 pub mod container;
+pub mod context;
 pub mod converge;
 pub mod desired;
 pub mod dns;

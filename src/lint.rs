@@ -6,7 +6,7 @@
 
 use crate::cli::{Options, Output};
 use crate::desired::{self, Desired, HostList, Parser, WantedState};
-use crate::dns::records_file::{RecordsError, RecordsFile};
+use crate::dns::records_file::RecordsFile;
 use crate::dns::{Answer, TxtSource};
 use crate::exit::Code;
 use crate::walk::{self, Bound, Walk};
@@ -809,25 +809,21 @@ pub fn run(o: &Options) -> Code {
         log::error!("lint needs --records FILE");
         return Code::Usage;
     };
-    let file = match RecordsFile::load(path) {
+    let file = match crate::context::records_file(path) {
         Ok(f) => f,
-        Err(RecordsError::Unreadable(m)) => {
-            log::error!("{m}");
-            return Code::NotConfigured;
-        }
-        Err(RecordsError::Malformed(m)) => {
-            log::error!("{m}");
-            return Code::DataError;
+        Err(stop) => {
+            log::error!("{}", stop.why);
+            return stop.code;
         }
     };
-    let limits = crate::converge::bound(o);
+    let rules = crate::context::Rules::new(o);
+    let limits = &rules.limits;
     // The hosts' own runs refuse it (78) before anything else: so does lint.
     if let Err(why) = walk::check(&limits.bound) {
         log::error!("{why}");
         return Code::Config;
     }
-    let policy = crate::converge::policy(o);
-    let parse = crate::converge::record_parser(&policy, o.pull);
+    let parse = rules.parser();
     let report = lint(&file, &limits.prefix, o.inherit, &limits.bound, &parse);
     let code = report.code(o.strict);
     let shown = path.display().to_string();

@@ -1,6 +1,6 @@
 //! Entry point: parse options, set up logging, run, map the outcome to an exit code.
 
-use docker_dns_provision::cli::{self, Parsed};
+use docker_dns_provision::cli::{self, Command, Parsed};
 use docker_dns_provision::exit::Code;
 use std::process::ExitCode;
 
@@ -23,7 +23,11 @@ fn main() -> ExitCode {
         }
     };
     docker_dns_provision::logging::init(options.log_level.as_deref());
-    docker_dns_provision::converge::run(&options).into()
+    match options.command {
+        Command::Lint => docker_dns_provision::lint::run(&options),
+        _ => docker_dns_provision::converge::run(&options),
+    }
+    .into()
 }
 
 /// glibc gives each thread that allocates an arena of its own, a few hundred KiB touched

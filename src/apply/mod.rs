@@ -7,6 +7,7 @@ pub mod verify;
 
 use crate::container::ContainerSpec;
 use crate::docker::{Engine, EngineError, Health, Since};
+use crate::exit::Code;
 use crate::plan::{Action, Existing, Plan, Step};
 use crate::step::{FAILED_SUFFIX, NEW_SUFFIX, OLD_SUFFIX, temporary};
 use std::collections::{BTreeMap, BTreeSet};
@@ -94,8 +95,26 @@ pub struct Settings {
 }
 
 /// Run crash recovery's repairs: each name in order, what they start verified like any start.
-pub fn repairs(plan: &Plan, engine: &Engine, settings: &Settings) -> Vec<Outcome> {
-    run_after(plan, engine, settings, &[])
+pub fn repairs(steps: &[Step], engine: &Engine, settings: &Settings) -> Vec<Outcome> {
+    let plan = Plan {
+        steps: steps.to_vec(),
+        code: Code::Ok,
+        after: Default::default(),
+    };
+    run_after(&plan, engine, settings, &[])
+}
+
+/// The exit code of an applied run: the plan's, worsened by what failed. An engine that
+/// stopped answering is 69 (look at the engine), any other failure 73.
+pub fn exit_code(planned: Code, outcomes: &[Outcome]) -> Code {
+    outcomes
+        .iter()
+        .filter_map(|x| match &x.result {
+            StepResult::Failed(f) if f.engine_lost => Some(Code::Unavailable),
+            StepResult::Failed(_) => Some(Code::ActionsFailed),
+            _ => None,
+        })
+        .fold(planned, Code::worst)
 }
 
 /// Run the plan after crash recovery's repairs ran (`repairs`, their outcomes): a name whose
@@ -119,7 +138,7 @@ pub fn run_after(
         .steps
         .iter()
         .filter(|s| !blocked.contains_key(s.name.as_str()));
-    let pulls = pull_images(runnable, engine, settings.jobs);
+    let pulls = crate::images::pull_missing(runnable, engine, settings.jobs);
     let mut groups: Vec<(String, Vec<&Step>)> = Vec::new();
     for s in &plan.steps {
         match groups.iter_mut().find(|(n, _)| *n == s.name) {
@@ -503,74 +522,6 @@ fn hold_failed(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: S
     restart_old(engine, old, why)
 }
 
-/// Pull what is missing before anything is touched. Returns the images that could not be
-/// made available, with why; the containers that need them fail without being touched.
-fn pull_images<'a>(
-    steps: impl Iterator<Item = &'a Step>,
-    engine: &Engine,
-    jobs: usize,
-) -> BTreeMap<String, String> {
-    let mut wanted: BTreeMap<String, &ContainerSpec> = BTreeMap::new();
-    for step in steps {
-        if let Action::Create { spec } | Action::Replace { spec, .. } = &step.action {
-            wanted.entry(pull_key(spec)).or_insert(spec);
-        }
-    }
-    let wanted: Vec<(String, &ContainerSpec)> = wanted.into_iter().collect();
-    crate::pool::map(&wanted, jobs, |(key, spec)| {
-        ensure_image(engine, spec).err().map(|e| {
-            log::error!("image {}: {e}", spec.image);
-            (key.clone(), e)
-        })
-    })
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
-fn pull_key(spec: &ContainerSpec) -> String {
-    format!("{}|{}", spec.image, spec.platform.as_deref().unwrap_or(""))
-}
-
-fn ensure_image(engine: &Engine, spec: &ContainerSpec) -> Result<(), String> {
-    use crate::container::PullPolicy;
-    let present = || engine.image_present(&spec.image).map_err(|e| e.to_string());
-    match spec.pull.unwrap_or_default() {
-        // An image pinned by digest cannot change: once present, it is not pulled again.
-        PullPolicy::Always => {
-            if spec.image.digest.is_some() && present()? {
-                return Ok(());
-            }
-        }
-        PullPolicy::Missing => {
-            if present()? {
-                return Ok(());
-            }
-        }
-        PullPolicy::Never => {
-            return if present()? {
-                Ok(())
-            } else {
-                Err(format!(
-                    "image {} is not present and --pull=never",
-                    spec.image
-                ))
-            };
-        }
-    }
-    if spec.image.is_id() {
-        return Err(format!(
-            "image {} is not present, and an image ID cannot be pulled",
-            spec.image
-        ));
-    }
-    // With the registry's credentials; at most once per run (a `--pull always` image was
-    // pulled before planning already, see crate::images).
-    engine
-        .pull_image(&spec.image, spec.platform.as_deref())
-        .map_err(|e| e.to_string())
-}
-
 fn execute(
     step: &Step,
     engine: &Engine,
@@ -578,7 +529,7 @@ fn execute(
     settle: Duration,
 ) -> Result<Option<Pending>, StepFailure> {
     let name = step.name.as_str();
-    let image_ok = |spec: &ContainerSpec| match pulls.get(&pull_key(spec)) {
+    let image_ok = |spec: &ContainerSpec| match pulls.get(&crate::images::key(spec)) {
         Some(why) => Err(StepFailure::of(why.clone())),
         None => Ok(()),
     };

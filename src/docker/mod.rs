@@ -18,8 +18,6 @@ pub struct Container {
     pub state: String,
     /// The ID of the image it runs.
     pub image_id: String,
-    /// What a `--pull always` pull before planning found for its image (not a list fact).
-    pub refresh: Refresh,
     /// Its healthcheck's verdict, when it has one and runs (the list's `Status` says it).
     pub health: Option<Health>,
     /// `HostConfig.NetworkMode`: `container:<ID>` when it runs in another's namespace.
@@ -108,21 +106,6 @@ impl Span {
         let max = n.checked_add(1)?.checked_mul(size)?.checked_add(slack)?;
         span(min, max)
     }
-}
-
-/// Whether a container still runs the image its record's tag names, as a pull just before
-/// planning found (only records pulled `always` are checked).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Refresh {
-    /// Not pulled before planning.
-    #[default]
-    NotChecked,
-    /// Pulled: the tag still names the image the container runs.
-    Current,
-    /// Pulled: the tag now names this other image ID.
-    Updated(String),
-    /// The pull failed; the message says what to do.
-    Failed(String),
 }
 
 /// One event of a container, as `GET /events` reports it: the engine's only record of how a

@@ -85,7 +85,6 @@ pub fn containers_from(body: impl std::io::Read) -> Result<Vec<Container>, Strin
             state: s.state,
             image_id: s.image_id,
             network_mode: s.host_config.map(|h| h.network_mode).unwrap_or_default(),
-            refresh: super::Refresh::NotChecked,
         })
         .collect())
 }

@@ -7,8 +7,9 @@ pub mod order;
 
 use crate::container::ContainerSpec;
 use crate::desired::{Desired, HostList, Wanted, WantedState};
-use crate::docker::{Container, Refresh, Since};
+use crate::docker::{Container, Since};
 use crate::exit::Code;
+use crate::images::{Refresh, Refreshed};
 use crate::jobs::{self, JobDone};
 use crate::recover::Recovery;
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,6 +37,8 @@ pub struct Settings {
     pub no_adopt: bool,
     /// One-shot jobs that finished with status 0, by name ([`crate::jobs`]).
     pub jobs_done: BTreeMap<String, JobDone>,
+    /// What the `--pull always` pulls before planning found ([`crate::images::check`]).
+    pub refreshed: Refreshed,
 }
 
 impl Plan {
@@ -204,10 +207,7 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
                 match current_owner {
                     Some(label) if Some(label) == spec.owner_label() => {
                         // What a `--pull always` pull before planning found (crate::images).
-                        let refresh = by_name
-                            .get(n)
-                            .filter(|c| c.id == cur.id)
-                            .map(|c| &c.refresh);
+                        let refresh = settings.refreshed.get(&cur.id);
                         let done =
                             jobs::is_done(&settings.jobs_done, n, label, Some(cur.id.as_str()));
                         steps.push(up_to_date(n, cur, spec, refresh, &mut code, done));
@@ -1301,12 +1301,16 @@ mod tests {
     #[test]
     fn a_refreshed_image_replaces_a_failed_pull_leaves_alone() {
         let d = listed(vec![("n1", want("a"))]);
-        let with = |state: &str, refresh: Refresh| Container {
-            refresh,
-            ..ctr("n1", Some("a"), state)
+        // What the pulls before planning found, for the container "id-n1".
+        let found = |refresh: Refresh| Settings {
+            refreshed: [("id-n1".to_string(), refresh)].into(),
+            ..Settings::default()
+        };
+        let with = |state: &str, refresh: Refresh| {
+            plan_with(&d, &[ctr("n1", Some("a"), state)], found(refresh))
         };
         let updated = Refresh::Updated("sha256:0123456789abcdef0123".into());
-        let p = plan(&d, &[with("running", updated.clone())]);
+        let p = with("running", updated.clone());
         assert_eq!(render(&p), vec!["n1:replace:id-n1"]);
         assert!(
             p.steps[0].reason.starts_with("image updated"),
@@ -1315,18 +1319,26 @@ mod tests {
         );
         assert_eq!(p.code, Code::Ok);
         // A changed record is the reason, whatever the image.
-        let changed = Container {
-            refresh: updated,
-            ..ctr("n1", Some("b"), "running")
+        let changed = plan_with(
+            &d,
+            &[ctr("n1", Some("b"), "running")],
+            found(updated.clone()),
+        );
+        assert!(changed.steps[0].reason.contains("changed"));
+        // Found for another container of that name (replaced since): not this one's news.
+        let other = Settings {
+            refreshed: [("id-other".to_string(), updated)].into(),
+            ..Settings::default()
         };
-        assert!(plan(&d, &[changed]).steps[0].reason.contains("changed"));
-        let p = plan(&d, &[with("running", Refresh::Current)]);
+        let p = plan_with(&d, &[ctr("n1", Some("a"), "running")], other);
+        assert_eq!(render(&p), vec!["n1:keep:id-n1"]);
+        let p = with("running", Refresh::Current);
         assert_eq!(
             (render(&p), p.code),
             (vec!["n1:keep:id-n1".to_string()], Code::Ok)
         );
         let failed = || Refresh::Failed("pull of x failed: registry r unreachable".into());
-        let p = plan(&d, &[with("running", failed())]);
+        let p = with("running", failed());
         assert_eq!(render(&p), vec!["n1:keep:id-n1"]);
         assert!(
             p.steps[0].reason.contains("unreachable"),
@@ -1334,7 +1346,7 @@ mod tests {
             p.steps[0]
         );
         assert_eq!(p.code, Code::ActionsFailed);
-        let p = plan(&d, &[with("exited", failed())]);
+        let p = with("exited", failed());
         assert_eq!(
             (render(&p), p.code),
             (vec!["n1:start:id-n1".to_string()], Code::ActionsFailed)
