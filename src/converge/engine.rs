@@ -74,7 +74,11 @@ pub fn read_and_repair(
 /// The engine read (and crash repair) running on a thread of its own while DNS is asked.
 pub struct EarlyEngine {
     events: mpsc::Receiver<Early>,
+    endpoint: Endpoint,
 }
+
+/// How long past its deadline a run waits for the engine thread's own reason for failing.
+const VERDICT_GRACE: Duration = Duration::from_millis(250);
 
 /// What the early engine thread reports.
 enum Early {
@@ -89,6 +93,7 @@ impl EarlyEngine {
     pub fn start(endpoint: Endpoint, o: &Options, settings: apply::Settings) -> EarlyEngine {
         let (tx, events) = mpsc::channel();
         let o = o.clone();
+        let at = endpoint.clone();
         std::thread::spawn(move || {
             let read = Engine::connect(&endpoint, settings.deadline)
                 .map_err(|e| engine_stop(&endpoint, e))
@@ -98,7 +103,10 @@ impl EarlyEngine {
                 });
             let _ = tx.send(Early::Read(Box::new(read)));
         });
-        EarlyEngine { events }
+        EarlyEngine {
+            events,
+            endpoint: at,
+        }
     }
 
     /// The read, waiting for the engine until `until`; once connected, until the repairs
@@ -109,8 +117,13 @@ impl EarlyEngine {
             let next = if connected {
                 self.events.recv().map_err(|_| ())
             } else {
+                // The thread gives up at the same deadline: a moment more lets its own
+                // verdict, which says why the engine did not answer, arrive first.
                 let left = until.saturating_duration_since(Instant::now());
-                self.events.recv_timeout(left).map_err(|_| ())
+                self.events
+                    .recv_timeout(left)
+                    .or_else(|_| self.events.recv_timeout(VERDICT_GRACE))
+                    .map_err(|_| ())
             };
             match next {
                 Ok(Early::Connected) => connected = true,
@@ -118,7 +131,10 @@ impl EarlyEngine {
                 Err(()) => {
                     return Err(Stop::new(
                         Code::Unavailable,
-                        "Docker engine not reachable in the time this run gives it",
+                        format!(
+                            "Docker engine at {} not reachable in the time this run gives it; is the engine running (systemctl status docker)?",
+                            self.endpoint
+                        ),
                     ));
                 }
             }
@@ -126,6 +142,7 @@ impl EarlyEngine {
     }
 }
 
+/// The engine cannot be worked with: 69, saying where it was asked and what to check.
 pub fn engine_stop(endpoint: &Endpoint, e: EngineError) -> Stop {
     // Whether it never answered or answered the list call with an error, the engine cannot
     // be worked with now; 69 tells an init system to look at docker.service.
