@@ -1,5 +1,6 @@
 //! A parsed `docker run` line → the create body the docker CLI would send for `run -d`,
-//! zero fields omitted. Owns the flag → API field mapping (docker-run-mapping.md §3–§4) and
+//! zero fields omitted. Owns the flag → API field mapping of the docker CLI 28.2
+//! (docker-dns-provision(5), THE TEXT; tests/spec_oracle.rs holds it to the CLI) and
 //! the CLI's client-side rules (env/label files, network endpoints, capability
 //! normalisation). Reads files and the environment only through [`Host`].
 
