@@ -346,26 +346,9 @@ pub fn nameserver(s: &str) -> Result<SocketAddr, UsageError> {
         .map_err(|why| UsageError(format!("--nameserver: {why} (names are not resolved)")))
 }
 
-/// A DNS name given as a host name or prefix: dot-separated labels of 1–63 bytes.
+/// A DNS name given as a host name or prefix, by [`crate::dns::name::host_name`].
 fn dns_name(flag: &str, s: &str) -> Result<String, UsageError> {
-    host_name(s).ok_or_else(|| bad(flag, s, "not a valid DNS name"))
-}
-
-/// `s` as the tool takes a host name (`--hostname`, the kernel's), a `--prefix` or a
-/// `--top-domain`: at most 253 characters of dot-separated labels of 1–63 letters, digits,
-/// `-` and `_`, a trailing dot dropped, in lower case; `None` for anything else. `lint` asks
-/// it of every name it would read as a host, so that it reads none `show` refuses.
-pub fn host_name(s: &str) -> Option<String> {
-    let t = s.strip_suffix('.').unwrap_or(s);
-    let ok = !t.is_empty()
-        && t.len() <= crate::walk::MAX_NAME
-        && t.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    ok.then(|| t.to_ascii_lowercase())
+    crate::dns::name::host_name(s).ok_or_else(|| bad(flag, s, "not a valid DNS name"))
 }
 
 fn hostname(s: &str) -> Result<String, UsageError> {

@@ -236,7 +236,7 @@ pub fn lint(
     let mut unreachable: HashMap<&str, String> = HashMap::new();
     for owner in &owners {
         // A name `show --hostname` refuses (64), a `*` in a label say, is no host's.
-        if crate::cli::host_name(owner).is_none() {
+        if crate::dns::name::host_name(owner).is_none() {
             unreachable.insert(
                 owner,
                 format!(

@@ -2,6 +2,7 @@
 //! anti-spoofing, retry with backoff, and the classification of every reply into an
 //! [`Answer`]. Knows nothing about containers.
 
+pub mod name;
 pub mod records_file;
 mod resolv_conf;
 mod resolver;
