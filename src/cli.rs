@@ -197,100 +197,37 @@ where
                 .push(nameserver(&text(&mut p, "--nameserver")?)?),
             Long("resolv-conf") => o.resolv_conf = p.value()?.into(),
             Long("records") => o.records = Some(p.value()?.into()),
-            Long("timeout") => {
-                let v = text(&mut p, "--timeout")?;
-                o.timeout = parse_duration(&v).map_err(|why| bad("--timeout", &v, &why))?;
-                if o.timeout.is_zero() {
-                    return Err(bad(
-                        "--timeout",
-                        &v,
-                        "must be more than 0: every run needs time to ask DNS at least once",
-                    ));
-                }
-            }
+            Long("timeout") => o.timeout = timeout(&mut p)?,
             Long("splay") => o.splay = flag_duration(&mut p, "--splay")?,
             Long("settle") => o.settle = flag_duration(&mut p, "--settle")?,
-            Long("output") => {
-                o.output = match text(&mut p, "--output")?.as_str() {
-                    "text" => Output::Text,
-                    "json" => Output::Json,
-                    v => return Err(bad("--output", v, "expected text or json")),
-                }
-            }
-            Long("log-level") => {
-                let v = text(&mut p, "--log-level")?;
-                if v.parse::<log::LevelFilter>().is_err() {
-                    return Err(bad(
-                        "--log-level",
-                        &v,
-                        "expected off, error, warn, info, debug or trace",
-                    ));
-                }
-                o.log_level = Some(v);
-            }
+            Long("output") => o.output = output(&mut p)?,
+            Long("log-level") => o.log_level = Some(log_level(&mut p)?),
             Long("docker-host") => o.docker_host = Some(text(&mut p, "--docker-host")?),
             Long("lock-file") => o.lock_file = p.value()?.into(),
-            Long("state-dir") => {
-                let v = p.value()?;
-                if v.is_empty() {
-                    return Err(bad("--state-dir", "", "the directory is empty"));
-                }
-                o.state_dir = v.into();
-            }
-            Long("jobs") => {
-                let v = text(&mut p, "--jobs")?;
-                o.jobs = match v.parse::<usize>() {
-                    Ok(n) if (1..=64).contains(&n) => n,
-                    _ => return Err(bad("--jobs", &v, "expected a number from 1 to 64")),
-                }
-            }
+            Long("state-dir") => o.state_dir = directory(&mut p, "--state-dir")?,
+            Long("jobs") => o.jobs = jobs(&mut p)?,
             Long("allow-empty") => o.allow_empty = true,
             Long("no-adopt") => o.no_adopt = true,
             Long("require-ad") => o.require_ad = true,
             Long("trust-ad") => o.trust_ad = true,
-            Long("allow-image") => {
-                let v = text(&mut p, "--allow-image")?;
-                if v.is_empty() {
-                    return Err(bad("--allow-image", &v, "the pattern is empty"));
-                }
-                o.allow_images.push(v);
-            }
+            Long("allow-image") => o.allow_images.push(allow_image(&mut p)?),
             Long("forbid-privileged") => o.forbid_privileged = true,
-            Long("pull") => {
-                use crate::container::PullPolicy;
-                o.pull = match text(&mut p, "--pull")?.as_str() {
-                    "missing" => PullPolicy::Missing,
-                    "always" => PullPolicy::Always,
-                    "never" => PullPolicy::Never,
-                    v => return Err(bad("--pull", v, "expected missing, always or never")),
-                }
-            }
+            Long("pull") => o.pull = pull(&mut p)?,
             Long("docker-config") => {
-                let v = p.value()?;
-                if v.is_empty() {
-                    return Err(bad("--docker-config", "", "the directory is empty"));
-                }
-                o.docker_config = Some(v.into());
+                o.docker_config = Some(directory(&mut p, "--docker-config")?);
             }
             Long("strict") => o.strict = true,
-            Value(v) if command.is_none() => {
-                command = Some(match v.to_str() {
-                    Some("apply") => Command::Apply,
-                    Some("plan") => Command::Plan,
-                    Some("show") => Command::Show,
-                    Some("lint") => Command::Lint,
-                    _ => {
-                        return Err(UsageError(format!(
-                            "unknown command '{}' (expected apply, plan, show or lint)",
-                            v.to_string_lossy()
-                        )));
-                    }
-                })
-            }
+            Value(v) if command.is_none() => command = Some(subcommand(&v)?),
             _ => return Err(arg.unexpected().into()),
         }
     }
     o.command = command.unwrap_or(Command::Apply);
+    check_command(&o)?;
+    Ok(Parsed::Run(Box::new(o)))
+}
+
+/// The options that belong to one command only.
+fn check_command(o: &Options) -> Result<(), UsageError> {
     if o.command == Command::Lint && o.records.is_none() {
         return Err(UsageError(
             "lint needs --records FILE: it checks a file, not live DNS".to_string(),
@@ -299,7 +236,88 @@ where
     if o.strict && o.command != Command::Lint {
         return Err(UsageError("--strict is an option of lint only".to_string()));
     }
-    Ok(Parsed::Run(Box::new(o)))
+    Ok(())
+}
+
+fn subcommand(v: &std::ffi::OsStr) -> Result<Command, UsageError> {
+    match v.to_str() {
+        Some("apply") => Ok(Command::Apply),
+        Some("plan") => Ok(Command::Plan),
+        Some("show") => Ok(Command::Show),
+        Some("lint") => Ok(Command::Lint),
+        _ => Err(UsageError(format!(
+            "unknown command '{}' (expected apply, plan, show or lint)",
+            v.to_string_lossy()
+        ))),
+    }
+}
+
+fn timeout(p: &mut lexopt::Parser) -> Result<Duration, UsageError> {
+    let v = text(p, "--timeout")?;
+    let d = parse_duration(&v).map_err(|why| bad("--timeout", &v, &why))?;
+    if d.is_zero() {
+        return Err(bad(
+            "--timeout",
+            &v,
+            "must be more than 0: every run needs time to ask DNS at least once",
+        ));
+    }
+    Ok(d)
+}
+
+fn output(p: &mut lexopt::Parser) -> Result<Output, UsageError> {
+    match text(p, "--output")?.as_str() {
+        "text" => Ok(Output::Text),
+        "json" => Ok(Output::Json),
+        v => Err(bad("--output", v, "expected text or json")),
+    }
+}
+
+fn log_level(p: &mut lexopt::Parser) -> Result<String, UsageError> {
+    let v = text(p, "--log-level")?;
+    if v.parse::<log::LevelFilter>().is_err() {
+        return Err(bad(
+            "--log-level",
+            &v,
+            "expected off, error, warn, info, debug or trace",
+        ));
+    }
+    Ok(v)
+}
+
+/// A directory the tool keeps or reads files in: any path but the empty one.
+fn directory(p: &mut lexopt::Parser, flag: &str) -> Result<PathBuf, UsageError> {
+    let v = p.value()?;
+    if v.is_empty() {
+        return Err(bad(flag, "", "the directory is empty"));
+    }
+    Ok(v.into())
+}
+
+fn jobs(p: &mut lexopt::Parser) -> Result<usize, UsageError> {
+    let v = text(p, "--jobs")?;
+    match v.parse::<usize>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(n),
+        _ => Err(bad("--jobs", &v, "expected a number from 1 to 64")),
+    }
+}
+
+fn allow_image(p: &mut lexopt::Parser) -> Result<String, UsageError> {
+    let v = text(p, "--allow-image")?;
+    if v.is_empty() {
+        return Err(bad("--allow-image", &v, "the pattern is empty"));
+    }
+    Ok(v)
+}
+
+fn pull(p: &mut lexopt::Parser) -> Result<crate::container::PullPolicy, UsageError> {
+    use crate::container::PullPolicy;
+    match text(p, "--pull")?.as_str() {
+        "missing" => Ok(PullPolicy::Missing),
+        "always" => Ok(PullPolicy::Always),
+        "never" => Ok(PullPolicy::Never),
+        v => Err(bad("--pull", v, "expected missing, always or never")),
+    }
 }
 
 fn text(p: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
