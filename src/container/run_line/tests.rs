@@ -64,6 +64,9 @@ fn hc(v: Value) -> Value {
     json!({ "HostConfig": v })
 }
 
+// Exempt from the length limit: a data table of run lines and the create fields each maps to,
+// one row a flag form.
+#[allow(clippy::too_many_lines)]
 #[test]
 fn flags_map_to_api_fields() {
     let cases: Vec<(&str, Value)> = vec![
@@ -489,6 +492,9 @@ fn client_side_options() {
     );
 }
 
+// Exempt from the length limit: a data table of bad values and the error each gets, one row
+// each.
+#[allow(clippy::too_many_lines)]
 #[test]
 fn value_errors_name_flag_and_value() {
     let cases: &[(&str, &str)] = &[
