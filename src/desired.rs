@@ -193,13 +193,7 @@ pub(crate) fn split_names(s: &[u8]) -> Vec<String> {
 
 /// Docker's container name rule, minus the names our own temporaries use.
 pub fn valid_container_name(name: &str) -> Result<(), String> {
-    let b = name.as_bytes();
-    let ok = b.len() >= 2
-        && b[0].is_ascii_alphanumeric()
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c));
-    if !ok {
+    if !crate::container::valid_docker_name(name) {
         return Err(format!(
             "'{}' is not a valid container name (2 or more of [a-zA-Z0-9_.-], starting with a letter or digit)",
             name.escape_debug()

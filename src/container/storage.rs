@@ -44,13 +44,7 @@ pub fn volume(v: &str) -> Result<Volume, String> {
         )),
         Some(src) if src.starts_with('/') => Ok(Volume::Bind(v.to_string())),
         Some(name) => {
-            let b = name.as_bytes();
-            if b.len() < 2
-                || !b[0].is_ascii_alphanumeric()
-                || !b
-                    .iter()
-                    .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
-            {
+            if !super::valid_docker_name(name) {
                 return Err(format!(
                     "{name:?} is not a valid volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+) nor an absolute path"
                 ));
