@@ -7,7 +7,7 @@
 mod common;
 
 use common::dnsmasq::Dnsmasq;
-use common::e2e::{IMG, IMG2, LABEL, code, docker, names_with, service, show};
+use common::e2e::{IMG, IMG2, LABEL, code, docker, field, names_with, service, show};
 use common::engine_proxy::{EngineProxy, Fault, fresh_socket_path};
 use common::world::World;
 use std::time::Duration;
@@ -493,14 +493,6 @@ fn no_adopt_never_touches_an_unlabelled_temporary() {
     assert_eq!(inspect(&old), Some(theirs), "{}", show(&o));
     let (_, running, label) = inspect(&n).expect("created under its own name");
     assert!(running && label.is_some());
-}
-
-/// A field of a container by exact name, as `docker inspect --format` renders it.
-fn field(name: &str, format: &str) -> Option<String> {
-    let o = docker(&["inspect", "--type", "container", "--format", format, name]);
-    o.status
-        .success()
-        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
 }
 
 /// Issue 11 §1–§3: a replacement that does not verify is rolled back and kept aside as

@@ -17,10 +17,12 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use common::binary::{stdout, text};
 use common::dnsmasq::Dnsmasq;
 use common::e2e::{IMG, docker, inspect, remove_prefixed};
 use common::ports::{free_port, scratch_dir};
 use common::registry::{PASSWORD, Registry, USER};
+use common::tree::repo;
 
 const BIN: &str = env!("CARGO_BIN_EXE_docker-dns-provision");
 const PKG: &str = "docker-dns-provision";
@@ -29,22 +31,6 @@ const ENGINE_LOCK: &str = "/run/lock/ddp-engine-tests.lock";
 const BOOTED: &str = "ddp-test/systemd-booted:latest";
 /// Where an operator's files and the package's go: compared before install and after purge.
 const SNAPSHOT: &str = "find /etc /usr /lib -xdev | sort";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 // ---------------------------------------------------------------------------------------------
 // fixtures: the engine lock, the root image, the package, the booted image
