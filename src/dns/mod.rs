@@ -9,6 +9,9 @@ mod resolver;
 mod servers;
 mod wire;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use resolv_conf::{MAX_TRY_TIMEOUT, ResolverConfig, parse_nameserver};
 pub use resolver::{Resolver, check_ad_trust};
 

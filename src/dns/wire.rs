@@ -52,7 +52,7 @@ impl Question {
         })
     }
 
-    fn message(&self, edns: bool) -> Message {
+    pub(super) fn message(&self, edns: bool) -> Message {
         // Message::query draws the ID from the OS-seeded rand generator, over all 16 bits
         // (RFC 5452 §9.2).
         let mut q = Message::query();
@@ -272,7 +272,7 @@ pub(crate) fn timed_out(transport: &str, ignored: usize) -> String {
 
 /// What one datagram or TCP message turned out to be.
 #[derive(Debug)]
-enum Received {
+pub(super) enum Received {
     /// The reply to our query.
     Reply(Message),
     /// Header and question match our query but the rest does not decode.
@@ -281,8 +281,14 @@ enum Received {
     Ignored,
 }
 
-fn accept(query: &Message, bytes: &[u8]) -> Received {
-    match Message::from_vec(bytes) {
+/// A datagram or TCP message as the reply to `query`, a broken reply, or something to ignore.
+pub(super) fn accept(query: &Message, bytes: &[u8]) -> Received {
+    let decoded = if counts_fit(bytes) {
+        Message::from_vec(bytes).map_err(|e| e.to_string())
+    } else {
+        Err("the header counts more questions and records than the message holds".to_string())
+    };
+    match decoded {
         Ok(reply) if matches(query, &reply) => Received::Reply(reply),
         Ok(reply) => {
             log::debug!(
@@ -296,7 +302,7 @@ fn accept(query: &Message, bytes: &[u8]) -> Received {
         // would only end in a timeout.
         Err(e) => match header_and_question(bytes) {
             Some(skeleton) if !skeleton.queries.is_empty() && matches(query, &skeleton) => {
-                Received::Malformed(e.to_string())
+                Received::Malformed(e)
             }
             _ => {
                 log::debug!(
@@ -307,6 +313,20 @@ fn accept(query: &Message, bytes: &[u8]) -> Received {
             }
         },
     }
+}
+
+/// Whether the sections the header counts could fit in the bytes after it: a question takes
+/// at least 5 bytes (a root or pointer name, type, class), a record at least 11 (name, type,
+/// class, TTL, RDLENGTH). hickory reserves room for every question a header claims before
+/// it reads one, so a 12-byte datagram claiming 65,535 would cost megabytes; one that cannot
+/// fit would fail to decode anyway. Shorter than a header: hickory refuses it at once.
+fn counts_fit(bytes: &[u8]) -> bool {
+    let Some(counts) = bytes.get(4..12) else {
+        return true;
+    };
+    let count = |i: usize| usize::from(u16::from_be_bytes([counts[i], counts[i + 1]]));
+    let least = 5 * count(0) + 11 * (count(2) + count(4) + count(6));
+    least <= bytes.len() - 12
 }
 
 /// Just the header and question section of a message whose records do not decode.
