@@ -442,8 +442,7 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
     oversized_findings(file, zone, out);
     empty_list_findings(file, zone, seen.hosts, out);
     let under = below_dead_levels(zone, seen);
-    dead_list_findings(file, zone, seen, &under, out);
-    dead_record_findings(file, zone, seen, &under, out);
+    dead_findings(file, zone, seen, &under, out);
 }
 
 /// A finding about a level of the file rather than about one host's read.
@@ -463,6 +462,19 @@ fn level_finding(
         kind,
         what,
     }
+}
+
+/// A warning about the record at `owner` on `level`, at the line it starts on.
+fn warning_at(
+    file: &RecordsFile,
+    owner: &str,
+    level: &str,
+    name: &str,
+    kind: Kind,
+    what: String,
+) -> Finding {
+    let line = file.lines(owner).first().copied().unwrap_or(0);
+    level_finding(line, level, name, Severity::Warning, kind, what)
 }
 
 /// RRsets no DNS message can carry, or too many records for BIND to load.
@@ -525,11 +537,11 @@ fn empty_list_findings(
         if reported_empty.contains(owner.as_str()) || !names_nothing {
             continue;
         }
-        out.push(level_finding(
-            file.lines(owner).first().copied().unwrap_or(0),
+        out.push(warning_at(
+            file,
+            owner,
             level,
             LIST,
-            Severity::Warning,
             Kind::EmptyList,
             "the list names nothing: it adds no container to the hosts that merge it".to_string(),
         ));
@@ -579,8 +591,9 @@ fn nobody(seen: &Seen<'_>, level: &str) -> String {
     )
 }
 
-/// Lists no host reads: shadowed by nearer lists, or on a level no walk asks.
-fn dead_list_findings(
+/// Records no host reads: lists shadowed by nearer lists or on a level no walk asks, and
+/// container records no list names there (with a "did you mean" when a listed name is close).
+fn dead_findings(
     file: &RecordsFile,
     zone: &Zone,
     seen: &Seen<'_>,
@@ -603,25 +616,8 @@ fn dead_list_findings(
         } else {
             nobody(seen, level)
         };
-        out.push(level_finding(
-            file.lines(owner).first().copied().unwrap_or(0),
-            level,
-            LIST,
-            Severity::Warning,
-            Kind::DeadList,
-            what,
-        ));
+        out.push(warning_at(file, owner, level, LIST, Kind::DeadList, what));
     }
-}
-
-/// Container records no host reads, with a "did you mean" when a listed name is close.
-fn dead_record_findings(
-    file: &RecordsFile,
-    zone: &Zone,
-    seen: &Seen<'_>,
-    under: &HashMap<&str, Below<'_>>,
-    out: &mut Vec<Finding>,
-) {
     // Per level, built when a record there first needs a "did you mean".
     let mut near: HashMap<&str, Near<'_>> = HashMap::new();
     for (owner, (name, level)) in &zone.records {
@@ -651,14 +647,7 @@ fn dead_record_findings(
                 format!("no list names {name} on the hosts under {level}{hint}")
             }
         };
-        out.push(level_finding(
-            file.lines(owner).first().copied().unwrap_or(0),
-            level,
-            name,
-            Severity::Warning,
-            Kind::DeadRecord,
-            what,
-        ));
+        out.push(warning_at(file, owner, level, name, Kind::DeadRecord, what));
     }
 }
 

@@ -199,31 +199,28 @@ fn check_attachment(n: &Attachment) -> Result<bool, SpecError> {
 
 /// One attachment's `EndpointSettings`, zero fields omitted.
 fn endpoint_settings(n: &Attachment) -> Map<String, Value> {
-    let mut ep = Map::new();
-    if !n.aliases.is_empty() {
-        ep.insert("Aliases".into(), json!(n.aliases));
-    }
-    if !n.driver_opts.is_empty() {
-        ep.insert("DriverOpts".into(), json!(n.driver_opts));
-    }
-    if !n.links.is_empty() {
-        ep.insert("Links".into(), json!(n.links));
-    }
     let mut ipam = Map::new();
-    if !n.ipv4.is_empty() {
-        ipam.insert("IPv4Address".into(), json!(n.ipv4));
-    }
-    if !n.ipv6.is_empty() {
-        ipam.insert("IPv6Address".into(), json!(n.ipv6));
-    }
-    if !n.link_local.is_empty() {
-        ipam.insert("LinkLocalIPs".into(), json!(n.link_local));
-    }
-    if !ipam.is_empty() {
-        ep.insert("IPAMConfig".into(), Value::Object(ipam));
-    }
-    if !n.mac.is_empty() {
-        ep.insert("MacAddress".into(), json!(n.mac));
-    }
+    put(&mut ipam, "IPv4Address", json!(n.ipv4));
+    put(&mut ipam, "IPv6Address", json!(n.ipv6));
+    put(&mut ipam, "LinkLocalIPs", json!(n.link_local));
+    let mut ep = Map::new();
+    put(&mut ep, "Aliases", json!(n.aliases));
+    put(&mut ep, "DriverOpts", json!(n.driver_opts));
+    put(&mut ep, "Links", json!(n.links));
+    put(&mut ep, "IPAMConfig", Value::Object(ipam));
+    put(&mut ep, "MacAddress", json!(n.mac));
     ep
+}
+
+/// `value` under `key` unless it is empty: the CLI omits zero fields.
+fn put(map: &mut Map<String, Value>, key: &str, value: Value) {
+    let empty = match &value {
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
+    if !empty {
+        map.insert(key.into(), value);
+    }
 }
