@@ -543,6 +543,10 @@ mod tests {
             "always",
             "--docker-config",
             "/etc/ddp/docker",
+            "--settle",
+            "2s",
+            "--state-dir",
+            "/tmp/s",
         ])
         .unwrap();
         assert_eq!(o.command, Command::Plan);
@@ -571,6 +575,9 @@ mod tests {
         assert_eq!(o.allow_images, vec!["quay.io/coreos/*".to_string()]);
         assert_eq!(o.pull, crate::container::PullPolicy::Always);
         assert_eq!(o.docker_config, Some(PathBuf::from("/etc/ddp/docker")));
+        assert_eq!(o.settle, Duration::from_secs(2));
+        assert_eq!(o.state_dir, PathBuf::from("/tmp/s"));
+        assert_eq!(run(&["apply", "--jobs=2"]).unwrap().command, Command::Apply);
         assert_eq!(run(&["--inherit", "show"]).unwrap().command, Command::Show);
         let o = run(&["lint", "--records", "z", "--strict"]).unwrap();
         assert_eq!(o.command, Command::Lint);
@@ -592,6 +599,7 @@ mod tests {
             (&["-x"], "-x"),
             (&["frobnicate"], "frobnicate"),
             (&["show", "extra"], "extra"),
+            (&["show", "plan"], "plan"),
             (&["--timeout", "5 minutes"], "--timeout"),
             (&["--timeout", "5d"], "unknown unit 'd'"),
             (&["--timeout", "0s"], "must be more than 0"),

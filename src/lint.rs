@@ -1282,6 +1282,57 @@ mod tests {
         );
     }
 
+    fn kinds(text: &str, inherit: bool) -> Vec<(usize, Kind, Severity)> {
+        let r = lint(
+            &file(text),
+            "containers.docker",
+            inherit,
+            &Bound::PublicSuffix,
+            &accept,
+        );
+        r.findings
+            .iter()
+            .map(|f| (f.line, f.kind, f.severity))
+            .collect()
+    }
+
+    /// A record published as several RRs is one finding at its first line; one RR is none.
+    #[test]
+    fn a_record_split_over_lines_is_named_at_its_first() {
+        let list = "txt-record=containers.docker.h.x.test,web\n";
+        let one = format!("{list}txt-record=web.containers.docker.h.x.test,img\n");
+        assert_eq!(kinds(&one, false), []);
+        let two = format!("{one}txt-record=web.containers.docker.h.x.test,more\n");
+        assert_eq!(kinds(&two, false), [(2, Kind::Split, Severity::Error)]);
+    }
+
+    /// BIND's limit is MAX_RRSET records in one RRset: that many pass, one more is an error.
+    #[test]
+    fn an_rrset_over_bind_s_limit_is_an_error() {
+        for (count, over) in [(MAX_RRSET, false), (MAX_RRSET + 1, true)] {
+            let mut text = String::new();
+            for i in 0..count {
+                text += &format!(
+                    "txt-record=containers.docker.h.x.test,c{i}\ntxt-record=c{i}.containers.docker.h.x.test,img\n"
+                );
+            }
+            let found = kinds(&text, false)
+                .into_iter()
+                .filter(|(_, kind, _)| *kind == Kind::TooManyRecords)
+                .count();
+            assert_eq!(found, usize::from(over), "{count} records");
+        }
+    }
+
+    /// A list that names nothing, merged by a host that has names of its own, is a warning.
+    #[test]
+    fn a_merged_list_that_names_nothing_is_a_warning() {
+        let text = "txt-record=containers.docker.h.x.test,web\n\
+                    txt-record=web.containers.docker.h.x.test,img\n\
+                    txt-record=containers.docker.x.test\n";
+        assert_eq!(kinds(text, true), [(3, Kind::EmptyList, Severity::Warning)]);
+    }
+
     #[test]
     fn edit_distance() {
         for (a, b, d) in [
