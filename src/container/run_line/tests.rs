@@ -182,6 +182,14 @@ fn flags_map_to_api_fields() {
             json!({"HostConfig": {"NetworkMode": "a"}, "NetworkingConfig": {"EndpointsConfig": {"a": {}, "b": {}}}}),
         ),
         (
+            "--network mynet --link-local-ip fe80::1 busybox",
+            json!({"HostConfig": {"NetworkMode": "mynet"}, "NetworkingConfig": {"EndpointsConfig": {"mynet": {"IPAMConfig": {"LinkLocalIPs": ["fe80::1"]}}}}}),
+        ),
+        (
+            "--network name=mynet,link-local-ip=fe80::2 busybox",
+            json!({"HostConfig": {"NetworkMode": "mynet"}, "NetworkingConfig": {"EndpointsConfig": {"mynet": {"IPAMConfig": {"LinkLocalIPs": ["fe80::2"]}}}}}),
+        ),
+        (
             "--network name=MyNet,alias=X,driver-opt=K=V busybox",
             json!({"HostConfig": {"NetworkMode": "mynet"}, "NetworkingConfig": {"EndpointsConfig": {"mynet": {"Aliases": ["x"], "DriverOpts": {"k": "v"}}}}}),
         ),
@@ -636,6 +644,10 @@ fn value_errors_name_flag_and_value() {
         (
             "--network name=a,alias=x --network-alias y busybox",
             "cannot specify both --network-alias",
+        ),
+        (
+            "--network name=a,link-local-ip=fe80::1 --link-local-ip fe80::2 busybox",
+            "cannot specify both --link-local-ip",
         ),
         (
             "--network alias=x,ip=1 busybox",
