@@ -150,6 +150,7 @@ fn flags_map_to_api_fields() {
             json!({"Healthcheck": {"Test": ["NONE"]}}),
         ),
         ("--no-healthcheck=false busybox", json!({})),
+        ("--health-retries 0 busybox", json!({})),
         (
             "--restart=always busybox",
             hc(json!({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 0}})),
@@ -260,6 +261,24 @@ fn flags_map_to_api_fields() {
         (
             "--mount dst=/v,ro=false busybox",
             hc(json!({"Mounts": [{"Type": "volume", "Target": "/v"}]})),
+        ),
+        (
+            "--mount type=bind,src=/srv,dst=/srv,consistency=Cached busybox",
+            hc(
+                json!({"Mounts": [{"Type": "bind", "Source": "/srv", "Target": "/srv", "Consistency": "cached"}]}),
+            ),
+        ),
+        (
+            "--mount type=volume,dst=/v,volume-subpath=sub,volume-label=a=b,volume-label==x busybox",
+            hc(
+                json!({"Mounts": [{"Type": "volume", "Target": "/v", "VolumeOptions": {"Subpath": "sub", "Labels": {"a": "b"}, "DriverConfig": {}}}]}),
+            ),
+        ),
+        (
+            "--mount type=volume,dst=/v,volume-nocopy=false busybox",
+            hc(
+                json!({"Mounts": [{"Type": "volume", "Target": "/v", "VolumeOptions": {"DriverConfig": {}}}]}),
+            ),
         ),
         (
             "--tmpfs /tmp --tmpfs /run:rw,size=64k busybox",
@@ -620,6 +639,10 @@ fn value_errors_name_flag_and_value() {
         ),
         ("--mount 'dst=/x, ro' busybox", "no spaces"),
         ("--mount dst=/x,bind-nonrecursive busybox", "deprecated"),
+        (
+            "--mount dst=/x,bind-nonrecursive=true busybox",
+            "deprecated",
+        ),
         (
             "--mount type=bind,src=/a,dst=/x,bind-recursive=readonly busybox",
             "requires 'readonly'",
