@@ -263,6 +263,18 @@ fn flags_map_to_api_fields() {
             hc(json!({"Mounts": [{"Type": "volume", "Target": "/v"}]})),
         ),
         (
+            "--mount type=bind,src=/a,dst=/x,readonly,bind-recursive=writable busybox",
+            hc(
+                json!({"Mounts": [{"Type": "bind", "Source": "/a", "Target": "/x", "ReadOnly": true, "BindOptions": {"ReadOnlyNonRecursive": true}}]}),
+            ),
+        ),
+        (
+            "--mount type=bind,src=/a,dst=/x,ro,bind-recursive=readonly,bind-propagation=rprivate busybox",
+            hc(
+                json!({"Mounts": [{"Type": "bind", "Source": "/a", "Target": "/x", "ReadOnly": true, "BindOptions": {"ReadOnlyForceRecursive": true, "Propagation": "rprivate"}}]}),
+            ),
+        ),
+        (
             "--mount type=bind,src=/srv,dst=/srv,consistency=Cached busybox",
             hc(
                 json!({"Mounts": [{"Type": "bind", "Source": "/srv", "Target": "/srv", "Consistency": "cached"}]}),
@@ -620,6 +632,14 @@ fn value_errors_name_flag_and_value() {
         ("-v x:/b busybox", "not a valid volume name"),
         ("--mount type=bind,src=./x,dst=/x busybox", "relative"),
         ("--mount type=bind,dst=/x busybox", "absolute source"),
+        (
+            "--mount type=bind,src=srv,dst=/x busybox",
+            "absolute source",
+        ),
+        (
+            "--mount type=bind,src=/a,dst=/x,bind-recursive=writable busybox",
+            "'bind-recursive=writable' requires 'readonly'",
+        ),
         ("--mount src=v busybox", "target is required"),
         (
             "--mount type=volume,dst=/x,bind-propagation=rslave busybox",
