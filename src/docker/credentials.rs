@@ -722,22 +722,102 @@ mod tests {
         }
     }
 
+    /// A helper program in `s` that runs `body` under /bin/sh; its path.
+    fn helper(s: &crate::bounded_read::tests::Scratch, name: &str, body: &str) -> String {
+        let helper = s.0.join(name);
+        std::fs::write(&helper, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        helper.to_string_lossy().into_owned()
+    }
+
+    /// What a helper says, read as the docker CLI reads it: the server on its stdin, JSON on
+    /// its stdout, "not found" (on either stream) meaning none, and any other failure quoted
+    /// by its first line, at most 300 characters, never from stdout when stderr says why.
+    #[test]
+    fn helper_answers_are_read_as_the_cli_reads_them() {
+        use crate::bounded_read::tests::Scratch;
+        let s = Scratch::new("helper-answers");
+        let answer = |body: &str| {
+            let program = helper(&s, "h", body);
+            ask_helper(&program, "r.example", Duration::from_secs(10))
+        };
+        let ok =
+            answer(r#"[ "$(cat)" = r.example ] || exit 3; echo '{"Username":"u","Secret":"s"}'"#);
+        let auth = ok.unwrap().unwrap();
+        assert_eq!(
+            (auth.server.as_str(), auth.username.as_str()),
+            ("r.example", "u")
+        );
+        assert_eq!(password(&auth), Some("s"));
+        let token = answer(r#"echo '{"Username":"<token>","Secret":"t"}'"#);
+        let auth = token.unwrap().unwrap();
+        assert_eq!(auth.username, "");
+        assert!(matches!(&auth.secret, Secret::IdentityToken(t) if t == "t"));
+        assert_eq!(answer(r#"echo '{"Username":"u","Secret":""}'"#), Ok(None));
+        for none in [
+            "echo 'credentials not found in native keychain'; exit 1",
+            "echo 'Not Found' >&2; exit 1",
+        ] {
+            assert_eq!(answer(none), Ok(None), "{none}");
+        }
+        let long = "x".repeat(400);
+        for (body, says) in [
+            (
+                "printf 'first\\nsecond\\n' >&2; echo secret; exit 2",
+                "failed (exit status: 2): first",
+            ),
+            ("echo oops; exit 1", "failed (exit status: 1): oops"),
+            (
+                &format!("echo {long} >&2; exit 1"),
+                &format!("failed (exit status: 1): {}", &long[..300]),
+            ),
+            ("echo hello", "gave no JSON answer"),
+        ] {
+            let e = answer(body).unwrap_err();
+            assert!(e.ends_with(says), "{body}: {e}");
+        }
+    }
+
+    /// A helper that outlives the timeout is killed; one that exits but leaves a process
+    /// holding its output is not waited for past it.
+    #[test]
+    fn a_helper_is_waited_for_only_until_the_timeout() {
+        use crate::bounded_read::tests::Scratch;
+        let s = Scratch::new("helper-slow");
+        let timeout = Duration::from_millis(300);
+        for (name, body, says) in [
+            ("slow", "sleep 2", "did not answer within"),
+            (
+                "fork",
+                "sleep 2 >/dev/null & exit 0",
+                "left its output open",
+            ),
+        ] {
+            let program = helper(&s, name, body);
+            let e = ask_helper(&program, "r.example", timeout).unwrap_err();
+            assert!(e.contains(says), "{name}: {e}");
+        }
+    }
+
     /// A helper that writes more than any credentials is refused once it passes the limit,
-    /// not read into memory to the end (or, for one that never stops, until the timeout).
+    /// not read into memory to the end (or, for one that never stops, until the timeout),
+    /// and killed if it lives on.
     #[test]
     fn a_helper_answer_is_read_up_to_its_limit() {
         use crate::bounded_read::tests::Scratch;
         let s = Scratch::new("helper");
-        for (name, body) in [
-            ("big", "head -c 2000000 /dev/zero"),
-            ("endless", "exec yes"),
+        for (name, body, timeout) in [
+            ("big", "head -c 2000000 /dev/zero", 10),
+            ("endless", "exec yes", 10),
+            (
+                "lingering",
+                "trap '' PIPE; head -c 2000000 /dev/zero; exec sleep 3",
+                2,
+            ),
         ] {
-            let helper = s.0.join(name);
-            std::fs::write(&helper, format!("#!/bin/sh\n{body}\n")).unwrap();
-            std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-                .unwrap();
-            let program = helper.to_string_lossy();
-            let e = ask_helper(&program, "r.example", Duration::from_secs(10)).unwrap_err();
+            let program = helper(&s, name, body);
+            let e = ask_helper(&program, "r.example", Duration::from_secs(timeout)).unwrap_err();
             assert!(
                 e.contains(&format!("{program} wrote on stdout larger than 1 MiB")),
                 "{name}: {e}"
