@@ -889,6 +889,63 @@ mod tests {
         assert!(!plain.message(true).authentic_data);
     }
 
+    /// A reply that does not decode is this server's broken answer when its header and
+    /// question are ours, and noise to wait past when they are not.
+    #[test]
+    fn a_broken_reply_is_malformed_only_when_it_is_ours() {
+        let question = Question::new("c.docker.host.test", RecordType::TXT, false).expect("q");
+        let query = question.message(true);
+        let reply = reply_to(
+            &query,
+            ResponseCode::NoError,
+            vec![txt("c.docker.host.test.", &[b"web"])],
+        );
+        let whole = reply.to_vec().expect("encode");
+        assert!(matches!(accept(&query, &whole), Received::Reply(_)));
+        let cut = &whole[..whole.len() - 2];
+        assert!(matches!(accept(&query, cut), Received::Malformed(_)));
+        let mut other_id = cut.to_vec();
+        other_id[0] ^= 0xff;
+        assert!(matches!(accept(&query, &other_id), Received::Ignored));
+        let mut no_question = cut.to_vec();
+        no_question[4..6].copy_from_slice(&[0, 0]);
+        assert!(matches!(accept(&query, &no_question), Received::Ignored));
+        let mut lying = whole.clone();
+        lying[4..6].copy_from_slice(&[0xff, 0xff]);
+        assert!(matches!(accept(&query, &lying), Received::Ignored));
+    }
+
+    /// A question takes at least 5 bytes and a record 11: counts that cannot fit are refused
+    /// before hickory reserves room for them; a message too short for a header is hickory's.
+    #[test]
+    fn header_counts_must_fit_the_bytes_after_it() {
+        let message = |counts: [u16; 4], body: usize| {
+            let mut m = vec![0u8; 4];
+            for c in counts {
+                m.extend_from_slice(&c.to_be_bytes());
+            }
+            m.resize(12 + body, 0);
+            m
+        };
+        for (counts, body, fits) in [
+            ([0, 0, 0, 0], 0, true),
+            ([1, 0, 0, 0], 5, true),
+            ([1, 0, 0, 0], 4, false),
+            ([1, 1, 0, 0], 16, true),
+            ([1, 1, 0, 0], 15, false),
+            ([1, 0, 1, 1], 27, true),
+            ([1, 0, 1, 1], 26, false),
+            ([0xffff, 0, 0, 0], 100, false),
+        ] {
+            assert_eq!(
+                counts_fit(&message(counts, body)),
+                fits,
+                "{counts:?} in {body}"
+            );
+        }
+        assert!(counts_fit(&[0xff; 11]));
+    }
+
     #[test]
     fn matching_table() {
         let q = Question::new("c.host.test", RecordType::TXT, false).expect("name");
