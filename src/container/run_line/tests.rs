@@ -263,6 +263,10 @@ fn flags_map_to_api_fields() {
             hc(json!({"Mounts": [{"Type": "volume", "Target": "/v"}]})),
         ),
         (
+            "--mount dst=/v,readonly=1 busybox",
+            hc(json!({"Mounts": [{"Type": "volume", "Target": "/v", "ReadOnly": true}]})),
+        ),
+        (
             "--mount type=bind,src=/a,dst=/x,readonly,bind-recursive=writable busybox",
             hc(
                 json!({"Mounts": [{"Type": "bind", "Source": "/a", "Target": "/x", "ReadOnly": true, "BindOptions": {"ReadOnlyNonRecursive": true}}]}),
@@ -662,6 +666,10 @@ fn value_errors_name_flag_and_value() {
         (
             "--mount dst=/x,bind-nonrecursive=true busybox",
             "deprecated",
+        ),
+        (
+            "--mount dst=/x,ro=maybe busybox",
+            "invalid value for ro: maybe",
         ),
         (
             "--mount type=bind,src=/a,dst=/x,bind-recursive=readonly busybox",
