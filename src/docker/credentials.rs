@@ -495,16 +495,15 @@ fn failed(
     if o.to_lowercase().contains("not found") || e.to_lowercase().contains("not found") {
         return Ok(None);
     }
-    let mut why = if e.is_empty() { o } else { e };
-    if why.len() > HELPER_STDERR_LIMIT || why.contains('\n') {
-        why = why
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .chars()
-            .take(HELPER_STDERR_LIMIT)
-            .collect();
-    }
+    let said = if e.is_empty() { o } else { e };
+    // Its first line, cut to a length a log line can carry.
+    let why: String = said
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(HELPER_STDERR_LIMIT)
+        .collect();
     Err(format!(
         "credential helper {program} failed ({status}): {why}"
     ))
