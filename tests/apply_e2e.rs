@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::binary::pairs;
 use common::dnsmasq::Dnsmasq;
 use common::e2e::{IMG, IMG2, LABEL, code, docker, field, names_with, service, show};
 use common::engine_proxy::{EngineProxy, Fault, fresh_socket_path};
@@ -48,17 +49,7 @@ fn seed_example_over_dnsmasq_converges_and_reruns_as_a_noop() {
     let o = w.run(&args("plan"), &["--output".into(), "json".into()]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let actions: Vec<(String, String)> = plan["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["container"].as_str().unwrap().to_string(),
-                a["action"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let actions = pairs(&plan["actions"], "container", "action");
     assert!(
         actions.contains(&(etcd.clone(), "create".into())),
         "{actions:?}"

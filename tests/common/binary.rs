@@ -47,15 +47,15 @@ pub fn text(o: &Output) -> String {
 
 /// Each container's (name, status) from `show --output json`.
 pub fn statuses(o: &Output) -> Vec<(String, String)> {
-    json(o)["containers"]
-        .as_array()
+    pairs(&json(o)["containers"], "name", "status")
+}
+
+/// Two string fields of each object of a JSON list, e.g. a plan's (container, action).
+pub fn pairs(list: &Value, a: &str, b: &str) -> Vec<(String, String)> {
+    let text = |item: &Value, key: &str| item[key].as_str().unwrap().to_string();
+    list.as_array()
         .unwrap()
         .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                c["status"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|item| (text(item, a), text(item, b)))
         .collect()
 }
