@@ -140,6 +140,29 @@ pub fn split(name: &str) -> Option<(&str, &'static str)> {
 mod tests {
     use super::*;
 
+    /// What apply needs to know of a container it found: which it is, and whether it was
+    /// up (to restore on rollback) or about to be restarted by the engine.
+    #[test]
+    fn an_existing_container_remembers_whether_it_was_up() {
+        for (state, running, restarting) in [
+            ("running", true, false),
+            ("restarting", true, true),
+            ("paused", true, false),
+            ("exited", false, false),
+            ("created", false, false),
+        ] {
+            let c = Container {
+                id: "i1".into(),
+                name: "web".into(),
+                state: state.into(),
+                ..Container::default()
+            };
+            let e = Existing::from(&c);
+            assert_eq!((e.id.as_str(), e.name.as_str()), ("i1", "web"), "{state}");
+            assert_eq!((e.running, e.restarting), (running, restarting), "{state}");
+        }
+    }
+
     #[test]
     fn temporary_names() {
         assert_eq!(split("web.ddp-new"), Some(("web", NEW_SUFFIX)));
