@@ -163,6 +163,49 @@ mod tests {
         }
     }
 
+    /// The verbs are the report's vocabulary (its JSON `action` field): one per action.
+    #[test]
+    fn each_action_has_its_own_verb() {
+        let e = Existing::default;
+        let spec = Arc::new(crate::container::tests::example("t", serde_json::json!({})));
+        let verbs: Vec<&str> = [
+            Action::Create { spec: spec.clone() },
+            Action::Start { existing: e() },
+            Action::Replace {
+                existing: e(),
+                spec,
+            },
+            Action::Remove { existing: e() },
+            Action::Keep { existing: e() },
+            Action::Finished { existing: None },
+            Action::HeldBack {
+                existing: None,
+                failed: e(),
+            },
+            Action::Leave { existing: None },
+            Action::RenameBack { old: e() },
+            Action::Discard { existing: e() },
+        ]
+        .iter()
+        .map(Action::verb)
+        .collect();
+        assert_eq!(
+            verbs,
+            [
+                "create",
+                "start",
+                "replace",
+                "remove",
+                "keep",
+                "finished",
+                "held-back",
+                "leave",
+                "rename-back",
+                "discard"
+            ]
+        );
+    }
+
     #[test]
     fn temporary_names() {
         assert_eq!(split("web.ddp-new"), Some(("web", NEW_SUFFIX)));
