@@ -94,13 +94,15 @@ pub fn of_container(c: &Container, actual: &[Container]) -> Deps {
     deps
 }
 
-/// Parses a record for the containers it names only: files read as empty and no
-/// environment, since neither names a container.
+/// Parses a record for the containers it names only: no environment and no file of this
+/// host, since neither names a container. Every file reads as `{}`: the one text that is
+/// both a JSON document (a seccomp profile must parse) and, as an env or label file, a
+/// line that names nothing.
 struct FactsOnly;
 
 impl container::Host for FactsOnly {
     fn read_file(&self, _: &Path) -> std::io::Result<String> {
-        Ok(String::new())
+        Ok("{}".to_string())
     }
     fn env(&self, _: &str) -> Option<String> {
         None
@@ -221,6 +223,7 @@ mod tests {
     fn dependencies_come_from_the_engine_facts() {
         let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
         let record = "--env-file /nonexistent/env -e HOME --label-file /nonexistent/labels \
+                      --security-opt seccomp=/nonexistent/profile.json \
                       --ipc container:q --volumes-from v busybox sleep 9";
         let mut c = engine_ctr("c", Some(record), "container:id-a");
         c.labels.insert(AFTER_LABEL.into(), "z".into());
@@ -242,14 +245,14 @@ mod tests {
         assert_eq!(of_container(&foreign, &actual), Deps::default());
     }
 
-    /// Facts are read from a record alone: every file it names reads as empty and every
+    /// Facts are read from a record alone: every file it names reads the same and every
     /// variable as unset, whatever this host has.
     #[test]
     fn facts_are_read_without_the_host() {
         use container::Host;
         assert_eq!(
             FactsOnly.read_file(Path::new("/etc/hostname")).ok(),
-            Some(String::new())
+            Some("{}".to_string())
         );
         assert_eq!(FactsOnly.env("PATH"), None);
     }
