@@ -6,8 +6,9 @@
 pub mod verify;
 
 use crate::container::ContainerSpec;
-use crate::docker::{Engine, EngineError, Health, Since};
+use crate::docker::{EngineCalls, EngineError, Health, Since};
 use crate::exit::Code;
+use crate::images::ImageError;
 use crate::plan::{Action, Existing, Plan, Step};
 use crate::step::{FAILED_SUFFIX, NEW_SUFFIX, OLD_SUFFIX, temporary};
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,6 +50,15 @@ impl StepFailure {
         StepFailure {
             why,
             engine_lost: e.is_unavailable(),
+        }
+    }
+}
+
+impl From<ImageError> for StepFailure {
+    fn from(e: ImageError) -> StepFailure {
+        StepFailure {
+            why: e.why,
+            engine_lost: e.engine_lost,
         }
     }
 }
@@ -95,13 +105,13 @@ pub struct Settings {
 }
 
 /// Run crash recovery's repairs: each name in order, what they start verified like any start.
-pub fn repairs(steps: &[Step], engine: &Engine, settings: &Settings) -> Vec<Outcome> {
+pub fn repairs(steps: &[Step], engine: &dyn EngineCalls, settings: &Settings) -> Vec<Outcome> {
     let plan = Plan {
         steps: steps.to_vec(),
         code: Code::Ok,
         after: Default::default(),
     };
-    run_after(&plan, engine, settings, &[])
+    execute(&plan, engine, settings, &[])
 }
 
 /// The exit code of an applied run: the plan's, worsened by what failed. An engine that
@@ -120,9 +130,9 @@ pub fn exit_code(planned: Code, outcomes: &[Outcome]) -> Code {
 /// Run the plan after crash recovery's repairs ran (`repairs`, their outcomes): a name whose
 /// repair did not succeed is not converged in this run, since it is not in the state the
 /// plan assumed; its steps are skipped.
-pub fn run_after(
+pub fn execute(
     plan: &Plan,
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     settings: &Settings,
     repairs: &[Outcome],
 ) -> Vec<Outcome> {
@@ -169,7 +179,7 @@ pub fn run_after(
             .filter(|(n, _)| wave.contains(n))
             .cloned()
             .collect();
-        let results = run_wave(&members, engine, settings, &pulls, &held);
+        let results = execute_wave(&members, engine, settings, &pulls, &held);
         for ((n, _), outcomes) in members.iter().zip(results) {
             done.insert(n.clone(), outcomes);
         }
@@ -248,11 +258,11 @@ fn went(outcomes: &[Outcome]) -> bool {
 /// One wave: act on every name, then watch everything started in one window, then settle
 /// each (a failed replacement is rolled back, and the old one watched in turn). Names in
 /// `held` are skipped with the reason given.
-fn run_wave(
+fn execute_wave(
     groups: &[(String, Vec<&Step>)],
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     settings: &Settings,
-    pulls: &BTreeMap<String, String>,
+    pulls: &BTreeMap<String, ImageError>,
     held: &BTreeMap<String, String>,
 ) -> Vec<Vec<Outcome>> {
     // Keep, leave and held back call no engine unless something is suspect: a wave of only
@@ -279,7 +289,7 @@ fn run_wave(
                     .collect(),
                 None,
             ),
-            None => run_group(steps, engine, pulls, settings.settle),
+            None => execute_group(steps, engine, pulls, settings.settle),
         });
     let (mut outcomes, pending): (Vec<Vec<Outcome>>, Vec<ToWatch>) = acted.into_iter().unzip();
     // Each group's pending step, by group index.
@@ -351,10 +361,10 @@ impl Pending {
 /// The steps of one name run in order; after a failure the rest are skipped. A step that
 /// started something ends the group's actions: it is settled once watched. Returns the
 /// outcomes and, when something is to be watched, the index of the step that started it.
-fn run_group(
+fn execute_group(
     steps: &[&Step],
-    engine: &Engine,
-    pulls: &BTreeMap<String, String>,
+    engine: &dyn EngineCalls,
+    pulls: &BTreeMap<String, ImageError>,
     settle: Duration,
 ) -> (Vec<Outcome>, ToWatch) {
     let mut out = Vec::new();
@@ -364,7 +374,7 @@ fn run_group(
         let result = match (&failed, &pending) {
             (Some(why), _) => StepResult::Skipped(format!("an earlier step failed: {why}")),
             (None, Some(_)) => StepResult::Skipped("an earlier step is not verified yet".into()),
-            (None, None) => match execute(step, engine, pulls, settle) {
+            (None, None) => match execute_step(step, engine, pulls, settle) {
                 Ok(p) => {
                     pending = p.map(|p| (i, p));
                     StepResult::Done
@@ -405,7 +415,7 @@ fn run_group(
 /// What a watched step comes to: done, failed, or (a replacement that failed) rolled back,
 /// with the old container to verify in turn.
 fn settle(
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     name: &str,
     pending: &Pending,
     verdict: Result<Up, Failure>,
@@ -496,7 +506,13 @@ fn verified(up: Up) -> &'static str {
 /// Roll back a replacement that failed verification: stop it and keep it aside as
 /// `<name>.ddp-failed` (for `docker logs`, and to hold its version back), and put the old
 /// container back under its name, running again if it ran.
-fn hold_failed(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: String) -> String {
+fn hold_failed(
+    engine: &dyn EngineCalls,
+    name: &str,
+    new_id: &str,
+    old: &Existing,
+    why: String,
+) -> String {
     let failed_name = temporary(name, FAILED_SUFFIX);
     let kept = engine
         .stop(new_id)
@@ -522,15 +538,16 @@ fn hold_failed(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: S
     restart_old(engine, old, why)
 }
 
-fn execute(
+/// One step's engine calls; what it started, to be watched.
+fn execute_step(
     step: &Step,
-    engine: &Engine,
-    pulls: &BTreeMap<String, String>,
+    engine: &dyn EngineCalls,
+    pulls: &BTreeMap<String, ImageError>,
     settle: Duration,
 ) -> Result<Option<Pending>, StepFailure> {
     let name = step.name.as_str();
     let image_ok = |spec: &ContainerSpec| match pulls.get(&crate::images::key(spec)) {
-        Some(why) => Err(StepFailure::of(why.clone())),
+        Some(e) => Err(StepFailure::from(e.clone())),
         None => Ok(()),
     };
     let started = |id: &str| Some(Pending::Check(Watched::existing(id, Duration::ZERO)));
@@ -617,12 +634,13 @@ fn keep(e: &Existing, settle: Duration) -> Result<Option<Pending>, String> {
     }
 }
 
+/// A container ID as `docker ps` shows it.
 fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
 /// Remove = graceful stop (the container's own signal and timeout), then remove.
-fn stop_and_remove(engine: &Engine, c: &Existing) -> Result<(), StepFailure> {
+fn stop_and_remove(engine: &dyn EngineCalls, c: &Existing) -> Result<(), StepFailure> {
     match engine.stop(&c.id) {
         // Already gone (an operator, or `--rm`, got there first): that is the goal.
         Err(EngineError::Api { status: 404, .. }) => return Ok(()),
@@ -638,7 +656,7 @@ fn stop_and_remove(engine: &Engine, c: &Existing) -> Result<(), StepFailure> {
 /// back as it was, except a `--rm` one: the engine deletes it as it stops, so there is
 /// nothing to put back. A crash at any point leaves temporaries that recovery repairs.
 fn replace(
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     name: &str,
     old: &Existing,
     spec: &ContainerSpec,
@@ -715,7 +733,13 @@ fn replace(
 }
 
 /// Put the old container back in place after a failed replace.
-fn rollback(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: String) -> String {
+fn rollback(
+    engine: &dyn EngineCalls,
+    name: &str,
+    new_id: &str,
+    old: &Existing,
+    why: String,
+) -> String {
     let mut why = why;
     if let Err(e) = engine.stop(new_id).and_then(|()| engine.remove(new_id)) {
         why = format!("{why}; removing the replacement failed: {e}");
@@ -732,7 +756,7 @@ fn rollback(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: Stri
     restart_old(engine, old, why)
 }
 
-fn restart_old(engine: &Engine, old: &Existing, why: String) -> String {
+fn restart_old(engine: &dyn EngineCalls, old: &Existing, why: String) -> String {
     if !old.running {
         return format!("{why}; rolled back");
     }

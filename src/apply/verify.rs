@@ -2,7 +2,8 @@
 //! the engine's own inspect document, and the watch that applies them to many containers
 //! in one window. It reports; what a failure leads to (rollback, exit code) is apply's call.
 
-use crate::docker::{Engine, EngineError, Health};
+use super::short;
+use crate::docker::{EngineCalls, EngineError, Health};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -206,7 +207,7 @@ impl std::fmt::Display for Failure {
 /// whatever `deadline` says, longer only for a healthcheck still starting (within its own
 /// bound and `deadline`). Zero `settle` verifies nothing.
 pub fn watch(
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     targets: &[Watched],
     settle: Duration,
     deadline: Instant,
@@ -216,7 +217,7 @@ pub fn watch(
     }
     let mut results: Vec<Option<Result<Up, Failure>>> = vec![None; targets.len()];
     let mut baselines: Vec<Option<u64>> = targets.iter().map(|t| t.restarts).collect();
-    let started = Instant::now();
+    let started = engine.now();
     loop {
         for ((target, slot), baseline) in targets.iter().zip(&mut results).zip(&mut baselines) {
             if slot.is_some() {
@@ -226,7 +227,7 @@ pub fn watch(
             // Taken before the inspect, so the facts are at least this old: with many
             // containers a pass takes a while, and a clock read once a pass would fail one
             // not yet judged settled for outliving its window.
-            let lived = target.up_before + started.elapsed();
+            let lived = target.up_before + engine.now().saturating_duration_since(started);
             let fail = |reason: String| {
                 Some(Err(Failure {
                     reason: format!("{reason}, within {:.1}s of its start", lived.as_secs_f64()),
@@ -239,7 +240,7 @@ pub fn watch(
                     let mut o = observe(&doc);
                     let before = *baseline.get_or_insert(o.restarts);
                     o.restarts = o.restarts.saturating_sub(before);
-                    match decide(&o, lived, settle, Instant::now() >= deadline) {
+                    match decide(&o, lived, settle, engine.now() >= deadline) {
                         Verdict::Up => Some(Ok(Up::Running)),
                         Verdict::Finished => Some(Ok(Up::Finished)),
                         Verdict::Failed(why) => fail(why),
@@ -272,7 +273,10 @@ pub fn watch(
                     }
                 }
                 // The engine, not the container: ask again, until the window is long over.
-                Err(e) if started.elapsed() < settle * 2 && Instant::now() < deadline => {
+                Err(e)
+                    if engine.now().saturating_duration_since(started) < settle * 2
+                        && engine.now() < deadline =>
+                {
                     log::warn!("{}: inspect failed while watching it: {e}", short(id));
                     None
                 }
@@ -286,7 +290,7 @@ pub fn watch(
         if results.iter().all(Option::is_some) {
             return results.into_iter().flatten().collect();
         }
-        std::thread::sleep(POLL);
+        engine.pause(POLL);
     }
 }
 
@@ -310,10 +314,6 @@ pub fn decide(o: &Observed, lived: Duration, settle: Duration, past_deadline: bo
         },
         v => v,
     }
-}
-
-fn short(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
 }
 
 #[cfg(test)]
