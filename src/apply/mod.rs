@@ -5,6 +5,11 @@
 
 pub mod verify;
 
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod fake_tests;
+
 use crate::container::ContainerSpec;
 use crate::docker::{EngineCalls, EngineError, Health, Since};
 use crate::exit::Code;
@@ -420,7 +425,13 @@ fn settle(
     pending: &Pending,
     verdict: Result<Up, Failure>,
 ) -> (StepResult, Option<Existing>) {
-    let failed = |why: String| StepResult::Failed(StepFailure::of(why));
+    // The engine lost while watching is the engine's failure (69), not the container's.
+    let failed = |why: String, f: &Failure| {
+        StepResult::Failed(StepFailure {
+            why,
+            engine_lost: f.engine_lost,
+        })
+    };
     match (pending, verdict) {
         (Pending::Check(_), Ok(up)) => {
             log::info!("{name}: {}", verified(up));
@@ -428,7 +439,7 @@ fn settle(
         }
         (Pending::Check(_), Err(f)) => {
             log::error!("{name}: failed verification: {f}");
-            (failed(format!("failed verification: {f}")), None)
+            (failed(format!("failed verification: {f}"), &f), None)
         }
         (Pending::Replace { old: None, .. }, Ok(_)) => (StepResult::Done, None),
         (Pending::Replace { old: None, .. }, Err(f)) => {
@@ -436,7 +447,7 @@ fn settle(
                 "the replacement failed verification, and the old container removed itself when stopped (--rm?), so there is nothing to roll back to: {f}"
             );
             log::error!("{name}: {why}");
-            (failed(why), None)
+            (failed(why, &f), None)
         }
         (Pending::Replace { old: Some(old), .. }, Ok(up)) => {
             log::info!("{name}: replacement {}", verified(up));
@@ -471,7 +482,7 @@ fn settle(
                 format!("the replacement could not be verified: {f}"),
             );
             log::error!("{name}: {why}");
-            (failed(why), old.running.then(|| old.clone()))
+            (failed(why, &f), old.running.then(|| old.clone()))
         }
         (
             Pending::Replace {
@@ -489,7 +500,7 @@ fn settle(
             );
             log::error!("{name}: {why}");
             let restored = old.running.then(|| old.clone());
-            (failed(why), restored)
+            (failed(why, &f), restored)
         }
     }
 }
@@ -564,6 +575,7 @@ fn execute_step(
                     reason: why,
                     output,
                     judged: true,
+                    engine_lost: false,
                 }
                 .to_string(),
             )

@@ -187,6 +187,9 @@ pub struct Failure {
     /// Whether the container itself failed; `false` when the engine could not be asked
     /// (then the container is no evidence against its version).
     pub judged: bool,
+    /// The engine could not be reached or did not answer in time while it was watched: the
+    /// engine is unavailable (69), not the container failing (73).
+    pub engine_lost: bool,
 }
 
 impl std::fmt::Display for Failure {
@@ -233,6 +236,7 @@ pub fn watch(
                     reason: format!("{reason}, within {:.1}s of its start", lived.as_secs_f64()),
                     output: engine.logs(id, LOG_LINES).unwrap_or_default(),
                     judged: true,
+                    engine_lost: false,
                 }))
             };
             *slot = match engine.inspect(id) {
@@ -261,6 +265,7 @@ pub fn watch(
                             ),
                             output: String::new(),
                             judged: true,
+                            engine_lost: false,
                         })),
                         unknown => {
                             log::warn!(
@@ -284,6 +289,7 @@ pub fn watch(
                     reason: format!("could not be watched: {e}"),
                     output: String::new(),
                     judged: false,
+                    engine_lost: e.is_unavailable(),
                 })),
             };
         }
@@ -456,6 +462,7 @@ mod tests {
             reason: "exited with status 3, within 0.3s of its start".into(),
             output: "starting\n\nbroken: no config\n".into(),
             judged: true,
+            engine_lost: false,
         };
         assert_eq!(
             f.to_string(),
