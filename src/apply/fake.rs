@@ -45,6 +45,8 @@ enum Trigger {
     On(String),
     /// Every call that is this one or of this kind.
     Every(String),
+    /// Every call from the N-th on: the tool was killed just before it.
+    From(usize),
 }
 
 /// Where a container is in its life.
@@ -242,12 +244,13 @@ impl World {
         let last = &self.calls[n - 1];
         let hit = self.faults.iter().position(|(t, _)| match t {
             Trigger::At(k) => *k == n,
+            Trigger::From(k) => *k <= n,
             Trigger::On(call) | Trigger::Every(call) => {
                 last == call || last.starts_with(&format!("{call} "))
             }
         })?;
         match &self.faults[hit] {
-            (Trigger::Every(_), fault) => Some(*fault),
+            (Trigger::Every(_) | Trigger::From(_), fault) => Some(*fault),
             _ => Some(self.faults.remove(hit).1),
         }
     }
@@ -363,6 +366,19 @@ impl FakeEngine {
         self.world()
             .faults
             .push((Trigger::Every(call.to_string()), fault));
+    }
+
+    /// The tool is killed just before its N-th call: that call and every later one never
+    /// reach the engine (until [`FakeEngine::heal`]).
+    pub fn kill_at(&self, n: usize) {
+        self.world()
+            .faults
+            .push((Trigger::From(n), Fault::Unreachable));
+    }
+
+    /// No more faults: the next run finds the engine as the last one left it.
+    pub fn heal(&self) {
+        self.world().faults.clear();
     }
 
     /// The engine has restarted the container `restarts` times before.

@@ -604,6 +604,33 @@ fn a_fault_at_any_call_of_a_rollback_leaves_the_old_service_running_after_a_reru
     }
 }
 
+/// Issue 22 item 4 (the fake's share of tests/exit_zero.rs's kill sweep): the tool killed
+/// just before any engine call of a replace and a removal (so also just after the one
+/// before); one plain run repairs what it left and converges.
+#[test]
+fn a_kill_before_any_call_of_a_replace_and_a_removal_is_repaired_by_one_run() {
+    let v2 = spec(V2);
+    let records = [("web", &v2)];
+    let clean = FakeEngine::new();
+    two_services(&clean);
+    assert_eq!(converge(&clean, &records).1, Code::Ok);
+    for k in 1..=clean.calls().len() + 1 {
+        let fake = FakeEngine::new();
+        two_services(&fake);
+        fake.kill_at(k);
+        let killed = converge(&fake, &records).0;
+        let left = fake.state();
+        fake.heal();
+        let at = format!("killed at call {k} of {:?}: left {left:?}", clean.calls());
+        let (out, code) = converge(&fake, &records);
+        assert_eq!(code, Code::Ok, "{at}\n{killed:?}\n{out:?}");
+        let state = fake.state();
+        assert_eq!(state.keys().collect::<Vec<_>>(), ["web"], "{at}");
+        assert_eq!(state["web"].1, "running", "{at}");
+        assert_ne!(state["web"].0, "old", "{at}: on the new version");
+    }
+}
+
 #[test]
 fn a_removal_stops_then_removes_and_one_already_gone_is_removed() {
     let fake = FakeEngine::new();
@@ -660,6 +687,24 @@ fn a_removal_waits_until_what_uses_it_is_gone() {
         "user uses it and was not removed or replaced"
     );
     assert_eq!(fake.changes(), ["stop u"]);
+}
+
+#[test]
+fn a_removal_waits_for_a_user_that_is_replaced_to_go() {
+    let fake = FakeEngine::new();
+    let steps = replacing(&fake, &spec(V2));
+    let db = fake.seed("db", "d", &spec(V1), Seed::Up(HOUR));
+    let mut steps = steps;
+    steps.push(step("db", Action::Remove { existing: db }));
+    // The new version no longer uses db: it goes once web is replaced, or not at all.
+    let p = plan(steps, &[("db", "web")]);
+    fake.fail_on("create web.ddp-new", Fault::Status(500));
+    let out = execute(&p, &fake, &settings(&fake), &[]);
+    assert_eq!(
+        skipped(&out[1]),
+        "web uses it and was not removed or replaced"
+    );
+    assert_eq!(fake.changes(), ["create web.ddp-new"]);
 }
 
 #[test]
@@ -1313,6 +1358,11 @@ fn the_exit_code_is_the_plans_worsened_by_what_failed() {
             "{planned:?} {outcomes:?}"
         );
     }
+}
+
+#[test]
+fn a_failure_reads_as_why() {
+    assert_eq!(StepFailure::of("it broke").to_string(), "it broke");
 }
 
 #[test]
