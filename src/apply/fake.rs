@@ -10,6 +10,7 @@ use crate::docker::{
 };
 use crate::step::Existing;
 use serde_json::{Value, json};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -668,4 +669,42 @@ impl EngineCalls for FakeEngine {
     fn pause(&self, d: Duration) {
         self.world().clock += d;
     }
+}
+
+thread_local! {
+    /// The lines logged on this thread while [`logged`] runs.
+    static LINES: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Keeps what is logged on a thread that asks for it; drops everything else.
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record) {
+        LINES.with(|lines| {
+            if let Some(lines) = lines.borrow_mut().as_mut() {
+                lines.push(format!("{} {}", record.level(), record.args()));
+            }
+        });
+    }
+
+    fn flush(&self) {}
+}
+
+static CAPTURE: Capture = Capture;
+
+/// Run `f` (on this thread: one job) and return what it logged at info and above, as
+/// `LEVEL message` lines. The lib's tests install no other logger.
+pub fn logged<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+    if log::set_logger(&CAPTURE).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
+    LINES.with(|lines| *lines.borrow_mut() = Some(Vec::new()));
+    let result = f();
+    let lines = LINES.with(|lines| lines.borrow_mut().take());
+    (result, lines.unwrap_or_default())
 }

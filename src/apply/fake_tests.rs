@@ -3,7 +3,7 @@
 //! order, crash repair, verification verdicts, pulls, and the exit code. No engine, no
 //! sleeping: the fake's clock moves only while a watch waits.
 
-use super::fake::{FakeEngine, Fault, Life, Seed};
+use super::fake::{FakeEngine, Fault, Life, Seed, logged};
 use super::*;
 use crate::container::{ImageRef, OWNER_LABEL, PullPolicy};
 use crate::desired::{Desired, HostList, Wanted, WantedState};
@@ -1322,6 +1322,81 @@ fn what_a_pull_policy_pulls() {
             (Some(e), Some(f)) => assert!(e.why.ends_with(f), "{image}: {e}"),
             (e, _) => panic!("{image} {pull:?}: {e:?}"),
         }
+    }
+}
+
+/// What a test sets up in a fake engine: the steps to run there.
+type Setup = dyn Fn(&FakeEngine) -> Vec<Step>;
+
+/// What a person reads in the log: a change done once it is done, a start once verified
+/// (and how), nothing for what was left alone.
+#[test]
+fn the_log_says_what_was_done_and_how_it_was_verified() {
+    let logs = |setup: &Setup| {
+        let fake = FakeEngine::new();
+        let steps = setup(&fake);
+        logged(|| run(&fake, steps)).1
+    };
+    const JOB: Life = Life::Exits {
+        code: 0,
+        after: Duration::from_secs(1),
+    };
+    let cases: Vec<(&Setup, Vec<&str>)> = vec![
+        (
+            &|f| {
+                let e = f.seed("old", "o", &spec(V1), Seed::Up(HOUR));
+                vec![step("old", Action::Remove { existing: e })]
+            },
+            vec!["INFO old: remove done (the test says so)"],
+        ),
+        (
+            &|f| {
+                let e = f.seed("web", "w", &spec(V1), Seed::Up(HOUR));
+                vec![step("web", Action::Keep { existing: e })]
+            },
+            vec![],
+        ),
+        (
+            &|f| {
+                f.image(V1);
+                vec![step("web", Action::Create { spec: spec(V1) })]
+            },
+            vec!["INFO web: verified up"],
+        ),
+        (
+            &|f| {
+                f.image(V1).behave(V1, JOB, "");
+                vec![step("web", Action::Create { spec: spec(V1) })]
+            },
+            vec!["INFO web: verified: a job that finished with status 0"],
+        ),
+        (
+            &|f| {
+                f.image(V1).behave(V1, JOB, "");
+                f.fail_on("events id1", Fault::Status(500));
+                let rm = spec_with(V1, json!({"AutoRemove": true}));
+                vec![step("web", Action::Create { spec: rm })]
+            },
+            vec![
+                "WARN id1: removed itself while watched (--rm?); its exit status is unknown (events id1: HTTP 500: injected)",
+                "INFO web: verified up (it removed itself; its exit status is unknown)",
+            ],
+        ),
+        (
+            &|f| replacing(f, &spec(V2)),
+            vec!["INFO web: replacement verified up"],
+        ),
+        (
+            &|f| {
+                f.image(V1);
+                f.fail_on("create web", Fault::Status(500));
+                vec![step("web", Action::Create { spec: spec(V1) })]
+            },
+            vec!["ERROR web: create: create web: HTTP 500: injected"],
+        ),
+    ];
+    for (setup, want) in cases {
+        assert_eq!(logs(setup), want);
     }
 }
 

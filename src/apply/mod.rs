@@ -260,6 +260,21 @@ fn went(outcomes: &[Outcome]) -> bool {
         .all(|o| o.result == StepResult::Done || matches!(o.step.action, Action::HeldBack { .. }))
 }
 
+/// How many threads a wave's names are acted on with. Keep, leave, held back and finished
+/// call no engine unless something is suspect: a wave of only those (a no-op run) needs no
+/// worker threads.
+fn workers(groups: &[(String, Vec<&Step>)], settings: &Settings) -> usize {
+    let engine_work = groups.iter().any(|(_, steps)| {
+        steps.iter().any(|s| match &s.action {
+            Action::Keep { existing } => !matches!(keep(existing, settings.settle), Ok(None)),
+            Action::Finished { .. } => false,
+            Action::Leave { .. } | Action::HeldBack { .. } => false,
+            _ => true,
+        })
+    });
+    if engine_work { settings.jobs } else { 1 }
+}
+
 /// One wave: act on every name, then watch everything started in one window, then settle
 /// each (a failed replacement is rolled back, and the old one watched in turn). Names in
 /// `held` are skipped with the reason given.
@@ -270,17 +285,7 @@ fn execute_wave(
     pulls: &BTreeMap<String, ImageError>,
     held: &BTreeMap<String, String>,
 ) -> Vec<Vec<Outcome>> {
-    // Keep, leave and held back call no engine unless something is suspect: a wave of only
-    // those (a no-op run) needs no worker threads.
-    let engine_work = groups.iter().any(|(_, steps)| {
-        steps.iter().any(|s| match &s.action {
-            Action::Keep { existing } => !matches!(keep(existing, settings.settle), Ok(None)),
-            Action::Finished { .. } => false,
-            Action::Leave { .. } | Action::HeldBack { .. } => false,
-            _ => true,
-        })
-    });
-    let jobs = if engine_work { settings.jobs } else { 1 };
+    let jobs = workers(groups, settings);
     let acted: Vec<(Vec<Outcome>, ToWatch)> =
         crate::pool::map(groups, jobs, |(name, steps)| match held.get(name) {
             Some(why) => (
@@ -960,6 +965,58 @@ mod tests {
                 StepResult::Skipped("x".into())
             ),
         ]));
+    }
+
+    /// A no-op wave runs on the caller's thread; one with engine work on `jobs` threads.
+    #[test]
+    fn only_a_wave_with_engine_work_gets_worker_threads() {
+        let settings = Settings {
+            jobs: 4,
+            settle: Duration::from_secs(3),
+            deadline: Instant::now(),
+        };
+        let up = existing(true, up_for(3600));
+        let spec = Arc::new(crate::container::tests::example("t", serde_json::json!({})));
+        let quiet = vec![
+            Action::Keep {
+                existing: up.clone(),
+            },
+            Action::Finished { existing: None },
+            Action::Leave { existing: None },
+            Action::HeldBack {
+                existing: None,
+                failed: up.clone(),
+            },
+        ];
+        let busy = vec![
+            Action::Keep {
+                existing: existing(true, up_for(1)),
+            },
+            Action::Create { spec: spec.clone() },
+            Action::Start {
+                existing: up.clone(),
+            },
+            Action::Replace {
+                existing: up.clone(),
+                spec,
+            },
+            Action::Remove {
+                existing: up.clone(),
+            },
+            Action::RenameBack { old: up.clone() },
+            Action::Discard { existing: up },
+        ];
+        let wave = |actions: &[Action]| -> usize {
+            let steps: Vec<Step> = actions.iter().map(|a| step("n", a.clone())).collect();
+            let groups = vec![("n".to_string(), steps.iter().collect::<Vec<_>>())];
+            workers(&groups, &settings)
+        };
+        assert_eq!(wave(&quiet), 1);
+        for a in busy {
+            let mut actions = quiet.clone();
+            actions.push(a.clone());
+            assert_eq!(wave(&actions), 4, "{a:?}");
+        }
     }
 
     #[test]
