@@ -24,6 +24,9 @@ pub enum Life {
     Exits { code: i64, after: Duration },
     /// Runs; its healthcheck says `starting` until `after`, then `then`.
     Health { after: Duration, then: Health },
+    /// Runs until stopped from outside (an operator's `docker stop`) this long after each
+    /// start.
+    StoppedAfter(Duration),
 }
 
 /// A failure the fake engine injects into one call.
@@ -121,7 +124,9 @@ impl Fake {
             Life::Health { after, then } => {
                 running(Some(if up < after { Health::Starting } else { then }))
             }
-            Life::Exits { after, .. } if up < after => running(None),
+            Life::Exits { after, .. } | Life::StoppedAfter(after) if up < after => running(None),
+            // Stopped, once the fake's time has acted on it.
+            Life::StoppedAfter(_) => still("exited", 0),
             // Restarted by its policy: one more restart every second it keeps failing.
             Life::Exits { code, after } => Now {
                 status: "restarting",
@@ -225,6 +230,18 @@ impl World {
                 }
                 _ => None,
             };
+            let stopped = match (c.run, c.life) {
+                (Run::Running(started), Life::StoppedAfter(after))
+                    if self.clock >= started + after =>
+                {
+                    Some(started + after)
+                }
+                _ => None,
+            };
+            if let Some(at) = stopped {
+                self.event(i, "kill", None, at);
+            }
+            let ended = ended.or(stopped.map(|at| (0, at)));
             if let Some((code, at)) = ended {
                 self.event(i, "die", Some(code), at);
                 self.containers[i].run = Run::Exited(code);

@@ -996,6 +996,12 @@ fn verdicts_on_what_a_run_starts() {
         ),
         // `--rm`: gone when it exits; its events say how.
         (dies(0, s(1)), json!({"AutoRemove": true}), Ok(Some("id1"))),
+        // Stopped from outside: no evidence of a crash, nor of a job done.
+        (
+            Life::StoppedAfter(s(1)),
+            json!({"AutoRemove": true}),
+            Ok(None),
+        ),
         (
             dies(2, s(1)),
             json!({"AutoRemove": true}),

@@ -404,6 +404,10 @@ mod tests {
         for (d, settled, want) in cases {
             assert_eq!(judge(&observe(&d), settled), want, "{d} settled={settled}");
         }
+        // A healthcheck that said nothing: no empty quote.
+        let mut silent = doc("running", 0, 0, "no", Some("unhealthy"));
+        silent["State"]["Health"]["Log"] = json!([]);
+        assert_eq!(judge(&observe(&silent), true), failed("unhealthy"));
     }
 
     #[test]
