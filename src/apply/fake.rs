@@ -15,6 +15,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// The fake's clock at its start: a day, so that seeded containers can have been up a while.
+const START: Duration = Duration::from_secs(86_400);
+/// The fake's clock past which a watch is taken to run forever: no test's deadline is an
+/// hour away.
+const RUNAWAY: Duration = Duration::from_secs(86_400 + 3600);
+
 /// How a container behaves once started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Life {
@@ -330,11 +336,10 @@ fn injected(call: &str, fault: Fault) -> EngineError {
 }
 
 impl FakeEngine {
-    /// An engine with no containers and no images, its clock a day after its start (so
-    /// that seeded containers can have been up for a while).
+    /// An engine with no containers and no images, its clock at [`START`].
     pub fn new() -> FakeEngine {
         let world = World {
-            clock: Duration::from_secs(86_400),
+            clock: START,
             ..World::default()
         };
         FakeEngine {
@@ -684,7 +689,14 @@ impl EngineCalls for FakeEngine {
     }
 
     fn pause(&self, d: Duration) {
-        self.world().clock += d;
+        let mut w = self.world();
+        w.clock += d;
+        // A watch past every deadline never ends: the test must fail, not hang.
+        assert!(
+            w.clock < RUNAWAY,
+            "a watch that never ends: {:?}",
+            w.calls.last()
+        );
     }
 }
 
