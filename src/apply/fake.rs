@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 const START: Duration = Duration::from_secs(86_400);
 /// The fake's clock past which a watch is taken to run forever: no test's deadline is an
 /// hour away.
-const RUNAWAY: Duration = Duration::from_secs(86_400 + 3600);
+const RUNAWAY: Duration = START.saturating_add(Duration::from_secs(3600));
 
 /// How a container behaves once started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,12 +62,15 @@ enum Trigger {
 /// Where a container is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Run {
+    /// Created, never started.
     Created,
     /// Started at this time on the fake's clock.
     Running(Duration),
+    /// Exited (or stopped) with this status.
     Exited(i64),
 }
 
+/// One container the fake engine holds.
 #[derive(Debug, Clone)]
 struct Fake {
     id: String,
@@ -137,7 +140,7 @@ impl Fake {
             Life::Exits { code, after } => Now {
                 status: "restarting",
                 exit_code: code,
-                restarts: self.restarts + 1 + (up - after).as_secs(),
+                restarts: self.restarts + 1 + up.saturating_sub(after).as_secs(),
                 health: None,
                 since: Duration::ZERO,
             },
@@ -188,7 +191,7 @@ impl Fake {
 /// Everything the fake engine holds.
 #[derive(Debug, Default)]
 struct World {
-    /// The fake's clock: time since its start.
+    /// The fake's clock, from [`START`]; only a watch's pause moves it.
     clock: Duration,
     containers: Vec<Fake>,
     /// Images present, by familiar name.
@@ -298,7 +301,7 @@ impl World {
 #[derive(Debug)]
 pub struct FakeEngine {
     world: Mutex<World>,
-    /// What the fake's clock reads as an `Instant`, at its start.
+    /// The `Instant` its clock counts from: [`EngineCalls::now`] is `base + clock`.
     base: Instant,
 }
 
