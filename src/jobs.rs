@@ -6,7 +6,7 @@
 
 use crate::container::ContainerSpec;
 use crate::desired::{Desired, HostList, WantedState};
-use crate::docker::{Container, Engine, Event, Since};
+use crate::docker::{Container, EngineCalls, Event, Since};
 use std::collections::BTreeMap;
 
 /// A job that finished with status 0, as the state remembers it.
@@ -75,7 +75,7 @@ pub fn is_done(
 /// Ask the engine's events about each listed job that stopped (or, `--rm`, is gone) and is
 /// not known to be done yet; add those that finished to `done`.
 pub fn check(
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     desired: &Desired,
     actual: &[Container],
     done: &mut BTreeMap<String, JobDone>,

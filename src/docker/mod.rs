@@ -168,6 +168,7 @@ impl Container {
     }
 }
 
+mod calls;
 pub mod credentials;
 mod endpoint;
 mod engine;
@@ -175,6 +176,7 @@ mod reply;
 mod transport;
 pub mod version;
 
+pub use calls::EngineCalls;
 pub use credentials::Credentials;
 pub use endpoint::{DEFAULT_HOST, DEFAULT_TCP_PORT, DockerHost, Endpoint, parse_docker_host};
 pub use engine::pulling::{PullError, PullProblem};
