@@ -637,6 +637,73 @@ mod tests {
         assert!(v[0].1.contains("at most 253"), "{v:?}");
     }
 
+    /// The longest record name DNS can carry is asked; one character more is invalid.
+    #[test]
+    fn a_record_name_of_exactly_the_dns_limit_is_asked() {
+        let label = "a".repeat(63);
+        // `<name>.containers.docker.h`: the name plus 20 characters.
+        let name = |len: usize| format!("{label}.{label}.{label}.{}", "d".repeat(len - 192));
+        let (fits, over) = (name(MAX_NAME - 20), name(MAX_NAME - 19));
+        let list = format!("{fits} {over}");
+        let record = format!("{fits}.containers.docker.h");
+        assert_eq!(record.len(), MAX_NAME);
+        let s = Script::default()
+            .txt("containers.docker.h", &[&[list.as_str()]])
+            .txt(&record, &[&["img"]]);
+        let v = view(&read_with(&s, "h", false));
+        assert_eq!(v[0], (fits.clone(), format!("spec:{record}:img")));
+        assert_eq!(v[1].0, over);
+        assert!(
+            v[1].1.contains("the record name is 254 characters long"),
+            "{v:?}"
+        );
+    }
+
+    /// What DNS says decides an exit code on its own (`show`): the worst of its names'.
+    #[test]
+    fn what_dns_says_alone_decides_the_exit_code() {
+        use crate::exit::Code;
+        let with = |list: HostList| Desired {
+            host: "h".into(),
+            walk: crate::walk::walk("h", &Bound::PublicSuffix).unwrap(),
+            list_records: vec![],
+            list,
+        };
+        let wanted = |states: Vec<WantedState>| {
+            HostList::Listed(
+                states
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, state)| Wanted {
+                        name: format!("c{i}"),
+                        state,
+                    })
+                    .collect(),
+            )
+        };
+        let invalid = || WantedState::Invalid {
+            record: None,
+            text: None,
+            why: "bad".into(),
+        };
+        let unknown = || WantedState::Unknown("SERVFAIL".into());
+        let spec = || WantedState::Spec {
+            record: "r".into(),
+            spec: Arc::new(fake_parse("img").unwrap()),
+        };
+        for (list, code) in [
+            (HostList::Unavailable("SERVFAIL".into()), Code::TempFail),
+            (HostList::NotConfigured, Code::NotConfigured),
+            (wanted(vec![spec(), WantedState::Disabled]), Code::Ok),
+            (wanted(vec![spec(), invalid()]), Code::DataError),
+            (wanted(vec![unknown(), spec()]), Code::TempFail),
+            (wanted(vec![unknown(), invalid()]), Code::TempFail),
+            (wanted(vec![invalid(), unknown()]), Code::TempFail),
+        ] {
+            assert_eq!(with(list.clone()).code(), code, "{list:?}");
+        }
+    }
+
     #[test]
     fn non_utf8_text_is_invalid_not_a_panic() {
         let mut s = Script::default().txt("containers.docker.h", &[&["c1"]]);

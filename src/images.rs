@@ -6,7 +6,7 @@
 
 use crate::container::{ContainerSpec, PullPolicy};
 use crate::desired::{Desired, HostList, WantedState};
-use crate::docker::{Container, Engine, short_id};
+use crate::docker::{Container, EngineCalls, EngineError, PullError, short_id};
 use crate::step::{Action, Step};
 use std::collections::BTreeMap;
 
@@ -37,7 +37,7 @@ pub fn policy(spec: &ContainerSpec, default: PullPolicy) -> PullPolicy {
 /// say for each such container whether it still runs what its tag names. An image pinned by
 /// digest is pulled only when absent: its content cannot change.
 pub fn check(
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     desired: &Desired,
     actual: &[Container],
     default: PullPolicy,
@@ -103,7 +103,7 @@ pub fn key(spec: &ContainerSpec) -> String {
 
 /// Pull the spec's image (unless digest-pinned and present) and return the local image ID
 /// its reference names now.
-fn fresh_id(engine: &Engine, spec: &ContainerSpec) -> Result<String, String> {
+fn fresh_id(engine: &dyn EngineCalls, spec: &ContainerSpec) -> Result<String, String> {
     let pinned = spec.image.digest.is_some();
     if pinned && let Some(id) = engine.image_id(&spec.image).map_err(|e| e.to_string())? {
         log::debug!("{}: pinned by digest and present; not pulled", spec.image);
@@ -121,13 +121,58 @@ fn fresh_id(engine: &Engine, spec: &ContainerSpec) -> Result<String, String> {
         .ok_or_else(|| format!("{} was pulled but the engine does not have it", spec.image))
 }
 
+/// Why an image could not be made available for a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageError {
+    /// What failed and what to do, for a person.
+    pub why: String,
+    /// The engine could not be reached or did not answer in time: the engine is unavailable
+    /// (69), not the image or its registry failing (73).
+    pub engine_lost: bool,
+}
+
+impl ImageError {
+    /// A failure of the image or the record (not present, cannot be pulled), not the engine's.
+    fn of(why: String) -> ImageError {
+        ImageError {
+            why,
+            engine_lost: false,
+        }
+    }
+}
+
+impl From<EngineError> for ImageError {
+    fn from(e: EngineError) -> ImageError {
+        ImageError {
+            why: e.to_string(),
+            engine_lost: e.is_unavailable(),
+        }
+    }
+}
+
+impl From<Box<PullError>> for ImageError {
+    fn from(e: Box<PullError>) -> ImageError {
+        ImageError {
+            why: e.to_string(),
+            engine_lost: e.engine_lost,
+        }
+    }
+}
+
+impl std::fmt::Display for ImageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
+
 /// Pull what is missing before anything is touched. Returns the images that could not be
-/// made available, with why; the containers that need them fail without being touched.
+/// made available, by [`key`], with why; the containers that need them fail without being
+/// touched.
 pub fn pull_missing<'a>(
     steps: impl Iterator<Item = &'a Step>,
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     jobs: usize,
-) -> BTreeMap<String, String> {
+) -> BTreeMap<String, ImageError> {
     let mut wanted: BTreeMap<String, &ContainerSpec> = BTreeMap::new();
     for step in steps {
         if let Action::Create { spec } | Action::Replace { spec, .. } = &step.action {
@@ -146,8 +191,9 @@ pub fn pull_missing<'a>(
     .collect()
 }
 
-fn ensure_image(engine: &Engine, spec: &ContainerSpec) -> Result<(), String> {
-    let present = || engine.image_present(&spec.image).map_err(|e| e.to_string());
+/// Make the spec's image available as its pull policy says.
+fn ensure_image(engine: &dyn EngineCalls, spec: &ContainerSpec) -> Result<(), ImageError> {
+    let present = || engine.image_present(&spec.image);
     match spec.pull.unwrap_or_default() {
         // An image pinned by digest cannot change: once present, it is not pulled again.
         PullPolicy::Always => {
@@ -164,22 +210,20 @@ fn ensure_image(engine: &Engine, spec: &ContainerSpec) -> Result<(), String> {
             return if present()? {
                 Ok(())
             } else {
-                Err(format!(
+                Err(ImageError::of(format!(
                     "image {} is not present and --pull=never",
                     spec.image
-                ))
+                )))
             };
         }
     }
     if spec.image.is_id() {
-        return Err(format!(
+        return Err(ImageError::of(format!(
             "image {} is not present, and an image ID cannot be pulled",
             spec.image
-        ));
+        )));
     }
     // With the registry's credentials; at most once per run (a `--pull always` image was
     // pulled before planning already, by `check`).
-    engine
-        .pull_image(&spec.image, spec.platform.as_deref())
-        .map_err(|e| e.to_string())
+    Ok(engine.pull_image(&spec.image, spec.platform.as_deref())?)
 }

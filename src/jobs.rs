@@ -6,7 +6,7 @@
 
 use crate::container::ContainerSpec;
 use crate::desired::{Desired, HostList, WantedState};
-use crate::docker::{Container, Engine, Event, Since};
+use crate::docker::{Container, EngineCalls, Event, Since};
 use std::collections::BTreeMap;
 
 /// A job that finished with status 0, as the state remembers it.
@@ -75,7 +75,7 @@ pub fn is_done(
 /// Ask the engine's events about each listed job that stopped (or, `--rm`, is gone) and is
 /// not known to be done yet; add those that finished to `done`.
 pub fn check(
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     desired: &Desired,
     actual: &[Container],
     done: &mut BTreeMap<String, JobDone>,
@@ -229,6 +229,107 @@ mod tests {
         let mut die = ev("die", Some(0));
         die.owner = Some("D".into());
         assert_eq!(ending(&[start, die]).unwrap().owner.as_deref(), Some("D"));
+    }
+
+    /// Seconds since the epoch by the wall clock, as the state records when a job finished.
+    #[test]
+    fn now_reads_the_wall_clock() {
+        let secs = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        };
+        let before = secs();
+        let n = now();
+        assert!(before <= n && n <= secs(), "{before} {n}");
+    }
+
+    /// A run remembers the jobs it saw finish (a `--rm` job without its container, which is
+    /// gone) and forgets those DNS no longer lists, disabled, or changed; a record it could
+    /// not read or found invalid keeps its job, and so does a list it could not read.
+    #[test]
+    fn remember_adds_what_finished_and_forgets_what_dns_changed() {
+        use crate::container::OWNER_LABEL;
+        use crate::desired::Wanted;
+        use std::sync::Arc;
+        let spec = |identity: &str, rm: bool| {
+            crate::container::tests::example(
+                identity,
+                serde_json::json!({
+                    "Labels": {OWNER_LABEL: identity},
+                    "HostConfig": {"AutoRemove": rm},
+                }),
+            )
+        };
+        let job = |identity: &str| JobDone {
+            identity: identity.into(),
+            container: Some(format!("c-{identity}")),
+            finished_at: 1,
+        };
+        let listed = |state: WantedState, name: &str| Wanted {
+            name: name.into(),
+            state,
+        };
+        let record = |identity: &str| WantedState::Spec {
+            record: "r".into(),
+            spec: Arc::new(spec(identity, false)),
+        };
+        let desired = |list: HostList| Desired {
+            host: "h".into(),
+            walk: crate::walk::walk("h", &crate::walk::Bound::PublicSuffix).unwrap(),
+            list_records: vec![],
+            list,
+        };
+        let known: BTreeMap<String, JobDone> = [
+            ("kept", job("K")),
+            ("changed", job("old")),
+            ("disabled", job("D")),
+            ("unread", job("U")),
+            ("invalid", job("I")),
+            ("unlisted", job("X")),
+        ]
+        .into_iter()
+        .map(|(n, j)| (n.to_string(), j))
+        .collect();
+        let list = HostList::Listed(vec![
+            listed(record("K"), "kept"),
+            listed(record("new"), "changed"),
+            listed(WantedState::Disabled, "disabled"),
+            listed(WantedState::Unknown("SERVFAIL".into()), "unread"),
+            listed(
+                WantedState::Invalid {
+                    record: None,
+                    text: None,
+                    why: "bad".into(),
+                },
+                "invalid",
+            ),
+            listed(record("R"), "ran"),
+            listed(record("M"), "rm"),
+        ]);
+        let (ran, rm) = (spec("R", false), spec("M", true));
+        let unlabelled = crate::container::tests::example("x", serde_json::json!({}));
+        let finished = [
+            ("ran", "c-ran", &ran),
+            ("rm", "c-rm", &rm),
+            ("unlabelled", "c-x", &unlabelled),
+        ];
+        let mut done = known.clone();
+        let before = now();
+        remember(&mut done, finished.into_iter(), &desired(list));
+        let names: Vec<&str> = done.keys().map(String::as_str).collect();
+        assert_eq!(names, ["invalid", "kept", "ran", "rm", "unread"]);
+        assert_eq!(done["kept"], job("K"));
+        assert_eq!(done["ran"].identity, "R");
+        assert_eq!(done["ran"].container.as_deref(), Some("c-ran"));
+        assert_eq!(done["rm"].container, None, "a --rm job's container is gone");
+        assert!(done["ran"].finished_at >= before, "{:?}", done["ran"]);
+        // A list that could not be read is no reason to forget anything.
+        let mut done = known.clone();
+        let down = desired(HostList::Unavailable("SERVFAIL".into()));
+        remember(&mut done, std::iter::empty(), &down);
+        assert_eq!(done, known);
     }
 
     #[test]

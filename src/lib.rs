@@ -1,11 +1,54 @@
 //! docker-dns-provision: make the local Docker engine run what DNS TXT records say.
 //!
-//! The data flows one way: records (DNS or a file) → [`desired`] → [`plan`] against the
-//! engine's [`docker`] state as crash recovery ([`recover`]) leaves it → [`apply`], which
-//! verifies what it starts ([`verify`]) in start order ([`order`]). Everything up to the
-//! plan is pure; only `apply` changes anything. The record format is in
-//! docker-dns-provision(5), the safety rules in docker-dns-provision-operations(7)
-//! (`init/man/`).
+//! The record format is in docker-dns-provision(5), the safety rules in
+//! docker-dns-provision-operations(7), the threat model in docker-dns-provision-security(7)
+//! (sources in `init/man/`). This page is the map of the source.
+//!
+//! # The pipeline
+//!
+//! The data flows one way, and only [`apply`] changes anything:
+//!
+//! ```text
+//! cli → context ─► records (dns, or dns::records_file) ─► desired ──────────────┐
+//!                  engine's list (converge::engine, while DNS is asked) ─► recover ─► images ─► plan ─► apply ─► report, exit
+//! ```
+//!
+//! - [`cli`] parses the command line; [`context`] turns the options into ready objects (the
+//!   host, the rules records are read under, the records source, the engine's endpoint), in
+//!   one place, so that every command reads a record the same way.
+//! - [`converge`] is one run of `apply`, `plan` or `show`, phase by phase; its order is the
+//!   safety argument (before the list is known, the engine is only put back to where a crash
+//!   left it). [`lint`] checks a whole records file, through the same [`context`].
+//! - Reading is pure data: [`dns`] (resolv.conf, wire queries, retry, the classification of
+//!   every reply into an [`dns::Answer`]) and [`dns::records_file`] (the `--records` file)
+//!   produce answers; [`walk`] says which levels a host asks; [`desired`] reads the list and
+//!   each container's record over them; [`container`] turns a record's text (a `docker run`
+//!   line or a JSON body) into the Engine API create body, with the policy checks.
+//! - [`docker`] is the Engine API client (transport, version negotiation, typed calls,
+//!   credentials, the pull stream); [`docker::EngineCalls`] is the narrow seam `apply` works
+//!   through.
+//! - Planning is pure: [`recover`] repairs what an interrupted replace left, from the
+//!   engine's list alone; [`images`] holds the pull policy, and what the `--pull always` pulls
+//!   before planning found is an input of [`plan`], which turns desired × actual into
+//!   [`step`]s (the shared vocabulary of actions and temporary names), in start order
+//!   ([`plan::order`]); [`jobs`] says which one-shot jobs finished.
+//! - [`apply`] executes a plan: pulls, safe replace, verification of what it starts
+//!   ([`apply::verify`]) with rollback, removal, waves in start order; every failure is the
+//!   container's, never fatal to the run.
+//! - [`report`] prints what happened, [`exit`] maps it to the documented status, [`state`]
+//!   keeps what must survive a run (finished jobs).
+//! - Shared mechanics: [`retry`] (the one backoff), [`pool`] (the one thread pool), [`lock`]
+//!   (the run lock), [`bounded_read`] (every operator file is read with a type check and a
+//!   size bound), [`base64`], [`logging`].
+//!
+//! # Tests
+//!
+//! Pure rules are tested beside their code (`cargo test --lib`: no root, engine or network,
+//! and `apply`'s rules through a fake engine behind [`docker::EngineCalls`]). `tests/` runs
+//! the real binary against a real dnsmasq, BIND and unbound, real registries and the real
+//! engine, with in-process fakes (`tests/common/`) only for the faults real servers do not
+//! produce; `boot` installs the Debian package into a root booted with systemd as PID 1.
+//! The README's development notes say how to run each tier.
 
 pub mod apply;
 pub mod base64;

@@ -140,6 +140,72 @@ pub fn split(name: &str) -> Option<(&str, &'static str)> {
 mod tests {
     use super::*;
 
+    /// What apply needs to know of a container it found: which it is, and whether it was
+    /// up (to restore on rollback) or about to be restarted by the engine.
+    #[test]
+    fn an_existing_container_remembers_whether_it_was_up() {
+        for (state, running, restarting) in [
+            ("running", true, false),
+            ("restarting", true, true),
+            ("paused", true, false),
+            ("exited", false, false),
+            ("created", false, false),
+        ] {
+            let c = Container {
+                id: "i1".into(),
+                name: "web".into(),
+                state: state.into(),
+                ..Container::default()
+            };
+            let e = Existing::from(&c);
+            assert_eq!((e.id.as_str(), e.name.as_str()), ("i1", "web"), "{state}");
+            assert_eq!((e.running, e.restarting), (running, restarting), "{state}");
+        }
+    }
+
+    /// The verbs are the report's vocabulary (its JSON `action` field): one per action.
+    #[test]
+    fn each_action_has_its_own_verb() {
+        let e = Existing::default;
+        let spec = Arc::new(crate::container::tests::example("t", serde_json::json!({})));
+        let verbs: Vec<&str> = [
+            Action::Create { spec: spec.clone() },
+            Action::Start { existing: e() },
+            Action::Replace {
+                existing: e(),
+                spec,
+            },
+            Action::Remove { existing: e() },
+            Action::Keep { existing: e() },
+            Action::Finished { existing: None },
+            Action::HeldBack {
+                existing: None,
+                failed: e(),
+            },
+            Action::Leave { existing: None },
+            Action::RenameBack { old: e() },
+            Action::Discard { existing: e() },
+        ]
+        .iter()
+        .map(Action::verb)
+        .collect();
+        assert_eq!(
+            verbs,
+            [
+                "create",
+                "start",
+                "replace",
+                "remove",
+                "keep",
+                "finished",
+                "held-back",
+                "leave",
+                "rename-back",
+                "discard"
+            ]
+        );
+    }
+
     #[test]
     fn temporary_names() {
         assert_eq!(split("web.ddp-new"), Some(("web", NEW_SUFFIX)));

@@ -249,6 +249,12 @@ fn engine_socket_appearing_within_the_timeout() {
 
 /// Fail or cut every engine request of a replace plus a removal, one at a time; after each,
 /// a plain rerun converges with no temporaries left and the service running.
+///
+/// A fault the engine never sees (an HTTP 500, a connection cut before the request reaches
+/// it) is swept over every call by the unit tests against the fake engine
+/// (`src/apply/fake_tests.rs`); here, against the real engine, only what the fake cannot
+/// show for sure: the engine acted and its reply was cut. One other kind stays as a check
+/// that the real engine agrees with the fake.
 #[test]
 fn every_step_of_a_replace_and_a_removal_survives_a_fault() {
     let mut w = World::new("faults");
@@ -259,7 +265,6 @@ fn every_step_of_a_replace_and_a_removal_survives_a_fault() {
     let v2 = service(IMG2, "faults");
     for fault in [
         Fault::Status500At as fn(usize) -> Fault,
-        Fault::CutAt,
         Fault::CutResponseAt,
     ] {
         let mut k = 1;
@@ -834,9 +839,13 @@ fn removals_go_after_what_uses_them() {
     );
 }
 
-/// Issue 11: fail or cut every engine request of a replace that fails verification (the
-/// watch, keeping it as `.ddp-failed`, the rollback), one at a time; after each, a plain
-/// rerun leaves the old service running under its name and no replace temporaries.
+/// Issue 11: cut the reply to every engine request of a replace that fails verification
+/// (the watch, keeping it as `.ddp-failed`, the rollback), one at a time; after each, a
+/// plain rerun leaves the old service running under its name and no replace temporaries.
+///
+/// An HTTP 500 at each of these calls is swept by the unit tests against the fake engine
+/// (`src/apply/fake_tests.rs`); a cut reply, after which the real engine has acted, stays
+/// here.
 #[test]
 fn every_step_of_a_rollback_survives_a_fault() {
     let mut w = World::new("rbfaults");
@@ -845,75 +854,71 @@ fn every_step_of_a_rollback_survives_a_fault() {
     let svc = w.name("svc");
     let v1 = service(IMG, "rbfaults");
     let bad = format!("--network none {IMG} sh -c 'echo bad; exit 3'");
-    for fault in [
-        Fault::Status500At as fn(usize) -> Fault,
-        Fault::CutResponseAt,
-    ] {
-        let mut k = 1;
-        loop {
-            w.records(&[("svc", Some(&v1))]);
-            let o = w.apply();
-            assert_eq!(code(&o), 0, "setup: {}", show(&o));
-            let _ = docker(&["rm", "-f", &format!("{svc}.ddp-failed")]);
-            let before = inspect(&svc).unwrap().0;
+    let fault = Fault::CutResponseAt;
+    let mut k = 1;
+    loop {
+        w.records(&[("svc", Some(&v1))]);
+        let o = w.apply();
+        assert_eq!(code(&o), 0, "setup: {}", show(&o));
+        let _ = docker(&["rm", "-f", &format!("{svc}.ddp-failed")]);
+        let before = inspect(&svc).unwrap().0;
 
-            w.records(&[("svc", Some(&bad))]);
-            let proxy = EngineProxy::start(fault(k));
-            let o = w.apply_via(&proxy.socket);
-            let seen = proxy.requests().len();
-            drop(proxy);
-            assert_ne!(
-                code(&o),
-                0,
-                "{:?} at {k}: a bad version never passes\n{}",
-                fault(k),
-                show(&o)
-            );
+        w.records(&[("svc", Some(&bad))]);
+        let proxy = EngineProxy::start(fault(k));
+        let o = w.apply_via(&proxy.socket);
+        let seen = proxy.requests().len();
+        drop(proxy);
+        assert_ne!(
+            code(&o),
+            0,
+            "{:?} at {k}: a bad version never passes\n{}",
+            fault(k),
+            show(&o)
+        );
 
-            let o2 = w.apply();
-            assert_eq!(
-                code(&o2),
-                73,
-                "{:?} at {k}: rerun\n{}\n{}",
+        let o2 = w.apply();
+        assert_eq!(
+            code(&o2),
+            73,
+            "{:?} at {k}: rerun\n{}\n{}",
+            fault(k),
+            show(&o),
+            show(&o2)
+        );
+        let (after, running, _) = inspect(&svc).unwrap_or_else(|| {
+            panic!(
+                "{:?} at {k}: service lost\n{}\n{}",
                 fault(k),
                 show(&o),
                 show(&o2)
-            );
-            let (after, running, _) = inspect(&svc).unwrap_or_else(|| {
-                panic!(
-                    "{:?} at {k}: service lost\n{}\n{}",
-                    fault(k),
-                    show(&o),
-                    show(&o2)
-                )
-            });
-            assert!(
-                running,
-                "{:?} at {k}: service down\n{}\n{}",
-                fault(k),
-                show(&o),
-                show(&o2)
-            );
-            // Recovery may have put the old one back after a replacement took the name; it
-            // is the old container either way.
-            assert_eq!(
-                after,
-                before,
-                "{:?} at {k}\n{}\n{}",
-                fault(k),
-                show(&o),
-                show(&o2)
-            );
-            let left: Vec<String> = names_with(w.prefix())
-                .into_iter()
-                .filter(|n| n.ends_with(".ddp-new") || n.ends_with(".ddp-old"))
-                .collect();
-            assert!(left.is_empty(), "{:?} at {k}: {left:?}", fault(k));
-            if k > seen {
-                break;
-            }
-            k += 1;
-            assert!(k < 60, "runaway");
+            )
+        });
+        assert!(
+            running,
+            "{:?} at {k}: service down\n{}\n{}",
+            fault(k),
+            show(&o),
+            show(&o2)
+        );
+        // Recovery may have put the old one back after a replacement took the name; it
+        // is the old container either way.
+        assert_eq!(
+            after,
+            before,
+            "{:?} at {k}\n{}\n{}",
+            fault(k),
+            show(&o),
+            show(&o2)
+        );
+        let left: Vec<String> = names_with(w.prefix())
+            .into_iter()
+            .filter(|n| n.ends_with(".ddp-new") || n.ends_with(".ddp-old"))
+            .collect();
+        assert!(left.is_empty(), "{:?} at {k}: {left:?}", fault(k));
+        if k > seen {
+            break;
         }
+        k += 1;
+        assert!(k < 60, "runaway");
     }
 }

@@ -1,4 +1,4 @@
-//! `apply::run` against the real engine: engine behaviour itself (a `--rm` container vanishes
+//! `apply::execute` against the real engine: engine behaviour itself (a `--rm` container vanishes
 //! when stopped) and a natural failure combined with an injected one, which the binary-level
 //! e2e tests cannot stage. The containers carry no ownership label, so runs of the tool in
 //! other worktrees never sweep them; guards remove them.
@@ -85,7 +85,7 @@ fn unverified(plan: &Plan, engine: &Engine) -> Vec<apply::Outcome> {
         settle: std::time::Duration::ZERO,
         deadline: std::time::Instant::now(),
     };
-    apply::run_after(plan, engine, &settings, &[])
+    apply::execute(plan, engine, &settings, &[])
 }
 
 fn replace_plan(name: &str, old_id: &str, spec: ContainerSpec) -> Plan {

@@ -182,8 +182,12 @@ fn apply_killed(w: &World, fault: Fault) -> (Output, usize) {
     (out, seen)
 }
 
-/// Item 3: a crash (SIGKILL) just before or just after any engine call of a replace and a
-/// removal is repaired by the next run, which converges with exit 0.
+/// Item 3: a crash (SIGKILL) just after any engine call of a replace and a removal is
+/// repaired by the next run, which converges with exit 0.
+///
+/// A kill just before each call, which leaves the engine as the previous call did, is swept
+/// by the unit tests against the fake engine (`src/apply/fake_tests.rs`); a kill once the
+/// real engine has acted and answered stays here.
 #[test]
 fn a_kill_at_any_engine_call_is_repaired_by_one_run() {
     let mut w = World::new("killsweep");
@@ -191,43 +195,42 @@ fn a_kill_at_any_engine_call_is_repaired_by_one_run() {
     let (svc, gone) = (w.name("svc"), w.name("gone"));
     let v1 = service(IMG, "kill");
     let v2 = service(IMG2, "kill");
-    for fault in [Fault::KillBefore as fn(usize) -> Fault, Fault::KillAfter] {
-        let mut k = 1;
-        loop {
-            w.records(&[("svc", Some(&v1)), ("gone", Some(&v1))]);
-            let o = w.apply();
-            assert_eq!(code(&o), 0, "setup: {}", show(&o));
-            w.records(&[("svc", Some(&v2))]);
-            let (o, seen) = apply_killed(&w, fault(k));
-            let killed = o.status.code().is_none();
-            let left = names_with(w.prefix());
-            let o2 = w.apply();
-            assert_eq!(
-                code(&o2),
-                0,
-                "{:?}: one run repairs and converges (left: {left:?})\n{}\n{}",
-                fault(k),
-                show(&o),
-                show(&o2)
-            );
-            assert_eq!(
-                field(&svc, "{{.Config.Image}}").as_deref(),
-                Some(IMG2),
-                "{:?}",
-                fault(k)
-            );
-            assert_eq!(inspect(&svc).map(|c| c.1), Some(true), "{:?}", fault(k));
-            assert!(inspect(&gone).is_none(), "{:?}", fault(k));
-            assert_eq!(names_with(w.prefix()), vec![svc.clone()], "{:?}", fault(k));
-            if !killed {
-                assert!(k > seen, "{:?}: not killed at a request it saw", fault(k));
-                break;
-            }
-            k += 1;
-            assert!(k < 60, "runaway");
+    let fault = Fault::KillAfter;
+    let mut k = 1;
+    loop {
+        w.records(&[("svc", Some(&v1)), ("gone", Some(&v1))]);
+        let o = w.apply();
+        assert_eq!(code(&o), 0, "setup: {}", show(&o));
+        w.records(&[("svc", Some(&v2))]);
+        let (o, seen) = apply_killed(&w, fault(k));
+        let killed = o.status.code().is_none();
+        let left = names_with(w.prefix());
+        let o2 = w.apply();
+        assert_eq!(
+            code(&o2),
+            0,
+            "{:?}: one run repairs and converges (left: {left:?})\n{}\n{}",
+            fault(k),
+            show(&o),
+            show(&o2)
+        );
+        assert_eq!(
+            field(&svc, "{{.Config.Image}}").as_deref(),
+            Some(IMG2),
+            "{:?}",
+            fault(k)
+        );
+        assert_eq!(inspect(&svc).map(|c| c.1), Some(true), "{:?}", fault(k));
+        assert!(inspect(&gone).is_none(), "{:?}", fault(k));
+        assert_eq!(names_with(w.prefix()), vec![svc.clone()], "{:?}", fault(k));
+        if !killed {
+            assert!(k > seen, "{:?}: not killed at a request it saw", fault(k));
+            break;
         }
-        assert!(k > 10, "{:?}: the sweep covered {k} requests", fault(1));
+        k += 1;
+        assert!(k < 60, "runaway");
     }
+    assert!(k > 10, "{:?}: the sweep covered {k} requests", fault(1));
 }
 
 /// Item 4: a container that waits for another whose record is invalid (so it is left as it

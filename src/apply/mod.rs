@@ -5,9 +5,15 @@
 
 pub mod verify;
 
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod fake_tests;
+
 use crate::container::ContainerSpec;
-use crate::docker::{Engine, EngineError, Health, Since};
+use crate::docker::{EngineCalls, EngineError, Health, Since};
 use crate::exit::Code;
+use crate::images::ImageError;
 use crate::plan::{Action, Existing, Plan, Step};
 use crate::step::{FAILED_SUFFIX, NEW_SUFFIX, OLD_SUFFIX, temporary};
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,6 +55,15 @@ impl StepFailure {
         StepFailure {
             why,
             engine_lost: e.is_unavailable(),
+        }
+    }
+}
+
+impl From<ImageError> for StepFailure {
+    fn from(e: ImageError) -> StepFailure {
+        StepFailure {
+            why: e.why,
+            engine_lost: e.engine_lost,
         }
     }
 }
@@ -95,13 +110,13 @@ pub struct Settings {
 }
 
 /// Run crash recovery's repairs: each name in order, what they start verified like any start.
-pub fn repairs(steps: &[Step], engine: &Engine, settings: &Settings) -> Vec<Outcome> {
+pub fn repairs(steps: &[Step], engine: &dyn EngineCalls, settings: &Settings) -> Vec<Outcome> {
     let plan = Plan {
         steps: steps.to_vec(),
         code: Code::Ok,
         after: Default::default(),
     };
-    run_after(&plan, engine, settings, &[])
+    execute(&plan, engine, settings, &[])
 }
 
 /// The exit code of an applied run: the plan's, worsened by what failed. An engine that
@@ -120,9 +135,9 @@ pub fn exit_code(planned: Code, outcomes: &[Outcome]) -> Code {
 /// Run the plan after crash recovery's repairs ran (`repairs`, their outcomes): a name whose
 /// repair did not succeed is not converged in this run, since it is not in the state the
 /// plan assumed; its steps are skipped.
-pub fn run_after(
+pub fn execute(
     plan: &Plan,
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     settings: &Settings,
     repairs: &[Outcome],
 ) -> Vec<Outcome> {
@@ -169,7 +184,7 @@ pub fn run_after(
             .filter(|(n, _)| wave.contains(n))
             .cloned()
             .collect();
-        let results = run_wave(&members, engine, settings, &pulls, &held);
+        let results = execute_wave(&members, engine, settings, &pulls, &held);
         for ((n, _), outcomes) in members.iter().zip(results) {
             done.insert(n.clone(), outcomes);
         }
@@ -245,18 +260,10 @@ fn went(outcomes: &[Outcome]) -> bool {
         .all(|o| o.result == StepResult::Done || matches!(o.step.action, Action::HeldBack { .. }))
 }
 
-/// One wave: act on every name, then watch everything started in one window, then settle
-/// each (a failed replacement is rolled back, and the old one watched in turn). Names in
-/// `held` are skipped with the reason given.
-fn run_wave(
-    groups: &[(String, Vec<&Step>)],
-    engine: &Engine,
-    settings: &Settings,
-    pulls: &BTreeMap<String, String>,
-    held: &BTreeMap<String, String>,
-) -> Vec<Vec<Outcome>> {
-    // Keep, leave and held back call no engine unless something is suspect: a wave of only
-    // those (a no-op run) needs no worker threads.
+/// How many threads a wave's names are acted on with. Keep, leave, held back and finished
+/// call no engine unless something is suspect: a wave of only those (a no-op run) needs no
+/// worker threads.
+fn workers(groups: &[(String, Vec<&Step>)], settings: &Settings) -> usize {
     let engine_work = groups.iter().any(|(_, steps)| {
         steps.iter().any(|s| match &s.action {
             Action::Keep { existing } => !matches!(keep(existing, settings.settle), Ok(None)),
@@ -265,7 +272,20 @@ fn run_wave(
             _ => true,
         })
     });
-    let jobs = if engine_work { settings.jobs } else { 1 };
+    if engine_work { settings.jobs } else { 1 }
+}
+
+/// One wave: act on every name, then watch everything started in one window, then settle
+/// each (a failed replacement is rolled back, and the old one watched in turn). Names in
+/// `held` are skipped with the reason given.
+fn execute_wave(
+    groups: &[(String, Vec<&Step>)],
+    engine: &dyn EngineCalls,
+    settings: &Settings,
+    pulls: &BTreeMap<String, ImageError>,
+    held: &BTreeMap<String, String>,
+) -> Vec<Vec<Outcome>> {
+    let jobs = workers(groups, settings);
     let acted: Vec<(Vec<Outcome>, ToWatch)> =
         crate::pool::map(groups, jobs, |(name, steps)| match held.get(name) {
             Some(why) => (
@@ -279,7 +299,7 @@ fn run_wave(
                     .collect(),
                 None,
             ),
-            None => run_group(steps, engine, pulls, settings.settle),
+            None => execute_group(steps, engine, pulls, settings.settle),
         });
     let (mut outcomes, pending): (Vec<Vec<Outcome>>, Vec<ToWatch>) = acted.into_iter().unzip();
     // Each group's pending step, by group index.
@@ -351,10 +371,10 @@ impl Pending {
 /// The steps of one name run in order; after a failure the rest are skipped. A step that
 /// started something ends the group's actions: it is settled once watched. Returns the
 /// outcomes and, when something is to be watched, the index of the step that started it.
-fn run_group(
+fn execute_group(
     steps: &[&Step],
-    engine: &Engine,
-    pulls: &BTreeMap<String, String>,
+    engine: &dyn EngineCalls,
+    pulls: &BTreeMap<String, ImageError>,
     settle: Duration,
 ) -> (Vec<Outcome>, ToWatch) {
     let mut out = Vec::new();
@@ -364,7 +384,7 @@ fn run_group(
         let result = match (&failed, &pending) {
             (Some(why), _) => StepResult::Skipped(format!("an earlier step failed: {why}")),
             (None, Some(_)) => StepResult::Skipped("an earlier step is not verified yet".into()),
-            (None, None) => match execute(step, engine, pulls, settle) {
+            (None, None) => match execute_step(step, engine, pulls, settle) {
                 Ok(p) => {
                     pending = p.map(|p| (i, p));
                     StepResult::Done
@@ -405,12 +425,18 @@ fn run_group(
 /// What a watched step comes to: done, failed, or (a replacement that failed) rolled back,
 /// with the old container to verify in turn.
 fn settle(
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     name: &str,
     pending: &Pending,
     verdict: Result<Up, Failure>,
 ) -> (StepResult, Option<Existing>) {
-    let failed = |why: String| StepResult::Failed(StepFailure::of(why));
+    // The engine lost while watching is the engine's failure (69), not the container's.
+    let failed = |why: String, f: &Failure| {
+        StepResult::Failed(StepFailure {
+            why,
+            engine_lost: f.engine_lost,
+        })
+    };
     match (pending, verdict) {
         (Pending::Check(_), Ok(up)) => {
             log::info!("{name}: {}", verified(up));
@@ -418,7 +444,7 @@ fn settle(
         }
         (Pending::Check(_), Err(f)) => {
             log::error!("{name}: failed verification: {f}");
-            (failed(format!("failed verification: {f}")), None)
+            (failed(format!("failed verification: {f}"), &f), None)
         }
         (Pending::Replace { old: None, .. }, Ok(_)) => (StepResult::Done, None),
         (Pending::Replace { old: None, .. }, Err(f)) => {
@@ -426,7 +452,7 @@ fn settle(
                 "the replacement failed verification, and the old container removed itself when stopped (--rm?), so there is nothing to roll back to: {f}"
             );
             log::error!("{name}: {why}");
-            (failed(why), None)
+            (failed(why, &f), None)
         }
         (Pending::Replace { old: Some(old), .. }, Ok(up)) => {
             log::info!("{name}: replacement {}", verified(up));
@@ -461,7 +487,7 @@ fn settle(
                 format!("the replacement could not be verified: {f}"),
             );
             log::error!("{name}: {why}");
-            (failed(why), old.running.then(|| old.clone()))
+            (failed(why, &f), old.running.then(|| old.clone()))
         }
         (
             Pending::Replace {
@@ -479,7 +505,7 @@ fn settle(
             );
             log::error!("{name}: {why}");
             let restored = old.running.then(|| old.clone());
-            (failed(why), restored)
+            (failed(why, &f), restored)
         }
     }
 }
@@ -496,7 +522,13 @@ fn verified(up: Up) -> &'static str {
 /// Roll back a replacement that failed verification: stop it and keep it aside as
 /// `<name>.ddp-failed` (for `docker logs`, and to hold its version back), and put the old
 /// container back under its name, running again if it ran.
-fn hold_failed(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: String) -> String {
+fn hold_failed(
+    engine: &dyn EngineCalls,
+    name: &str,
+    new_id: &str,
+    old: &Existing,
+    why: String,
+) -> String {
     let failed_name = temporary(name, FAILED_SUFFIX);
     let kept = engine
         .stop(new_id)
@@ -522,15 +554,16 @@ fn hold_failed(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: S
     restart_old(engine, old, why)
 }
 
-fn execute(
+/// One step's engine calls; what it started, to be watched.
+fn execute_step(
     step: &Step,
-    engine: &Engine,
-    pulls: &BTreeMap<String, String>,
+    engine: &dyn EngineCalls,
+    pulls: &BTreeMap<String, ImageError>,
     settle: Duration,
 ) -> Result<Option<Pending>, StepFailure> {
     let name = step.name.as_str();
     let image_ok = |spec: &ContainerSpec| match pulls.get(&crate::images::key(spec)) {
-        Some(why) => Err(StepFailure::of(why.clone())),
+        Some(e) => Err(StepFailure::from(e.clone())),
         None => Ok(()),
     };
     let started = |id: &str| Some(Pending::Check(Watched::existing(id, Duration::ZERO)));
@@ -547,6 +580,7 @@ fn execute(
                     reason: why,
                     output,
                     judged: true,
+                    engine_lost: false,
                 }
                 .to_string(),
             )
@@ -617,12 +651,13 @@ fn keep(e: &Existing, settle: Duration) -> Result<Option<Pending>, String> {
     }
 }
 
+/// A container ID as `docker ps` shows it.
 fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
 /// Remove = graceful stop (the container's own signal and timeout), then remove.
-fn stop_and_remove(engine: &Engine, c: &Existing) -> Result<(), StepFailure> {
+fn stop_and_remove(engine: &dyn EngineCalls, c: &Existing) -> Result<(), StepFailure> {
     match engine.stop(&c.id) {
         // Already gone (an operator, or `--rm`, got there first): that is the goal.
         Err(EngineError::Api { status: 404, .. }) => return Ok(()),
@@ -638,7 +673,7 @@ fn stop_and_remove(engine: &Engine, c: &Existing) -> Result<(), StepFailure> {
 /// back as it was, except a `--rm` one: the engine deletes it as it stops, so there is
 /// nothing to put back. A crash at any point leaves temporaries that recovery repairs.
 fn replace(
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     name: &str,
     old: &Existing,
     spec: &ContainerSpec,
@@ -715,7 +750,13 @@ fn replace(
 }
 
 /// Put the old container back in place after a failed replace.
-fn rollback(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: String) -> String {
+fn rollback(
+    engine: &dyn EngineCalls,
+    name: &str,
+    new_id: &str,
+    old: &Existing,
+    why: String,
+) -> String {
     let mut why = why;
     if let Err(e) = engine.stop(new_id).and_then(|()| engine.remove(new_id)) {
         why = format!("{why}; removing the replacement failed: {e}");
@@ -732,7 +773,7 @@ fn rollback(engine: &Engine, name: &str, new_id: &str, old: &Existing, why: Stri
     restart_old(engine, old, why)
 }
 
-fn restart_old(engine: &Engine, old: &Existing, why: String) -> String {
+fn restart_old(engine: &dyn EngineCalls, old: &Existing, why: String) -> String {
     if !old.running {
         return format!("{why}; rolled back");
     }
@@ -924,6 +965,58 @@ mod tests {
                 StepResult::Skipped("x".into())
             ),
         ]));
+    }
+
+    /// A no-op wave runs on the caller's thread; one with engine work on `jobs` threads.
+    #[test]
+    fn only_a_wave_with_engine_work_gets_worker_threads() {
+        let settings = Settings {
+            jobs: 4,
+            settle: Duration::from_secs(3),
+            deadline: Instant::now(),
+        };
+        let up = existing(true, up_for(3600));
+        let spec = Arc::new(crate::container::tests::example("t", serde_json::json!({})));
+        let quiet = vec![
+            Action::Keep {
+                existing: up.clone(),
+            },
+            Action::Finished { existing: None },
+            Action::Leave { existing: None },
+            Action::HeldBack {
+                existing: None,
+                failed: up.clone(),
+            },
+        ];
+        let busy = vec![
+            Action::Keep {
+                existing: existing(true, up_for(1)),
+            },
+            Action::Create { spec: spec.clone() },
+            Action::Start {
+                existing: up.clone(),
+            },
+            Action::Replace {
+                existing: up.clone(),
+                spec,
+            },
+            Action::Remove {
+                existing: up.clone(),
+            },
+            Action::RenameBack { old: up.clone() },
+            Action::Discard { existing: up },
+        ];
+        let wave = |actions: &[Action]| -> usize {
+            let steps: Vec<Step> = actions.iter().map(|a| step("n", a.clone())).collect();
+            let groups = vec![("n".to_string(), steps.iter().collect::<Vec<_>>())];
+            workers(&groups, &settings)
+        };
+        assert_eq!(wave(&quiet), 1);
+        for a in busy {
+            let mut actions = quiet.clone();
+            actions.push(a.clone());
+            assert_eq!(wave(&actions), 4, "{a:?}");
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! the engine's own inspect document, and the watch that applies them to many containers
 //! in one window. It reports; what a failure leads to (rollback, exit code) is apply's call.
 
-use crate::docker::{Engine, EngineError, Health};
+use super::short;
+use crate::docker::{EngineCalls, EngineError, Health};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -186,6 +187,9 @@ pub struct Failure {
     /// Whether the container itself failed; `false` when the engine could not be asked
     /// (then the container is no evidence against its version).
     pub judged: bool,
+    /// The engine could not be reached or did not answer in time while it was watched: the
+    /// engine is unavailable (69), not the container failing (73).
+    pub engine_lost: bool,
 }
 
 impl std::fmt::Display for Failure {
@@ -206,7 +210,7 @@ impl std::fmt::Display for Failure {
 /// whatever `deadline` says, longer only for a healthcheck still starting (within its own
 /// bound and `deadline`). Zero `settle` verifies nothing.
 pub fn watch(
-    engine: &Engine,
+    engine: &dyn EngineCalls,
     targets: &[Watched],
     settle: Duration,
     deadline: Instant,
@@ -216,7 +220,7 @@ pub fn watch(
     }
     let mut results: Vec<Option<Result<Up, Failure>>> = vec![None; targets.len()];
     let mut baselines: Vec<Option<u64>> = targets.iter().map(|t| t.restarts).collect();
-    let started = Instant::now();
+    let started = engine.now();
     loop {
         for ((target, slot), baseline) in targets.iter().zip(&mut results).zip(&mut baselines) {
             if slot.is_some() {
@@ -226,12 +230,13 @@ pub fn watch(
             // Taken before the inspect, so the facts are at least this old: with many
             // containers a pass takes a while, and a clock read once a pass would fail one
             // not yet judged settled for outliving its window.
-            let lived = target.up_before + started.elapsed();
+            let lived = target.up_before + engine.now().saturating_duration_since(started);
             let fail = |reason: String| {
                 Some(Err(Failure {
                     reason: format!("{reason}, within {:.1}s of its start", lived.as_secs_f64()),
                     output: engine.logs(id, LOG_LINES).unwrap_or_default(),
                     judged: true,
+                    engine_lost: false,
                 }))
             };
             *slot = match engine.inspect(id) {
@@ -239,7 +244,7 @@ pub fn watch(
                     let mut o = observe(&doc);
                     let before = *baseline.get_or_insert(o.restarts);
                     o.restarts = o.restarts.saturating_sub(before);
-                    match decide(&o, lived, settle, Instant::now() >= deadline) {
+                    match decide(&o, lived, settle, engine.now() >= deadline) {
                         Verdict::Up => Some(Ok(Up::Running)),
                         Verdict::Finished => Some(Ok(Up::Finished)),
                         Verdict::Failed(why) => fail(why),
@@ -260,6 +265,7 @@ pub fn watch(
                             ),
                             output: String::new(),
                             judged: true,
+                            engine_lost: false,
                         })),
                         unknown => {
                             log::warn!(
@@ -272,7 +278,10 @@ pub fn watch(
                     }
                 }
                 // The engine, not the container: ask again, until the window is long over.
-                Err(e) if started.elapsed() < settle * 2 && Instant::now() < deadline => {
+                Err(e)
+                    if engine.now().saturating_duration_since(started) < settle * 2
+                        && engine.now() < deadline =>
+                {
                     log::warn!("{}: inspect failed while watching it: {e}", short(id));
                     None
                 }
@@ -280,13 +289,14 @@ pub fn watch(
                     reason: format!("could not be watched: {e}"),
                     output: String::new(),
                     judged: false,
+                    engine_lost: e.is_unavailable(),
                 })),
             };
         }
         if results.iter().all(Option::is_some) {
             return results.into_iter().flatten().collect();
         }
-        std::thread::sleep(POLL);
+        engine.pause(POLL);
     }
 }
 
@@ -310,10 +320,6 @@ pub fn decide(o: &Observed, lived: Duration, settle: Duration, past_deadline: bo
         },
         v => v,
     }
-}
-
-fn short(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
 }
 
 #[cfg(test)]
@@ -398,6 +404,10 @@ mod tests {
         for (d, settled, want) in cases {
             assert_eq!(judge(&observe(&d), settled), want, "{d} settled={settled}");
         }
+        // A healthcheck that said nothing: no empty quote.
+        let mut silent = doc("running", 0, 0, "no", Some("unhealthy"));
+        silent["State"]["Health"]["Log"] = json!([]);
+        assert_eq!(judge(&observe(&silent), true), failed("unhealthy"));
     }
 
     #[test]
@@ -456,6 +466,7 @@ mod tests {
             reason: "exited with status 3, within 0.3s of its start".into(),
             output: "starting\n\nbroken: no config\n".into(),
             judged: true,
+            engine_lost: false,
         };
         assert_eq!(
             f.to_string(),

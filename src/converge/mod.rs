@@ -237,7 +237,7 @@ fn plan_and_apply(
     let (outcomes, code) = match o.command {
         Command::Plan => (None, plan.code),
         _ => {
-            repairs.extend(apply::run_after(&plan, &engine, &s.settings, &repairs));
+            repairs.extend(apply::execute(&plan, &engine, &s.settings, &repairs));
             let code = apply::exit_code(plan.code, &repairs);
             if converging {
                 remember_jobs(&mut state, &known_jobs, desired, &repairs, o);

@@ -175,6 +175,7 @@ pub fn short_id(id: &str) -> &str {
     hex.get(..12).unwrap_or(hex)
 }
 
+mod calls;
 pub mod credentials;
 mod endpoint;
 mod engine;
@@ -182,6 +183,7 @@ mod reply;
 mod transport;
 pub mod version;
 
+pub use calls::EngineCalls;
 pub use credentials::Credentials;
 pub use endpoint::{DEFAULT_HOST, DEFAULT_TCP_PORT, DockerHost, Endpoint, parse_docker_host};
 pub use engine::pulling::{PullError, PullProblem};

@@ -94,13 +94,15 @@ pub fn of_container(c: &Container, actual: &[Container]) -> Deps {
     deps
 }
 
-/// Parses a record for the containers it names only: files read as empty and no
-/// environment, since neither names a container.
+/// Parses a record for the containers it names only: no environment and no file of this
+/// host, since neither names a container. Every file reads as `{}`: the one text that is
+/// both a JSON document (a seccomp profile must parse) and, as an env or label file, a
+/// line that names nothing.
 struct FactsOnly;
 
 impl container::Host for FactsOnly {
     fn read_file(&self, _: &Path) -> std::io::Result<String> {
-        Ok(String::new())
+        Ok("{}".to_string())
     }
     fn env(&self, _: &str) -> Option<String> {
         None
@@ -194,6 +196,65 @@ mod tests {
             of(&spec(json!({"HostConfig": {"NetworkMode": "none"}}))),
             Deps::default()
         );
+    }
+
+    /// A container the engine lists, with the record its ownership label carries.
+    fn engine_ctr(name: &str, record: Option<&str>, network_mode: &str) -> Container {
+        let mut labels = BTreeMap::new();
+        if let Some(text) = record {
+            labels.insert(
+                crate::container::OWNER_LABEL.to_string(),
+                crate::container::owner_label(text),
+            );
+        }
+        Container {
+            id: format!("id-{name}"),
+            name: name.to_string(),
+            labels,
+            network_mode: network_mode.into(),
+            ..Container::default()
+        }
+    }
+
+    /// What a container uses comes from the engine's facts: the network namespace's owner
+    /// (named by ID or by name), the `after` label, and what its record names; the files
+    /// and variables a record names do not exist here, and change nothing of it.
+    #[test]
+    fn dependencies_come_from_the_engine_facts() {
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let record = "--env-file /nonexistent/env -e HOME --label-file /nonexistent/labels \
+                      --security-opt seccomp=/nonexistent/profile.json \
+                      --ipc container:q --volumes-from v busybox sleep 9";
+        let mut c = engine_ctr("c", Some(record), "container:id-a");
+        c.labels.insert(AFTER_LABEL.into(), "z".into());
+        let actual = [
+            engine_ctr("a", None, "none"),
+            engine_ctr("b", None, "none"),
+            c.clone(),
+        ];
+        let d = of_container(&c, &actual);
+        assert_eq!(d.namespaces, set(&["a", "q"]));
+        assert_eq!(d.others, set(&["v"]));
+        assert_eq!(d.after, set(&["z"]));
+        // By name, as `docker run --network container:b` leaves it.
+        let by_name = engine_ctr("u", None, "container:b");
+        let d = of_container(&by_name, &actual);
+        assert_eq!(d.namespaces, set(&["b"]));
+        // A record we did not write (or none) says nothing; an owner that is gone neither.
+        let foreign = engine_ctr("f", None, "container:id-gone");
+        assert_eq!(of_container(&foreign, &actual), Deps::default());
+    }
+
+    /// Facts are read from a record alone: every file it names reads the same and every
+    /// variable as unset, whatever this host has.
+    #[test]
+    fn facts_are_read_without_the_host() {
+        use container::Host;
+        assert_eq!(
+            FactsOnly.read_file(Path::new("/etc/hostname")).ok(),
+            Some("{}".to_string())
+        );
+        assert_eq!(FactsOnly.env("PATH"), None);
     }
 
     fn graph(edges: &[(&str, &[&str])]) -> BTreeMap<String, BTreeSet<String>> {

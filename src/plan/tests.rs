@@ -797,3 +797,130 @@ fn a_refreshed_image_replaces_a_failed_pull_leaves_alone() {
         (vec!["n1:start:id-n1".to_string()], Code::ActionsFailed)
     );
 }
+
+/// A name refused for its start order is left with the container it has, whatever the
+/// planner would otherwise have done with it, so the report still shows what runs there.
+#[test]
+fn a_name_refused_for_its_start_order_keeps_the_container_it_has() {
+    use crate::docker::Span;
+    let lost = |text: &str, host_config: serde_json::Value| {
+        spec_with(
+            text,
+            serde_json::json!({
+                "HostConfig": host_config,
+                "Labels": {crate::plan::order::AFTER_LABEL: "nowhere"},
+            }),
+        )
+    };
+    let d = listed(vec![
+        // Would be held back (its version failed verification).
+        ("h", lost("bad", serde_json::json!({}))),
+        // Would be finished (a job done with status 0).
+        (
+            "j",
+            lost("job", serde_json::json!({"RestartPolicy": {"Name": "no"}})),
+        ),
+        // Would be kept, started, replaced.
+        ("k", lost("k", serde_json::json!({}))),
+        ("r", lost("r2", serde_json::json!({}))),
+        ("s", lost("s", serde_json::json!({}))),
+    ]);
+    let job = Container {
+        since: Since::Exited(
+            0,
+            Span {
+                min: std::time::Duration::from_secs(5),
+                max: std::time::Duration::from_secs(6),
+            },
+        ),
+        ..ctr("j", Some("job"), "exited")
+    };
+    let actual = [
+        ctr("h", Some("good"), "running"),
+        ctr("h.ddp-failed", Some("bad"), "exited"),
+        job,
+        ctr("k", Some("k"), "running"),
+        ctr("r", Some("r1"), "running"),
+        ctr("s", Some("s"), "exited"),
+    ];
+    let p = plan_with(&d, &actual, done("job", Some("id-j")));
+    assert_eq!(
+        render(&p),
+        vec![
+            "h:leave:id-h",
+            "j:leave:id-j",
+            "k:leave:id-k",
+            "r:leave:id-r",
+            "s:leave:id-s"
+        ]
+    );
+    for s in &p.steps {
+        assert!(s.reason.contains("nowhere, which is not listed"), "{:?}", s);
+    }
+    assert_eq!(p.code, Code::DataError);
+}
+
+/// Sharing namespaces is transitive: what runs in the namespaces of a container that is
+/// recreated only because of another's replacement is recreated too, to the chain's end.
+#[test]
+fn a_chain_of_shared_namespaces_is_recreated_to_its_end() {
+    let in_ns_of = |text: &str, of: &str| {
+        spec_with(
+            text,
+            serde_json::json!({"HostConfig": {"NetworkMode": format!("container:{of}")}}),
+        )
+    };
+    let d = listed(vec![
+        ("a", want("a2")),
+        ("b", in_ns_of("b", "a")),
+        ("c", in_ns_of("c", "b")),
+        ("d", want("d")),
+    ]);
+    let actual = [
+        ctr("a", Some("a1"), "running"),
+        ctr("b", Some("b"), "running"),
+        ctr("c", Some("c"), "running"),
+        ctr("d", Some("d"), "running"),
+    ];
+    let p = plan(&d, &actual);
+    assert_eq!(
+        render(&p),
+        vec![
+            "a:replace:id-a",
+            "b:replace:id-b",
+            "c:replace:id-c",
+            "d:keep:id-d"
+        ]
+    );
+    assert!(
+        p.steps[2]
+            .reason
+            .starts_with("it shares the namespaces of b"),
+        "{:?}",
+        p.steps[2]
+    );
+}
+
+/// A name DNS disabled takes its failed version with it, also when the container under
+/// the name is one we may adopt, or one of ours under --no-adopt; only an unlabelled one
+/// under --no-adopt keeps both as they are.
+#[test]
+fn a_disabled_name_discards_its_failed_version_unless_the_name_is_not_ours() {
+    let d = listed(vec![("n1", WantedState::Disabled)]);
+    let with = |owner: Option<&str>, no_adopt: bool| {
+        let actual = [
+            ctr("n1", owner, "running"),
+            ctr("n1.ddp-failed", Some("bad"), "exited"),
+        ];
+        let s = Settings {
+            no_adopt,
+            ..Settings::default()
+        };
+        render(&plan_with(&d, &actual, s))
+    };
+    let both = vec!["n1:discard:id-n1.ddp-failed", "n1:remove:id-n1"];
+    assert_eq!(with(None, false), both, "adoptable");
+    assert_eq!(with(Some("good"), true), both, "ours, --no-adopt");
+    assert_eq!(with(Some("good"), false), both, "ours");
+    assert_eq!(with(None, true), vec!["n1:leave:id-n1"], "not ours");
+}

@@ -270,6 +270,22 @@ mod tests {
         }
     }
 
+    /// A bound on its own checks no record name: the longest host name DNS carries walks,
+    /// and only a record prefix makes its list record name too long.
+    #[test]
+    fn a_bound_alone_checks_no_record_name() {
+        let label = "a".repeat(63);
+        let host = format!("{label}.{label}.{label}.{}.test", "x".repeat(56));
+        assert_eq!(host.len(), MAX_NAME);
+        let w = walk(&host, &Bound::PublicSuffix).unwrap();
+        assert_eq!(w.levels.first(), Some(&host));
+        let limits = Limits {
+            bound: Bound::PublicSuffix,
+            prefix: "c".into(),
+        };
+        assert!(walk(&host, &limits).is_err());
+    }
+
     /// A host name of 236 to 253 characters is valid, but its list record name under the
     /// default prefix is not: a configuration error naming the name, before anything is
     /// asked (it used to be sent, fail to encode, and read as "DNS unavailable", 75). A long

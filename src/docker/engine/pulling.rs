@@ -60,6 +60,9 @@ pub struct PullError {
     pub sent: Option<String>,
     /// The docker config file consulted, for messages.
     pub config: String,
+    /// The engine itself could not be reached or did not answer in time (not the image or
+    /// its registry failing): the run's outcome is then 69, not 73.
+    pub engine_lost: bool,
 }
 
 impl std::fmt::Display for PullError {
@@ -207,6 +210,7 @@ impl Engine {
                     Ok(c) => c.file(),
                     Err(_) => "the docker config".to_string(),
                 },
+                engine_lost: false,
             })
         };
         let found: Option<(Auth, Origin)> = match credentials {
@@ -234,23 +238,28 @@ impl Engine {
         }
         let auth = found.as_ref().map(|(a, _)| a);
         self.pull_with(image, platform, auth).map_err(|e| {
-            let (status, detail) = match &e {
+            let classified = |status, detail: &str| {
+                fail(
+                    classify(detail, status, auth.is_some()),
+                    detail.to_string(),
+                    sent.clone(),
+                )
+            };
+            let mut failure = match &e {
                 EngineError::Api {
                     status, message, ..
-                } => (Some(*status), message.clone()),
+                } => classified(Some(*status), message),
                 EngineError::Protocol { message, .. } | EngineError::Timeout { message, .. } => {
-                    (None, message.clone())
+                    classified(None, message)
                 }
-                EngineError::Unreachable(m) => {
-                    return fail(
-                        PullProblem::Engine,
-                        format!("Docker engine unreachable: {m}"),
-                        sent.clone(),
-                    );
-                }
+                EngineError::Unreachable(m) => fail(
+                    PullProblem::Engine,
+                    format!("Docker engine unreachable: {m}"),
+                    sent.clone(),
+                ),
             };
-            let problem = classify(&detail, status, auth.is_some());
-            fail(problem, detail, sent.clone())
+            failure.engine_lost = e.is_unavailable();
+            failure
         })
     }
 }
@@ -425,6 +434,7 @@ mod tests {
             detail: "the engine's words".into(),
             sent: Some("user \"u\" from /c/config.json".into()),
             config: "/c/config.json".into(),
+            engine_lost: false,
         };
         let cases = [
             (PullProblem::NoCredentials, "fix the credentials"),
