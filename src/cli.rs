@@ -197,100 +197,37 @@ where
                 .push(nameserver(&text(&mut p, "--nameserver")?)?),
             Long("resolv-conf") => o.resolv_conf = p.value()?.into(),
             Long("records") => o.records = Some(p.value()?.into()),
-            Long("timeout") => {
-                let v = text(&mut p, "--timeout")?;
-                o.timeout = parse_duration(&v).map_err(|why| bad("--timeout", &v, &why))?;
-                if o.timeout.is_zero() {
-                    return Err(bad(
-                        "--timeout",
-                        &v,
-                        "must be more than 0: every run needs time to ask DNS at least once",
-                    ));
-                }
-            }
+            Long("timeout") => o.timeout = timeout(&mut p)?,
             Long("splay") => o.splay = flag_duration(&mut p, "--splay")?,
             Long("settle") => o.settle = flag_duration(&mut p, "--settle")?,
-            Long("output") => {
-                o.output = match text(&mut p, "--output")?.as_str() {
-                    "text" => Output::Text,
-                    "json" => Output::Json,
-                    v => return Err(bad("--output", v, "expected text or json")),
-                }
-            }
-            Long("log-level") => {
-                let v = text(&mut p, "--log-level")?;
-                if v.parse::<log::LevelFilter>().is_err() {
-                    return Err(bad(
-                        "--log-level",
-                        &v,
-                        "expected off, error, warn, info, debug or trace",
-                    ));
-                }
-                o.log_level = Some(v);
-            }
+            Long("output") => o.output = output(&mut p)?,
+            Long("log-level") => o.log_level = Some(log_level(&mut p)?),
             Long("docker-host") => o.docker_host = Some(text(&mut p, "--docker-host")?),
             Long("lock-file") => o.lock_file = p.value()?.into(),
-            Long("state-dir") => {
-                let v = p.value()?;
-                if v.is_empty() {
-                    return Err(bad("--state-dir", "", "the directory is empty"));
-                }
-                o.state_dir = v.into();
-            }
-            Long("jobs") => {
-                let v = text(&mut p, "--jobs")?;
-                o.jobs = match v.parse::<usize>() {
-                    Ok(n) if (1..=64).contains(&n) => n,
-                    _ => return Err(bad("--jobs", &v, "expected a number from 1 to 64")),
-                }
-            }
+            Long("state-dir") => o.state_dir = directory(&mut p, "--state-dir")?,
+            Long("jobs") => o.jobs = jobs(&mut p)?,
             Long("allow-empty") => o.allow_empty = true,
             Long("no-adopt") => o.no_adopt = true,
             Long("require-ad") => o.require_ad = true,
             Long("trust-ad") => o.trust_ad = true,
-            Long("allow-image") => {
-                let v = text(&mut p, "--allow-image")?;
-                if v.is_empty() {
-                    return Err(bad("--allow-image", &v, "the pattern is empty"));
-                }
-                o.allow_images.push(v);
-            }
+            Long("allow-image") => o.allow_images.push(allow_image(&mut p)?),
             Long("forbid-privileged") => o.forbid_privileged = true,
-            Long("pull") => {
-                use crate::container::PullPolicy;
-                o.pull = match text(&mut p, "--pull")?.as_str() {
-                    "missing" => PullPolicy::Missing,
-                    "always" => PullPolicy::Always,
-                    "never" => PullPolicy::Never,
-                    v => return Err(bad("--pull", v, "expected missing, always or never")),
-                }
-            }
+            Long("pull") => o.pull = pull(&mut p)?,
             Long("docker-config") => {
-                let v = p.value()?;
-                if v.is_empty() {
-                    return Err(bad("--docker-config", "", "the directory is empty"));
-                }
-                o.docker_config = Some(v.into());
+                o.docker_config = Some(directory(&mut p, "--docker-config")?);
             }
             Long("strict") => o.strict = true,
-            Value(v) if command.is_none() => {
-                command = Some(match v.to_str() {
-                    Some("apply") => Command::Apply,
-                    Some("plan") => Command::Plan,
-                    Some("show") => Command::Show,
-                    Some("lint") => Command::Lint,
-                    _ => {
-                        return Err(UsageError(format!(
-                            "unknown command '{}' (expected apply, plan, show or lint)",
-                            v.to_string_lossy()
-                        )));
-                    }
-                })
-            }
+            Value(v) if command.is_none() => command = Some(subcommand(&v)?),
             _ => return Err(arg.unexpected().into()),
         }
     }
     o.command = command.unwrap_or(Command::Apply);
+    check_command(&o)?;
+    Ok(Parsed::Run(Box::new(o)))
+}
+
+/// The options that belong to one command only.
+fn check_command(o: &Options) -> Result<(), UsageError> {
     if o.command == Command::Lint && o.records.is_none() {
         return Err(UsageError(
             "lint needs --records FILE: it checks a file, not live DNS".to_string(),
@@ -299,7 +236,88 @@ where
     if o.strict && o.command != Command::Lint {
         return Err(UsageError("--strict is an option of lint only".to_string()));
     }
-    Ok(Parsed::Run(Box::new(o)))
+    Ok(())
+}
+
+fn subcommand(v: &std::ffi::OsStr) -> Result<Command, UsageError> {
+    match v.to_str() {
+        Some("apply") => Ok(Command::Apply),
+        Some("plan") => Ok(Command::Plan),
+        Some("show") => Ok(Command::Show),
+        Some("lint") => Ok(Command::Lint),
+        _ => Err(UsageError(format!(
+            "unknown command '{}' (expected apply, plan, show or lint)",
+            v.to_string_lossy()
+        ))),
+    }
+}
+
+fn timeout(p: &mut lexopt::Parser) -> Result<Duration, UsageError> {
+    let v = text(p, "--timeout")?;
+    let d = parse_duration(&v).map_err(|why| bad("--timeout", &v, &why))?;
+    if d.is_zero() {
+        return Err(bad(
+            "--timeout",
+            &v,
+            "must be more than 0: every run needs time to ask DNS at least once",
+        ));
+    }
+    Ok(d)
+}
+
+fn output(p: &mut lexopt::Parser) -> Result<Output, UsageError> {
+    match text(p, "--output")?.as_str() {
+        "text" => Ok(Output::Text),
+        "json" => Ok(Output::Json),
+        v => Err(bad("--output", v, "expected text or json")),
+    }
+}
+
+fn log_level(p: &mut lexopt::Parser) -> Result<String, UsageError> {
+    let v = text(p, "--log-level")?;
+    if v.parse::<log::LevelFilter>().is_err() {
+        return Err(bad(
+            "--log-level",
+            &v,
+            "expected off, error, warn, info, debug or trace",
+        ));
+    }
+    Ok(v)
+}
+
+/// A directory the tool keeps or reads files in: any path but the empty one.
+fn directory(p: &mut lexopt::Parser, flag: &str) -> Result<PathBuf, UsageError> {
+    let v = p.value()?;
+    if v.is_empty() {
+        return Err(bad(flag, "", "the directory is empty"));
+    }
+    Ok(v.into())
+}
+
+fn jobs(p: &mut lexopt::Parser) -> Result<usize, UsageError> {
+    let v = text(p, "--jobs")?;
+    match v.parse::<usize>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(n),
+        _ => Err(bad("--jobs", &v, "expected a number from 1 to 64")),
+    }
+}
+
+fn allow_image(p: &mut lexopt::Parser) -> Result<String, UsageError> {
+    let v = text(p, "--allow-image")?;
+    if v.is_empty() {
+        return Err(bad("--allow-image", &v, "the pattern is empty"));
+    }
+    Ok(v)
+}
+
+fn pull(p: &mut lexopt::Parser) -> Result<crate::container::PullPolicy, UsageError> {
+    use crate::container::PullPolicy;
+    match text(p, "--pull")?.as_str() {
+        "missing" => Ok(PullPolicy::Missing),
+        "always" => Ok(PullPolicy::Always),
+        "never" => Ok(PullPolicy::Never),
+        v => Err(bad("--pull", v, "expected missing, always or never")),
+    }
 }
 
 fn text(p: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
@@ -346,26 +364,9 @@ pub fn nameserver(s: &str) -> Result<SocketAddr, UsageError> {
         .map_err(|why| UsageError(format!("--nameserver: {why} (names are not resolved)")))
 }
 
-/// A DNS name given as a host name or prefix: dot-separated labels of 1–63 bytes.
+/// A DNS name given as a host name or prefix, by [`crate::dns::name::host_name`].
 fn dns_name(flag: &str, s: &str) -> Result<String, UsageError> {
-    host_name(s).ok_or_else(|| bad(flag, s, "not a valid DNS name"))
-}
-
-/// `s` as the tool takes a host name (`--hostname`, the kernel's), a `--prefix` or a
-/// `--top-domain`: at most 253 characters of dot-separated labels of 1–63 letters, digits,
-/// `-` and `_`, a trailing dot dropped, in lower case; `None` for anything else. `lint` asks
-/// it of every name it would read as a host, so that it reads none `show` refuses.
-pub fn host_name(s: &str) -> Option<String> {
-    let t = s.strip_suffix('.').unwrap_or(s);
-    let ok = !t.is_empty()
-        && t.len() <= crate::walk::MAX_NAME
-        && t.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    ok.then(|| t.to_ascii_lowercase())
+    crate::dns::name::host_name(s).ok_or_else(|| bad(flag, s, "not a valid DNS name"))
 }
 
 fn hostname(s: &str) -> Result<String, UsageError> {
@@ -542,6 +543,10 @@ mod tests {
             "always",
             "--docker-config",
             "/etc/ddp/docker",
+            "--settle",
+            "2s",
+            "--state-dir",
+            "/tmp/s",
         ])
         .unwrap();
         assert_eq!(o.command, Command::Plan);
@@ -570,6 +575,9 @@ mod tests {
         assert_eq!(o.allow_images, vec!["quay.io/coreos/*".to_string()]);
         assert_eq!(o.pull, crate::container::PullPolicy::Always);
         assert_eq!(o.docker_config, Some(PathBuf::from("/etc/ddp/docker")));
+        assert_eq!(o.settle, Duration::from_secs(2));
+        assert_eq!(o.state_dir, PathBuf::from("/tmp/s"));
+        assert_eq!(run(&["apply", "--jobs=2"]).unwrap().command, Command::Apply);
         assert_eq!(run(&["--inherit", "show"]).unwrap().command, Command::Show);
         let o = run(&["lint", "--records", "z", "--strict"]).unwrap();
         assert_eq!(o.command, Command::Lint);
@@ -591,6 +599,7 @@ mod tests {
             (&["-x"], "-x"),
             (&["frobnicate"], "frobnicate"),
             (&["show", "extra"], "extra"),
+            (&["show", "plan"], "plan"),
             (&["--timeout", "5 minutes"], "--timeout"),
             (&["--timeout", "5d"], "unknown unit 'd'"),
             (&["--timeout", "0s"], "must be more than 0"),

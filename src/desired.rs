@@ -2,9 +2,10 @@
 //! lookups, joining of character-strings. Pure logic over a [`TxtSource`]; never talks to Docker.
 
 use crate::container::ContainerSpec;
+use crate::dns::name::MAX_NAME;
 use crate::dns::{Answer, TxtSource};
 use crate::step::SUFFIXES;
-use crate::walk::{MAX_NAME, Walk};
+use crate::walk::Walk;
 use std::sync::Arc;
 
 /// The host's desired state as DNS states it.
@@ -192,13 +193,7 @@ pub(crate) fn split_names(s: &[u8]) -> Vec<String> {
 
 /// Docker's container name rule, minus the names our own temporaries use.
 pub fn valid_container_name(name: &str) -> Result<(), String> {
-    let b = name.as_bytes();
-    let ok = b.len() >= 2
-        && b[0].is_ascii_alphanumeric()
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c));
-    if !ok {
+    if !crate::container::valid_docker_name(name) {
         return Err(format!(
             "'{}' is not a valid container name (2 or more of [a-zA-Z0-9_.-], starting with a letter or digit)",
             name.escape_debug()
@@ -206,10 +201,7 @@ pub fn valid_container_name(name: &str) -> Result<(), String> {
     }
     // The name becomes the leading labels of its record's DNS name; a name no query can carry
     // would otherwise read as "DNS unavailable" (exit 75, retried forever) instead of invalid.
-    if name
-        .split('.')
-        .any(|label| label.is_empty() || label.len() > 63)
-    {
+    if !crate::dns::name::labels_fit(name, |_| true) {
         return Err(format!(
             "'{name}' cannot be part of a DNS name: each dot-separated part must be 1 to 63 characters"
         ));

@@ -6,7 +6,7 @@
 
 use crate::container::{ContainerSpec, PullPolicy};
 use crate::desired::{Desired, HostList, WantedState};
-use crate::docker::{Container, EngineCalls, EngineError, PullError};
+use crate::docker::{Container, EngineCalls, EngineError, PullError, short_id};
 use crate::step::{Action, Step};
 use std::collections::BTreeMap;
 
@@ -83,8 +83,8 @@ pub fn check(
                     "{}: {} now names {}, the container runs {}",
                     c.name,
                     spec.image.familiar(),
-                    short(id),
-                    short(&c.image_id)
+                    short_id(id),
+                    short_id(&c.image_id)
                 );
                 Refresh::Updated(id.clone())
             }
@@ -119,11 +119,6 @@ fn fresh_id(engine: &dyn EngineCalls, spec: &ContainerSpec) -> Result<String, St
         .image_id(&spec.image)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("{} was pulled but the engine does not have it", spec.image))
-}
-
-fn short(id: &str) -> &str {
-    let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    hex.get(..12).unwrap_or(hex)
 }
 
 /// Why an image could not be made available for a container.

@@ -74,3 +74,6 @@ pub mod retry;
 pub mod state;
 pub mod step;
 pub mod walk;
+
+#[cfg(test)]
+mod fuzzing;

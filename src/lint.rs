@@ -5,7 +5,7 @@
 //! about what a host runs. Never talks to DNS or Docker.
 
 use crate::cli::{Options, Output};
-use crate::desired::{self, Desired, HostList, Parser, WantedState};
+use crate::desired::{self, Desired, HostList, Parser, Wanted, WantedState};
 use crate::dns::records_file::RecordsFile;
 use crate::dns::{Answer, TxtSource};
 use crate::exit::Code;
@@ -236,7 +236,7 @@ pub fn lint(
     let mut unreachable: HashMap<&str, String> = HashMap::new();
     for owner in &owners {
         // A name `show --hostname` refuses (64), a `*` in a label say, is no host's.
-        if crate::cli::host_name(owner).is_none() {
+        if crate::dns::name::host_name(owner).is_none() {
             unreachable.insert(
                 owner,
                 format!(
@@ -325,86 +325,14 @@ fn host_findings(file: &RecordsFile, zone: &Zone, d: &Desired, out: &mut Vec<Fin
     match &d.list {
         HostList::Listed(ws) => {
             for w in ws {
-                match &w.state {
-                    WantedState::Spec { .. } => {}
-                    WantedState::Disabled => add(
-                        listing_line(file, zone, &d.list_records, &w.name),
-                        &w.name,
-                        Kind::Disabled,
-                        "no record at any level: launch disabled, and the container is removed where it runs"
-                            .to_string(),
-                    ),
-                    WantedState::Invalid {
-                        record: None, why, ..
-                    } => add(
-                        listing_line(file, zone, &d.list_records, &w.name),
-                        &w.name,
-                        Kind::InvalidName,
-                        why.clone(),
-                    ),
-                    WantedState::Invalid {
-                        record: Some(record),
-                        why,
-                        ..
-                    } => {
-                        let lines = file.lines(record);
-                        if lines.len() > 1 {
-                            add(
-                                lines[0],
-                                &w.name,
-                                Kind::Split,
-                                format!(
-                                    "{why}; lines {}: publish one TXT record with several strings (they are joined)",
-                                    join(lines)
-                                ),
-                            );
-                        } else {
-                            let line = lines.first().copied().unwrap_or_else(|| {
-                                listing_line(file, zone, &d.list_records, &w.name)
-                            });
-                            add(line, &w.name, Kind::InvalidRecord, why.clone());
-                        }
-                    }
-                    WantedState::Unknown(why) => add(
-                        listing_line(file, zone, &d.list_records, &w.name),
-                        &w.name,
-                        Kind::HostFails,
-                        format!("record unavailable: {why}"),
-                    ),
+                if let Some((line, kind, what)) = container_finding(file, zone, d, w) {
+                    add(line, &w.name, kind, what);
                 }
             }
         }
         HostList::NotConfigured => {
-            // A list present but naming nothing may read as "not configured".
-            let present: Vec<String> = d
-                .walk
-                .levels
-                .iter()
-                .filter_map(|l| zone.lists.get(l).cloned())
-                .collect();
-            if present.is_empty() {
-                let own = zone.first_record.get(host).copied().unwrap_or(0);
-                add(
-                    own,
-                    LIST,
-                    Kind::NotConfigured,
-                    format!(
-                        "no container list at any level ({}): the host changes nothing and exits {}",
-                        d.walk.levels.join(", "),
-                        Code::NotConfigured.status()
-                    ),
-                );
-            } else {
-                add(
-                    first_line(file, &present),
-                    LIST,
-                    Kind::EmptyList,
-                    format!(
-                        "the list names nothing: the host is not configured and exits {}",
-                        Code::NotConfigured.status()
-                    ),
-                );
-            }
+            let (line, kind, what) = not_configured_finding(file, zone, d);
+            add(line, LIST, kind, what);
         }
         HostList::Unavailable(why) => add(
             first_line(file, &d.list_records),
@@ -429,26 +357,128 @@ fn host_findings(file: &RecordsFile, zone: &Zone, d: &Desired, out: &mut Vec<Fin
     }
 }
 
+/// Why a listed container would not run as listed, at which line; `None` when it would.
+fn container_finding(
+    file: &RecordsFile,
+    zone: &Zone,
+    d: &Desired,
+    w: &Wanted,
+) -> Option<(usize, Kind, String)> {
+    let listing = || listing_line(file, zone, &d.list_records, &w.name);
+    Some(match &w.state {
+        WantedState::Spec { .. } => return None,
+        WantedState::Disabled => (
+            listing(),
+            Kind::Disabled,
+            "no record at any level: launch disabled, and the container is removed where it runs"
+                .to_string(),
+        ),
+        WantedState::Invalid {
+            record: None, why, ..
+        } => (listing(), Kind::InvalidName, why.clone()),
+        WantedState::Invalid {
+            record: Some(record),
+            why,
+            ..
+        } => {
+            let lines = file.lines(record.as_str());
+            if lines.len() > 1 {
+                (
+                    lines[0],
+                    Kind::Split,
+                    format!(
+                        "{why}; lines {}: publish one TXT record with several strings (they are joined)",
+                        join(lines)
+                    ),
+                )
+            } else {
+                let line = lines.first().copied().unwrap_or_else(listing);
+                (line, Kind::InvalidRecord, why.clone())
+            }
+        }
+        WantedState::Unknown(why) => (
+            listing(),
+            Kind::HostFails,
+            format!("record unavailable: {why}"),
+        ),
+    })
+}
+
+/// A host with no list, or only lists that name nothing: it changes nothing.
+fn not_configured_finding(file: &RecordsFile, zone: &Zone, d: &Desired) -> (usize, Kind, String) {
+    // A list present but naming nothing may read as "not configured".
+    let present: Vec<String> = d
+        .walk
+        .levels
+        .iter()
+        .filter_map(|l| zone.lists.get(l).cloned())
+        .collect();
+    if present.is_empty() {
+        (
+            zone.first_record.get(&d.host).copied().unwrap_or(0),
+            Kind::NotConfigured,
+            format!(
+                "no container list at any level ({}): the host changes nothing and exits {}",
+                d.walk.levels.join(", "),
+                Code::NotConfigured.status()
+            ),
+        )
+    } else {
+        (
+            first_line(file, &present),
+            Kind::EmptyList,
+            format!(
+                "the list names nothing: the host is not configured and exits {}",
+                Code::NotConfigured.status()
+            ),
+        )
+    }
+}
+
 /// What only the whole file shows: oversized RRsets, lists that name nothing, and records
 /// no host reads (with why: no list names them, a nearer level shadows them, or no walk
 /// reaches them).
 fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec<Finding>) {
-    let Seen {
-        hosts,
-        read,
-        unreachable,
-        inherit,
-    } = *seen;
-    let mut add = |line: usize, level: &str, name: &str, severity, kind, what: String| {
-        out.push(Finding {
-            line,
-            hosts: vec![level.to_string()],
-            name: name.to_string(),
-            severity,
-            kind,
-            what,
-        });
-    };
+    oversized_findings(file, zone, out);
+    empty_list_findings(file, zone, seen.hosts, out);
+    let under = below_dead_levels(zone, seen);
+    dead_findings(file, zone, seen, &under, out);
+}
+
+/// A finding about a level of the file rather than about one host's read.
+fn level_finding(
+    line: usize,
+    level: &str,
+    name: &str,
+    severity: Severity,
+    kind: Kind,
+    what: String,
+) -> Finding {
+    Finding {
+        line,
+        hosts: vec![level.to_string()],
+        name: name.to_string(),
+        severity,
+        kind,
+        what,
+    }
+}
+
+/// A warning about the record at `owner` on `level`, at the line it starts on.
+fn warning_at(
+    file: &RecordsFile,
+    owner: &str,
+    level: &str,
+    name: &str,
+    kind: Kind,
+    what: String,
+) -> Finding {
+    let line = file.lines(owner).first().copied().unwrap_or(0);
+    level_finding(line, level, name, Severity::Warning, kind, what)
+}
+
+/// RRsets no DNS message can carry, or too many records for BIND to load.
+fn oversized_findings(file: &RecordsFile, zone: &Zone, out: &mut Vec<Finding>) {
     let owners = zone
         .lists
         .iter()
@@ -462,7 +492,7 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
         let lines = file.lines(owner);
         let octets = reply_octets(owner, &rrs(file, owner));
         if octets > MAX_MESSAGE {
-            add(
+            out.push(level_finding(
                 lines.first().copied().unwrap_or(0),
                 level,
                 name,
@@ -471,10 +501,10 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
                 format!(
                     "the TXT records at {owner} need a reply of at least {octets} octets, over the {MAX_MESSAGE} of any DNS message: no server can send them, and a host asking gets no answer; shorten them"
                 ),
-            );
+            ));
         }
         if lines.len() > MAX_RRSET {
-            add(
+            out.push(level_finding(
                 lines[0],
                 level,
                 name,
@@ -484,12 +514,19 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
                     "{} TXT records at {owner}: BIND refuses a zone with more than {MAX_RRSET} records in one RRset (max-records-per-type); put several names in each record",
                     lines.len()
                 ),
-            );
+            ));
         }
     }
+}
 
-    // A list record whose strings hold no name; the hosts that read it alone got an error.
-    // (desired::read reads a list that names nothing as not configured.)
+/// A list record whose strings hold no name; the hosts that read it alone got an error.
+/// (desired::read reads a list that names nothing as not configured.)
+fn empty_list_findings(
+    file: &RecordsFile,
+    zone: &Zone,
+    hosts: &[HostResult],
+    out: &mut Vec<Finding>,
+) {
     let reported_empty: HashSet<&str> = hosts
         .iter()
         .filter(|h| h.list == "not-configured")
@@ -500,17 +537,21 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
         if reported_empty.contains(owner.as_str()) || !names_nothing {
             continue;
         }
-        add(
-            file.lines(owner).first().copied().unwrap_or(0),
+        out.push(warning_at(
+            file,
+            owner,
             level,
             LIST,
-            Severity::Warning,
             Kind::EmptyList,
             "the list names nothing: it adds no container to the hosts that merge it".to_string(),
-        );
+        ));
     }
+}
 
-    // Records no host reads. What the hosts under each such level list tells why.
+/// For each level that holds a record no host reads, what the hosts under it list: that
+/// tells why no host reads it.
+fn below_dead_levels<'z>(zone: &'z Zone, seen: &Seen<'z>) -> HashMap<&'z str, Below<'z>> {
+    let read = seen.read;
     let dead_levels: HashSet<&str> = zone
         .lists
         .iter()
@@ -524,7 +565,7 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
         )
         .collect();
     let mut under: HashMap<&str, Below> = HashMap::new();
-    for h in hosts {
+    for h in seen.hosts {
         for level in &h.levels {
             if let Some(l) = dead_levels.get(level.as_str()) {
                 let below = under.entry(l).or_default();
@@ -537,47 +578,54 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
             }
         }
     }
-    let nobody = |level: &str| {
-        format!(
-            "no host reads it: no host's walk asks {level} ({})",
-            unreachable
-                .get(level)
-                .map_or("no host under it", String::as_str)
-        )
-    };
+    under
+}
+
+/// Why no host reads a level no walk asks.
+fn nobody(seen: &Seen<'_>, level: &str) -> String {
+    format!(
+        "no host reads it: no host's walk asks {level} ({})",
+        seen.unreachable
+            .get(level)
+            .map_or("no host under it", String::as_str)
+    )
+}
+
+/// Records no host reads: lists shadowed by nearer lists or on a level no walk asks, and
+/// container records no list names there (with a "did you mean" when a listed name is close).
+fn dead_findings(
+    file: &RecordsFile,
+    zone: &Zone,
+    seen: &Seen<'_>,
+    under: &HashMap<&str, Below<'_>>,
+    out: &mut Vec<Finding>,
+) {
     for (level, owner) in &zone.lists {
-        if read.contains(owner) {
+        if seen.read.contains(owner) {
             continue;
         }
         let what = if under.contains_key(level.as_str()) {
             format!(
                 "no host reads this list: every host under {level} has a list at a nearer level{}",
-                if inherit {
+                if seen.inherit {
                     ""
                 } else {
                     ", and without --inherit the nearest list wins"
                 }
             )
         } else {
-            nobody(level)
+            nobody(seen, level)
         };
-        add(
-            file.lines(owner).first().copied().unwrap_or(0),
-            level,
-            LIST,
-            Severity::Warning,
-            Kind::DeadList,
-            what,
-        );
+        out.push(warning_at(file, owner, level, LIST, Kind::DeadList, what));
     }
     // Per level, built when a record there first needs a "did you mean".
     let mut near: HashMap<&str, Near<'_>> = HashMap::new();
     for (owner, (name, level)) in &zone.records {
-        if read.contains(owner) {
+        if seen.read.contains(owner) {
             continue;
         }
         let what = match under.get(level.as_str()) {
-            None => nobody(level),
+            None => nobody(seen, level),
             Some(_) if desired::valid_container_name(name).is_err() => format!(
                 "no host reads it: {}",
                 desired::valid_container_name(name)
@@ -599,14 +647,7 @@ fn zone_findings(file: &RecordsFile, zone: &Zone, seen: &Seen<'_>, out: &mut Vec
                 format!("no list names {name} on the hosts under {level}{hint}")
             }
         };
-        add(
-            file.lines(owner).first().copied().unwrap_or(0),
-            level,
-            name,
-            Severity::Warning,
-            Kind::DeadRecord,
-            what,
-        );
+        out.push(warning_at(file, owner, level, name, Kind::DeadRecord, what));
     }
 }
 
@@ -1239,6 +1280,57 @@ mod tests {
             reply_octets("web.containers.docker.h.test", &[vec![vec![b'a'; 10]; 2]]),
             12 + 30 + 4 + 12 + 22 + 11
         );
+    }
+
+    fn kinds(text: &str, inherit: bool) -> Vec<(usize, Kind, Severity)> {
+        let r = lint(
+            &file(text),
+            "containers.docker",
+            inherit,
+            &Bound::PublicSuffix,
+            &accept,
+        );
+        r.findings
+            .iter()
+            .map(|f| (f.line, f.kind, f.severity))
+            .collect()
+    }
+
+    /// A record published as several RRs is one finding at its first line; one RR is none.
+    #[test]
+    fn a_record_split_over_lines_is_named_at_its_first() {
+        let list = "txt-record=containers.docker.h.x.test,web\n";
+        let one = format!("{list}txt-record=web.containers.docker.h.x.test,img\n");
+        assert_eq!(kinds(&one, false), []);
+        let two = format!("{one}txt-record=web.containers.docker.h.x.test,more\n");
+        assert_eq!(kinds(&two, false), [(2, Kind::Split, Severity::Error)]);
+    }
+
+    /// BIND's limit is MAX_RRSET records in one RRset: that many pass, one more is an error.
+    #[test]
+    fn an_rrset_over_bind_s_limit_is_an_error() {
+        for (count, over) in [(MAX_RRSET, false), (MAX_RRSET + 1, true)] {
+            let mut text = String::new();
+            for i in 0..count {
+                text += &format!(
+                    "txt-record=containers.docker.h.x.test,c{i}\ntxt-record=c{i}.containers.docker.h.x.test,img\n"
+                );
+            }
+            let found = kinds(&text, false)
+                .into_iter()
+                .filter(|(_, kind, _)| *kind == Kind::TooManyRecords)
+                .count();
+            assert_eq!(found, usize::from(over), "{count} records");
+        }
+    }
+
+    /// A list that names nothing, merged by a host that has names of its own, is a warning.
+    #[test]
+    fn a_merged_list_that_names_nothing_is_a_warning() {
+        let text = "txt-record=containers.docker.h.x.test,web\n\
+                    txt-record=web.containers.docker.h.x.test,img\n\
+                    txt-record=containers.docker.x.test\n";
+        assert_eq!(kinds(text, true), [(3, Kind::EmptyList, Severity::Warning)]);
     }
 
     #[test]

@@ -6,8 +6,9 @@
 
 mod common;
 
+use common::binary::pairs;
 use common::dnsmasq::Dnsmasq;
-use common::e2e::{IMG, IMG2, LABEL, code, docker, names_with, service, show};
+use common::e2e::{IMG, IMG2, LABEL, code, docker, field, names_with, service, show};
 use common::engine_proxy::{EngineProxy, Fault, fresh_socket_path};
 use common::world::World;
 use std::time::Duration;
@@ -48,17 +49,7 @@ fn seed_example_over_dnsmasq_converges_and_reruns_as_a_noop() {
     let o = w.run(&args("plan"), &["--output".into(), "json".into()]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let actions: Vec<(String, String)> = plan["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["container"].as_str().unwrap().to_string(),
-                a["action"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let actions = pairs(&plan["actions"], "container", "action");
     assert!(
         actions.contains(&(etcd.clone(), "create".into())),
         "{actions:?}"
@@ -498,14 +489,6 @@ fn no_adopt_never_touches_an_unlabelled_temporary() {
     assert_eq!(inspect(&old), Some(theirs), "{}", show(&o));
     let (_, running, label) = inspect(&n).expect("created under its own name");
     assert!(running && label.is_some());
-}
-
-/// A field of a container by exact name, as `docker inspect --format` renders it.
-fn field(name: &str, format: &str) -> Option<String> {
-    let o = docker(&["inspect", "--type", "container", "--format", format, name]);
-    o.status
-        .success()
-        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
 }
 
 /// Issue 11 §1–§3: a replacement that does not verify is rolled back and kept aside as

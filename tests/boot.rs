@@ -17,10 +17,12 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use common::binary::{stdout, text};
 use common::dnsmasq::Dnsmasq;
 use common::e2e::{IMG, docker, inspect, remove_prefixed};
 use common::ports::{free_port, scratch_dir};
 use common::registry::{PASSWORD, Registry, USER};
+use common::tree::repo;
 
 const BIN: &str = env!("CARGO_BIN_EXE_docker-dns-provision");
 const PKG: &str = "docker-dns-provision";
@@ -29,22 +31,6 @@ const ENGINE_LOCK: &str = "/run/lock/ddp-engine-tests.lock";
 const BOOTED: &str = "ddp-test/systemd-booted:latest";
 /// Where an operator's files and the package's go: compared before install and after purge.
 const SNAPSHOT: &str = "find /etc /usr /lib -xdev | sort";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 // ---------------------------------------------------------------------------------------------
 // fixtures: the engine lock, the root image, the package, the booted image
@@ -644,7 +630,13 @@ fn dns_missing_at_boot_the_gate_waits_then_converges_and_the_timer_resyncs() {
         "success"
     );
 
-    // The hardening is live and the run above worked under it: record what systemd rates it.
+    assert_exposure_is_documented(&root);
+    assert_purge_leaves_nothing(&root, fixture);
+}
+
+/// The hardening is live and the run before worked under it: the security page records the
+/// exposure systemd rates it at.
+fn assert_exposure_is_documented(root: &Booted) {
     let security = root.ok("systemd-analyze security --no-pager docker-dns-provision.service");
     let exposure = security
         .lines()
@@ -661,8 +653,10 @@ fn dns_missing_at_boot_the_gate_waits_then_converges_and_the_timer_resyncs() {
         documented.contains(&recorded),
         "{page} does not record the exposure systemd gives now ({exposure}): want {recorded:?}"
     );
+}
 
-    // Purge: nothing of the package is left, even after enabling, running and the timer.
+/// Purge: nothing of the package is left, even after enabling, running and the timer.
+fn assert_purge_leaves_nothing(root: &Booted, fixture: &Fixture) {
     // The operator stops the boot unit first (docker-dns-provision-operations(7)): the package
     // does not, since that stops every unit that Requires= it; the units stay enabled, the
     // purge drops the links.
@@ -883,29 +877,7 @@ fn the_units_pull_with_the_credentials_under_etc_and_cannot_see_root_home() {
     let s = Scenario::new("creds");
     let reg = Registry::start(true);
 
-    // A name only the registry knows, of this run: the unit's pull is a real one, and works
-    // only with the credentials (the registry answers 401 to anyone else). The layers are the
-    // test image's; what needs the credentials is the manifest, asked for by name.
-    let repo = format!("{}/app", s.prefix);
-    let image = reg.image(&format!("{repo}:creds"));
-    let o = docker(&["tag", IMG, &image]);
-    assert!(o.status.success(), "docker tag: {}", text(&o));
-    let o = reg.cli(&["push", &image]);
-    assert!(o.status.success(), "docker push: {}", text(&o));
-    let pinned = reg.pinned(&format!("{repo}:creds"));
-    reg.forget(&image);
-    for name in [&image, &pinned] {
-        assert!(
-            !docker(&["image", "inspect", name]).status.success(),
-            "{name} is still in the engine: the unit would not pull it"
-        );
-    }
-    let anonymous = docker(&["pull", &image]);
-    assert!(
-        !anonymous.status.success() && text(&anonymous).contains("no basic auth credentials"),
-        "the registry serves the image without credentials: {}",
-        text(&anonymous)
-    );
+    let (repo, image, pinned) = image_only_the_registry_has(&s, &reg);
 
     let _dns = s.dns(&[("app", &format!("--network none {image} sleep 3600"))]);
     let config = login_config(&reg);
@@ -942,31 +914,7 @@ fn the_units_pull_with_the_credentials_under_etc_and_cannot_see_root_home() {
     assert!(inspect(&app).is_none(), "{app} exists without its image");
     assert!(!docker(&["image", "inspect", &image]).status.success());
 
-    // 2. Without DOCKER_CONFIG the tool looks where the CLI would, /root/.docker, but the
-    // unit cannot see /root (ProtectHome=yes): the pull fails and the journal says where
-    // and why, instead of pulling anonymously into a 401.
-    root.ok("sed -i 's/^DOCKER_CONFIG=/#DOCKER_CONFIG=/' /etc/default/docker-dns-provision");
-    let (ok, hidden) = root.rerun(unit, 60);
-    assert!(
-        !ok,
-        "the start succeeded without credentials:\n{}",
-        root.dump()
-    );
-    assert_eq!(root.prop(unit, "ActiveState"), "failed", "{}", root.dump());
-    assert_eq!(root.prop(unit, "ExecMainStatus"), "73");
-    root.wait("the error names /root/.docker and ProtectHome", 10, |r| {
-        r.journal_after(&hidden, &format!("-p err -u {unit}"))
-            .lines()
-            .any(|l| {
-                l.contains(&reg.host)
-                    && l.contains("cannot read the docker config /root/.docker/config.json")
-                    && l.contains("Permission denied")
-                    && l.contains("ProtectHome")
-            })
-    });
-    // The file is there and readable outside the unit: it is the sandbox that hides it.
-    assert_eq!(root.ok("cat /root/.docker/config.json"), config);
-    assert!(inspect(&app).is_none(), "{app} exists without its image");
+    protect_home_hides_root_docker_config(&root, unit, &reg, &config, &app);
 
     // 3. The operator does what docker-dns-provision-operations(7) says: the credentials go
     // under /etc, the default file names them; a restart of the boot unit converges.
@@ -1029,6 +977,68 @@ fn the_units_pull_with_the_credentials_under_etc_and_cannot_see_root_home() {
         !all.contains(&reg.login_auth()),
         "the encoded credentials are in the journal"
     );
+}
+
+/// A name only the registry knows, of this run: the unit's pull is a real one, and works
+/// only with the credentials (the registry answers 401 to anyone else). The layers are the
+/// test image's; what needs the credentials is the manifest, asked for by name. Returns the
+/// repository, the image and the image pinned by digest.
+fn image_only_the_registry_has(s: &Scenario, reg: &Registry) -> (String, String, String) {
+    let repo = format!("{}/app", s.prefix);
+    let image = reg.image(&format!("{repo}:creds"));
+    let o = docker(&["tag", IMG, &image]);
+    assert!(o.status.success(), "docker tag: {}", text(&o));
+    let o = reg.cli(&["push", &image]);
+    assert!(o.status.success(), "docker push: {}", text(&o));
+    let pinned = reg.pinned(&format!("{repo}:creds"));
+    reg.forget(&image);
+    for name in [&image, &pinned] {
+        assert!(
+            !docker(&["image", "inspect", name]).status.success(),
+            "{name} is still in the engine: the unit would not pull it"
+        );
+    }
+    let anonymous = docker(&["pull", &image]);
+    assert!(
+        !anonymous.status.success() && text(&anonymous).contains("no basic auth credentials"),
+        "the registry serves the image without credentials: {}",
+        text(&anonymous)
+    );
+    (repo, image, pinned)
+}
+
+/// Step 2: without DOCKER_CONFIG the tool looks where the CLI would, /root/.docker, but the
+/// unit cannot see /root (ProtectHome=yes): the pull fails and the journal says where
+/// and why, instead of pulling anonymously into a 401.
+fn protect_home_hides_root_docker_config(
+    root: &Booted,
+    unit: &str,
+    reg: &Registry,
+    config: &str,
+    app: &str,
+) {
+    root.ok("sed -i 's/^DOCKER_CONFIG=/#DOCKER_CONFIG=/' /etc/default/docker-dns-provision");
+    let (ok, hidden) = root.rerun(unit, 60);
+    assert!(
+        !ok,
+        "the start succeeded without credentials:\n{}",
+        root.dump()
+    );
+    assert_eq!(root.prop(unit, "ActiveState"), "failed", "{}", root.dump());
+    assert_eq!(root.prop(unit, "ExecMainStatus"), "73");
+    root.wait("the error names /root/.docker and ProtectHome", 10, |r| {
+        r.journal_after(&hidden, &format!("-p err -u {unit}"))
+            .lines()
+            .any(|l| {
+                l.contains(&reg.host)
+                    && l.contains("cannot read the docker config /root/.docker/config.json")
+                    && l.contains("Permission denied")
+                    && l.contains("ProtectHome")
+            })
+    });
+    // The file is there and readable outside the unit: it is the sandbox that hides it.
+    assert_eq!(root.ok("cat /root/.docker/config.json"), config);
+    assert!(inspect(app).is_none(), "{app} exists without its image");
 }
 
 #[test]

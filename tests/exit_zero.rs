@@ -8,23 +8,14 @@
 
 mod common;
 
-use common::e2e::{IMG, IMG2, code, docker, inspect, names_with, service, show, tool_command};
+use common::binary::stdout;
+use common::e2e::{
+    IMG, IMG2, code, docker, field, inspect, names_with, service, show, tool_command,
+};
 use common::engine_proxy::{EngineProxy, Fault};
 use common::world::World;
 use std::process::Output;
 use std::time::{Duration, Instant};
-
-/// A field of a container by exact name, as `docker inspect --format` renders it.
-fn field(name: &str, format: &str) -> Option<String> {
-    let o = docker(&["inspect", "--type", "container", "--format", format, name]);
-    o.status
-        .success()
-        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// Item 1: a container in a crash loop is not up, on the first run or any later one, while
 /// one that was just restarted and stays up is.

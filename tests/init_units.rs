@@ -3,9 +3,13 @@
 //! init/install.sh, and the example records, served by a real dnsmasq and read by the tool.
 //! Needs tests/kit/setup.sh (systemd-analyze, dnsmasq); never touches the host's init system.
 
+mod common;
+
+use common::ports::free_port;
+use common::tree::{example, read, repo};
 use std::collections::BTreeMap;
 use std::fs;
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,14 +23,6 @@ use hickory_proto::rr::{Name, RData, RecordType};
 /// Where the units, the cron file and install.sh expect the binary.
 const INSTALLED_BIN: &str = "/usr/local/bin/docker-dns-provision";
 const BIN: &str = env!("CARGO_BIN_EXE_docker-dns-provision");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn read(path: &Path) -> String {
-    fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
 
 /// A directory removed on drop; std has no tempdir and the crate takes no dev-dependencies.
 struct TempDir(PathBuf);
@@ -742,10 +738,6 @@ fn install_script_stages_a_prefix_and_keeps_site_options() {
 
 const HOST: &str = "will-desktop";
 
-fn example(name: &str) -> PathBuf {
-    repo().join("init/examples").join(name)
-}
-
 fn dnsmasq_bin() -> &'static str {
     if Path::new("/usr/sbin/dnsmasq").exists() {
         "/usr/sbin/dnsmasq"
@@ -819,16 +811,6 @@ impl Drop for Dnsmasq {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
     }
 }
 

@@ -5,9 +5,10 @@
 mod common;
 
 use common::binary::{explain, json, run as tool};
+use common::tree::example;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A file removed on drop; std has no tempfile and the crate takes no dev-dependencies.
@@ -31,14 +32,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
-}
-
-fn example(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("init/examples")
-        .join(name)
-        .display()
-        .to_string()
 }
 
 /// (line, host, name, kind, severity) of every finding, from `--output json`.
@@ -74,7 +67,7 @@ fn row(line: u64, host: &str, name: &str, kind: &str, severity: &str) -> Row {
 #[test]
 fn the_seed_examples_find_bash_echoerr_dead_and_bash_echoer_disabled() {
     for (file, listed_at, dead_at) in [("seed.dnsmasq.conf", 11, 15), ("seed.zone", 13, 19)] {
-        let path = example(file);
+        let path = example(file).display().to_string();
         let o = tool(&["lint", "--records", &path]);
         assert_eq!(o.status.code(), Some(65), "{file}: {}", explain(&o));
         let text = String::from_utf8_lossy(&o.stdout);

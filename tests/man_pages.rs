@@ -9,32 +9,19 @@
 //! - the facts the README carried before it became a front door (issue 23) are still
 //!   documented: README.md, `init/man/*.scd` or `tests/bench/README.md`.
 
+mod common;
+
+use common::binary::{explain, statuses};
+use common::tree::{read, repo};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_docker-dns-provision");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn read(path: &Path) -> String {
-    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn explain(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The scdoc sources, `init/man/NAME.SECTION.scd`, sorted.
 fn sources() -> Vec<PathBuf> {
@@ -569,18 +556,7 @@ fn the_record_examples_read_as_the_records_page_says() {
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(0), "{file}: {}", explain(&o));
-        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let got: Vec<(String, String)> = doc["containers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                (
-                    c["name"].as_str().unwrap().to_string(),
-                    c["status"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
+        let got = statuses(&o);
         let want = |n: &str| (n.to_string(), "spec".to_string());
         assert_eq!(
             got,

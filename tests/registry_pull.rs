@@ -8,7 +8,8 @@
 
 mod common;
 
-use common::e2e::{IMG, IMG2, Managed, code, docker, service, show};
+use common::binary::text;
+use common::e2e::{IMG, IMG2, Managed, code, docker, inspect_image_id, service, show};
 use common::registry::{PASSWORD, Registry, USER, login_auth};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -85,40 +86,10 @@ fn auths(reg: &Registry, user: &str, password: &str) -> serde_json::Value {
     serde_json::json!({"auths": {reg.host.clone(): {"auth": auth}}})
 }
 
-/// A container's (id, running, image ID).
-fn state(name: &str) -> Option<(String, bool, String)> {
-    let o = docker(&[
-        "inspect",
-        "--type",
-        "container",
-        "--format",
-        "{{.Id}} {{.State.Running}} {{.Image}}",
-        name,
-    ]);
-    if !o.status.success() {
-        return None;
-    }
-    let s = String::from_utf8_lossy(&o.stdout).trim().to_string();
-    let mut it = s.split(' ');
-    Some((
-        it.next()?.to_string(),
-        it.next()? == "true",
-        it.next()?.to_string(),
-    ))
-}
-
 fn image_id(image: &str) -> String {
     let o = docker(&["image", "inspect", "--format", "{{.Id}}", image]);
     assert!(o.status.success(), "no image {image}");
     String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]
@@ -131,7 +102,7 @@ fn anonymous_pull_from_an_open_registry() {
     let o = w.apply(&[], &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     assert!(text(&o).contains("anonymously"), "{}", show(&o));
-    let (_, running, img) = state(&w.name("a")).expect("created");
+    let (_, running, img) = inspect_image_id(&w.name("a")).expect("created");
     assert!(running);
     assert_eq!(img, image_id(&image));
 }
@@ -173,7 +144,7 @@ fn pull_with_auths_and_no_secret_in_trace_logs() {
             show(&o)
         );
     }
-    assert!(state(&w.name("a")).expect("created").1);
+    assert!(inspect_image_id(&w.name("a")).expect("created").1);
 }
 
 #[test]
@@ -219,7 +190,7 @@ fn pull_with_a_credential_helper_on_path() {
         show(&o)
     );
     assert!(!text(&o).contains(PASSWORD), "{}", show(&o));
-    assert!(state(&w.name("a")).expect("created").1);
+    assert!(inspect_image_id(&w.name("a")).expect("created").1);
 
     // A helper named but missing: that container fails, clearly.
     let image2 = reg.push(IMG2, "ddp/busybox:helper2");
@@ -246,7 +217,7 @@ fn wrong_or_no_credentials_fail_73_and_keep_the_old_container() {
     w.records("a", &service(&v1, "one"));
     let o = w.apply(&["--docker-config", good.to_str().unwrap()], &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    let (old_id, running, _) = state(&w.name("a")).unwrap();
+    let (old_id, running, _) = inspect_image_id(&w.name("a")).unwrap();
     assert!(running);
 
     // The record moves to an image not present locally: the replace needs a pull.
@@ -269,7 +240,7 @@ fn wrong_or_no_credentials_fail_73_and_keep_the_old_container() {
         );
         assert!(stdout.contains("fix the credentials"), "{}", show(&o));
         assert!(!text(&o).contains("not-the-password"), "{}", show(&o));
-        let (id, running, _) = state(&w.name("a")).expect("old container gone");
+        let (id, running, _) = inspect_image_id(&w.name("a")).expect("old container gone");
         assert_eq!(
             (id.as_str(), running),
             (old_id.as_str(), true),
@@ -292,7 +263,7 @@ fn a_moved_tag_replaces_with_pull_always_not_with_missing() {
     w.records("a", &service(&image, "app"));
     let o = w.apply(&["--docker-config", cfg], &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    let (first, _, img) = state(&w.name("a")).unwrap();
+    let (first, _, img) = inspect_image_id(&w.name("a")).unwrap();
     assert_eq!(img, image_id(IMG));
 
     // The tag now names the second image.
@@ -300,7 +271,7 @@ fn a_moved_tag_replaces_with_pull_always_not_with_missing() {
     let o = w.apply(&["--docker-config", cfg, "--pull", "missing"], &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     assert_eq!(
-        state(&w.name("a")).unwrap().0,
+        inspect_image_id(&w.name("a")).unwrap().0,
         first,
         "missing: {}",
         show(&o)
@@ -313,26 +284,31 @@ fn a_moved_tag_replaces_with_pull_always_not_with_missing() {
         "{}",
         show(&o)
     );
-    let (fourth, running, img) = state(&w.name("a")).unwrap();
+    let (fourth, running, img) = inspect_image_id(&w.name("a")).unwrap();
     assert!(running && fourth != first, "{}", show(&o));
     assert_eq!(img, image_id(IMG2), "{}", show(&o));
 
     // Nothing moved since: always pulls, finds the same image, keeps the container.
     let o = w.apply(&["--docker-config", cfg, "--pull", "always"], &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    assert_eq!(state(&w.name("a")).unwrap().0, fourth, "{}", show(&o));
+    assert_eq!(
+        inspect_image_id(&w.name("a")).unwrap().0,
+        fourth,
+        "{}",
+        show(&o)
+    );
 
     // The record's own --pull wins over the tool-wide one.
     reg.push(IMG, "ddp/busybox:app");
     w.records("a", &format!("--pull missing {}", service(&image, "app")));
     let o = w.apply(&["--docker-config", cfg], &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    let (fifth, _, img) = state(&w.name("a")).unwrap();
+    let (fifth, _, img) = inspect_image_id(&w.name("a")).unwrap();
     assert_eq!(img, image_id(IMG), "{}", show(&o));
     reg.push(IMG2, "ddp/busybox:app");
     let o = w.apply(&["--docker-config", cfg, "--pull", "always"], &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    let (sixth, _, img) = state(&w.name("a")).unwrap();
+    let (sixth, _, img) = inspect_image_id(&w.name("a")).unwrap();
     assert_eq!((sixth, img), (fifth, image_id(IMG)), "{}", show(&o));
 }
 
@@ -349,13 +325,13 @@ fn a_digest_pinned_image_is_not_pulled_again_once_present() {
     w.records("a", &format!("--pull always {}", service(&pinned, "pin")));
     let o = w.apply(&[], &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    let (id, running, _) = state(&w.name("a")).unwrap();
+    let (id, running, _) = inspect_image_id(&w.name("a")).unwrap();
     assert!(running);
     // With the registry gone, a pull would fail: there is none.
     reg.stop();
     let o = w.apply(&[], &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    assert_eq!(state(&w.name("a")).unwrap().0, id);
+    assert_eq!(inspect_image_id(&w.name("a")).unwrap().0, id);
     assert!(!text(&o).contains("pulling"), "{}", show(&o));
 }
 
@@ -369,7 +345,7 @@ fn a_registry_that_is_down_is_temporary_and_the_old_container_keeps_running() {
     w.records("a", &service(&image, "down"));
     let o = w.apply(&["--docker-config", cfg, "--pull", "always"], &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    let (id, _, _) = state(&w.name("a")).unwrap();
+    let (id, _, _) = inspect_image_id(&w.name("a")).unwrap();
     reg.stop();
     let o = w.apply(&["--docker-config", cfg, "--pull", "always"], &[]);
     assert_eq!(code(&o), 73, "{}", show(&o));
@@ -380,7 +356,7 @@ fn a_registry_that_is_down_is_temporary_and_the_old_container_keeps_running() {
         "{}",
         show(&o)
     );
-    let (now, running, _) = state(&w.name("a")).unwrap();
+    let (now, running, _) = inspect_image_id(&w.name("a")).unwrap();
     assert_eq!((now, running), (id, true), "{}", show(&o));
 }
 

@@ -778,8 +778,30 @@ impl Drop for LoopDisk {
 fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
     let s = Scratch::new("bypass");
     let mut direct = Direct { names: Vec::new() };
+    let masked = masked_paths_open_proc_sys(&mut direct);
+    let overlay = an_overlay_volume_writes_host_directories(&s, &mut direct);
+    let disk = LoopDisk::new(&s);
+    let block = a_volume_device_mounts_a_host_disk(&disk, &mut direct);
+    let dbus = HostSocket::new("/run/dbus");
+    let systemd = HostSocket::new("/run/systemd");
+    let sockets = host_sockets_are_reachable(&dbus, &systemd, &mut direct);
+    let api = the_api_socket_hands_over_the_engine(&mut direct);
+    let caps = capabilities_are_taken(&mut direct);
 
-    // 1. Any MaskedPaths/ReadonlyPaths list replaces the engine's: /proc/sys turns writable.
+    // The tool: every one is a spec without the policy, and invalid with it.
+    let refused: Vec<(&str, &str, &str)> = vec![
+        ("sec-masked", &masked, "MaskedPaths without /proc/asound"),
+        ("sec-overlay", &overlay, "an overlay of host directories"),
+        ("sec-block", &block, "volume device=/dev/loop"),
+        ("sec-sockets", &sockets, "exposes /run/dbus"),
+        ("sec-api", &api, "exposes /var/run/docker.sock"),
+        ("sec-caps", &caps, "Capabilities"),
+    ];
+    forbid_privileged_refuses_each(&s, &refused);
+}
+
+/// Bypass 1: any MaskedPaths/ReadonlyPaths list replaces the engine's: /proc/sys turns writable.
+fn masked_paths_open_proc_sys(direct: &mut Direct) -> String {
     let write_proc_sys = "echo ddp-pwned > /proc/sys/kernel/hostname && hostname; grep -c ' /proc/kcore ' /proc/mounts";
     let masked = serde_json::json!({
         "Image": IMG,
@@ -798,8 +820,11 @@ fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
         out.contains("ddp-pwned") && out.lines().last() == Some("0"),
         "with the lists replaced /proc/sys is writable and /proc/kcore unmasked: {out}"
     );
+    masked
+}
 
-    // 2. A local volume whose options overlay host directories writes the host.
+/// Bypass 2: a local volume whose options overlay host directories writes the host.
+fn an_overlay_volume_writes_host_directories(s: &Scratch, direct: &mut Direct) -> String {
     let dirs: Vec<String> = ["lower", "upper", "work"]
         .iter()
         .map(|d| {
@@ -818,9 +843,11 @@ fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
         written, "from-container\n",
         "the container wrote the host's directory"
     );
+    overlay
+}
 
-    //    And one whose device= is a host disk mounts it.
-    let disk = LoopDisk::new(&s);
+/// Bypass 2, again: a local volume whose device= is a host disk mounts it.
+fn a_volume_device_mounts_a_host_disk(disk: &LoopDisk, direct: &mut Direct) -> String {
     let block = format!(
         "--network none --mount type=volume,dst=/b,volume-opt=type=ext4,volume-opt=device={} {IMG} cat /b/marker",
         disk.device
@@ -831,11 +858,16 @@ fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
         "host-disk",
         "the container read the host's disk: {out}"
     );
+    block
+}
 
-    // 3. Root-equivalent sockets: the system bus and systemd's, here stand-ins in their
-    //    host directories, are reachable from a container that binds the directory.
-    let dbus = HostSocket::new("/run/dbus");
-    let systemd = HostSocket::new("/run/systemd");
+/// Bypass 3: root-equivalent sockets: the system bus and systemd's, here stand-ins in their
+/// host directories, are reachable from a container that binds the directory.
+fn host_sockets_are_reachable(
+    dbus: &HostSocket,
+    systemd: &HostSocket,
+    direct: &mut Direct,
+) -> String {
     let sockets = format!(
         "--network none -v /run/dbus:/d -v /var/run/systemd:/s {IMG} sh -c 'test -S /d/{} && test -S /s/{} && echo reachable'",
         dbus.file_name(),
@@ -843,16 +875,22 @@ fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
     );
     let out = direct.run("sockets", &sockets).unwrap();
     assert_eq!(out.trim(), "reachable", "{out}");
+    sockets
+}
 
-    // 4. --use-api-socket hands the container the engine.
+/// Bypass 4: --use-api-socket hands the container the engine.
+fn the_api_socket_hands_over_the_engine(direct: &mut Direct) -> String {
     let api = format!(
         "--network none --use-api-socket {IMG} sh -c 'test -S /var/run/docker.sock && echo reachable'"
     );
     let out = direct.run("api", &api).unwrap();
     assert_eq!(out.trim(), "reachable", "{out}");
+    api
+}
 
-    // 5. HostConfig.Capabilities: the engine takes it without complaint (20.10 then ignores
-    //    it; 19.03 replaced the capability set with it).
+/// Bypass 5: HostConfig.Capabilities: the engine takes it without complaint (20.10 then
+/// ignores it; 19.03 replaced the capability set with it).
+fn capabilities_are_taken(direct: &mut Direct) -> String {
     let caps = serde_json::json!({
         "Image": IMG,
         "Cmd": ["true"],
@@ -860,16 +898,12 @@ fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
     })
     .to_string();
     direct.run("caps", &caps).unwrap();
+    caps
+}
 
-    // The tool: every one is a spec without the policy, and invalid with it.
-    let refused: Vec<(&str, &str, &str)> = vec![
-        ("sec-masked", &masked, "MaskedPaths without /proc/asound"),
-        ("sec-overlay", &overlay, "an overlay of host directories"),
-        ("sec-block", &block, "volume device=/dev/loop"),
-        ("sec-sockets", &sockets, "exposes /run/dbus"),
-        ("sec-api", &api, "exposes /var/run/docker.sock"),
-        ("sec-caps", &caps, "Capabilities"),
-    ];
+/// Each (name, record, what the refusal names) is a spec to `show` without the policy, and
+/// invalid with `--forbid-privileged`, for the reason given.
+fn forbid_privileged_refuses_each(s: &Scratch, refused: &[(&str, &str, &str)]) {
     let records: Vec<(&str, &str)> = refused.iter().map(|(n, t, _)| (*n, *t)).collect();
     let records = s.records(&records);
     let base = with(
@@ -886,7 +920,7 @@ fn forbid_privileged_closes_the_bypasses_that_work_without_it() {
     let o = tool(&with(base, &["--forbid-privileged"]));
     assert_eq!(code(&o), 65, "{}", show(&o));
     let st = statuses(&o);
-    for (name, _, what) in &refused {
+    for (name, _, what) in refused {
         let (_, status, error) = st
             .iter()
             .find(|(n, _, _)| n == name)

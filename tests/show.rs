@@ -3,39 +3,14 @@
 
 mod common;
 
-use common::binary::{explain, run as tool};
+use common::binary::{explain, run as tool, statuses};
 use common::dnsmasq::Dnsmasq;
 use common::fake_dns::{FakeDns, Reply, dead_addr, query_name, reply, txt_reply};
+use common::tree::example;
 use hickory_proto::op::ResponseCode;
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn example(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("init/examples")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-/// name → status from `show --output json`.
-fn statuses(o: &Output) -> Vec<(String, String)> {
-    let doc: Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", explain(o)));
-    doc["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                c["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
 
 fn seed_statuses() -> Vec<(String, String)> {
     vec![
@@ -85,7 +60,7 @@ fn seed_records_served_by_dnsmasq() {
 #[test]
 fn seed_records_from_both_example_files() {
     for file in ["seed.dnsmasq.conf", "seed.zone"] {
-        let path = example(file);
+        let path = example(file).display().to_string();
         let o = tool(&[
             "show",
             "--hostname",
@@ -346,7 +321,7 @@ fn stderr_as(journal: bool, args: &[&str]) -> String {
 
 #[test]
 fn logs_carry_syslog_priorities_under_journald_and_timestamps_elsewhere() {
-    let seed = example("seed.dnsmasq.conf");
+    let seed = example("seed.dnsmasq.conf").display().to_string();
     let args = [
         "show",
         "--hostname",
@@ -383,7 +358,7 @@ fn logs_carry_syslog_priorities_under_journald_and_timestamps_elsewhere() {
 
 #[test]
 fn splay_waits_before_the_first_query_and_says_so() {
-    let seed = example("seed.dnsmasq.conf");
+    let seed = example("seed.dnsmasq.conf").display().to_string();
     let base = [
         "show",
         "--hostname",

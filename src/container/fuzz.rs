@@ -1,32 +1,12 @@
 //! Property test: no input makes `parse` or the policy panic (a panic is a crash at boot:
-//! release builds abort). A tiny xorshift PRNG drives random bytes and grammar-aware token
-//! soups; `DDP_FUZZ_CASES` sets the number of cases (default 20000), `DDP_FUZZ_SEED` the
-//! seed (a failure prints the text, so a fixed default seed reproduces it).
+//! release builds abort). [`crate::fuzzing`]'s generator drives random bytes and
+//! grammar-aware token soups; `DDP_FUZZ_CASES` sets the number of cases (default 20000),
+//! `DDP_FUZZ_SEED` the seed (a failure prints the text, so a fixed default seed reproduces it).
 
 use std::path::Path;
 
 use super::{Host, ImageRef, Policy, parse, words};
-
-struct Xorshift(u64);
-
-impl Xorshift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use crate::fuzzing::{Xorshift, cases, rng};
 
 /// Files exist (with hostile contents) and variables are set, so those paths are exercised.
 struct HostileHost(String);
@@ -208,9 +188,7 @@ fn token_soup(rng: &mut Xorshift) -> String {
 }
 
 fn random_bytes(rng: &mut Xorshift) -> String {
-    let n = rng.below(64);
-    let bytes: Vec<u8> = (0..n).map(|_| (rng.next() & 0xff) as u8).collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+    String::from_utf8_lossy(&rng.bytes(63)).into_owned()
 }
 
 fn random_json(rng: &mut Xorshift) -> String {
@@ -252,16 +230,8 @@ fn random_json(rng: &mut Xorshift) -> String {
 
 #[test]
 fn never_panics_on_arbitrary_input() {
-    let cases: usize = std::env::var("DDP_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
-    let seed = std::env::var("DDP_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|s| *s != 0)
-        .unwrap_or(0x9E37_79B9_7F4A_7C15);
-    let mut rng = Xorshift(seed);
+    let cases = cases(20_000);
+    let mut rng = rng();
     let policy = Policy {
         allow_images: vec!["quay.io/*".into(), "busybox".into()],
         forbid_privileged: true,

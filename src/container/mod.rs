@@ -144,6 +144,17 @@ impl Host for SystemHost {
     }
 }
 
+/// Docker's rule for a container or volume name (`RestrictedNamePattern`):
+/// `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+pub fn valid_docker_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() >= 2
+        && b[0].is_ascii_alphanumeric()
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
+}
+
 /// Parse a record's text: JSON when its first non-space character is `{`, else a
 /// `docker run` line (options, image, command). The result carries the ownership label.
 pub fn parse(text: &str, host: &dyn Host) -> Result<ContainerSpec, SpecError> {

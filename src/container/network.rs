@@ -92,68 +92,17 @@ pub fn endpoints(
             ..Attachment::default()
         });
     }
-    let conflict = |what: &str| {
-        SpecError(format!(
-            "conflicting options: cannot specify both --{what} and per-network {what}"
-        ))
-    };
-    {
-        let n = &mut networks[0];
-        if !flags.aliases.is_empty() {
-            if !n.aliases.is_empty() {
-                return Err(conflict("network-alias"));
-            }
-            n.aliases = flags.aliases;
-        }
-        for (mine, theirs, what) in [
-            (&mut n.ipv4, flags.ipv4, "ip"),
-            (&mut n.ipv6, flags.ipv6, "ip6"),
-            (&mut n.mac, flags.mac, "mac-address"),
-        ] {
-            if !theirs.is_empty() {
-                if !mine.is_empty() {
-                    return Err(conflict(what));
-                }
-                *mine = theirs;
-            }
-        }
-        if user_defined(&n.target) {
-            n.links = flags.links;
-        }
-        if !flags.link_local.is_empty() {
-            if !n.link_local.is_empty() {
-                return Err(conflict("link-local-ip"));
-            }
-            n.link_local = flags.link_local;
-        }
-    }
+    apply_endpoint_flags(&mut networks[0], flags)?;
     let mode = networks[0].target.clone();
     let first_mac = networks[0].mac.clone();
     let count = networks.len();
     let (mut user, mut builtin) = (false, false);
     let mut eps = Map::new();
     for (i, n) in networks.into_iter().enumerate() {
-        if n.target.trim().is_empty() {
-            return Err(SpecError(
-                "invalid --network: no name set for network".into(),
-            ));
-        }
-        if user_defined(&n.target) {
+        if check_attachment(&n)? {
             user = true;
         } else {
             builtin = true;
-            if !n.aliases.is_empty() {
-                return Err(SpecError(format!(
-                    "--network-alias: network-scoped aliases are only supported for user-defined networks, not {:?}",
-                    n.target
-                )));
-            }
-        }
-        if !n.mac.is_empty() && !valid_mac(n.mac.trim()) {
-            return Err(SpecError(format!(
-                "invalid argument {:?} for \"--mac-address\" flag: not a valid mac address",
-                n.mac
-            )));
         }
         if eps.contains_key(&n.target) {
             return Err(SpecError(format!(
@@ -161,32 +110,7 @@ pub fn endpoints(
                 n.target
             )));
         }
-        let mut ep = Map::new();
-        if !n.aliases.is_empty() {
-            ep.insert("Aliases".into(), json!(n.aliases));
-        }
-        if !n.driver_opts.is_empty() {
-            ep.insert("DriverOpts".into(), json!(n.driver_opts));
-        }
-        if !n.links.is_empty() {
-            ep.insert("Links".into(), json!(n.links));
-        }
-        let mut ipam = Map::new();
-        if !n.ipv4.is_empty() {
-            ipam.insert("IPv4Address".into(), json!(n.ipv4));
-        }
-        if !n.ipv6.is_empty() {
-            ipam.insert("IPv6Address".into(), json!(n.ipv6));
-        }
-        if !n.link_local.is_empty() {
-            ipam.insert("LinkLocalIPs".into(), json!(n.link_local));
-        }
-        if !ipam.is_empty() {
-            ep.insert("IPAMConfig".into(), Value::Object(ipam));
-        }
-        if !n.mac.is_empty() {
-            ep.insert("MacAddress".into(), json!(n.mac));
-        }
+        let ep = endpoint_settings(&n);
         // A lone network without settings sends no endpoint, as the CLI.
         if i == 0 && count == 1 && ep.is_empty() {
             continue;
@@ -210,4 +134,93 @@ pub fn endpoints(
         None
     };
     Ok((mode, endpoints))
+}
+
+/// The per-endpoint flags (`--ip`, `--network-alias`, …) onto the first network, which must
+/// not set the same thing in its CSV form.
+fn apply_endpoint_flags(n: &mut Attachment, flags: Attachment) -> Result<(), SpecError> {
+    let conflict = |what: &str| {
+        SpecError(format!(
+            "conflicting options: cannot specify both --{what} and per-network {what}"
+        ))
+    };
+    if !flags.aliases.is_empty() {
+        if !n.aliases.is_empty() {
+            return Err(conflict("network-alias"));
+        }
+        n.aliases = flags.aliases;
+    }
+    for (mine, theirs, what) in [
+        (&mut n.ipv4, flags.ipv4, "ip"),
+        (&mut n.ipv6, flags.ipv6, "ip6"),
+        (&mut n.mac, flags.mac, "mac-address"),
+    ] {
+        if !theirs.is_empty() {
+            if !mine.is_empty() {
+                return Err(conflict(what));
+            }
+            *mine = theirs;
+        }
+    }
+    if user_defined(&n.target) {
+        n.links = flags.links;
+    }
+    if !flags.link_local.is_empty() {
+        if !n.link_local.is_empty() {
+            return Err(conflict("link-local-ip"));
+        }
+        n.link_local = flags.link_local;
+    }
+    Ok(())
+}
+
+/// The CLI's checks on one attachment; whether its network is user-defined.
+fn check_attachment(n: &Attachment) -> Result<bool, SpecError> {
+    if n.target.trim().is_empty() {
+        return Err(SpecError(
+            "invalid --network: no name set for network".into(),
+        ));
+    }
+    let user = user_defined(&n.target);
+    if !user && !n.aliases.is_empty() {
+        return Err(SpecError(format!(
+            "--network-alias: network-scoped aliases are only supported for user-defined networks, not {:?}",
+            n.target
+        )));
+    }
+    if !n.mac.is_empty() && !valid_mac(n.mac.trim()) {
+        return Err(SpecError(format!(
+            "invalid argument {:?} for \"--mac-address\" flag: not a valid mac address",
+            n.mac
+        )));
+    }
+    Ok(user)
+}
+
+/// One attachment's `EndpointSettings`, zero fields omitted.
+fn endpoint_settings(n: &Attachment) -> Map<String, Value> {
+    let mut ipam = Map::new();
+    put(&mut ipam, "IPv4Address", json!(n.ipv4));
+    put(&mut ipam, "IPv6Address", json!(n.ipv6));
+    put(&mut ipam, "LinkLocalIPs", json!(n.link_local));
+    let mut ep = Map::new();
+    put(&mut ep, "Aliases", json!(n.aliases));
+    put(&mut ep, "DriverOpts", json!(n.driver_opts));
+    put(&mut ep, "Links", json!(n.links));
+    put(&mut ep, "IPAMConfig", Value::Object(ipam));
+    put(&mut ep, "MacAddress", json!(n.mac));
+    ep
+}
+
+/// `value` under `key` unless it is empty: the CLI omits zero fields.
+fn put(map: &mut Map<String, Value>, key: &str, value: Value) {
+    let empty = match &value {
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
+    if !empty {
+        map.insert(key.into(), value);
+    }
 }

@@ -1,5 +1,6 @@
 //! A parsed `docker run` line → the create body the docker CLI would send for `run -d`,
-//! zero fields omitted. Owns the flag → API field mapping (docker-run-mapping.md §3–§4) and
+//! zero fields omitted. Owns the flag → API field mapping of the docker CLI 28.2
+//! (docker-dns-provision(5), THE TEXT; tests/spec_oracle.rs holds it to the CLI) and
 //! the CLI's client-side rules (env/label files, network endpoints, capability
 //! normalisation). Reads files and the environment only through [`Host`].
 
@@ -49,503 +50,637 @@ struct Health {
     disabled: bool,
 }
 
+/// One `--flag value` of the line, with the conversions most flags share; every error names
+/// the flag and its value.
+struct Flag<'a> {
+    name: &'a str,
+    v: &'a str,
+}
+
+impl Flag<'_> {
+    fn bad(&self, why: impl std::fmt::Display) -> SpecError {
+        invalid(self.name, self.v, why)
+    }
+
+    fn check<T, E: std::fmt::Display>(&self, parsed: Result<T, E>) -> Result<T, SpecError> {
+        parsed.map_err(|e| self.bad(e))
+    }
+
+    fn int(&self) -> Result<i64, SpecError> {
+        self.check(parse_go_int(self.v))
+    }
+
+    fn bytes(&self) -> Result<i64, SpecError> {
+        self.check(parse_bytes(self.v))
+    }
+
+    fn ip(&self) -> Result<String, SpecError> {
+        self.check(parse_ip(self.v))
+    }
+
+    fn duration(&self) -> Result<i64, SpecError> {
+        duration(self.name, self.v)
+    }
+
+    fn on(&self) -> bool {
+        self.v == "true"
+    }
+}
+
+/// What the flags say, gathered in the line's order: some flags fill a field directly, others
+/// only make sense together (env files before `-e`, caps added and dropped, the first
+/// network's endpoint flags), so the body is assembled only once every flag is read.
+#[derive(Default)]
+struct Draft {
+    cfg: Map<String, Value>,
+    hc: Map<String, Value>,
+    pull: Option<PullPolicy>,
+    platform: Option<String>,
+    env_from_files: Vec<String>,
+    env_flags: Vec<String>,
+    labels_from_files: Vec<(String, String)>,
+    label_flags: Vec<(String, String)>,
+    binds: Vec<String>,
+    volumes: Map<String, Value>,
+    mounts: Vec<Value>,
+    tmpfs: Map<String, Value>,
+    exposed: Map<String, Value>,
+    bindings: BTreeMap<String, Vec<Value>>,
+    networks: Vec<Attachment>,
+    first: Attachment,
+    lists: BTreeMap<&'static str, Vec<String>>,
+    cap_add: Vec<String>,
+    cap_drop: Vec<String>,
+    devices: Vec<Value>,
+    cdi: Vec<String>,
+    gpus: Vec<Value>,
+    blkio: BTreeMap<&'static str, Vec<Value>>,
+    annotations: Map<String, Value>,
+    api_socket: bool,
+    security: Vec<String>,
+    unconfined_paths: bool,
+    ulimits: BTreeMap<String, (i64, i64)>,
+    sysctls: Map<String, Value>,
+    storage: Map<String, Value>,
+    log_driver: String,
+    log_opts: Map<String, Value>,
+    health: Health,
+    restart: Option<(String, i64)>,
+    auto_remove: bool,
+}
+
 /// Map the line to a create body.
 pub fn build(line: &RunLine, host: &dyn Host) -> Result<Built, SpecError> {
-    let mut cfg = Map::new();
-    let mut hc = Map::new();
-    let mut pull = None;
-    let mut platform = None;
+    let mut draft = Draft::default();
+    for (name, value) in &line.opts {
+        draft.take(&Flag { name, v: value }, host)?;
+    }
+    super::ImageRef::parse(&line.image)?;
+    draft.finish(line)
+}
 
-    let mut env_from_files: Vec<String> = Vec::new();
-    let mut env_flags: Vec<String> = Vec::new();
-    let mut labels_from_files: Vec<(String, String)> = Vec::new();
-    let mut label_flags: Vec<(String, String)> = Vec::new();
-    let mut binds: Vec<String> = Vec::new();
-    let mut volumes = Map::new();
-    let mut mounts: Vec<Value> = Vec::new();
-    let mut tmpfs = Map::new();
-    let mut exposed = Map::new();
-    let mut bindings: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let mut networks: Vec<Attachment> = Vec::new();
-    let mut first = Attachment::default();
-    let mut lists: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    let mut cap_add: Vec<String> = Vec::new();
-    let mut cap_drop: Vec<String> = Vec::new();
-    let mut devices: Vec<Value> = Vec::new();
-    let mut cdi: Vec<String> = Vec::new();
-    let mut gpus: Vec<Value> = Vec::new();
-    let mut blkio: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
-    let mut annotations = Map::new();
-    let mut api_socket = false;
-    let mut security: Vec<String> = Vec::new();
-    let mut unconfined_paths = false;
-    let mut ulimits: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let mut sysctls = Map::new();
-    let mut storage = Map::new();
-    let mut log_driver = String::new();
-    let mut log_opts = Map::new();
-    let mut health = Health::default();
-    let mut restart: Option<(String, i64)> = None;
-    let mut auto_remove = false;
+impl Draft {
+    /// Each family answers whether the flag is one of its own.
+    fn take(&mut self, f: &Flag<'_>, host: &dyn Host) -> Result<(), SpecError> {
+        let mapped = self.resource(f)?
+            || self.device(f)?
+            || self.network(f)?
+            || self.storage_flag(f)?
+            || self.isolation(f, host)?
+            || self.process(f, host)?
+            || self.lifecycle(f)?;
+        if mapped {
+            Ok(())
+        } else {
+            Err(SpecError(format!("flag --{} has no mapping", f.name)))
+        }
+    }
 
-    for (flag, value) in &line.opts {
-        let flag: &str = flag;
-        let v = value.as_str();
-        let bad = |why: &dyn std::fmt::Display| invalid(flag, v, why);
-        let int = || parse_go_int(v).map_err(|e| bad(&e));
-        let bytes = || parse_bytes(v).map_err(|e| bad(&e));
-        let on = v == "true";
-        match flag {
-            "annotation" => {
-                let (key, val) = key_value(v);
-                annotations.insert(key.to_string(), json!(val));
-            }
+    fn list(&mut self, key: &'static str, item: String) {
+        self.lists.entry(key).or_default().push(item);
+    }
+
+    /// CPU, memory, block I/O and process-count limits.
+    fn resource(&mut self, f: &Flag<'_>) -> Result<bool, SpecError> {
+        let hc = &mut self.hc;
+        match f.name {
             "blkio-weight" => {
-                let n = parse_go_u16(v).map_err(|e| bad(&e))?;
-                set_int(&mut hc, "BlkioWeight", i64::from(n));
+                let n = f.check(parse_go_u16(f.v))?;
+                set_int(hc, "BlkioWeight", i64::from(n));
             }
             "blkio-weight-device" => {
-                let (path, weight) = parse_weight_device(v).map_err(|e| bad(&e))?;
-                blkio
+                let (path, weight) = f.check(parse_weight_device(f.v))?;
+                self.blkio
                     .entry("BlkioWeightDevice")
                     .or_default()
                     .push(json!({"Path": path, "Weight": weight}));
             }
             "device-read-bps" | "device-write-bps" | "device-read-iops" | "device-write-iops" => {
-                let (path, rate) = if flag.ends_with("bps") {
-                    parse_throttle_bps(v)
+                let (path, rate) = f.check(if f.name.ends_with("bps") {
+                    parse_throttle_bps(f.v)
                 } else {
-                    parse_throttle_iops(v)
-                }
-                .map_err(|e| bad(&e))?;
-                let key = match flag {
+                    parse_throttle_iops(f.v)
+                })?;
+                let key = match f.name {
                     "device-read-bps" => "BlkioDeviceReadBps",
                     "device-write-bps" => "BlkioDeviceWriteBps",
                     "device-read-iops" => "BlkioDeviceReadIOps",
                     _ => "BlkioDeviceWriteIOps",
                 };
-                blkio
+                self.blkio
                     .entry(key)
                     .or_default()
                     .push(json!({"Path": path, "Rate": rate}));
             }
-            "cpu-rt-period" => set_int(&mut hc, "CpuRealtimePeriod", int()?),
-            "cpu-rt-runtime" => set_int(&mut hc, "CpuRealtimeRuntime", int()?),
-            "gpus" => gpus.push(parse_gpus(v).map_err(|e| bad(&e))?),
-            "health-start-interval" => health.start_interval = duration(flag, v)?,
-            "isolation" => set_str(&mut hc, "Isolation", v),
+            "cpu-rt-period" => set_int(hc, "CpuRealtimePeriod", f.int()?),
+            "cpu-rt-runtime" => set_int(hc, "CpuRealtimeRuntime", f.int()?),
+            "cpu-period" => set_int(hc, "CpuPeriod", f.int()?),
+            "cpu-quota" => set_int(hc, "CpuQuota", f.int()?),
+            "cpu-shares" => set_int(hc, "CpuShares", f.int()?),
+            "cpus" => set_int(hc, "NanoCpus", f.check(parse_nano_cpus(f.v))?),
+            "cpuset-cpus" => set_str(hc, "CpusetCpus", f.v),
+            "cpuset-mems" => set_str(hc, "CpusetMems", f.v),
             // Deprecated: the CLI sends it only below API 1.42, and later engines ignore it,
             // so sending it to every engine changes nothing where the CLI would not.
-            "kernel-memory" => set_int(&mut hc, "KernelMemory", bytes()?),
-            "link" => {
-                parse_link(v).map_err(|e| bad(&e))?;
-                lists.entry("Links").or_default().push(v.to_string());
-                first.links.push(v.to_string());
-            }
-            "use-api-socket" => api_socket = on,
-            "add-host" => lists
-                .entry("ExtraHosts")
-                .or_default()
-                .push(extra_host(v).map_err(|e| bad(&e))?),
-            "cap-add" => cap_add.push(v.to_string()),
-            "cap-drop" => cap_drop.push(v.to_string()),
-            "cgroup-parent" => set_str(&mut hc, "CgroupParent", v),
-            "cgroupns" => {
-                one_of(flag, v, &["", "host", "private"], "invalid CGROUP mode")?;
-                set_str(&mut hc, "CgroupnsMode", v);
-            }
-            "cpu-period" => set_int(&mut hc, "CpuPeriod", int()?),
-            "cpu-quota" => set_int(&mut hc, "CpuQuota", int()?),
-            "cpu-shares" => set_int(&mut hc, "CpuShares", int()?),
-            "cpus" => set_int(
-                &mut hc,
-                "NanoCpus",
-                parse_nano_cpus(v).map_err(|e| bad(&e))?,
-            ),
-            "cpuset-cpus" => set_str(&mut hc, "CpusetCpus", v),
-            "cpuset-mems" => set_str(&mut hc, "CpusetMems", v),
-            // Every container this tool makes is detached and never attached to, so these
-            // client-side switches change nothing.
-            "detach" | "detach-keys" | "quiet" | "sig-proxy" => {}
-            "device" => {
-                if is_cdi_name(v) {
-                    cdi.push(v.to_string());
-                } else {
-                    let (src, dst, perms) = parse_device(v).map_err(|e| bad(&e))?;
-                    devices.push(json!({
-                        "PathOnHost": src, "PathInContainer": dst, "CgroupPermissions": perms
-                    }));
-                }
-            }
-            "device-cgroup-rule" => {
-                if !valid_cgroup_rule(v) {
-                    return Err(bad(&"a rule is '[abc] major|*:minor|* [rwm]{1,3}'"));
-                }
-                lists
-                    .entry("DeviceCgroupRules")
-                    .or_default()
-                    .push(v.to_string());
-            }
-            "dns" => lists
-                .entry("Dns")
-                .or_default()
-                .push(parse_ip(v).map_err(|e| bad(&e))?),
-            "dns-option" => lists.entry("DnsOptions").or_default().push(v.to_string()),
-            "dns-search" => lists
-                .entry("DnsSearch")
-                .or_default()
-                .push(parse_dns_search(v).map_err(|e| bad(&e))?),
-            "domainname" => set_str(&mut cfg, "Domainname", v),
-            "entrypoint" => {
-                cfg.insert("Entrypoint".into(), json!([v]));
-            }
-            "env" => {
-                let (key, _) = key_value(v);
-                if key.is_empty() {
-                    return Err(bad(&"invalid environment variable: empty name"));
-                }
-                if v.contains('=') {
-                    env_flags.push(v.to_string());
-                } else {
-                    // As the CLI: the tool's own value, or a bare KEY (which unsets the
-                    // image's variable) when the tool has none.
-                    env_flags.push(
-                        host.env(v)
-                            .map_or_else(|| v.to_string(), |val| format!("{v}={val}")),
-                    );
-                }
-            }
-            "env-file" => env_from_files.extend(env_file(flag, v, host)?),
-            "expose" => {
-                if v.contains(':') {
-                    return Err(bad(&"invalid port format for --expose"));
-                }
-                let (proto, port) = split_proto_port(v);
-                let (start, end) = parse_port_range(port).map_err(|e| bad(&e))?;
-                for p in start..=end {
-                    exposed.insert(format!("{p}/{proto}"), json!({}));
-                }
-            }
-            "group-add" => lists.entry("GroupAdd").or_default().push(v.to_string()),
-            "health-cmd" => health.cmd = Some(v.to_string()).filter(|c| !c.is_empty()),
-            "health-interval" => health.interval = duration(flag, v)?,
-            "health-timeout" => health.timeout = duration(flag, v)?,
-            "health-start-period" => health.start_period = duration(flag, v)?,
-            "health-retries" => {
-                health.retries = int()?;
-                if health.retries < 0 {
-                    return Err(bad(&"--health-retries cannot be negative"));
-                }
-            }
-            "hostname" => set_str(&mut cfg, "Hostname", v),
-            "init" => {
-                hc.insert("Init".into(), json!(on));
-            }
-            "interactive" => set_bool(&mut cfg, "OpenStdin", on),
-            "ip" => first.ipv4 = parse_ip(v).map_err(|e| bad(&e))?,
-            "ip6" => first.ipv6 = parse_ip(v).map_err(|e| bad(&e))?,
-            "ipc" => {
-                if !(matches!(v, "" | "none" | "private" | "shareable" | "host")
-                    || container_ref(v))
-                {
-                    return Err(bad(&"--ipc: invalid IPC mode"));
-                }
-                set_str(&mut hc, "IpcMode", v);
-            }
-            "label" => {
-                let (key, val) = key_value(v);
-                if key.trim().is_empty() {
-                    return Err(bad(&"invalid label: empty name"));
-                }
-                if key.trim().contains(char::is_whitespace) {
-                    return Err(bad(&"a label's name cannot contain whitespace"));
-                }
-                label_flags.push((key.to_string(), val.to_string()));
-            }
-            "label-file" => labels_from_files.extend(label_file(flag, v, host)?),
-            "link-local-ip" => first.link_local.push(parse_ip(v).map_err(|e| bad(&e))?),
-            "log-driver" => log_driver = v.to_string(),
-            "log-opt" => {
-                let (key, val) = key_value(v);
-                log_opts.insert(key.to_string(), json!(val));
-            }
-            "mac-address" => first.mac = v.to_string(),
-            "memory" => set_int(&mut hc, "Memory", bytes()?),
-            "memory-reservation" => set_int(&mut hc, "MemoryReservation", bytes()?),
+            "kernel-memory" => set_int(hc, "KernelMemory", f.bytes()?),
+            "memory" => set_int(hc, "Memory", f.bytes()?),
+            "memory-reservation" => set_int(hc, "MemoryReservation", f.bytes()?),
             "memory-swap" => {
-                let n = if v == "-1" { -1 } else { bytes()? };
-                set_int(&mut hc, "MemorySwap", n);
+                let n = if f.v == "-1" { -1 } else { f.bytes()? };
+                set_int(hc, "MemorySwap", n);
             }
             "memory-swappiness" => {
-                let n = int()?;
+                let n = f.int()?;
                 if !(-1..=100).contains(&n) {
-                    return Err(bad(&"valid memory swappiness range is 0-100"));
+                    return Err(f.bad("valid memory swappiness range is 0-100"));
                 }
                 // -1 is the CLI's "unset"; the daemon stores it as null.
                 if n >= 0 {
                     hc.insert("MemorySwappiness".into(), json!(n));
                 }
             }
-            "mount" => mounts.push(mount(v).map_err(|e| bad(&e))?),
-            "network" => networks.push(attachment(v).map_err(|e| bad(&e))?),
-            "network-alias" => first.aliases.push(v.to_string()),
-            "no-healthcheck" => health.disabled = on,
-            "oom-kill-disable" => set_bool(&mut hc, "OomKillDisable", on),
+            "oom-kill-disable" => set_bool(hc, "OomKillDisable", f.on()),
             "oom-score-adj" => {
-                let n = int()?;
+                let n = f.int()?;
                 if !(-1000..=1000).contains(&n) {
-                    return Err(bad(&"valid values are between -1000 and 1000"));
+                    return Err(f.bad("valid values are between -1000 and 1000"));
                 }
-                set_int(&mut hc, "OomScoreAdj", n);
+                set_int(hc, "OomScoreAdj", n);
             }
-            "pid" => {
-                if !(matches!(v, "" | "host") || container_ref(v)) {
-                    return Err(bad(&"--pid: invalid PID mode"));
+            "pids-limit" => set_int(hc, "PidsLimit", f.int()?),
+            "shm-size" => set_int(hc, "ShmSize", f.bytes()?),
+            "ulimit" => {
+                let (name, soft, hard) = f.check(parse_ulimit(f.v))?;
+                self.ulimits.insert(name, (soft, hard));
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Host devices: device nodes, CDI devices, GPUs and cgroup device rules.
+    fn device(&mut self, f: &Flag<'_>) -> Result<bool, SpecError> {
+        match f.name {
+            "device" => {
+                if is_cdi_name(f.v) {
+                    self.cdi.push(f.v.to_string());
+                } else {
+                    let (src, dst, perms) = f.check(parse_device(f.v))?;
+                    self.devices.push(json!({
+                        "PathOnHost": src, "PathInContainer": dst, "CgroupPermissions": perms
+                    }));
                 }
-                set_str(&mut hc, "PidMode", v);
             }
-            "pids-limit" => set_int(&mut hc, "PidsLimit", int()?),
-            "platform" => platform = Some(v.to_string()).filter(|p| !p.is_empty()),
-            "privileged" => set_bool(&mut hc, "Privileged", on),
+            "device-cgroup-rule" => {
+                if !valid_cgroup_rule(f.v) {
+                    return Err(f.bad("a rule is '[abc] major|*:minor|* [rwm]{1,3}'"));
+                }
+                self.list("DeviceCgroupRules", f.v.to_string());
+            }
+            "gpus" => self.gpus.push(f.check(parse_gpus(f.v))?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Networks, their endpoint settings, ports, links and name resolution.
+    fn network(&mut self, f: &Flag<'_>) -> Result<bool, SpecError> {
+        let v = f.v;
+        match f.name {
+            "add-host" => self.list("ExtraHosts", f.check(extra_host(v))?),
+            "dns" => self.list("Dns", f.ip()?),
+            "dns-option" => self.list("DnsOptions", v.to_string()),
+            "dns-search" => self.list("DnsSearch", f.check(parse_dns_search(v))?),
+            "expose" => {
+                if v.contains(':') {
+                    return Err(f.bad("invalid port format for --expose"));
+                }
+                let (proto, port) = split_proto_port(v);
+                let (start, end) = f.check(parse_port_range(port))?;
+                for p in start..=end {
+                    self.exposed.insert(format!("{p}/{proto}"), json!({}));
+                }
+            }
+            "ip" => self.first.ipv4 = f.ip()?,
+            "ip6" => self.first.ipv6 = f.ip()?,
+            "link" => {
+                f.check(parse_link(v))?;
+                self.list("Links", v.to_string());
+                self.first.links.push(v.to_string());
+            }
+            "link-local-ip" => self.first.link_local.push(f.ip()?),
+            "mac-address" => self.first.mac = v.to_string(),
+            "network" => self.networks.push(f.check(attachment(v))?),
+            "network-alias" => self.first.aliases.push(v.to_string()),
             "publish" => {
                 for PortMapping {
                     port,
                     host_ip,
                     host_port,
-                } in parse_publish(v).map_err(|e| bad(&e))?
+                } in f.check(parse_publish(v))?
                 {
-                    exposed.insert(port.clone(), json!({}));
-                    bindings
+                    self.exposed.insert(port.clone(), json!({}));
+                    self.bindings
                         .entry(port)
                         .or_default()
                         .push(json!({"HostIp": host_ip, "HostPort": host_port}));
                 }
             }
-            "publish-all" => set_bool(&mut hc, "PublishAllPorts", on),
-            "pull" => {
-                pull = Some(match v {
-                    "missing" => PullPolicy::Missing,
-                    "always" => PullPolicy::Always,
-                    "never" => PullPolicy::Never,
-                    _ => return Err(bad(&"must be one of \"always\", \"missing\" or \"never\"")),
-                })
-            }
-            "read-only" => set_bool(&mut hc, "ReadonlyRootfs", on),
-            "restart" => restart = Some(parse_restart(v).map_err(|e| bad(&e))?),
-            "rm" => auto_remove = on,
-            "runtime" => set_str(&mut hc, "Runtime", v),
-            "security-opt" => match security_opt(v, host).map_err(|e| bad(&e))? {
-                None => unconfined_paths = true,
-                Some(opt) => security.push(opt),
-            },
-            "shm-size" => set_int(&mut hc, "ShmSize", bytes()?),
-            "stop-signal" => set_str(&mut cfg, "StopSignal", v),
-            "stop-timeout" => {
-                cfg.insert("StopTimeout".into(), json!(int()?));
-            }
+            "publish-all" => set_bool(&mut self.hc, "PublishAllPorts", f.on()),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Volumes, mounts, tmpfs, the root filesystem and the engine socket.
+    fn storage_flag(&mut self, f: &Flag<'_>) -> Result<bool, SpecError> {
+        let v = f.v;
+        match f.name {
+            "mount" => self.mounts.push(f.check(mount(v))?),
+            "read-only" => set_bool(&mut self.hc, "ReadonlyRootfs", f.on()),
             "storage-opt" => match v.split_once('=') {
                 Some((k, val)) => {
-                    storage.insert(k.to_string(), json!(val));
+                    self.storage.insert(k.to_string(), json!(val));
                 }
-                None => return Err(bad(&"invalid storage option: it is key=value")),
+                None => return Err(f.bad("invalid storage option: it is key=value")),
             },
-            "sysctl" => {
-                let (k, val) = v
-                    .split_once('=')
-                    .ok_or_else(|| bad(&format!("sysctl '{v}' is not allowed")))?;
-                if !sysctl_allowed(k) {
-                    return Err(bad(&format!("sysctl '{v}' is not allowed")));
-                }
-                sysctls.insert(k.to_string(), json!(val));
-            }
             "tmpfs" => {
                 let (path, opts) = v.split_once(':').unwrap_or((v, ""));
                 if !path.starts_with('/') {
-                    return Err(bad(&"the tmpfs mount point must be an absolute path"));
+                    return Err(f.bad("the tmpfs mount point must be an absolute path"));
                 }
-                tmpfs.insert(path.to_string(), json!(opts));
+                self.tmpfs.insert(path.to_string(), json!(opts));
             }
-            "tty" => set_bool(&mut cfg, "Tty", on),
-            "ulimit" => {
-                let (name, soft, hard) = parse_ulimit(v).map_err(|e| bad(&e))?;
-                ulimits.insert(name, (soft, hard));
-            }
-            "user" => set_str(&mut cfg, "User", v),
-            "userns" => {
-                one_of(flag, v, &["", "host"], "invalid USER mode")?;
-                set_str(&mut hc, "UsernsMode", v);
-            }
-            "uts" => {
-                one_of(flag, v, &["", "host"], "invalid UTS mode")?;
-                set_str(&mut hc, "UTSMode", v);
-            }
-            "volume" => match volume(v).map_err(|e| bad(&e))? {
+            "use-api-socket" => self.api_socket = f.on(),
+            "volume" => match f.check(volume(v))? {
                 Volume::Anonymous(target) => {
-                    volumes.insert(target, json!({}));
+                    self.volumes.insert(target, json!({}));
                 }
                 Volume::Bind(spec) => {
-                    if !binds.contains(&spec) {
-                        binds.push(spec);
+                    if !self.binds.contains(&spec) {
+                        self.binds.push(spec);
                     }
                 }
             },
-            "volume-driver" => set_str(&mut hc, "VolumeDriver", v),
-            "volumes-from" => lists.entry("VolumesFrom").or_default().push(v.to_string()),
+            "volume-driver" => set_str(&mut self.hc, "VolumeDriver", v),
+            "volumes-from" => self.list("VolumesFrom", v.to_string()),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// What separates the container from the host: capabilities, namespaces, security
+    /// options, sysctls and the runtime.
+    fn isolation(&mut self, f: &Flag<'_>, host: &dyn Host) -> Result<bool, SpecError> {
+        let (hc, v) = (&mut self.hc, f.v);
+        match f.name {
+            "cap-add" => self.cap_add.push(v.to_string()),
+            "cap-drop" => self.cap_drop.push(v.to_string()),
+            "cgroup-parent" => set_str(hc, "CgroupParent", v),
+            "cgroupns" => {
+                one_of(f.name, v, &["", "host", "private"], "invalid CGROUP mode")?;
+                set_str(hc, "CgroupnsMode", v);
+            }
+            "group-add" => self.list("GroupAdd", v.to_string()),
+            "ipc" => {
+                if !(matches!(v, "" | "none" | "private" | "shareable" | "host")
+                    || container_ref(v))
+                {
+                    return Err(f.bad("--ipc: invalid IPC mode"));
+                }
+                set_str(hc, "IpcMode", v);
+            }
+            "isolation" => set_str(hc, "Isolation", v),
+            "pid" => {
+                if !(matches!(v, "" | "host") || container_ref(v)) {
+                    return Err(f.bad("--pid: invalid PID mode"));
+                }
+                set_str(hc, "PidMode", v);
+            }
+            "privileged" => set_bool(hc, "Privileged", f.on()),
+            "runtime" => set_str(hc, "Runtime", v),
+            "security-opt" => match f.check(security_opt(v, host))? {
+                None => self.unconfined_paths = true,
+                Some(opt) => self.security.push(opt),
+            },
+            "sysctl" => {
+                let not_allowed = || f.bad(format!("sysctl '{v}' is not allowed"));
+                let (k, val) = v.split_once('=').ok_or_else(not_allowed)?;
+                if !sysctl_allowed(k) {
+                    return Err(not_allowed());
+                }
+                self.sysctls.insert(k.to_string(), json!(val));
+            }
+            "userns" => {
+                one_of(f.name, v, &["", "host"], "invalid USER mode")?;
+                set_str(hc, "UsernsMode", v);
+            }
+            "uts" => {
+                one_of(f.name, v, &["", "host"], "invalid UTS mode")?;
+                set_str(hc, "UTSMode", v);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The process inside: command, environment, labels, user, terminal and health check.
+    fn process(&mut self, f: &Flag<'_>, host: &dyn Host) -> Result<bool, SpecError> {
+        let (cfg, v) = (&mut self.cfg, f.v);
+        match f.name {
+            "annotation" => {
+                let (key, val) = key_value(v);
+                self.annotations.insert(key.to_string(), json!(val));
+            }
+            "domainname" => set_str(cfg, "Domainname", v),
+            "entrypoint" => {
+                cfg.insert("Entrypoint".into(), json!([v]));
+            }
+            "env" => self.env_flags.push(env_entry(f, host)?),
+            "env-file" => self.env_from_files.extend(env_file(f.name, v, host)?),
+            "health-cmd" => self.health.cmd = Some(v.to_string()).filter(|c| !c.is_empty()),
+            "health-interval" => self.health.interval = f.duration()?,
+            "health-retries" => {
+                self.health.retries = f.int()?;
+                if self.health.retries < 0 {
+                    return Err(f.bad("--health-retries cannot be negative"));
+                }
+            }
+            "health-start-interval" => self.health.start_interval = f.duration()?,
+            "health-start-period" => self.health.start_period = f.duration()?,
+            "health-timeout" => self.health.timeout = f.duration()?,
+            "hostname" => set_str(cfg, "Hostname", v),
+            "interactive" => set_bool(cfg, "OpenStdin", f.on()),
+            "label" => {
+                let (key, val) = key_value(v);
+                if key.trim().is_empty() {
+                    return Err(f.bad("invalid label: empty name"));
+                }
+                if key.trim().contains(char::is_whitespace) {
+                    return Err(f.bad("a label's name cannot contain whitespace"));
+                }
+                self.label_flags.push((key.to_string(), val.to_string()));
+            }
+            "label-file" => self.labels_from_files.extend(label_file(f.name, v, host)?),
+            "no-healthcheck" => self.health.disabled = f.on(),
+            "tty" => set_bool(cfg, "Tty", f.on()),
+            "user" => set_str(cfg, "User", v),
             "workdir" => {
                 if !v.is_empty() && !v.starts_with('/') {
-                    return Err(bad(&"the working directory must be an absolute path"));
+                    return Err(f.bad("the working directory must be an absolute path"));
                 }
-                set_str(&mut cfg, "WorkingDir", v);
+                set_str(cfg, "WorkingDir", v);
             }
-            other => {
-                return Err(SpecError(format!("flag --{other} has no mapping")));
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// How the container is pulled, started, stopped, restarted and logged.
+    fn lifecycle(&mut self, f: &Flag<'_>) -> Result<bool, SpecError> {
+        let v = f.v;
+        match f.name {
+            // Every container this tool makes is detached and never attached to, so these
+            // client-side switches change nothing.
+            "detach" | "detach-keys" | "quiet" | "sig-proxy" => {}
+            "init" => {
+                self.hc.insert("Init".into(), json!(f.on()));
             }
+            "log-driver" => self.log_driver = v.to_string(),
+            "log-opt" => {
+                let (key, val) = key_value(v);
+                self.log_opts.insert(key.to_string(), json!(val));
+            }
+            "platform" => self.platform = Some(v.to_string()).filter(|p| !p.is_empty()),
+            "pull" => {
+                self.pull = Some(match v {
+                    "missing" => PullPolicy::Missing,
+                    "always" => PullPolicy::Always,
+                    "never" => PullPolicy::Never,
+                    _ => return Err(f.bad("must be one of \"always\", \"missing\" or \"never\"")),
+                });
+            }
+            "restart" => self.restart = Some(f.check(parse_restart(v))?),
+            "rm" => self.auto_remove = f.on(),
+            "stop-signal" => set_str(&mut self.cfg, "StopSignal", v),
+            "stop-timeout" => {
+                self.cfg.insert("StopTimeout".into(), json!(f.int()?));
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The body, once every flag is read. The checks that span flags run in a fixed order,
+    /// so a line with several faults always names the same one.
+    fn finish(mut self, line: &RunLine) -> Result<Built, SpecError> {
+        self.config(line)?;
+        self.storage_fields();
+        self.port_and_list_fields();
+        self.device_fields();
+        self.security_fields();
+        self.log_and_restart()?;
+        let mut hc = std::mem::take(&mut self.hc);
+        let mut cfg = std::mem::take(&mut self.cfg);
+        let (mode, endpoints) = endpoints(self.networks, self.first)?;
+        if let Some(mode) = mode {
+            hc.insert("NetworkMode".into(), json!(mode));
+        }
+        if let Some((mac, eps)) = endpoints {
+            // Engines before API 1.44 read only the container-wide field; later ones accept it
+            // while it equals the endpoint's (until 1.52), so both are sent.
+            if !mac.is_empty() {
+                cfg.insert("MacAddress".into(), json!(mac));
+            }
+            cfg.insert(
+                "NetworkingConfig".into(),
+                json!({"EndpointsConfig": Value::Object(eps)}),
+            );
+        }
+        cfg.insert("HostConfig".into(), Value::Object(hc));
+        Ok(Built {
+            body: Value::Object(cfg),
+            platform: self.platform,
+            pull: self.pull,
+        })
+    }
+
+    /// The container's own fields (beside `HostConfig`).
+    fn config(&mut self, line: &RunLine) -> Result<(), SpecError> {
+        let cfg = &mut self.cfg;
+        cfg.insert("Image".into(), json!(line.image));
+        if !line.cmd.is_empty() {
+            cfg.insert("Cmd".into(), json!(line.cmd));
+        }
+        let env = dedup_env(
+            std::mem::take(&mut self.env_from_files)
+                .into_iter()
+                .chain(std::mem::take(&mut self.env_flags)),
+        );
+        if !env.is_empty() {
+            cfg.insert("Env".into(), json!(env));
+        }
+        let mut labels = Map::new();
+        let from_files = std::mem::take(&mut self.labels_from_files);
+        for (k, v) in from_files
+            .into_iter()
+            .chain(std::mem::take(&mut self.label_flags))
+        {
+            labels.insert(k, json!(v));
+        }
+        insert_object(cfg, "Labels", labels);
+        insert_object(cfg, "ExposedPorts", std::mem::take(&mut self.exposed));
+        insert_object(cfg, "Volumes", std::mem::take(&mut self.volumes));
+        if let Some(h) = health_json(&self.health)? {
+            cfg.insert("Healthcheck".into(), h);
+        }
+        Ok(())
+    }
+
+    fn storage_fields(&mut self) {
+        let hc = &mut self.hc;
+        if !self.binds.is_empty() {
+            hc.insert("Binds".into(), json!(self.binds));
+        }
+        if self.api_socket {
+            // The CLI binds the engine socket it talks to; the tool talks to the default one.
+            // It never copies the CLI's registry credentials in, as `docker run` does.
+            self.mounts.push(json!({
+                "Type": "bind",
+                "Source": ENGINE_SOCKET,
+                "Target": "/var/run/docker.sock",
+                "BindOptions": {},
+            }));
+        }
+        insert_array(hc, "Mounts", std::mem::take(&mut self.mounts));
+        insert_object(hc, "Tmpfs", std::mem::take(&mut self.tmpfs));
+        insert_object(hc, "StorageOpt", std::mem::take(&mut self.storage));
+    }
+
+    fn port_and_list_fields(&mut self) {
+        if !self.bindings.is_empty() {
+            self.hc.insert("PortBindings".into(), json!(self.bindings));
+        }
+        for (key, list) in std::mem::take(&mut self.lists) {
+            self.hc.insert(key.into(), json!(list));
         }
     }
 
-    super::ImageRef::parse(&line.image)?;
-    cfg.insert("Image".into(), json!(line.image));
-    if !line.cmd.is_empty() {
-        cfg.insert("Cmd".into(), json!(line.cmd));
+    fn device_fields(&mut self) {
+        let hc = &mut self.hc;
+        insert_array(hc, "Devices", std::mem::take(&mut self.devices));
+        if !self.cdi.is_empty() {
+            self.gpus
+                .push(json!({"Driver": "cdi", "DeviceIDs": self.cdi}));
+        }
+        insert_array(hc, "DeviceRequests", std::mem::take(&mut self.gpus));
+        for (key, list) in std::mem::take(&mut self.blkio) {
+            hc.insert(key.into(), Value::Array(list));
+        }
     }
 
-    let env = dedup_env(env_from_files.into_iter().chain(env_flags));
-    if !env.is_empty() {
-        cfg.insert("Env".into(), json!(env));
-    }
-    let mut labels = Map::new();
-    for (k, v) in labels_from_files.into_iter().chain(label_flags) {
-        labels.insert(k, json!(v));
-    }
-    if !labels.is_empty() {
-        cfg.insert("Labels".into(), Value::Object(labels));
-    }
-    if !exposed.is_empty() {
-        cfg.insert("ExposedPorts".into(), Value::Object(exposed));
-    }
-    if !volumes.is_empty() {
-        cfg.insert("Volumes".into(), Value::Object(volumes));
-    }
-    if let Some(h) = health_json(&health)? {
-        cfg.insert("Healthcheck".into(), h);
-    }
-
-    if !binds.is_empty() {
-        hc.insert("Binds".into(), json!(binds));
-    }
-    if api_socket {
-        // The CLI binds the engine socket it talks to; the tool talks to the default one.
-        // It never copies the CLI's registry credentials in, as `docker run` does.
-        mounts.push(json!({
-            "Type": "bind",
-            "Source": ENGINE_SOCKET,
-            "Target": "/var/run/docker.sock",
-            "BindOptions": {},
-        }));
-    }
-    if !mounts.is_empty() {
-        hc.insert("Mounts".into(), Value::Array(mounts));
-    }
-    if !tmpfs.is_empty() {
-        hc.insert("Tmpfs".into(), Value::Object(tmpfs));
-    }
-    if !bindings.is_empty() {
-        hc.insert("PortBindings".into(), json!(bindings));
-    }
-    for (key, list) in lists {
-        hc.insert(key.into(), json!(list));
-    }
-    let (add, drop) = effective_caps(&cap_add, &cap_drop);
-    if !add.is_empty() {
-        hc.insert("CapAdd".into(), json!(add));
-    }
-    if !drop.is_empty() {
-        hc.insert("CapDrop".into(), json!(drop));
-    }
-    if !devices.is_empty() {
-        hc.insert("Devices".into(), Value::Array(devices));
-    }
-    if !cdi.is_empty() {
-        gpus.push(json!({"Driver": "cdi", "DeviceIDs": cdi}));
-    }
-    if !gpus.is_empty() {
-        hc.insert("DeviceRequests".into(), Value::Array(gpus));
-    }
-    for (key, list) in blkio {
-        hc.insert(key.into(), Value::Array(list));
-    }
-    if !annotations.is_empty() {
-        hc.insert("Annotations".into(), Value::Object(annotations));
-    }
-    if !security.is_empty() {
-        hc.insert("SecurityOpt".into(), json!(security));
-    }
-    if unconfined_paths {
-        hc.insert("MaskedPaths".into(), json!([]));
-        hc.insert("ReadonlyPaths".into(), json!([]));
-    }
-    if !ulimits.is_empty() {
-        let list: Vec<Value> = ulimits
+    fn security_fields(&mut self) {
+        let hc = &mut self.hc;
+        let (add, drop) = effective_caps(&self.cap_add, &self.cap_drop);
+        if !add.is_empty() {
+            hc.insert("CapAdd".into(), json!(add));
+        }
+        if !drop.is_empty() {
+            hc.insert("CapDrop".into(), json!(drop));
+        }
+        insert_object(hc, "Annotations", std::mem::take(&mut self.annotations));
+        if !self.security.is_empty() {
+            hc.insert("SecurityOpt".into(), json!(self.security));
+        }
+        if self.unconfined_paths {
+            hc.insert("MaskedPaths".into(), json!([]));
+            hc.insert("ReadonlyPaths".into(), json!([]));
+        }
+        let ulimits: Vec<Value> = std::mem::take(&mut self.ulimits)
             .into_iter()
             .map(|(name, (soft, hard))| json!({"Name": name, "Soft": soft, "Hard": hard}))
             .collect();
-        hc.insert("Ulimits".into(), Value::Array(list));
+        insert_array(hc, "Ulimits", ulimits);
+        insert_object(hc, "Sysctls", std::mem::take(&mut self.sysctls));
     }
-    if !sysctls.is_empty() {
-        hc.insert("Sysctls".into(), Value::Object(sysctls));
-    }
-    if !storage.is_empty() {
-        hc.insert("StorageOpt".into(), Value::Object(storage));
-    }
-    if log_driver == "none" && !log_opts.is_empty() {
-        return Err(SpecError(
-            "invalid logging opts for driver none: --log-opt cannot be used with --log-driver none"
-                .into(),
-        ));
-    }
-    if !log_driver.is_empty() || !log_opts.is_empty() {
-        hc.insert(
-            "LogConfig".into(),
-            json!({"Type": log_driver, "Config": log_opts}),
-        );
-    }
-    if let Some((name, count)) = restart {
-        if auto_remove && !matches!(name.as_str(), "" | "no") {
+
+    fn log_and_restart(&mut self) -> Result<(), SpecError> {
+        let hc = &mut self.hc;
+        if self.log_driver == "none" && !self.log_opts.is_empty() {
             return Err(SpecError(
-                "conflicting options: --restart and --rm cannot be used together".into(),
+                "invalid logging opts for driver none: --log-opt cannot be used with --log-driver none"
+                    .into(),
             ));
         }
-        if !name.is_empty() {
+        if !self.log_driver.is_empty() || !self.log_opts.is_empty() {
             hc.insert(
-                "RestartPolicy".into(),
-                json!({"Name": name, "MaximumRetryCount": count}),
+                "LogConfig".into(),
+                json!({"Type": self.log_driver, "Config": self.log_opts}),
             );
         }
-    }
-    set_bool(&mut hc, "AutoRemove", auto_remove);
-
-    let (mode, endpoints) = endpoints(networks, first)?;
-    if let Some(mode) = mode {
-        hc.insert("NetworkMode".into(), json!(mode));
-    }
-    if let Some((mac, eps)) = endpoints {
-        // Engines before API 1.44 read only the container-wide field; later ones accept it
-        // while it equals the endpoint's (until 1.52), so both are sent.
-        if !mac.is_empty() {
-            cfg.insert("MacAddress".into(), json!(mac));
+        if let Some((name, count)) = &self.restart {
+            if self.auto_remove && !matches!(name.as_str(), "" | "no") {
+                return Err(SpecError(
+                    "conflicting options: --restart and --rm cannot be used together".into(),
+                ));
+            }
+            if !name.is_empty() {
+                hc.insert(
+                    "RestartPolicy".into(),
+                    json!({"Name": name, "MaximumRetryCount": count}),
+                );
+            }
         }
-        cfg.insert(
-            "NetworkingConfig".into(),
-            json!({"EndpointsConfig": Value::Object(eps)}),
-        );
+        set_bool(hc, "AutoRemove", self.auto_remove);
+        Ok(())
     }
+}
 
-    cfg.insert("HostConfig".into(), Value::Object(hc));
-    Ok(Built {
-        body: Value::Object(cfg),
-        platform,
-        pull,
-    })
+/// `-e KEY=value`, or `-e KEY`: as the CLI, the tool's own value, or a bare KEY (which unsets
+/// the image's variable) when the tool has none.
+fn env_entry(f: &Flag<'_>, host: &dyn Host) -> Result<String, SpecError> {
+    let (key, _) = key_value(f.v);
+    if key.is_empty() {
+        return Err(f.bad("invalid environment variable: empty name"));
+    }
+    if f.v.contains('=') {
+        return Ok(f.v.to_string());
+    }
+    Ok(host
+        .env(f.v)
+        .map_or_else(|| f.v.to_string(), |val| format!("{}={val}", f.v)))
+}
+
+fn insert_object(map: &mut Map<String, Value>, key: &str, object: Map<String, Value>) {
+    if !object.is_empty() {
+        map.insert(key.into(), Value::Object(object));
+    }
+}
+
+fn insert_array(map: &mut Map<String, Value>, key: &str, list: Vec<Value>) {
+    if !list.is_empty() {
+        map.insert(key.into(), Value::Array(list));
+    }
 }
 
 fn set_str(map: &mut Map<String, Value>, key: &str, v: &str) {

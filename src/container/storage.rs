@@ -44,13 +44,7 @@ pub fn volume(v: &str) -> Result<Volume, String> {
         )),
         Some(src) if src.starts_with('/') => Ok(Volume::Bind(v.to_string())),
         Some(name) => {
-            let b = name.as_bytes();
-            if b.len() < 2
-                || !b[0].is_ascii_alphanumeric()
-                || !b
-                    .iter()
-                    .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
-            {
+            if !super::valid_docker_name(name) {
                 return Err(format!(
                     "{name:?} is not a valid volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+) nor an absolute path"
                 ));
@@ -60,20 +54,40 @@ pub fn volume(v: &str) -> Result<Volume, String> {
     }
 }
 
-/// `--mount` CSV → one `Mount` object (docker-run-mapping.md §4.3).
+/// `--mount` CSV → one `Mount` object, as the CLI's `MountOpt` builds it (tests/spec_oracle.rs
+/// compares the two).
 pub fn mount(v: &str) -> Result<Value, String> {
-    let mut m = Map::new();
-    let mut kind = "volume".to_string();
-    let mut bind = Map::new();
-    let mut vol = Map::new();
-    let mut driver = Map::new();
-    let mut driver_opts = Map::new();
-    let mut vol_labels = Map::new();
-    // Any volume-* key creates VolumeOptions, even one that sets nothing (as the CLI).
-    let mut vol_touched = false;
-    let mut tmpfs = Map::new();
-    let mut read_only = false;
+    let mut draft = MountDraft {
+        kind: "volume".to_string(),
+        ..MountDraft::default()
+    };
     for field in csv_fields(v)? {
+        draft.field(&field)?;
+    }
+    draft.finish()
+}
+
+const NONRECURSIVE_GONE: &str =
+    "bind-nonrecursive is deprecated, use bind-recursive=disabled instead";
+
+/// The `--mount` fields read so far, by the options object each belongs in.
+#[derive(Default)]
+struct MountDraft {
+    m: Map<String, Value>,
+    kind: String,
+    bind: Map<String, Value>,
+    vol: Map<String, Value>,
+    driver: Map<String, Value>,
+    driver_opts: Map<String, Value>,
+    vol_labels: Map<String, Value>,
+    // Any volume-* key creates VolumeOptions, even one that sets nothing (as the CLI).
+    vol_touched: bool,
+    tmpfs: Map<String, Value>,
+    read_only: bool,
+}
+
+impl MountDraft {
+    fn field(&mut self, field: &str) -> Result<(), String> {
         let (key, val) = match field.split_once('=') {
             Some((k, val)) => (k.to_lowercase(), Some(val)),
             None => (field.to_lowercase(), None),
@@ -84,42 +98,63 @@ pub fn mount(v: &str) -> Result<Value, String> {
             ));
         }
         let Some(val) = val else {
-            match key.as_str() {
-                "readonly" | "ro" => read_only = true,
-                "volume-nocopy" => {
-                    vol.insert("NoCopy".into(), json!(true));
-                }
-                "bind-nonrecursive" => {
-                    return Err(
-                        "bind-nonrecursive is deprecated, use bind-recursive=disabled instead"
-                            .into(),
-                    );
-                }
-                _ => return Err(format!("invalid field '{field}' must be a key=value pair")),
-            }
-            continue;
+            return self.bare(&key, field);
         };
-        let flag_bool =
-            |x: &str| parse_bool(x).map_err(|_| format!("invalid value for {key}: {x}"));
-        match key.as_str() {
-            "type" => kind = val.to_lowercase(),
+        let key = key.as_str();
+        let mapped = self.common(key, val)?
+            || self.bind_option(key, val)?
+            || self.volume_option(key, val)?
+            || self.tmpfs_option(key, val)?;
+        if mapped {
+            Ok(())
+        } else {
+            Err(format!("unexpected key '{key}' in '{field}'"))
+        }
+    }
+
+    /// A field without `=`: only the switches may stand alone.
+    fn bare(&mut self, key: &str, field: &str) -> Result<(), String> {
+        match key {
+            "readonly" | "ro" => self.read_only = true,
+            "volume-nocopy" => {
+                self.vol.insert("NoCopy".into(), json!(true));
+            }
+            "bind-nonrecursive" => return Err(NONRECURSIVE_GONE.into()),
+            _ => return Err(format!("invalid field '{field}' must be a key=value pair")),
+        }
+        Ok(())
+    }
+
+    /// The fields of every mount type.
+    fn common(&mut self, key: &str, val: &str) -> Result<bool, String> {
+        match key {
+            "type" => self.kind = val.to_lowercase(),
             "source" | "src" => {
                 if val.starts_with('.') || val.starts_with('~') {
                     return Err(format!(
                         "the mount source {val:?} is relative: give an absolute path (there is no working directory to resolve it against at boot)"
                     ));
                 }
-                m.insert("Source".into(), json!(val));
+                self.m.insert("Source".into(), json!(val));
             }
             "target" | "dst" | "destination" => {
-                m.insert("Target".into(), json!(val));
+                self.m.insert("Target".into(), json!(val));
             }
-            "readonly" | "ro" => read_only = flag_bool(val)?,
+            "readonly" | "ro" => self.read_only = flag_bool(key, val)?,
             "consistency" => {
-                m.insert("Consistency".into(), json!(val.to_lowercase()));
+                self.m
+                    .insert("Consistency".into(), json!(val.to_lowercase()));
             }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn bind_option(&mut self, key: &str, val: &str) -> Result<bool, String> {
+        match key {
             "bind-propagation" => {
-                bind.insert("Propagation".into(), json!(val.to_lowercase()));
+                self.bind
+                    .insert("Propagation".into(), json!(val.to_lowercase()));
             }
             "bind-recursive" => {
                 let field = match val {
@@ -134,110 +169,142 @@ pub fn mount(v: &str) -> Result<Value, String> {
                     }
                 };
                 if let Some(f) = field {
-                    bind.insert(f.into(), json!(true));
+                    self.bind.insert(f.into(), json!(true));
                 }
             }
-            "bind-nonrecursive" => {
-                return Err(
-                    "bind-nonrecursive is deprecated, use bind-recursive=disabled instead".into(),
-                );
-            }
+            "bind-nonrecursive" => return Err(NONRECURSIVE_GONE.into()),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn volume_option(&mut self, key: &str, val: &str) -> Result<bool, String> {
+        match key {
             "volume-subpath" => {
-                vol.insert("Subpath".into(), json!(val));
+                self.vol.insert("Subpath".into(), json!(val));
             }
             "volume-nocopy" => {
-                vol_touched = true;
-                if flag_bool(val)? {
-                    vol.insert("NoCopy".into(), json!(true));
+                self.vol_touched = true;
+                if flag_bool(key, val)? {
+                    self.vol.insert("NoCopy".into(), json!(true));
                 } else {
-                    vol.remove("NoCopy");
+                    self.vol.remove("NoCopy");
                 }
             }
             "volume-label" => {
                 let (k, x) = key_value(val);
                 if !k.is_empty() {
-                    vol_labels.insert(k.into(), json!(x));
+                    self.vol_labels.insert(k.into(), json!(x));
                 }
             }
             "volume-driver" => {
-                driver.insert("Name".into(), json!(val));
+                self.driver.insert("Name".into(), json!(val));
             }
             "volume-opt" => {
                 let (k, x) = key_value(val);
                 if !k.is_empty() {
-                    driver_opts.insert(k.into(), json!(x));
+                    self.driver_opts.insert(k.into(), json!(x));
                 }
             }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn tmpfs_option(&mut self, key: &str, val: &str) -> Result<bool, String> {
+        let bad = || format!("invalid value for {key}: {val}");
+        match key {
             "tmpfs-size" => {
-                let n = parse_bytes(val).map_err(|_| format!("invalid value for {key}: {val}"))?;
-                tmpfs.insert("SizeBytes".into(), json!(n));
+                let n = parse_bytes(val).map_err(|_| bad())?;
+                self.tmpfs.insert("SizeBytes".into(), json!(n));
             }
             "tmpfs-mode" => {
                 let n = u32::from_str_radix(val, 8)
                     .ok()
                     .filter(|_| !val.starts_with('+'))
-                    .ok_or_else(|| format!("invalid value for {key}: {val}"))?;
-                tmpfs.insert("Mode".into(), json!(n));
+                    .ok_or_else(bad)?;
+                self.tmpfs.insert("Mode".into(), json!(n));
             }
-            _ => return Err(format!("unexpected key '{key}' in '{field}'")),
+            _ => return Ok(false),
         }
+        Ok(true)
     }
-    if !m.contains_key("Target") {
-        return Err("target is required".into());
-    }
-    if !driver_opts.is_empty() {
-        driver.insert("Options".into(), Value::Object(driver_opts));
-    }
-    // The CLI always sends a (possibly empty) DriverConfig with volume options.
-    vol_touched |= !vol.is_empty() || !driver.is_empty() || !vol_labels.is_empty();
-    if vol_touched {
-        vol.insert("DriverConfig".into(), Value::Object(driver));
-    }
-    if !vol_labels.is_empty() {
-        vol.insert("Labels".into(), Value::Object(vol_labels));
-    }
-    let mix = |what: &str| format!("cannot mix '{what}-*' options with mount type '{kind}'");
-    if !vol.is_empty() && kind != "volume" {
-        return Err(mix("volume"));
-    }
-    if !bind.is_empty() && kind != "bind" {
-        return Err(mix("bind"));
-    }
-    if !tmpfs.is_empty() && kind != "tmpfs" {
-        return Err(mix("tmpfs"));
-    }
-    if bind.contains_key("ReadOnlyNonRecursive") && !read_only {
-        return Err(
-            "option 'bind-recursive=writable' requires 'readonly' to be specified in conjunction"
-                .into(),
-        );
-    }
-    if bind.contains_key("ReadOnlyForceRecursive") {
-        if !read_only {
-            return Err("option 'bind-recursive=readonly' requires 'readonly' to be specified in conjunction".into());
+
+    /// The `Mount` object, once the fields agree with each other and with the type.
+    fn finish(mut self) -> Result<Value, String> {
+        if !self.m.contains_key("Target") {
+            return Err("target is required".into());
         }
-        if bind.get("Propagation") != Some(&json!("rprivate")) {
-            return Err("option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction".into());
+        if !self.driver_opts.is_empty() {
+            let opts = std::mem::take(&mut self.driver_opts);
+            self.driver.insert("Options".into(), Value::Object(opts));
         }
-    }
-    if kind == "bind" {
-        match m.get("Source").and_then(Value::as_str) {
-            Some(s) if s.starts_with('/') => {}
-            _ => return Err("a bind mount needs an absolute source path".into()),
+        // The CLI always sends a (possibly empty) DriverConfig with volume options.
+        self.vol_touched |=
+            !self.vol.is_empty() || !self.driver.is_empty() || !self.vol_labels.is_empty();
+        if self.vol_touched {
+            let driver = std::mem::take(&mut self.driver);
+            self.vol
+                .insert("DriverConfig".into(), Value::Object(driver));
         }
-    }
-    m.insert("Type".into(), json!(kind));
-    if read_only {
-        m.insert("ReadOnly".into(), json!(true));
-    }
-    for (key, obj) in [
-        ("BindOptions", bind),
-        ("VolumeOptions", vol),
-        ("TmpfsOptions", tmpfs),
-    ] {
-        if !obj.is_empty() {
-            m.insert(key.into(), Value::Object(obj));
+        if !self.vol_labels.is_empty() {
+            let labels = std::mem::take(&mut self.vol_labels);
+            self.vol.insert("Labels".into(), Value::Object(labels));
         }
+        self.check_options()?;
+        let mut m = self.m;
+        m.insert("Type".into(), json!(self.kind));
+        if self.read_only {
+            m.insert("ReadOnly".into(), json!(true));
+        }
+        for (key, obj) in [
+            ("BindOptions", self.bind),
+            ("VolumeOptions", self.vol),
+            ("TmpfsOptions", self.tmpfs),
+        ] {
+            if !obj.is_empty() {
+                m.insert(key.into(), Value::Object(obj));
+            }
+        }
+        Ok(Value::Object(m))
     }
-    Ok(Value::Object(m))
+
+    fn check_options(&self) -> Result<(), String> {
+        let kind = &self.kind;
+        let mix = |what: &str| format!("cannot mix '{what}-*' options with mount type '{kind}'");
+        if !self.vol.is_empty() && kind != "volume" {
+            return Err(mix("volume"));
+        }
+        if !self.bind.is_empty() && kind != "bind" {
+            return Err(mix("bind"));
+        }
+        if !self.tmpfs.is_empty() && kind != "tmpfs" {
+            return Err(mix("tmpfs"));
+        }
+        if self.bind.contains_key("ReadOnlyNonRecursive") && !self.read_only {
+            return Err(
+                "option 'bind-recursive=writable' requires 'readonly' to be specified in conjunction"
+                    .into(),
+            );
+        }
+        if self.bind.contains_key("ReadOnlyForceRecursive") {
+            if !self.read_only {
+                return Err("option 'bind-recursive=readonly' requires 'readonly' to be specified in conjunction".into());
+            }
+            if self.bind.get("Propagation") != Some(&json!("rprivate")) {
+                return Err("option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction".into());
+            }
+        }
+        if kind == "bind" {
+            match self.m.get("Source").and_then(Value::as_str) {
+                Some(s) if s.starts_with('/') => {}
+                _ => return Err("a bind mount needs an absolute source path".into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn flag_bool(key: &str, x: &str) -> Result<bool, String> {
+    parse_bool(x).map_err(|_| format!("invalid value for {key}: {x}"))
 }

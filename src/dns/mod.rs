@@ -2,11 +2,15 @@
 //! anti-spoofing, retry with backoff, and the classification of every reply into an
 //! [`Answer`]. Knows nothing about containers.
 
+pub mod name;
 pub mod records_file;
 mod resolv_conf;
 mod resolver;
 mod servers;
 mod wire;
+
+#[cfg(test)]
+mod fuzz;
 
 pub use resolv_conf::{MAX_TRY_TIMEOUT, ResolverConfig, parse_nameserver};
 pub use resolver::{Resolver, check_ad_trust};

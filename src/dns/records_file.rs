@@ -3,7 +3,7 @@
 //! Lets a newcomer run the tool without a DNS server and an operator lint records first.
 //! A malformed line fails the whole file: a half-read file could drop the container list.
 
-use crate::dns::{Answer, TxtSource};
+use crate::dns::{Answer, TxtSource, name};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -249,15 +249,9 @@ fn last(fields: &mut Vec<Vec<u8>>) -> &mut Vec<u8> {
     &mut fields[n]
 }
 
+/// A host name's labels, or a wildcard's `*`.
 fn valid_owner(n: &str) -> bool {
-    let t = n.strip_suffix('.').unwrap_or(n);
-    !t.is_empty()
-        && t.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'*')
-        })
+    name::labels_fit(name::strip_root(n), |b| name::host_byte(b) || b == b'*')
 }
 
 /// Counts '(' minus ')' outside quotes and comments.

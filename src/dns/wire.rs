@@ -52,7 +52,7 @@ impl Question {
         })
     }
 
-    fn message(&self, edns: bool) -> Message {
+    pub(super) fn message(&self, edns: bool) -> Message {
         // Message::query draws the ID from the OS-seeded rand generator, over all 16 bits
         // (RFC 5452 §9.2).
         let mut q = Message::query();
@@ -272,7 +272,7 @@ pub(crate) fn timed_out(transport: &str, ignored: usize) -> String {
 
 /// What one datagram or TCP message turned out to be.
 #[derive(Debug)]
-enum Received {
+pub(super) enum Received {
     /// The reply to our query.
     Reply(Message),
     /// Header and question match our query but the rest does not decode.
@@ -281,8 +281,14 @@ enum Received {
     Ignored,
 }
 
-fn accept(query: &Message, bytes: &[u8]) -> Received {
-    match Message::from_vec(bytes) {
+/// A datagram or TCP message as the reply to `query`, a broken reply, or something to ignore.
+pub(super) fn accept(query: &Message, bytes: &[u8]) -> Received {
+    let decoded = if counts_fit(bytes) {
+        Message::from_vec(bytes).map_err(|e| e.to_string())
+    } else {
+        Err("the header counts more questions and records than the message holds".to_string())
+    };
+    match decoded {
         Ok(reply) if matches(query, &reply) => Received::Reply(reply),
         Ok(reply) => {
             log::debug!(
@@ -296,7 +302,7 @@ fn accept(query: &Message, bytes: &[u8]) -> Received {
         // would only end in a timeout.
         Err(e) => match header_and_question(bytes) {
             Some(skeleton) if !skeleton.queries.is_empty() && matches(query, &skeleton) => {
-                Received::Malformed(e.to_string())
+                Received::Malformed(e)
             }
             _ => {
                 log::debug!(
@@ -307,6 +313,20 @@ fn accept(query: &Message, bytes: &[u8]) -> Received {
             }
         },
     }
+}
+
+/// Whether the sections the header counts could fit in the bytes after it: a question takes
+/// at least 5 bytes (a root or pointer name, type, class), a record at least 11 (name, type,
+/// class, TTL, RDLENGTH). hickory reserves room for every question a header claims before
+/// it reads one, so a 12-byte datagram claiming 65,535 would cost megabytes; one that cannot
+/// fit would fail to decode anyway. Shorter than a header: hickory refuses it at once.
+fn counts_fit(bytes: &[u8]) -> bool {
+    let Some(counts) = bytes.get(4..12) else {
+        return true;
+    };
+    let count = |i: usize| usize::from(u16::from_be_bytes([counts[i], counts[i + 1]]));
+    let least = 5 * count(0) + 11 * (count(2) + count(4) + count(6));
+    least <= bytes.len() - 12
 }
 
 /// Just the header and question section of a message whose records do not decode.
@@ -593,6 +613,9 @@ mod tests {
         Answer::Unavailable(why.into())
     }
 
+    // Exempt from the length limit: a data table of replies and the answer each is classified
+    // as, one row each.
+    #[allow(clippy::too_many_lines)]
     #[test]
     fn classification_table() {
         let q = Question::new("c.docker.host.test", RecordType::TXT, false).expect("name");
@@ -864,6 +887,63 @@ mod tests {
         assert!(q.message(true).authentic_data, "queries ask for AD");
         let plain = Question::new("c.host.test", RecordType::TXT, false).expect("name");
         assert!(!plain.message(true).authentic_data);
+    }
+
+    /// A reply that does not decode is this server's broken answer when its header and
+    /// question are ours, and noise to wait past when they are not.
+    #[test]
+    fn a_broken_reply_is_malformed_only_when_it_is_ours() {
+        let question = Question::new("c.docker.host.test", RecordType::TXT, false).expect("q");
+        let query = question.message(true);
+        let reply = reply_to(
+            &query,
+            ResponseCode::NoError,
+            vec![txt("c.docker.host.test.", &[b"web"])],
+        );
+        let whole = reply.to_vec().expect("encode");
+        assert!(matches!(accept(&query, &whole), Received::Reply(_)));
+        let cut = &whole[..whole.len() - 2];
+        assert!(matches!(accept(&query, cut), Received::Malformed(_)));
+        let mut other_id = cut.to_vec();
+        other_id[0] ^= 0xff;
+        assert!(matches!(accept(&query, &other_id), Received::Ignored));
+        let mut no_question = cut.to_vec();
+        no_question[4..6].copy_from_slice(&[0, 0]);
+        assert!(matches!(accept(&query, &no_question), Received::Ignored));
+        let mut lying = whole.clone();
+        lying[4..6].copy_from_slice(&[0xff, 0xff]);
+        assert!(matches!(accept(&query, &lying), Received::Ignored));
+    }
+
+    /// A question takes at least 5 bytes and a record 11: counts that cannot fit are refused
+    /// before hickory reserves room for them; a message too short for a header is hickory's.
+    #[test]
+    fn header_counts_must_fit_the_bytes_after_it() {
+        let message = |counts: [u16; 4], body: usize| {
+            let mut m = vec![0u8; 4];
+            for c in counts {
+                m.extend_from_slice(&c.to_be_bytes());
+            }
+            m.resize(12 + body, 0);
+            m
+        };
+        for (counts, body, fits) in [
+            ([0, 0, 0, 0], 0, true),
+            ([1, 0, 0, 0], 5, true),
+            ([1, 0, 0, 0], 4, false),
+            ([1, 1, 0, 0], 16, true),
+            ([1, 1, 0, 0], 15, false),
+            ([1, 0, 1, 1], 27, true),
+            ([1, 0, 1, 1], 26, false),
+            ([0xffff, 0, 0, 0], 100, false),
+        ] {
+            assert_eq!(
+                counts_fit(&message(counts, body)),
+                fits,
+                "{counts:?} in {body}"
+            );
+        }
+        assert!(counts_fit(&[0xff; 11]));
     }
 
     #[test]

@@ -348,6 +348,19 @@ fn run_helper(name: &str, server: &str, timeout: Duration) -> Result<Option<Auth
 
 /// [`run_helper`] with the program named in full (tests run a script by its path).
 fn ask_helper(program: &str, server: &str, timeout: Duration) -> Result<Option<Auth>, String> {
+    let mut child = start_helper(program, server)?;
+    let pipes = Pipes::read(&mut child);
+    let deadline = Instant::now() + timeout;
+    let status = wait_for_exit(&mut child, &pipes, program, deadline, timeout)?;
+    let (stdout, stderr) = pipes.collect(program, deadline, timeout)?;
+    if !status.success() {
+        return failed(program, status, &stdout, &stderr);
+    }
+    answer(program, server, &stdout)
+}
+
+/// The helper, running, with the server it is asked about on its stdin.
+fn start_helper(program: &str, server: &str) -> Result<std::process::Child, String> {
     let mut child = Command::new(program)
         .arg("get")
         .stdin(Stdio::piped())
@@ -364,37 +377,94 @@ fn ask_helper(program: &str, server: &str, timeout: Duration) -> Result<Option<A
         // A helper that exits without reading is judged by its exit status below.
         let _ = stdin.write_all(server.as_bytes());
     }
-    // Read both pipes on their own threads so a chatty helper cannot block on a full pipe.
-    // Stdout is read up to its limit and then closed (a helper writing on gets SIGPIPE, and
-    // is killed below); stderr past what is quoted is read and dropped.
-    let over = Arc::new(AtomicBool::new(false));
-    let out = {
-        let (pipe, over) = (child.stdout.take(), over.clone());
-        std::thread::spawn(move || match pipe {
-            Some(p) => {
-                let answer = bounded_read::at_most(p, MAX_HELPER_ANSWER);
-                over.store(answer.is_err(), Ordering::Relaxed);
-                answer
+    Ok(child)
+}
+
+/// A helper's stdout and stderr, each read on its own thread so a chatty helper cannot block
+/// on a full pipe. Stdout is read up to its limit and then closed (a helper writing on gets
+/// SIGPIPE, and is killed); stderr past what is quoted is read and dropped.
+struct Pipes {
+    out: std::thread::JoinHandle<Result<Vec<u8>, bounded_read::Refused>>,
+    err: std::thread::JoinHandle<Vec<u8>>,
+    /// Set once stdout passed its limit.
+    over: Arc<AtomicBool>,
+}
+
+impl Pipes {
+    fn read(child: &mut std::process::Child) -> Pipes {
+        let over = Arc::new(AtomicBool::new(false));
+        let out = {
+            let (pipe, over) = (child.stdout.take(), over.clone());
+            std::thread::spawn(move || match pipe {
+                Some(p) => {
+                    let answer = bounded_read::at_most(p, MAX_HELPER_ANSWER);
+                    over.store(answer.is_err(), Ordering::Relaxed);
+                    answer
+                }
+                None => Ok(Vec::new()),
+            })
+        };
+        let err = {
+            let pipe = child.stderr.take();
+            std::thread::spawn(move || {
+                let mut kept = Vec::new();
+                if let Some(mut p) = pipe {
+                    let _ = (&mut p).take(MAX_HELPER_STDERR).read_to_end(&mut kept);
+                    let _ = std::io::copy(&mut p, &mut std::io::sink());
+                }
+                kept
+            })
+        };
+        Pipes { out, err, over }
+    }
+
+    /// (stdout, stderr), once both pipes closed. A process the helper started may hold them
+    /// open after it exited: they are waited for only until the deadline.
+    fn collect(
+        self,
+        program: &str,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<(Vec<u8>, Vec<u8>), String> {
+        while !(self.out.is_finished() && self.err.is_finished()) {
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "credential helper {program} exited but left its output open for {} s (a process it started holds it)",
+                    timeout.as_secs()
+                ));
             }
-            None => Ok(Vec::new()),
-        })
-    };
-    let err = {
-        let pipe = child.stderr.take();
-        std::thread::spawn(move || {
-            let mut kept = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = (&mut p).take(MAX_HELPER_STDERR).read_to_end(&mut kept);
-                let _ = std::io::copy(&mut p, &mut std::io::sink());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let stdout = match self.out.join() {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(why @ bounded_read::Refused::TooLarge(_))) => {
+                return Err(format!(
+                    "credential helper {program} wrote on stdout {why}, more than any credentials: refused unread"
+                ));
             }
-            kept
-        })
-    };
-    let deadline = Instant::now() + timeout;
-    let status = loop {
+            Ok(Err(why)) => {
+                return Err(format!(
+                    "credential helper {program}: its answer on stdout: {why}"
+                ));
+            }
+            Err(_) => Vec::new(),
+        };
+        Ok((stdout, self.err.join().unwrap_or_default()))
+    }
+}
+
+/// The helper's exit status; it is killed when it writes too much or outlives the deadline.
+fn wait_for_exit(
+    child: &mut std::process::Child,
+    pipes: &Pipes,
+    program: &str,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<std::process::ExitStatus, String> {
+    loop {
         match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if over.load(Ordering::Relaxed) => {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) if pipes.over.load(Ordering::Relaxed) => {
                 let _ = child.kill();
             }
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
@@ -408,55 +478,40 @@ fn ask_helper(program: &str, server: &str, timeout: Duration) -> Result<Option<A
             }
             Err(e) => return Err(format!("waiting for credential helper {program}: {e}")),
         }
-    };
-    // A process the helper started may hold its pipes open after it exited: wait for them
-    // to close only until the deadline.
-    while !(out.is_finished() && err.is_finished()) {
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "credential helper {program} exited but left its output open for {} s (a process it started holds it)",
-                timeout.as_secs()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
-    let stdout = match out.join() {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(why @ bounded_read::Refused::TooLarge(_))) => {
-            return Err(format!(
-                "credential helper {program} wrote on stdout {why}, more than any credentials: refused unread"
-            ));
-        }
-        Ok(Err(why)) => {
-            return Err(format!(
-                "credential helper {program}: its answer on stdout: {why}"
-            ));
-        }
-        Err(_) => Vec::new(),
-    };
-    let stderr = err.join().unwrap_or_default();
-    if !status.success() {
-        // Helpers print "credentials not found in native keychain" on stdout; it is no secret.
-        let said = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
-        let (o, e) = (said(&stdout), said(&stderr));
-        if o.to_lowercase().contains("not found") || e.to_lowercase().contains("not found") {
-            return Ok(None);
-        }
-        let mut why = if e.is_empty() { o } else { e };
-        if why.len() > HELPER_STDERR_LIMIT || why.contains('\n') {
-            why = why
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .chars()
-                .take(HELPER_STDERR_LIMIT)
-                .collect();
-        }
-        return Err(format!(
-            "credential helper {program} failed ({status}): {why}"
-        ));
+}
+
+/// A helper that exited non-zero: "not found" means no credentials, anything else is an
+/// error quoting one line of what it said.
+fn failed(
+    program: &str,
+    status: std::process::ExitStatus,
+    stdout: &[u8],
+    stderr: &[u8],
+) -> Result<Option<Auth>, String> {
+    // Helpers print "credentials not found in native keychain" on stdout; it is no secret.
+    let said = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
+    let (o, e) = (said(stdout), said(stderr));
+    if o.to_lowercase().contains("not found") || e.to_lowercase().contains("not found") {
+        return Ok(None);
     }
-    let doc: Value = serde_json::from_slice(&stdout)
+    let said = if e.is_empty() { o } else { e };
+    // Its first line, cut to a length a log line can carry.
+    let why: String = said
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(HELPER_STDERR_LIMIT)
+        .collect();
+    Err(format!(
+        "credential helper {program} failed ({status}): {why}"
+    ))
+}
+
+/// A helper's JSON answer; an empty secret means none.
+fn answer(program: &str, server: &str, stdout: &[u8]) -> Result<Option<Auth>, String> {
+    let doc: Value = serde_json::from_slice(stdout)
         .map_err(|_| format!("credential helper {program} gave no JSON answer"))?;
     let get = |k: &str| {
         doc.get(k)
@@ -666,22 +721,102 @@ mod tests {
         }
     }
 
+    /// A helper program in `s` that runs `body` under /bin/sh; its path.
+    fn helper(s: &crate::bounded_read::tests::Scratch, name: &str, body: &str) -> String {
+        let helper = s.0.join(name);
+        std::fs::write(&helper, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        helper.to_string_lossy().into_owned()
+    }
+
+    /// What a helper says, read as the docker CLI reads it: the server on its stdin, JSON on
+    /// its stdout, "not found" (on either stream) meaning none, and any other failure quoted
+    /// by its first line, at most 300 characters, never from stdout when stderr says why.
+    #[test]
+    fn helper_answers_are_read_as_the_cli_reads_them() {
+        use crate::bounded_read::tests::Scratch;
+        let s = Scratch::new("helper-answers");
+        let answer = |body: &str| {
+            let program = helper(&s, "h", body);
+            ask_helper(&program, "r.example", Duration::from_secs(10))
+        };
+        let ok =
+            answer(r#"[ "$(cat)" = r.example ] || exit 3; echo '{"Username":"u","Secret":"s"}'"#);
+        let auth = ok.unwrap().unwrap();
+        assert_eq!(
+            (auth.server.as_str(), auth.username.as_str()),
+            ("r.example", "u")
+        );
+        assert_eq!(password(&auth), Some("s"));
+        let token = answer(r#"echo '{"Username":"<token>","Secret":"t"}'"#);
+        let auth = token.unwrap().unwrap();
+        assert_eq!(auth.username, "");
+        assert!(matches!(&auth.secret, Secret::IdentityToken(t) if t == "t"));
+        assert_eq!(answer(r#"echo '{"Username":"u","Secret":""}'"#), Ok(None));
+        for none in [
+            "echo 'credentials not found in native keychain'; exit 1",
+            "echo 'Not Found' >&2; exit 1",
+        ] {
+            assert_eq!(answer(none), Ok(None), "{none}");
+        }
+        let long = "x".repeat(400);
+        for (body, says) in [
+            (
+                "printf 'first\\nsecond\\n' >&2; echo secret; exit 2",
+                "failed (exit status: 2): first",
+            ),
+            ("echo oops; exit 1", "failed (exit status: 1): oops"),
+            (
+                &format!("echo {long} >&2; exit 1"),
+                &format!("failed (exit status: 1): {}", &long[..300]),
+            ),
+            ("echo hello", "gave no JSON answer"),
+        ] {
+            let e = answer(body).unwrap_err();
+            assert!(e.ends_with(says), "{body}: {e}");
+        }
+    }
+
+    /// A helper that outlives the timeout is killed; one that exits but leaves a process
+    /// holding its output is not waited for past it.
+    #[test]
+    fn a_helper_is_waited_for_only_until_the_timeout() {
+        use crate::bounded_read::tests::Scratch;
+        let s = Scratch::new("helper-slow");
+        let timeout = Duration::from_millis(300);
+        for (name, body, says) in [
+            ("slow", "sleep 2", "did not answer within"),
+            (
+                "fork",
+                "sleep 2 >/dev/null & exit 0",
+                "left its output open",
+            ),
+        ] {
+            let program = helper(&s, name, body);
+            let e = ask_helper(&program, "r.example", timeout).unwrap_err();
+            assert!(e.contains(says), "{name}: {e}");
+        }
+    }
+
     /// A helper that writes more than any credentials is refused once it passes the limit,
-    /// not read into memory to the end (or, for one that never stops, until the timeout).
+    /// not read into memory to the end (or, for one that never stops, until the timeout),
+    /// and killed if it lives on.
     #[test]
     fn a_helper_answer_is_read_up_to_its_limit() {
         use crate::bounded_read::tests::Scratch;
         let s = Scratch::new("helper");
-        for (name, body) in [
-            ("big", "head -c 2000000 /dev/zero"),
-            ("endless", "exec yes"),
+        for (name, body, timeout) in [
+            ("big", "head -c 2000000 /dev/zero", 10),
+            ("endless", "exec yes", 10),
+            (
+                "lingering",
+                "trap '' PIPE; head -c 2000000 /dev/zero; exec sleep 3",
+                2,
+            ),
         ] {
-            let helper = s.0.join(name);
-            std::fs::write(&helper, format!("#!/bin/sh\n{body}\n")).unwrap();
-            std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-                .unwrap();
-            let program = helper.to_string_lossy();
-            let e = ask_helper(&program, "r.example", Duration::from_secs(10)).unwrap_err();
+            let program = helper(&s, name, body);
+            let e = ask_helper(&program, "r.example", Duration::from_secs(timeout)).unwrap_err();
             assert!(
                 e.contains(&format!("{program} wrote on stdout larger than 1 MiB")),
                 "{name}: {e}"

@@ -168,6 +168,13 @@ impl Container {
     }
 }
 
+/// An ID as the docker CLI prints it: its first 12 hex digits, without the `sha256:` of an
+/// image ID (a container ID has none, so both kinds read alike).
+pub fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    hex.get(..12).unwrap_or(hex)
+}
+
 mod calls;
 pub mod credentials;
 mod endpoint;
@@ -182,3 +189,18 @@ pub use endpoint::{DEFAULT_HOST, DEFAULT_TCP_PORT, DockerHost, Endpoint, parse_d
 pub use engine::pulling::{PullError, PullProblem};
 pub use engine::{DEADLINE_GRACE, Engine, EngineError};
 pub use version::ApiVersion;
+
+#[cfg(test)]
+mod tests {
+    use super::short_id;
+
+    #[test]
+    fn short_ids_are_twelve_hex_digits() {
+        let hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(short_id(hex), "0123456789ab");
+        assert_eq!(short_id(&format!("sha256:{hex}")), "0123456789ab");
+        assert_eq!(short_id("sha256:abc"), "abc");
+        assert_eq!(short_id("abc"), "abc");
+        assert_eq!(short_id(""), "");
+    }
+}

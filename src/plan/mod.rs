@@ -145,133 +145,19 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
             code = code.worst(Code::DataError);
             continue;
         }
-        let current: Option<Existing> = by_name.get(n).map(|c| Existing::from(*c));
-        let current_owner: Option<&str> = by_name.get(n).and_then(|c| c.owner());
-        // A version that failed verification, kept aside by a rollback (only ours counts).
-        let failed = by_name
-            .get(crate::step::temporary(n, crate::step::FAILED_SUFFIX).as_str())
-            .filter(|c| c.owner().is_some());
-        let discard_failed = |steps: &mut Vec<Step>, why: &str| {
-            if let Some(f) = failed {
-                steps.push(Step::new(
-                    n,
-                    Action::Discard {
-                        existing: Existing::from(*f),
-                    },
-                    why,
-                ));
-            }
-        };
+        let here = Here::of(n, &by_name);
         match &w.state {
             WantedState::Spec { record, spec } => {
-                let wanted = spec.owner_label();
-                if let Some(f) = failed
-                    && f.owner() == wanted
-                    && (current.is_none() || current_owner != wanted)
-                {
-                    // Retrying would bounce the healthy old service on every run; with none,
-                    // it would only fail again.
-                    steps.push(Step::new(
-                        n,
-                        Action::HeldBack {
-                            existing: current.clone(),
-                            failed: Existing::from(*f),
-                        },
-                        format!("record {record} is the version that failed verification"),
-                    ));
-                    continue;
-                }
-                discard_failed(
-                    &mut steps,
-                    "a version that failed verification; the record is no longer it",
-                );
-                let Some(cur) = current else {
-                    if let Some(identity) = wanted
-                        && spec.auto_remove()
-                        && jobs::is_done(&settings.jobs_done, n, identity, None)
-                    {
-                        steps.push(Step::new(
-                            n,
-                            Action::Finished { existing: None },
-                            "a --rm job that finished with status 0 (remembered in the state directory); not run again until its record changes",
-                        ));
-                        continue;
-                    }
-                    steps.push(Step::new(
-                        n,
-                        Action::Create { spec: spec.clone() },
-                        format!("listed, not present; record {record}"),
-                    ));
-                    continue;
-                };
-                match current_owner {
-                    Some(label) if Some(label) == spec.owner_label() => {
-                        // What a `--pull always` pull before planning found (crate::images).
-                        let refresh = settings.refreshed.get(&cur.id);
-                        let done =
-                            jobs::is_done(&settings.jobs_done, n, label, Some(cur.id.as_str()));
-                        steps.push(up_to_date(n, cur, spec, refresh, &mut code, done));
-                    }
-                    None if settings.no_adopt => {
-                        code = code.worst(Code::DataError);
-                        steps.push(Step::new(
-                            n,
-                            Action::Leave { existing: Some(cur) },
-                            "conflict: a container of this name exists without our label and --no-adopt is set",
-                        ));
-                    }
-                    None => steps.push(Step::new(
-                        n,
-                        Action::Replace {
-                            existing: cur,
-                            spec: spec.clone(),
-                        },
-                        format!("adopting a container without our label; record {record}"),
-                    )),
-                    Some(_) => steps.push(Step::new(
-                        n,
-                        Action::Replace {
-                            existing: cur,
-                            spec: spec.clone(),
-                        },
-                        format!("record {record} changed"),
-                    )),
-                }
+                spec_steps(here, record, spec, &settings, &mut steps, &mut code);
             }
-            WantedState::Disabled => match current {
-                _ if failed.is_some() && !(current_owner.is_none() && settings.no_adopt) => {
-                    discard_failed(&mut steps, "launch disabled: no record at any level");
-                    if let Some(cur) = current {
-                        steps.push(Step::new(
-                            n,
-                            Action::Remove { existing: cur },
-                            "launch disabled: no record at any level",
-                        ));
-                    }
-                }
-                Some(cur) if current_owner.is_none() && settings.no_adopt => {
-                    steps.push(Step::new(
-                        n,
-                        Action::Leave { existing: Some(cur) },
-                        "launch disabled (no record), but the container lacks our label and --no-adopt is set",
-                    ));
-                }
-                Some(cur) => steps.push(Step::new(
-                    n,
-                    Action::Remove { existing: cur },
-                    "launch disabled: no record at any level",
-                )),
-                None => steps.push(Step::new(
-                    n,
-                    Action::Leave { existing: None },
-                    "launch disabled: no record at any level, no container",
-                )),
-            },
+            WantedState::Disabled => disabled_steps(here, &settings, &mut steps),
             WantedState::Invalid { why, .. } => {
                 code = code.worst(Code::DataError);
                 steps.push(Step::new(
                     n,
-                    Action::Leave { existing: current },
+                    Action::Leave {
+                        existing: here.current,
+                    },
                     format!("invalid record, left as it is: {why}"),
                 ));
             }
@@ -279,7 +165,9 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
                 code = code.worst(Code::TempFail);
                 steps.push(Step::new(
                     n,
-                    Action::Leave { existing: current },
+                    Action::Leave {
+                        existing: here.current,
+                    },
                     format!("record unavailable, left as it is: {why}"),
                 ));
             }
@@ -287,14 +175,193 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
     }
 
     let mut after = order_steps(wanted, &mut steps, &mut code);
+    unlisted_steps(desired, recovery, wanted, &handled, &mut steps);
+    foreign_temporary_steps(recovery, &mut steps);
+    order_removals(&mut steps, &mut after, actual, wanted);
+    Plan { steps, code, after }
+}
 
+/// What the engine has under one listed name.
+struct Here<'a> {
+    name: &'a str,
+    current: Option<Existing>,
+    /// The current container's ownership label.
+    owner: Option<&'a str>,
+    /// A version that failed verification, kept aside by a rollback (only ours counts).
+    failed: Option<&'a Container>,
+}
+
+impl<'a> Here<'a> {
+    fn of(name: &'a str, by_name: &BTreeMap<&str, &'a Container>) -> Here<'a> {
+        let failed = by_name
+            .get(crate::step::temporary(name, crate::step::FAILED_SUFFIX).as_str())
+            .copied()
+            .filter(|c| c.owner().is_some());
+        Here {
+            name,
+            current: by_name.get(name).map(|c| Existing::from(*c)),
+            owner: by_name.get(name).and_then(|c| c.owner()),
+            failed,
+        }
+    }
+
+    fn discard_failed(&self, steps: &mut Vec<Step>, why: &str) {
+        if let Some(f) = self.failed {
+            steps.push(Step::new(
+                self.name,
+                Action::Discard {
+                    existing: Existing::from(f),
+                },
+                why,
+            ));
+        }
+    }
+}
+
+/// A listed name with a valid record: created, kept, started, replaced or adopted; or held
+/// back while its record is the version that failed verification.
+fn spec_steps(
+    here: Here<'_>,
+    record: &str,
+    spec: &Arc<ContainerSpec>,
+    settings: &Settings,
+    steps: &mut Vec<Step>,
+    code: &mut Code,
+) {
+    let n = here.name;
+    let wanted = spec.owner_label();
+    if let Some(f) = here.failed
+        && f.owner() == wanted
+        && (here.current.is_none() || here.owner != wanted)
+    {
+        // Retrying would bounce the healthy old service on every run; with none,
+        // it would only fail again.
+        steps.push(Step::new(
+            n,
+            Action::HeldBack {
+                existing: here.current,
+                failed: Existing::from(f),
+            },
+            format!("record {record} is the version that failed verification"),
+        ));
+        return;
+    }
+    here.discard_failed(
+        steps,
+        "a version that failed verification; the record is no longer it",
+    );
+    let Some(cur) = here.current else {
+        steps.push(absent_step(n, record, spec, settings));
+        return;
+    };
+    let step = match here.owner {
+        Some(label) if Some(label) == wanted => {
+            // What a `--pull always` pull before planning found (crate::images).
+            let refresh = settings.refreshed.get(&cur.id);
+            let done = jobs::is_done(&settings.jobs_done, n, label, Some(cur.id.as_str()));
+            up_to_date(n, cur, spec, refresh, code, done)
+        }
+        None if settings.no_adopt => {
+            *code = code.worst(Code::DataError);
+            Step::new(
+                n,
+                Action::Leave {
+                    existing: Some(cur),
+                },
+                "conflict: a container of this name exists without our label and --no-adopt is set",
+            )
+        }
+        None => Step::new(
+            n,
+            Action::Replace {
+                existing: cur,
+                spec: spec.clone(),
+            },
+            format!("adopting a container without our label; record {record}"),
+        ),
+        Some(_) => Step::new(
+            n,
+            Action::Replace {
+                existing: cur,
+                spec: spec.clone(),
+            },
+            format!("record {record} changed"),
+        ),
+    };
+    steps.push(step);
+}
+
+/// A listed name with a record and no container: created, unless it is a `--rm` job
+/// remembered as finished.
+fn absent_step(n: &str, record: &str, spec: &Arc<ContainerSpec>, settings: &Settings) -> Step {
+    if let Some(identity) = spec.owner_label()
+        && spec.auto_remove()
+        && jobs::is_done(&settings.jobs_done, n, identity, None)
+    {
+        return Step::new(
+            n,
+            Action::Finished { existing: None },
+            "a --rm job that finished with status 0 (remembered in the state directory); not run again until its record changes",
+        );
+    }
+    Step::new(
+        n,
+        Action::Create { spec: spec.clone() },
+        format!("listed, not present; record {record}"),
+    )
+}
+
+/// A listed name with no record at any level: launch disabled, so its container goes,
+/// unless it lacks our label and `--no-adopt` is set.
+fn disabled_steps(here: Here<'_>, settings: &Settings, steps: &mut Vec<Step>) {
+    let n = here.name;
+    let not_ours_to_take = here.owner.is_none() && settings.no_adopt;
+    if here.failed.is_some() && !not_ours_to_take {
+        here.discard_failed(steps, "launch disabled: no record at any level");
+        if let Some(cur) = here.current {
+            steps.push(Step::new(
+                n,
+                Action::Remove { existing: cur },
+                "launch disabled: no record at any level",
+            ));
+        }
+        return;
+    }
+    steps.push(match here.current {
+        Some(cur) if not_ours_to_take => Step::new(
+            n,
+            Action::Leave {
+                existing: Some(cur),
+            },
+            "launch disabled (no record), but the container lacks our label and --no-adopt is set",
+        ),
+        Some(cur) => Step::new(
+            n,
+            Action::Remove { existing: cur },
+            "launch disabled: no record at any level",
+        ),
+        None => Step::new(
+            n,
+            Action::Leave { existing: None },
+            "launch disabled: no record at any level, no container",
+        ),
+    });
+}
+
+/// Ours, and DNS (authoritatively) no longer lists it: removed; what recovery holds stays.
+fn unlisted_steps(
+    desired: &Desired,
+    recovery: &Recovery,
+    wanted: &[Wanted],
+    handled: &BTreeSet<String>,
+    steps: &mut Vec<Step>,
+) {
     // A list entry that is not a name (`s1;s2`, a stray byte) may be a typo of a name the
     // list meant to keep: while one is there, what the list does not name is left alone.
     let typo = wanted
         .iter()
         .find(|w| matches!(w.state, WantedState::Invalid { record: None, .. }));
-    // Ours, and DNS (authoritatively) no longer lists it; what recovery holds stays.
-    for c in actual {
+    for c in &recovery.view {
         let base = crate::step::split(&c.name).map_or(c.name.as_str(), |(b, _)| b);
         if c.owner().is_some() && !handled.contains(&c.name) && !recovery.held.contains(base) {
             if let Some(typo) = typo {
@@ -323,8 +390,11 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
             ));
         }
     }
-    // Named like a temporary of ours but not ours: never touched, and the report says so.
-    for c in actual {
+}
+
+/// Named like a temporary of ours but not ours: never touched, and the report says so.
+fn foreign_temporary_steps(recovery: &Recovery, steps: &mut Vec<Step>) {
+    for c in &recovery.view {
         if c.owner().is_none()
             && let Some((base, suffix)) = crate::step::split(&c.name)
             && !recovery.held.contains(base)
@@ -340,8 +410,6 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
             ));
         }
     }
-    order_removals(&mut steps, &mut after, actual, wanted);
-    Plan { steps, code, after }
 }
 
 /// Removals in reverse start order. A container another one uses (its namespaces, volumes,

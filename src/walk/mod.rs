@@ -2,9 +2,11 @@
 //! where the walk stops. Whoever answers a level decides what runs as root on the host, so
 //! the walk never leaves the fleet's own domain: it stops at `--top-domain`, or else below
 //! the public suffix (`com`, `co.uk`, `github.io`), which anyone may register under.
-//! Pure: knows nothing of DNS or containers.
+//! Pure: knows nothing of resolvers or containers; the name lengths are [`crate::dns::name`]'s.
 
 pub mod public_suffix;
+
+use crate::dns::name::MAX_NAME;
 
 /// How far up the walk may go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,10 +55,6 @@ impl Rules for Limits {
         Some(&self.prefix)
     }
 }
-
-/// Longest DNS name in its text form without the trailing dot: 255 octets on the wire
-/// (RFC 1035 §2.3.4) are 253 characters of labels and dots.
-pub const MAX_NAME: usize = 253;
 
 /// Whether the bound itself may be walked to: a `--top-domain` that is a public suffix of
 /// the ICANN section (`com`, `co.uk`, `dev`) is a registry's, and its level (where the walk

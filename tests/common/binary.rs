@@ -30,3 +30,32 @@ pub fn explain(o: &Output) -> String {
 pub fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", explain(o)))
 }
+
+/// Its stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Its stdout then its stderr, as one text to search.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Each container's (name, status) from `show --output json`.
+pub fn statuses(o: &Output) -> Vec<(String, String)> {
+    pairs(&json(o)["containers"], "name", "status")
+}
+
+/// Two string fields of each object of a JSON list, e.g. a plan's (container, action).
+pub fn pairs(list: &Value, a: &str, b: &str) -> Vec<(String, String)> {
+    let text = |item: &Value, key: &str| item[key].as_str().unwrap().to_string();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| (text(item, a), text(item, b)))
+        .collect()
+}

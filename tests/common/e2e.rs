@@ -44,12 +44,7 @@ pub fn code(o: &Output) -> i32 {
 
 /// Everything about a run, for assertion messages.
 pub fn show(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    super::binary::explain(o)
 }
 
 /// The docker CLI (fine in tests, never in src/).
@@ -67,20 +62,26 @@ pub fn ensure_v2() {
     }
 }
 
+/// A field of a container by exact name, as `docker inspect --format` renders it.
+pub fn field(name: &str, format: &str) -> Option<String> {
+    let o = docker(&["inspect", "--type", "container", "--format", format, name]);
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
 /// A container's (id, running, image as configured) by exact name.
 pub fn inspect(name: &str) -> Option<(String, bool, String)> {
-    let o = docker(&[
-        "inspect",
-        "--type",
-        "container",
-        "--format",
-        "{{.Id}} {{.State.Running}} {{.Config.Image}}",
-        name,
-    ]);
-    if !o.status.success() {
-        return None;
-    }
-    let s = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    id_running_and(name, "{{.Config.Image}}")
+}
+
+/// A container's (id, running, ID of the image it runs) by exact name.
+pub fn inspect_image_id(name: &str) -> Option<(String, bool, String)> {
+    id_running_and(name, "{{.Image}}")
+}
+
+fn id_running_and(name: &str, third: &str) -> Option<(String, bool, String)> {
+    let s = field(name, &format!("{{{{.Id}}}} {{{{.State.Running}}}} {third}"))?;
     let mut it = s.split(' ');
     Some((
         it.next()?.to_string(),

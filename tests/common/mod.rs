@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: an in-process fake DNS server for fault
 //! injection, a real dnsmasq, BIND and unbound, the local test images, a fault-injecting proxy in front of
 //! the real engine, a bare HTTP client for posting create bodies as they are, and the
-//! end-to-end helpers (running the tool, inspecting containers).
+//! end-to-end helpers (running the tool, inspecting containers), and the source tree's files.
 //! Each test binary uses only some of them.
 #![allow(dead_code)]
 
@@ -15,5 +15,6 @@ pub mod fake_dns;
 pub mod images;
 pub mod ports;
 pub mod registry;
+pub mod tree;
 pub mod unbound;
 pub mod world;

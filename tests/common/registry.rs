@@ -4,11 +4,13 @@
 //! It logs at info, so [`Registry::log`] shows each request it authorized (with credentials).
 //! The binaries come from tests/kit/registry.sh, which this runs when they are missing.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use super::e2e::docker;
+use super::ports::{free_port, scratch_dir};
 
 /// The user every authenticated test registry knows.
 pub const USER: &str = "ddp-user";
@@ -32,7 +34,7 @@ impl Registry {
     /// it does not come up.
     pub fn start(auth: bool) -> Registry {
         ensure_installed();
-        let dir = scratch_dir();
+        let dir = scratch_dir("registry");
         let data = dir.join("data");
         std::fs::create_dir_all(&data).expect("registry data dir");
         let mut auth_section = String::new();
@@ -268,13 +270,6 @@ pub fn login_auth(user: &str, password: &str) -> String {
     out
 }
 
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run docker")
-}
-
 fn must(out: Output, what: &str) -> Output {
     assert!(
         out.status.success(),
@@ -294,23 +289,4 @@ fn ensure_installed() {
     let kit = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kit/registry.sh");
     let status = Command::new("bash").arg(kit).status().expect("run bash");
     assert!(status.success(), "tests/kit/registry.sh failed");
-}
-
-/// A loopback TCP port free at the time of the call.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .expect("bind a free port")
-        .port()
-}
-
-fn scratch_dir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "ddp-registry-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
 }

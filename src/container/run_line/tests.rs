@@ -64,6 +64,9 @@ fn hc(v: Value) -> Value {
     json!({ "HostConfig": v })
 }
 
+// Exempt from the length limit: a data table of run lines and the create fields each maps to,
+// one row a flag form.
+#[allow(clippy::too_many_lines)]
 #[test]
 fn flags_map_to_api_fields() {
     let cases: Vec<(&str, Value)> = vec![
@@ -147,6 +150,7 @@ fn flags_map_to_api_fields() {
             json!({"Healthcheck": {"Test": ["NONE"]}}),
         ),
         ("--no-healthcheck=false busybox", json!({})),
+        ("--health-retries 0 busybox", json!({})),
         (
             "--restart=always busybox",
             hc(json!({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 0}})),
@@ -177,6 +181,14 @@ fn flags_map_to_api_fields() {
         (
             "--network a --network b busybox",
             json!({"HostConfig": {"NetworkMode": "a"}, "NetworkingConfig": {"EndpointsConfig": {"a": {}, "b": {}}}}),
+        ),
+        (
+            "--network mynet --link-local-ip fe80::1 busybox",
+            json!({"HostConfig": {"NetworkMode": "mynet"}, "NetworkingConfig": {"EndpointsConfig": {"mynet": {"IPAMConfig": {"LinkLocalIPs": ["fe80::1"]}}}}}),
+        ),
+        (
+            "--network name=mynet,link-local-ip=fe80::2 busybox",
+            json!({"HostConfig": {"NetworkMode": "mynet"}, "NetworkingConfig": {"EndpointsConfig": {"mynet": {"IPAMConfig": {"LinkLocalIPs": ["fe80::2"]}}}}}),
         ),
         (
             "--network name=MyNet,alias=X,driver-opt=K=V busybox",
@@ -249,6 +261,40 @@ fn flags_map_to_api_fields() {
         (
             "--mount dst=/v,ro=false busybox",
             hc(json!({"Mounts": [{"Type": "volume", "Target": "/v"}]})),
+        ),
+        (
+            "--mount dst=/v,readonly=1 busybox",
+            hc(json!({"Mounts": [{"Type": "volume", "Target": "/v", "ReadOnly": true}]})),
+        ),
+        (
+            "--mount type=bind,src=/a,dst=/x,readonly,bind-recursive=writable busybox",
+            hc(
+                json!({"Mounts": [{"Type": "bind", "Source": "/a", "Target": "/x", "ReadOnly": true, "BindOptions": {"ReadOnlyNonRecursive": true}}]}),
+            ),
+        ),
+        (
+            "--mount type=bind,src=/a,dst=/x,ro,bind-recursive=readonly,bind-propagation=rprivate busybox",
+            hc(
+                json!({"Mounts": [{"Type": "bind", "Source": "/a", "Target": "/x", "ReadOnly": true, "BindOptions": {"ReadOnlyForceRecursive": true, "Propagation": "rprivate"}}]}),
+            ),
+        ),
+        (
+            "--mount type=bind,src=/srv,dst=/srv,consistency=Cached busybox",
+            hc(
+                json!({"Mounts": [{"Type": "bind", "Source": "/srv", "Target": "/srv", "Consistency": "cached"}]}),
+            ),
+        ),
+        (
+            "--mount type=volume,dst=/v,volume-subpath=sub,volume-label=a=b,volume-label==x busybox",
+            hc(
+                json!({"Mounts": [{"Type": "volume", "Target": "/v", "VolumeOptions": {"Subpath": "sub", "Labels": {"a": "b"}, "DriverConfig": {}}}]}),
+            ),
+        ),
+        (
+            "--mount type=volume,dst=/v,volume-nocopy=false busybox",
+            hc(
+                json!({"Mounts": [{"Type": "volume", "Target": "/v", "VolumeOptions": {"DriverConfig": {}}}]}),
+            ),
         ),
         (
             "--tmpfs /tmp --tmpfs /run:rw,size=64k busybox",
@@ -489,6 +535,9 @@ fn client_side_options() {
     );
 }
 
+// Exempt from the length limit: a data table of bad values and the error each gets, one row
+// each.
+#[allow(clippy::too_many_lines)]
 #[test]
 fn value_errors_name_flag_and_value() {
     let cases: &[(&str, &str)] = &[
@@ -587,6 +636,14 @@ fn value_errors_name_flag_and_value() {
         ("-v x:/b busybox", "not a valid volume name"),
         ("--mount type=bind,src=./x,dst=/x busybox", "relative"),
         ("--mount type=bind,dst=/x busybox", "absolute source"),
+        (
+            "--mount type=bind,src=srv,dst=/x busybox",
+            "absolute source",
+        ),
+        (
+            "--mount type=bind,src=/a,dst=/x,bind-recursive=writable busybox",
+            "'bind-recursive=writable' requires 'readonly'",
+        ),
         ("--mount src=v busybox", "target is required"),
         (
             "--mount type=volume,dst=/x,bind-propagation=rslave busybox",
@@ -606,6 +663,14 @@ fn value_errors_name_flag_and_value() {
         ),
         ("--mount 'dst=/x, ro' busybox", "no spaces"),
         ("--mount dst=/x,bind-nonrecursive busybox", "deprecated"),
+        (
+            "--mount dst=/x,bind-nonrecursive=true busybox",
+            "deprecated",
+        ),
+        (
+            "--mount dst=/x,ro=maybe busybox",
+            "invalid value for ro: maybe",
+        ),
         (
             "--mount type=bind,src=/a,dst=/x,bind-recursive=readonly busybox",
             "requires 'readonly'",
@@ -630,6 +695,10 @@ fn value_errors_name_flag_and_value() {
         (
             "--network name=a,alias=x --network-alias y busybox",
             "cannot specify both --network-alias",
+        ),
+        (
+            "--network name=a,link-local-ip=fe80::1 --link-local-ip fe80::2 busybox",
+            "cannot specify both --link-local-ip",
         ),
         (
             "--network alias=x,ip=1 busybox",
