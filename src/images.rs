@@ -21,8 +21,8 @@ pub enum Refresh {
     Current,
     /// Pulled: the tag now names this other image ID.
     Updated(String),
-    /// The pull failed; the message says what to do.
-    Failed(String),
+    /// The pull failed; the error says what to do, and whether the engine was lost.
+    Failed(ImageError),
 }
 
 /// What the pulls before planning found, by container ID.
@@ -68,7 +68,7 @@ pub fn check(
         images.entry(key(spec)).or_insert(spec);
     }
     let images: Vec<(String, &ContainerSpec)> = images.into_iter().collect();
-    let found: BTreeMap<String, Result<String, String>> =
+    let found: BTreeMap<String, Result<String, ImageError>> =
         crate::pool::map(&images, jobs, |(k, spec)| {
             (k.clone(), fresh_id(engine, spec))
         })
@@ -103,9 +103,9 @@ pub fn key(spec: &ContainerSpec) -> String {
 
 /// Pull the spec's image (unless digest-pinned and present) and return the local image ID
 /// its reference names now.
-fn fresh_id(engine: &dyn EngineCalls, spec: &ContainerSpec) -> Result<String, String> {
+fn fresh_id(engine: &dyn EngineCalls, spec: &ContainerSpec) -> Result<String, ImageError> {
     let pinned = spec.image.digest.is_some();
-    if pinned && let Some(id) = engine.image_id(&spec.image).map_err(|e| e.to_string())? {
+    if pinned && let Some(id) = engine.image_id(&spec.image)? {
         log::debug!("{}: pinned by digest and present; not pulled", spec.image);
         return Ok(id);
     }
@@ -113,12 +113,14 @@ fn fresh_id(engine: &dyn EngineCalls, spec: &ContainerSpec) -> Result<String, St
         .pull_image(&spec.image, spec.platform.as_deref())
         .map_err(|e| {
             log::error!("{e}");
-            e.to_string()
+            ImageError::from(e)
         })?;
-    engine
-        .image_id(&spec.image)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("{} was pulled but the engine does not have it", spec.image))
+    engine.image_id(&spec.image)?.ok_or_else(|| {
+        ImageError::of(format!(
+            "{} was pulled but the engine does not have it",
+            spec.image
+        ))
+    })
 }
 
 /// Why an image could not be made available for a container.

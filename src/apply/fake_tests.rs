@@ -1447,12 +1447,6 @@ fn a_failure_reads_as_why() {
 }
 
 #[test]
-fn a_short_id_is_the_first_twelve_characters() {
-    assert_eq!(short("0123456789abcdef"), "0123456789ab");
-    assert_eq!(short("abc"), "abc");
-}
-
-#[test]
 fn the_fakes_list_reads_like_the_engines() {
     let fake = FakeEngine::new();
     fake.seed("web", "w", &spec(V1), Seed::Up(HOUR));

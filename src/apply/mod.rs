@@ -11,7 +11,7 @@ mod fake;
 mod fake_tests;
 
 use crate::container::ContainerSpec;
-use crate::docker::{EngineCalls, EngineError, Health, Since};
+use crate::docker::{EngineCalls, EngineError, Health, Since, short_id};
 use crate::exit::Code;
 use crate::images::ImageError;
 use crate::plan::{Action, Existing, Plan, Step};
@@ -600,7 +600,10 @@ fn execute_step(
             let id = engine.create(name, spec)?;
             // A created-but-failed container stays for `docker logs`; the next run starts it.
             engine.start(&id).map_err(|e| {
-                StepFailure::engine(&e, format!("created {}, but start failed: {e}", short(&id)))
+                StepFailure::engine(
+                    &e,
+                    format!("created {}, but start failed: {e}", short_id(&id)),
+                )
             })?;
             Ok(Some(Pending::Check(Watched::created(&id))))
         }
@@ -649,11 +652,6 @@ fn keep(e: &Existing, settle: Duration) -> Result<Option<Pending>, String> {
         _ if settle.is_zero() => Ok(None),
         _ => watch(Duration::ZERO),
     }
-}
-
-/// A container ID as `docker ps` shows it.
-fn short(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
 }
 
 /// Remove = graceful stop (the container's own signal and timeout), then remove.

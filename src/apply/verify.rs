@@ -2,8 +2,7 @@
 //! the engine's own inspect document, and the watch that applies them to many containers
 //! in one window. It reports; what a failure leads to (rollback, exit code) is apply's call.
 
-use super::short;
-use crate::docker::{EngineCalls, EngineError, Health};
+use crate::docker::{EngineCalls, EngineError, Health, short_id};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -270,7 +269,7 @@ pub fn watch(
                         unknown => {
                             log::warn!(
                                 "{}: removed itself while watched (--rm?); its exit status is unknown{}",
-                                short(id),
+                                short_id(id),
                                 unknown.err().map(|e| format!(" ({e})")).unwrap_or_default()
                             );
                             Some(Ok(Up::Vanished))
@@ -282,7 +281,7 @@ pub fn watch(
                     if engine.now().saturating_duration_since(started) < settle * 2
                         && engine.now() < deadline =>
                 {
-                    log::warn!("{}: inspect failed while watching it: {e}", short(id));
+                    log::warn!("{}: inspect failed while watching it: {e}", short_id(id));
                     None
                 }
                 Err(e) => Some(Err(Failure {

@@ -80,7 +80,11 @@ fn up_to_date(
             );
         }
         Some(Refresh::Failed(why)) => {
-            *code = code.worst(Code::ActionsFailed);
+            // An engine lost while pulling is the engine's news (69), not the image's (73).
+            *code = code.worst(match why.engine_lost {
+                true => Code::Unavailable,
+                false => Code::ActionsFailed,
+            });
             (
                 format!("left on the image it has: {why}"),
                 format!("not running; started on the image it has: {why}"),

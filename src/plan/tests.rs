@@ -1,5 +1,6 @@
 use super::*;
 use crate::container::OWNER_LABEL;
+use crate::images::ImageError;
 
 fn spec(text: &str) -> Arc<ContainerSpec> {
     Arc::new(crate::container::tests::example(
@@ -782,7 +783,12 @@ fn a_refreshed_image_replaces_a_failed_pull_leaves_alone() {
         (render(&p), p.code),
         (vec!["n1:keep:id-n1".to_string()], Code::Ok)
     );
-    let failed = || Refresh::Failed("pull of x failed: registry r unreachable".into());
+    let failed = || {
+        Refresh::Failed(ImageError {
+            why: "pull of x failed: registry r unreachable".into(),
+            engine_lost: false,
+        })
+    };
     let p = with("running", failed());
     assert_eq!(render(&p), vec!["n1:keep:id-n1"]);
     assert!(
@@ -795,6 +801,16 @@ fn a_refreshed_image_replaces_a_failed_pull_leaves_alone() {
     assert_eq!(
         (render(&p), p.code),
         (vec!["n1:start:id-n1".to_string()], Code::ActionsFailed)
+    );
+    // The engine stopped answering during the pull: the engine's news, 69.
+    let lost = Refresh::Failed(ImageError {
+        why: "Docker engine timed out".into(),
+        engine_lost: true,
+    });
+    let p = with("running", lost);
+    assert_eq!(
+        (render(&p), p.code),
+        (vec!["n1:keep:id-n1".to_string()], Code::Unavailable)
     );
 }
 
