@@ -1454,3 +1454,51 @@ fn the_fakes_list_reads_like_the_engines() {
     assert_eq!(list[0].owner(), spec(V1).owner_label());
     assert!(list[0].running());
 }
+
+/// The `--pull always` pulls before planning: one pull an image, and for each container
+/// whether its tag still names what it runs; a failure says whether the engine was lost.
+#[test]
+fn the_pulls_before_planning_say_what_each_container_runs() {
+    use crate::images::{self, Refresh};
+    let fake = FakeEngine::new();
+    fake.registry(V1).registry(V2);
+    let (a, b, c) = (spec(V1), spec(V1), spec(V2));
+    fake.seed("a", "id-a", &a, Seed::Up(HOUR));
+    fake.seed("b", "id-b", &b, Seed::Up(HOUR));
+    fake.seed("c", "id-c", &c, Seed::Up(HOUR));
+    let mut actual = fake.list();
+    // `a` runs an image its tag no longer names; `b` and `c` what theirs name.
+    let at = |name: &str| actual.iter().position(|x| x.name == name).expect("seeded");
+    let ia = at("a");
+    actual[ia].image_id = "sha256:an-older-app".into();
+    let d = desired(&[("a", &a), ("b", &b), ("c", &c)]);
+    let found = images::check(&fake, &d, &actual, PullPolicy::Always, 2);
+    let want = |id: &str| Refresh::Updated(format!("sha256:{id}"));
+    assert_eq!(found.get("id-a"), Some(&want(V1)));
+    let current = |id: &str| found.get(id).cloned();
+    assert_eq!(current("id-b"), Some(Refresh::Current));
+    assert_eq!(current("id-c"), Some(Refresh::Current));
+    let pulls = fake
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("pull "))
+        .count();
+    assert_eq!(pulls, 2, "one pull an image: {:?}", fake.calls());
+    // Only `always` pulls before planning.
+    let none = images::check(&fake, &d, &actual, PullPolicy::Missing, 2);
+    assert!(none.is_empty(), "{none:?}");
+    // The engine stops answering: the planner learns it was the engine.
+    fake.fail_every("pull", Fault::Unreachable);
+    let lost = images::check(&fake, &d, &actual, PullPolicy::Always, 1);
+    assert!(
+        matches!(lost.get("id-a"), Some(Refresh::Failed(e)) if e.engine_lost),
+        "{lost:?}"
+    );
+    fake.heal();
+    fake.fail_every("pull", Fault::Status(500));
+    let refused = images::check(&fake, &d, &actual, PullPolicy::Always, 1);
+    assert!(
+        matches!(refused.get("id-b"), Some(Refresh::Failed(e)) if !e.engine_lost),
+        "{refused:?}"
+    );
+}
