@@ -20,7 +20,7 @@
 //!   safety argument (before the list is known, the engine is only put back to where a crash
 //!   left it). [`lint`] checks a whole records file, through the same [`context`].
 //! - Reading is pure data: [`dns`] (resolv.conf, wire queries, retry, the classification of
-//!   every reply into an [`dns::Answer`]) and [`dns::records_file`] (the `--records` file)
+//!   every reply into an [`dns::Answer`], and the one copy of the DNS-name rules) and [`dns::records_file`] (the `--records` file)
 //!   produce answers; [`walk`] says which levels a host asks; [`desired`] reads the list and
 //!   each container's record over them; [`container`] turns a record's text (a `docker run`
 //!   line or a JSON body) into the Engine API create body, with the policy checks.

@@ -98,7 +98,7 @@ impl ResolverConfig {
 
     /// Read and parse a resolv.conf file. A missing file means 127.0.0.1 (as in glibc, and
     /// normal at early boot); one that exists but is not a regular file of at most
-    /// [`MAX_FILE_BYTES`], or cannot be read, is an error.
+    /// `MAX_FILE_BYTES`, or cannot be read, is an error.
     pub fn load(path: &Path) -> Result<ResolverConfig, String> {
         match crate::bounded_read::regular_file(path, MAX_FILE_BYTES) {
             Ok(bytes) => Ok(ResolverConfig::parse(&String::from_utf8_lossy(&bytes))),

@@ -1,5 +1,5 @@
 //! Desired × actual → the list of actions that converge to DNS, each with its reason. A
-//! pure function: no I/O; it starts from the state crash recovery leaves ([`recover`]), so
+//! pure function: no I/O; it starts from the state crash recovery leaves ([`crate::recover`]), so
 //! it never repairs anything itself; only an authoritative absence (a managed name the list
 //! lacks, or a record absent at every level) becomes a removal.
 
