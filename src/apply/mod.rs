@@ -111,12 +111,12 @@ pub struct Settings {
 
 /// Run crash recovery's repairs: each name in order, what they start verified like any start.
 pub fn repairs(steps: &[Step], engine: &dyn EngineCalls, settings: &Settings) -> Vec<Outcome> {
-    let plan = Plan {
-        steps: steps.to_vec(),
-        code: Code::Ok,
-        after: Default::default(),
-    };
-    execute(&plan, engine, settings, &[])
+    execute(
+        &Plan::unordered(steps.to_vec(), Code::Ok),
+        engine,
+        settings,
+        &[],
+    )
 }
 
 /// The exit code of an applied run: the plan's, worsened by what failed. An engine that

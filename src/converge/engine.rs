@@ -29,15 +29,8 @@ pub struct EngineRead {
 impl EngineRead {
     /// Read the list again and repair what that shows (normally nothing).
     pub fn read_again(&mut self, o: &Options, settings: &apply::Settings) -> Result<(), Stop> {
-        let list = self
-            .engine
-            .list()
-            .map_err(|e| engine_stop(&self.endpoint, e))?;
-        let recovery = recover::recover(list, o.no_adopt);
-        if o.command == Command::Apply && !recovery.steps.is_empty() {
-            self.repairs
-                .extend(apply::repairs(&recovery.steps, &self.engine, settings));
-        }
+        let (recovery, repairs) = recover_and_repair(&self.engine, &self.endpoint, o, settings)?;
+        self.repairs.extend(repairs);
         self.recovery.view = recovery.view;
         self.recovery.held = recovery.held;
         self.recovery.steps.extend(recovery.steps);
@@ -55,13 +48,7 @@ pub fn read_and_repair(
 ) -> Result<EngineRead, Stop> {
     engine.set_docker_config(o.docker_config.clone());
     log::debug!("engine at {endpoint}, API {}", engine.api_version());
-    let list = engine.list().map_err(|e| engine_stop(endpoint, e))?;
-    let recovery = recover::recover(list, o.no_adopt);
-    let repairs = if o.command == Command::Apply && !recovery.steps.is_empty() {
-        apply::repairs(&recovery.steps, &engine, settings)
-    } else {
-        Vec::new()
-    };
+    let (recovery, repairs) = recover_and_repair(&engine, endpoint, o, settings)?;
     Ok(EngineRead {
         engine,
         endpoint: endpoint.clone(),
@@ -69,6 +56,24 @@ pub fn read_and_repair(
         repairs,
         at: Instant::now(),
     })
+}
+
+/// The containers as crash recovery sees them and, for `apply`, the outcomes of its repairs
+/// (`plan` only shows them).
+fn recover_and_repair(
+    engine: &Engine,
+    endpoint: &Endpoint,
+    o: &Options,
+    settings: &apply::Settings,
+) -> Result<(Recovery, Vec<apply::Outcome>), Stop> {
+    let list = engine.list().map_err(|e| engine_stop(endpoint, e))?;
+    let recovery = recover::recover(list, o.no_adopt);
+    let repairs = if o.command == Command::Apply && !recovery.steps.is_empty() {
+        apply::repairs(&recovery.steps, engine, settings)
+    } else {
+        Vec::new()
+    };
+    Ok((recovery, repairs))
 }
 
 /// The engine read (and crash repair) running on a thread of its own while DNS is asked.

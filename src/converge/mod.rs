@@ -108,11 +108,7 @@ fn converge(o: &Options, started: Instant) -> Result<Code, Stop> {
             };
             // The list's failure is the news; the engine's is why nothing was repaired.
             log::warn!("no crash repair this run: {}", stop.why);
-            let nothing = Plan {
-                steps: Vec::new(),
-                code: stop_early.code,
-                after: Default::default(),
-            };
+            let nothing = Plan::unordered(Vec::new(), stop_early.code);
             let outcomes = (o.command == Command::Apply).then(Vec::new);
             print_report(
                 o,
@@ -218,11 +214,7 @@ fn plan_and_apply(
         );
     }
     let plan = match stop_early {
-        Some(stop) => Plan {
-            steps: Vec::new(),
-            code: stop.code,
-            after: Default::default(),
-        },
+        Some(stop) => Plan::unordered(Vec::new(), stop.code),
         None => plan::make(
             desired,
             &recovery,

@@ -42,6 +42,16 @@ pub struct Settings {
 }
 
 impl Plan {
+    /// A plan of steps that wait for nothing but their own name's earlier steps: crash
+    /// repairs, or no steps at all when a run converges nothing (`code` says why).
+    pub fn unordered(steps: Vec<Step>, code: Code) -> Plan {
+        Plan {
+            steps,
+            code,
+            after: BTreeMap::new(),
+        }
+    }
+
     /// Whether nothing would change.
     pub fn is_noop(&self) -> bool {
         self.steps.iter().all(|s| {
