@@ -122,9 +122,31 @@ fn resolver_config(o: &Options) -> Result<ResolverConfig, Stop> {
     Ok(config)
 }
 
+/// The engine URL the options and the docker CLI's settings name (`--docker-host`,
+/// `DOCKER_HOST`, a context, the default or rootless socket), or 78 when they ask for what
+/// the tool cannot do (TLS, content trust).
+pub fn engine_host(o: &Options) -> Result<docker::context::Named, Stop> {
+    let env = |k: &str| std::env::var(k).ok();
+    let lookup =
+        docker::context::system_lookup(o.docker_host.as_deref(), o.docker_config.as_deref(), &env);
+    docker::context::engine_host(&lookup).map_err(|e| Stop::new(Code::Config, e))
+}
+
+/// `DOCKER_API_VERSION`: the API version to speak instead of negotiating, as the CLI does
+/// (78 when it is not a version this tool can speak).
+pub fn pinned_api_version() -> Result<Option<docker::ApiVersion>, Stop> {
+    match std::env::var("DOCKER_API_VERSION") {
+        Ok(v) if !v.is_empty() => docker::version::pinned(&v)
+            .map(Some)
+            .map_err(|e| Stop::new(Code::Config, format!("DOCKER_API_VERSION: {e}"))),
+        _ => Ok(None),
+    }
+}
+
 /// The engine's endpoint when naming it needs no DNS (a socket or an address).
 pub fn local_endpoint(o: &Options) -> Option<Endpoint> {
-    docker::parse_docker_host(&docker_host(o))
+    let named = engine_host(o).ok()?;
+    docker::parse_docker_host(&named.host)
         .ok()
         .and_then(|host| literal_endpoint(host).ok())
 }
@@ -136,8 +158,9 @@ pub fn engine_endpoint(
     records: &Records,
     deadline: Instant,
 ) -> Result<Endpoint, Stop> {
-    let host =
-        docker::parse_docker_host(&docker_host(o)).map_err(|e| Stop::new(Code::Config, e))?;
+    let named = engine_host(o)?;
+    let host = docker::parse_docker_host(&named.host)
+        .map_err(|e| Stop::new(Code::Config, format!("{e} (from {})", named.by)))?;
     let (host, port) = match literal_endpoint(host) {
         Ok(endpoint) => return Ok(endpoint),
         Err(named) => named,
@@ -172,12 +195,4 @@ fn literal_endpoint(host: DockerHost) -> Result<Endpoint, (String, u16)> {
             Err(_) => Err((host, port)),
         },
     }
-}
-
-/// `--docker-host`, else `$DOCKER_HOST`, else the default socket.
-fn docker_host(o: &Options) -> String {
-    o.docker_host
-        .clone()
-        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| docker::DEFAULT_HOST.to_string())
 }

@@ -61,6 +61,11 @@ fn setup(o: &Options) -> Result<Setup, Stop> {
     let splay = crate::retry::random_duration(o.splay);
     let deadline = Instant::now() + splay + o.timeout;
     let records = Records::open(o, deadline)?;
+    if o.command != Command::Show {
+        // The engine's settings are configuration too: refused before any wait.
+        context::engine_host(o)?;
+        context::pinned_api_version()?;
+    }
     let lock = match o.command {
         Command::Apply => Some(lock::acquire(&o.lock_file, deadline).map_err(|e| match e {
             lock::LockError::Busy(m) => Stop::new(Code::TempFail, m),

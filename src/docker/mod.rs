@@ -177,6 +177,7 @@ pub fn short_id(id: &str) -> &str {
 }
 
 mod calls;
+pub mod context;
 pub mod credentials;
 mod endpoint;
 mod engine;

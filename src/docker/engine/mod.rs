@@ -232,6 +232,14 @@ impl Engine {
         }
     }
 
+    /// Speak `version` from now on instead of the negotiated one (`DOCKER_API_VERSION`, as
+    /// the CLI does): an engine that does not speak it refuses the next call in its words.
+    pub fn pin_version(&mut self, version: ApiVersion) {
+        log::debug!("docker: API version pinned to {version} (DOCKER_API_VERSION)");
+        self.version = version;
+        self.version_text = version.to_string();
+    }
+
     /// The negotiated API version, e.g. `1.41`.
     pub fn api_version(&self) -> &str {
         &self.version_text
