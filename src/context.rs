@@ -31,6 +31,9 @@ pub struct Rules {
     pub policy: Policy,
     /// The tool-wide pull policy, for records that do not set their own.
     pub pull: PullPolicy,
+    /// The proxy variables the docker CLI would put into containers for this engine
+    /// (config.json's `proxies`); none until [`Rules::with_proxies`].
+    pub proxies: Vec<(String, String)>,
 }
 
 impl Rules {
@@ -50,7 +53,23 @@ impl Rules {
                 forbid_privileged: o.forbid_privileged,
             },
             pull: o.pull,
+            proxies: Vec::new(),
         }
+    }
+
+    /// These rules with the proxies config.json names for the engine the options name (78
+    /// when the engine settings are refused or config.json is malformed).
+    pub fn with_proxies(self, o: &Options) -> Result<Rules, Stop> {
+        let named = engine_host(o)?;
+        let env = |k: &str| std::env::var(k).ok();
+        let lookup = docker::context::system_lookup(
+            o.docker_host.as_deref(),
+            o.docker_config.as_deref(),
+            &env,
+        );
+        let proxies = docker::proxies::for_engine(&lookup, &named.host)
+            .map_err(|e| Stop::new(Code::Config, e))?;
+        Ok(Rules { proxies, ..self })
     }
 
     /// A record's text → its spec: what every command parses with, so that `lint` and the
@@ -62,6 +81,8 @@ impl Rules {
             let s = container::parse(text, &self.policy.guard(&container::SystemHost))
                 .map_err(|e| e.to_string())?;
             self.policy.check(&s).map_err(|e| e.to_string())?;
+            let mut s = s;
+            container::proxy_env::add(&mut s.body, &self.proxies);
             // The record's own --pull wins over the tool-wide one.
             Ok(ContainerSpec {
                 pull: Some(crate::images::policy(&s, self.pull)),

@@ -18,6 +18,9 @@ pub const TLS_PORT: &str = "2376";
 /// Largest config.json or meta.json read.
 const MAX_FILE: u64 = 1 << 20;
 
+/// How a CLI file is read: its contents, `Ok(None)` when it does not exist.
+pub type ReadFile<'a> = &'a dyn Fn(&Path) -> Result<Option<Vec<u8>>, String>;
+
 /// What the resolution reads: the options, the environment and the CLI's files.
 pub struct Lookup<'a> {
     /// `--docker-host`.
@@ -29,7 +32,7 @@ pub struct Lookup<'a> {
     /// Whether the tool runs as root (the rootless socket is tried only when not).
     pub root: bool,
     /// A file's contents; `Ok(None)` when it does not exist.
-    pub read: &'a dyn Fn(&Path) -> Result<Option<Vec<u8>>, String>,
+    pub read: ReadFile<'a>,
     /// Whether a path exists (a socket, a TLS directory).
     pub exists: &'a dyn Fn(&Path) -> bool,
 }

@@ -182,6 +182,7 @@ pub mod credentials;
 mod endpoint;
 mod engine;
 pub mod podman;
+pub mod proxies;
 mod reply;
 mod transport;
 pub mod version;
