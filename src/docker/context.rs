@@ -232,14 +232,19 @@ pub fn system_lookup<'a>(
 
 /// A CLI file, bounded; missing is `None`.
 fn read_file(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    use std::io::ErrorKind;
     match crate::bounded_read::regular_file(path, MAX_FILE) {
         Ok(bytes) => Ok(Some(bytes)),
-        Err(e)
-            if e.open_error().map(std::io::Error::kind) == Some(std::io::ErrorKind::NotFound) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => match e.open_error().map(std::io::Error::kind) {
+            Some(ErrorKind::NotFound) => Ok(None),
+            // As for the CLI, which warns and goes on without it: another user's config (a
+            // `show` by someone else with HOME=/root), or one that ProtectHome= hides.
+            Some(ErrorKind::PermissionDenied) => {
+                log::warn!("cannot read {}: {e}; going on without it", path.display());
+                Ok(None)
+            }
+            _ => Err(format!("cannot read {}: {e}", path.display())),
+        },
     }
 }
 
