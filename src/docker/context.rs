@@ -2,7 +2,8 @@
 //! `--docker-host`, else `DOCKER_HOST`, else a context (`DOCKER_CONTEXT`, else `currentContext`
 //! in config.json; `contexts/meta/<sha256 of the name>/meta.json` under the config directory),
 //! else the default socket (a rootless engine's when not root and it exists). What the tool
-//! cannot honour (TLS, content trust, a default platform) is refused, never ignored. Reads the
+//! cannot honour (TLS, content trust, credentials or headers from the environment, a default
+//! platform) is refused, never ignored. Reads the
 //! CLI's files through the caller's [`Lookup`]; parses no URL and touches no network.
 
 use crate::docker::DEFAULT_HOST;
@@ -87,12 +88,27 @@ fn refuse_unsupported(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String
             ));
         }
     }
+    // The CLI's strconv.ParseBool: anything but a false value (or unparsable) enables it.
     if let Some(v) = env("DOCKER_CONTENT_TRUST")
-        && !matches!(v.to_ascii_lowercase().as_str(), "0" | "false")
+        && !matches!(v.as_str(), "0" | "f" | "F" | "false" | "FALSE" | "False")
     {
         return Err(
             "DOCKER_CONTENT_TRUST is set: image signatures are not verified by this tool; \
              unset it, or pin images by digest (image@sha256:…) in the records"
+                .into(),
+        );
+    }
+    if env("DOCKER_AUTH_CONFIG").is_some() {
+        return Err(
+            "DOCKER_AUTH_CONFIG is set: registry credentials are read from config.json only \
+             (--docker-config, DOCKER_CONFIG); unset it"
+                .into(),
+        );
+    }
+    if env("DOCKER_CUSTOM_HEADERS").is_some() {
+        return Err(
+            "DOCKER_CUSTOM_HEADERS is set: extra headers to the engine are not supported; \
+             unset it"
                 .into(),
         );
     }

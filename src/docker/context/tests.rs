@@ -156,7 +156,19 @@ fn the_rootless_socket_is_tried_when_not_root() {
 
 #[test]
 fn what_cannot_be_honoured_is_refused() {
-    let cases: [(Machine, &str); 10] = [
+    let cases: [(Machine, &str); 13] = [
+        (
+            Machine::new().env("DOCKER_CONTENT_TRUST", "yes"),
+            "signatures",
+        ),
+        (
+            Machine::new().env("DOCKER_AUTH_CONFIG", "{}"),
+            "DOCKER_AUTH_CONFIG",
+        ),
+        (
+            Machine::new().env("DOCKER_CUSTOM_HEADERS", "X-A=b"),
+            "DOCKER_CUSTOM_HEADERS",
+        ),
         (
             Machine::new().env("DOCKER_TLS_VERIFY", "1"),
             "DOCKER_TLS_VERIFY",
@@ -198,7 +210,7 @@ fn what_cannot_be_honoured_is_refused() {
     // Empty is unset, as for the CLI; and a trust variable that says no is no.
     let m = Machine::new()
         .env("DOCKER_TLS_VERIFY", "")
-        .env("DOCKER_CONTENT_TRUST", "0");
+        .env("DOCKER_CONTENT_TRUST", "false");
     assert_eq!(m.host(), DEFAULT_HOST);
     for host in ["tcp://10.0.0.1:2375", "tcp://h2376:2375", "unix:///x:2376"] {
         assert!(!tls_port(host), "{host}");
