@@ -78,10 +78,10 @@ impl Rules {
         move |text: &str| {
             // With --forbid-privileged the guard also keeps records from reading host files
             // and the tool's environment (--env-file /etc/shadow, -e SECRET).
-            let s = container::parse(text, &self.policy.guard(&container::SystemHost))
+            let mut s = container::parse(text, &self.policy.guard(&container::SystemHost))
                 .map_err(|e| e.to_string())?;
             self.policy.check(&s).map_err(|e| e.to_string())?;
-            let mut s = s;
+            // As the docker CLI does: config.json's proxies, where the record sets none.
             container::proxy_env::add(&mut s.body, &self.proxies);
             // The record's own --pull wins over the tool-wide one.
             Ok(ContainerSpec {

@@ -79,9 +79,10 @@ pub fn containers_from(body: impl std::io::Read, now: i64) -> Result<Vec<Listed>
                         .into_iter()
                         .filter(|(k, _)| k.starts_with(TOOL_LABELS))
                         .collect(),
-                    // Podman says `stopped` where Docker says `exited`.
+                    // Podman's words for Docker's `exited` and `created`.
                     state: match e.state.as_str() {
                         "stopped" => "exited".to_string(),
+                        "configured" | "initialized" => "created".to_string(),
                         _ => e.state,
                     },
                     // Docker's list and image inspect name image IDs with their digest
@@ -153,7 +154,8 @@ mod tests {
            "StartedAt":1796209703,"ExitedAt":1796209703,"Namespaces":{}},
           {"Id":"eee","Names":["new"],"State":"created","Status":"","ImageID":"sha256:ab",
            "StartedAt":-62135596800,"ExitedAt":-62135596800,"Namespaces":{}},
-          {"Id":"fff","Names":null,"State":"stopped","Labels":null,"ExitCode":0,"ExitedAt":1796209799}
+          {"Id":"fff","Names":null,"State":"stopped","Labels":null,"ExitCode":0,"ExitedAt":1796209799},
+          {"Id":"ggg","Names":["init"],"State":"initialized"}
         ]"#;
         let got = containers_from(&body[..], NOW).unwrap();
         let span = |s: u64| Span {
@@ -194,6 +196,7 @@ mod tests {
                 ("ddd", "job", "exited", None, Since::Exited(3, span(97))),
                 ("eee", "new", "created", None, Since::Unknown),
                 ("fff", "", "exited", None, Since::Exited(0, span(1))),
+                ("ggg", "init", "created", None, Since::Unknown),
             ]
         );
         assert_eq!(got[0].container.owner(), Some("ZG9ja2Vy"));
