@@ -2,11 +2,36 @@
 //! how fast, which failed and until when they rest. A dead server costs one timeout per
 //! backoff step for the whole run (one lookup probes it; the others go elsewhere or wait),
 //! not one per lookup. Decides whom to ask and how long to wait; sends nothing itself.
+//! What a run learnt (a server resting, and until when) is handed out as [`ServerRest`]s for
+//! the state file and taken back by the next run, within one backoff cap.
 
 use crate::retry;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+/// A nameserver that failed, as the next run should know it: kept in the state file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRest {
+    /// The server's address.
+    pub server: SocketAddr,
+    /// Its failures in a row.
+    pub failures: u32,
+    /// Until when it rests, in milliseconds since the Unix epoch (the wall clock: a run's
+    /// `Instant`s mean nothing to the next one).
+    pub until_ms: u64,
+}
+
+/// Where the lookups stand, for a person waiting on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Tries sent so far in this run.
+    pub tries: u64,
+    /// When the next server rests no more, if one rests.
+    pub next_try: Option<Instant>,
+}
 
 /// The first try's wait before anything is known of a server: long enough for a recursion
 /// from cold, short enough that a lost datagram costs little (the try stays open after it).
@@ -22,6 +47,7 @@ pub(crate) struct Servers {
     ceiling: Duration,
     rotate: bool,
     next_first: AtomicUsize,
+    tries: AtomicU64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -55,6 +81,70 @@ impl Servers {
             ceiling,
             rotate,
             next_first: AtomicUsize::new(0),
+            tries: AtomicU64::new(0),
+        }
+    }
+
+    /// How many tries were sent, and when a resting server may be asked next.
+    pub fn progress(&self, now: Instant) -> Progress {
+        let next_try = self
+            .lock()
+            .iter()
+            .filter_map(|h| h.resting_until.filter(|t| *t > now))
+            .min();
+        Progress {
+            tries: self.tries.load(Ordering::Relaxed),
+            next_try,
+        }
+    }
+
+    /// The servers (at `addrs`, in order) that rest now, as the state file keeps them.
+    pub fn rests(&self, addrs: &[SocketAddr], now: Instant, wall: SystemTime) -> Vec<ServerRest> {
+        let health = self.lock();
+        addrs
+            .iter()
+            .zip(health.iter())
+            .filter_map(|(addr, h)| {
+                let left = h.resting_until?.checked_duration_since(now)?;
+                (h.failures > 0 && !left.is_zero()).then(|| ServerRest {
+                    server: *addr,
+                    failures: h.failures,
+                    until_ms: millis(wall + left),
+                })
+            })
+            .collect()
+    }
+
+    /// Take back what an earlier run learnt about the servers at `addrs`. A rest is never
+    /// longer than one backoff cap from now, whatever the file or the wall clock says (a
+    /// host may boot with its clock wrong), and none is restored when every server would
+    /// rest: with nobody else to ask, a rest only delays the first try.
+    pub fn restore(
+        &self,
+        addrs: &[SocketAddr],
+        rests: &[ServerRest],
+        now: Instant,
+        wall: SystemTime,
+    ) {
+        let now_ms = millis(wall);
+        let left: Vec<Option<(u32, Duration)>> = addrs
+            .iter()
+            .map(|addr| {
+                let r = rests.iter().find(|r| r.server == *addr)?;
+                let left = Duration::from_millis(r.until_ms.checked_sub(now_ms)?);
+                (!left.is_zero() && r.failures > 0)
+                    .then(|| (r.failures.min(16), left.min(retry::CAP)))
+            })
+            .collect();
+        if left.iter().all(Option::is_some) {
+            return;
+        }
+        let mut health = self.lock();
+        for (h, l) in health.iter_mut().zip(left) {
+            if let Some((failures, rest)) = l {
+                h.failures = failures;
+                h.resting_until = Some(now + rest);
+            }
         }
     }
 
@@ -88,6 +178,7 @@ impl Servers {
             let probing = probe_ends.is_some_and(|end| now < end);
             let rested = h.resting_until.is_none_or(|t| t <= now);
             if rested && !probing {
+                self.tries.fetch_add(1, Ordering::Relaxed);
                 if h.failures > 0 {
                     h.probe = Some(now);
                 }
@@ -167,9 +258,87 @@ fn rest_until(given_up: Instant, waited: Duration, failures: u32) -> Instant {
     given_up + half + jitter
 }
 
+/// Milliseconds since the Unix epoch (0 for a clock before it).
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn addrs() -> Vec<SocketAddr> {
+        vec![
+            "192.0.2.1:53".parse().unwrap(),
+            "192.0.2.2:53".parse().unwrap(),
+        ]
+    }
+
+    /// A server that failed in one run rests in the next, and lookups go to the other.
+    #[test]
+    fn a_rest_outlives_the_run_that_learnt_it() {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let first = Servers::new(2, Duration::from_secs(2), false);
+        first.failed(0, now, Duration::from_secs(1));
+        let rests = first.rests(&addrs(), Instant::now(), wall);
+        assert_eq!(rests.len(), 1, "{rests:?}");
+        assert_eq!((rests[0].server, rests[0].failures), (addrs()[0], 1));
+        let next = Servers::new(2, Duration::from_secs(2), false);
+        next.restore(&addrs(), &rests, Instant::now(), wall);
+        assert_eq!(
+            ask(next.pick(Instant::now(), 0, &[false, false], &[0, 0])).0,
+            1
+        );
+        assert!(next.progress(Instant::now()).next_try.is_some());
+    }
+
+    /// However far ahead the file (or a wrong clock) puts a rest, it lasts one backoff cap
+    /// at most; a rest that is over, or of a server no longer configured, is dropped.
+    #[test]
+    fn a_stale_rest_is_bounded_by_one_backoff_cap() {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let far = millis(wall) + 86_400_000;
+        let rest = |addr: SocketAddr, until_ms| ServerRest {
+            server: addr,
+            failures: 40,
+            until_ms,
+        };
+        let s = Servers::new(2, Duration::from_secs(2), false);
+        s.restore(&addrs(), &[rest(addrs()[0], far)], now, wall);
+        let h = s.lock()[0].clone();
+        assert_eq!(h.resting_until, Some(now + retry::CAP));
+        assert_eq!(h.failures, 16);
+        for stale in [
+            rest(addrs()[0], millis(wall) - 1),
+            rest("192.0.2.9:53".parse().unwrap(), far),
+        ] {
+            let s = Servers::new(2, Duration::from_secs(2), false);
+            s.restore(&addrs(), &[stale.clone()], now, wall);
+            assert_eq!(s.lock()[0].resting_until, None, "{stale:?}");
+            assert_eq!(s.lock()[1].resting_until, None, "{stale:?}");
+        }
+    }
+
+    /// With every server resting there is nobody else to ask: nothing is restored.
+    #[test]
+    fn no_rest_is_restored_when_every_server_would_rest() {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let until_ms = millis(wall) + 5_000;
+        let rests: Vec<ServerRest> = addrs()
+            .into_iter()
+            .map(|server| ServerRest {
+                server,
+                failures: 1,
+                until_ms,
+            })
+            .collect();
+        let s = Servers::new(2, Duration::from_secs(2), false);
+        s.restore(&addrs(), &rests, now, wall);
+        assert_eq!(ask(s.pick(now, 0, &[false, false], &[0, 0])).0, 0);
+        assert_eq!(s.progress(now).tries, 1);
+    }
 
     fn ask(p: Pick) -> (usize, Duration) {
         match p {
