@@ -315,7 +315,7 @@ mod tests {
             rest("192.0.2.9:53".parse().unwrap(), far),
         ] {
             let s = Servers::new(2, Duration::from_secs(2), false);
-            s.restore(&addrs(), &[stale.clone()], now, wall);
+            s.restore(&addrs(), std::slice::from_ref(&stale), now, wall);
             assert_eq!(s.lock()[0].resting_until, None, "{stale:?}");
             assert_eq!(s.lock()[1].resting_until, None, "{stale:?}");
         }
