@@ -66,6 +66,8 @@ pub mod jobs;
 pub mod lint;
 pub mod lock;
 pub mod logging;
+pub mod notify;
+pub mod offline;
 pub mod plan;
 pub mod pool;
 pub mod recover;
