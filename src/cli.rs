@@ -421,9 +421,9 @@ RECORDS
     above --top-domain; a single-label host name asks its own level only.
 
 OPTIONS
-    --hostname NAME        host identity to query as [default: the kernel host name; while
-                           it is a placeholder (localhost, localhost.localdomain, empty,
-                           (none)) the run waits for a real one, until --timeout (75)]
+    --hostname NAME        host identity to query as; a placeholder kernel name (localhost,
+                           localhost.localdomain, empty, (none)) is waited out until
+                           --timeout (75) [default: the kernel host name]
     --prefix NAME          record prefix (alias --dns-prefix) [default: {DEFAULT_PREFIX}]
     --inherit              merge the container lists of every level (alias --inheritance)
     --top-domain DOMAIN    ask no level above DOMAIN, the fleet's own domain (recommended);
