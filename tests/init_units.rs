@@ -377,7 +377,10 @@ fn unit_timing_and_restart_policy_hold_together() {
     // an outage); 79, the outage weathered to --timeout, is a success of the boot unit only.
     assert_eq!(boot["Type"], "notify");
     assert_eq!(boot["RemainAfterExit"], "yes");
-    assert_eq!(boot["SuccessExitStatus"], Code::Offline.status().to_string());
+    assert_eq!(
+        boot["SuccessExitStatus"],
+        Code::Offline.status().to_string()
+    );
     assert!(!resync.contains_key("SuccessExitStatus"), "resync hides 79");
     // The tool is the loop shell's child in the boot unit, the main process in the resync.
     assert_eq!(boot["NotifyAccess"], "all");
@@ -388,7 +391,10 @@ fn unit_timing_and_restart_policy_hold_together() {
             !unit.contains_key("ProtectHostname"),
             "{name}: ProtectHostname= would hide a later host name"
         );
-        assert_eq!(unit["CapabilityBoundingSet"], "", "{name} could set the host name");
+        assert_eq!(
+            unit["CapabilityBoundingSet"], "",
+            "{name} could set the host name"
+        );
     }
 }
 
