@@ -45,10 +45,9 @@ impl Resolver {
             .restore(&self.config.servers, rests, now.0, now.1);
     }
 
-    /// The servers resting now, for the next run.
+    /// The servers whose last try failed, for the next run.
     pub fn rests(&self) -> Vec<ServerRest> {
-        let now = (Instant::now(), std::time::SystemTime::now());
-        self.servers.rests(&self.config.servers, now.0, now.1)
+        self.servers.rests(&self.config.servers)
     }
 
     /// Where the lookups stand (tries sent, the next server's end of rest).

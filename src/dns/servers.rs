@@ -2,8 +2,9 @@
 //! how fast, which failed and until when they rest. A dead server costs one timeout per
 //! backoff step for the whole run (one lookup probes it; the others go elsewhere or wait),
 //! not one per lookup. Decides whom to ask and how long to wait; sends nothing itself.
-//! What a run learnt (a server resting, and until when) is handed out as [`ServerRest`]s for
-//! the state file and taken back by the next run, within one backoff cap.
+//! What a run learnt (a server failing, and when it last failed) is handed out as
+//! [`ServerRest`]s for the state file; the next run lets such a server rest at its start, for
+//! one backoff cap at most, so that it does not spend its first try on a silent server.
 
 use crate::retry;
 use serde::{Deserialize, Serialize};
@@ -19,10 +20,15 @@ pub struct ServerRest {
     pub server: SocketAddr,
     /// Its failures in a row.
     pub failures: u32,
-    /// Until when it rests, in milliseconds since the Unix epoch (the wall clock: a run's
+    /// When it last failed, in milliseconds since the Unix epoch (the wall clock: a run's
     /// `Instant`s mean nothing to the next one).
-    pub until_ms: u64,
+    pub failed_at_ms: u64,
 }
+
+/// How long what a run learnt about a failing server is used by the next runs: a few resync
+/// periods. Past it the server is asked first again, so a server that came back costs at
+/// most one restored rest per horizon, and one that is still silent one try per horizon.
+pub const REMEMBERED_FOR: Duration = Duration::from_secs(15 * 60);
 
 /// Where the lookups stand, for a person waiting on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +68,8 @@ struct Health {
     probe: Option<Instant>,
     /// When `failures` last changed: a try sent before it brings no news.
     changed: Option<Instant>,
+    /// When it last failed, by the wall clock (for the next run).
+    failed_at: Option<SystemTime>,
 }
 
 /// What a lookup should do next.
@@ -98,27 +106,27 @@ impl Servers {
         }
     }
 
-    /// The servers (at `addrs`, in order) that rest now, as the state file keeps them.
-    pub fn rests(&self, addrs: &[SocketAddr], now: Instant, wall: SystemTime) -> Vec<ServerRest> {
+    /// The servers (at `addrs`, in order) whose last try failed, as the state file keeps them.
+    pub fn rests(&self, addrs: &[SocketAddr]) -> Vec<ServerRest> {
         let health = self.lock();
         addrs
             .iter()
             .zip(health.iter())
             .filter_map(|(addr, h)| {
-                let left = h.resting_until?.checked_duration_since(now)?;
-                (h.failures > 0 && !left.is_zero()).then(|| ServerRest {
+                let failed_at = h.failed_at.filter(|_| h.failures > 0)?;
+                Some(ServerRest {
                     server: *addr,
                     failures: h.failures,
-                    until_ms: millis(wall + left),
+                    failed_at_ms: millis(failed_at),
                 })
             })
             .collect()
     }
 
-    /// Take back what an earlier run learnt about the servers at `addrs`. A rest is never
-    /// longer than one backoff cap from now, whatever the file or the wall clock says (a
-    /// host may boot with its clock wrong), and none is restored when every server would
-    /// rest: with nobody else to ask, a rest only delays the first try.
+    /// Take back what an earlier run learnt about the servers at `addrs`: a server that
+    /// failed within [`REMEMBERED_FOR`] rests for one backoff cap from `now` (never longer,
+    /// whatever the file says), then is probed like any resting server. Nothing is restored
+    /// when every server would rest: with nobody else to ask, a rest only delays the first try.
     pub fn restore(
         &self,
         addrs: &[SocketAddr],
@@ -127,23 +135,27 @@ impl Servers {
         wall: SystemTime,
     ) {
         let now_ms = millis(wall);
-        let left: Vec<Option<(u32, Duration)>> = addrs
+        let horizon = REMEMBERED_FOR.as_millis() as u64;
+        let known: Vec<Option<&ServerRest>> = addrs
             .iter()
             .map(|addr| {
-                let r = rests.iter().find(|r| r.server == *addr)?;
-                let left = Duration::from_millis(r.until_ms.checked_sub(now_ms)?);
-                (!left.is_zero() && r.failures > 0)
-                    .then(|| (r.failures.min(16), left.min(retry::CAP)))
+                rests.iter().find(|r| {
+                    // A failure "in the future" is a clock that moved back: still recent.
+                    r.server == *addr
+                        && r.failures > 0
+                        && now_ms.saturating_sub(r.failed_at_ms) <= horizon
+                })
             })
             .collect();
-        if left.iter().all(Option::is_some) {
+        if known.iter().all(Option::is_some) {
             return;
         }
         let mut health = self.lock();
-        for (h, l) in health.iter_mut().zip(left) {
-            if let Some((failures, rest)) = l {
-                h.failures = failures;
-                h.resting_until = Some(now + rest);
+        for (h, r) in health.iter_mut().zip(known) {
+            if let Some(r) = r {
+                h.failures = r.failures.min(16);
+                h.resting_until = Some(now + retry::CAP);
+                h.failed_at = Some(SystemTime::UNIX_EPOCH + Duration::from_millis(r.failed_at_ms));
             }
         }
     }
@@ -212,6 +224,7 @@ impl Servers {
             h.changed = Some(now);
         }
         h.failures = 0;
+        h.failed_at = None;
         h.resting_until = None;
         h.probe = None;
     }
@@ -228,6 +241,7 @@ impl Servers {
             return;
         }
         h.failures = h.failures.saturating_add(1);
+        h.failed_at = Some(SystemTime::now());
         h.changed = Some(now);
         h.probe = None;
         h.resting_until = Some(rest_until(sent + waited, waited, h.failures));
@@ -276,43 +290,49 @@ mod tests {
         ]
     }
 
-    /// A server that failed in one run rests in the next, and lookups go to the other.
+    /// A server that failed in one run rests at the start of the next, and lookups go to the
+    /// other; once it answers again it is forgotten.
     #[test]
-    fn a_rest_outlives_the_run_that_learnt_it() {
-        let (now, wall) = (Instant::now(), SystemTime::now());
+    fn a_failure_outlives_the_run_that_saw_it() {
         let first = Servers::new(2, Duration::from_secs(2), false);
-        first.failed(0, now, Duration::from_secs(1));
-        let rests = first.rests(&addrs(), Instant::now(), wall);
+        first.failed(0, Instant::now(), Duration::from_secs(1));
+        let rests = first.rests(&addrs());
         assert_eq!(rests.len(), 1, "{rests:?}");
         assert_eq!((rests[0].server, rests[0].failures), (addrs()[0], 1));
         let next = Servers::new(2, Duration::from_secs(2), false);
-        next.restore(&addrs(), &rests, Instant::now(), wall);
-        assert_eq!(
-            ask(next.pick(Instant::now(), 0, &[false, false], &[0, 0])).0,
-            1
-        );
-        assert!(next.progress(Instant::now()).next_try.is_some());
+        let now = Instant::now();
+        next.restore(&addrs(), &rests, now, SystemTime::now());
+        assert_eq!(ask(next.pick(now, 0, &[false, false], &[0, 0])).0, 1);
+        assert_eq!(next.progress(now).next_try, Some(now + retry::CAP));
+        // What the next run saves keeps the failure's own time, not the restore's.
+        assert_eq!(next.rests(&addrs()), rests);
+        next.answered(0, Instant::now());
+        assert!(next.rests(&addrs()).is_empty());
     }
 
-    /// However far ahead the file (or a wrong clock) puts a rest, it lasts one backoff cap
-    /// at most; a rest that is over, or of a server no longer configured, is dropped.
+    /// However many failures the file says, a restored rest lasts one backoff cap; a failure
+    /// older than the horizon, or of a server no longer configured, is not used.
     #[test]
-    fn a_stale_rest_is_bounded_by_one_backoff_cap() {
+    fn a_stale_entry_keeps_a_server_out_one_backoff_cap_at_most() {
         let (now, wall) = (Instant::now(), SystemTime::now());
-        let far = millis(wall) + 86_400_000;
-        let rest = |addr: SocketAddr, until_ms| ServerRest {
+        let rest = |addr: SocketAddr, failed_at_ms| ServerRest {
             server: addr,
             failures: 40,
-            until_ms,
+            failed_at_ms,
         };
-        let s = Servers::new(2, Duration::from_secs(2), false);
-        s.restore(&addrs(), &[rest(addrs()[0], far)], now, wall);
-        let h = s.lock()[0].clone();
-        assert_eq!(h.resting_until, Some(now + retry::CAP));
-        assert_eq!(h.failures, 16);
+        let recent = millis(wall) - 60_000;
+        let future = millis(wall) + 86_400_000;
+        for r in [rest(addrs()[0], recent), rest(addrs()[0], future)] {
+            let s = Servers::new(2, Duration::from_secs(2), false);
+            s.restore(&addrs(), std::slice::from_ref(&r), now, wall);
+            let h = s.lock()[0].clone();
+            assert_eq!(h.resting_until, Some(now + retry::CAP), "{r:?}");
+            assert_eq!(h.failures, 16);
+        }
+        let old = millis(wall) - REMEMBERED_FOR.as_millis() as u64 - 1;
         for stale in [
-            rest(addrs()[0], millis(wall) - 1),
-            rest("192.0.2.9:53".parse().unwrap(), far),
+            rest(addrs()[0], old),
+            rest("192.0.2.9:53".parse().unwrap(), recent),
         ] {
             let s = Servers::new(2, Duration::from_secs(2), false);
             s.restore(&addrs(), std::slice::from_ref(&stale), now, wall);
@@ -325,13 +345,12 @@ mod tests {
     #[test]
     fn no_rest_is_restored_when_every_server_would_rest() {
         let (now, wall) = (Instant::now(), SystemTime::now());
-        let until_ms = millis(wall) + 5_000;
         let rests: Vec<ServerRest> = addrs()
             .into_iter()
             .map(|server| ServerRest {
                 server,
                 failures: 1,
-                until_ms,
+                failed_at_ms: millis(wall),
             })
             .collect();
         let s = Servers::new(2, Duration::from_secs(2), false);
