@@ -53,6 +53,8 @@ fn socket() -> Option<UnixDatagram> {
 
 fn connect(path: &str) -> std::io::Result<UnixDatagram> {
     let socket = UnixDatagram::unbound()?;
+    // A receiver that stops reading must not stall the run: a full queue drops the message.
+    socket.set_nonblocking(true)?;
     match path.strip_prefix('@') {
         Some(name) => {
             use std::os::linux::net::SocketAddrExt;
