@@ -10,11 +10,12 @@ use crate::docker::Container;
 use crate::state::Converged;
 use crate::step::{Action, Existing, Step};
 
-/// What the offline start does with the last converged state.
+/// What the offline start does with the last converged state. Its only action is a start:
+/// the type holds the stopped containers, and [`OfflinePlan::steps`] makes starts of them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OfflinePlan {
-    /// The starts (each an [`Action::Start`] of a stopped container of the state).
-    pub starts: Vec<Step>,
+    /// The stopped containers of the state to start, by name.
+    pub starts: Vec<(String, Existing)>,
     /// Containers of the state that already run, as they are.
     pub up: Vec<String>,
     /// Containers of the state that are not started, and why.
@@ -22,6 +23,22 @@ pub struct OfflinePlan {
 }
 
 impl OfflinePlan {
+    /// The steps `apply` runs: one [`Action::Start`] per stopped container.
+    pub fn steps(&self) -> Vec<Step> {
+        self.starts
+            .iter()
+            .map(|(name, existing)| {
+                Step::new(
+                    name,
+                    Action::Start {
+                        existing: existing.clone(),
+                    },
+                    "DNS unavailable: started as the last converged state ran it",
+                )
+            })
+            .collect()
+    }
+
     /// Whether every container of the state will be up once the starts are verified.
     pub fn complete(&self) -> bool {
         self.refused.is_empty()
@@ -36,13 +53,7 @@ pub fn plan(converged: &Converged, view: &[Container], parse: Parser<'_>) -> Off
         let container = view.iter().find(|c| c.name == ran.name);
         match decide(ran, container, parse) {
             Ok(None) => p.up.push(ran.name.clone()),
-            Ok(Some(c)) => p.starts.push(Step::new(
-                &ran.name,
-                Action::Start {
-                    existing: Existing::from(c),
-                },
-                "DNS unavailable: started as the last converged state ran it",
-            )),
+            Ok(Some(c)) => p.starts.push((ran.name.clone(), Existing::from(c))),
             Err(why) => p.refused.push((ran.name.clone(), why)),
         }
     }
@@ -110,8 +121,8 @@ mod tests {
         }
     }
 
-    fn names(steps: &[Step]) -> Vec<&str> {
-        steps.iter().map(|s| s.name.as_str()).collect()
+    fn names(starts: &[(String, Existing)]) -> Vec<&str> {
+        starts.iter().map(|(n, _)| n.as_str()).collect()
     }
 
     /// Only a stopped container of ours with the remembered identity is started; the only
@@ -143,12 +154,14 @@ mod tests {
         ];
         let p = plan(&state, &view, &parser(Policy::default()));
         assert_eq!(names(&p.starts), ["stopped", "exited"]);
-        assert!(
-            p.starts
-                .iter()
-                .all(|s| matches!(&s.action, Action::Start { existing } if existing.id == format!("id-{}", s.name))),
-            "{p:?}"
-        );
+        let steps = p.steps();
+        assert_eq!(steps.len(), 2);
+        for s in &steps {
+            let Action::Start { existing } = &s.action else {
+                panic!("not a start: {s:?}");
+            };
+            assert_eq!(existing.id, format!("id-{}", s.name));
+        }
         assert_eq!(p.up, ["running"]);
         let refused: Vec<&str> = p.refused.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(refused, ["gone", "changed", "unlabelled"]);

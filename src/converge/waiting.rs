@@ -170,7 +170,7 @@ fn start_offline(
         log::warn!("{name}: not started from the last converged state: {why}");
     }
     let outcomes = apply::execute(
-        &Plan::unordered(plan.starts.clone(), Code::Ok),
+        &Plan::unordered(plan.steps(), Code::Ok),
         &read.engine,
         &s.settings,
         &read.repairs,

@@ -38,7 +38,8 @@ impl Resolver {
         }
     }
 
-    /// Start from what an earlier run learnt about these servers (see [`Servers::restore`]).
+    /// Start from what an earlier run learnt about these servers: one that failed lately
+    /// rests for the first backoff cap of this run, unless every server would.
     pub fn restore_rests(&self, rests: &[ServerRest]) {
         let now = (Instant::now(), std::time::SystemTime::now());
         self.servers
