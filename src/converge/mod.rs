@@ -58,19 +58,18 @@ struct Setup {
     _lock: Option<std::fs::File>,
 }
 
-/// Fail on configuration before waiting for anything (78, 66, 65), then take the lock.
+/// Fail on configuration before waiting for anything (78, 66, 65; the walk's 78 once the
+/// host has a name), then take the lock.
 fn setup(o: &Options) -> Result<Setup, Stop> {
     let splay = crate::retry::random_duration(o.splay);
     let deadline = Instant::now() + splay + o.timeout;
+    let records = Records::open(o, deadline)?;
+    // A placeholder kernel name is waited out (75 at the deadline), after the checks that
+    // need no name and before those that do.
     let host = waiting::host(o, deadline)?;
     let rules = Rules::new(o);
     let walk = walk::walk(&host, &rules.limits).map_err(|e| Stop::new(Code::Config, e))?;
     log::debug!("levels: {} ({})", walk.levels.join(", "), walk.stop);
-    let records = Records::open(o, deadline)?;
-    let state = State::load(&o.state_dir, &host);
-    if let Records::Dns(r) = &records {
-        r.restore_rests(&state.servers);
-    }
     let lock = match o.command {
         Command::Apply => Some(lock::acquire(&o.lock_file, deadline).map_err(|e| match e {
             lock::LockError::Busy(m) => Stop::new(Code::TempFail, m),
@@ -78,6 +77,15 @@ fn setup(o: &Options) -> Result<Setup, Stop> {
         })?),
         _ => None,
     };
+    // Read under the lock, so that what this run writes back builds on the last run's
+    // state; `show` reads none (it may run as any user, and uses nothing of it).
+    let state = match o.command {
+        Command::Apply | Command::Plan => State::load(&o.state_dir, &host),
+        _ => State::new(&host),
+    };
+    if let Records::Dns(r) = &records {
+        r.restore_rests(&state.servers);
+    }
     Ok(Setup {
         host,
         walk,

@@ -39,7 +39,10 @@ pub fn host(o: &Options, deadline: Instant) -> Result<String, Stop> {
     let mut backoff = Backoff::until(deadline);
     let started = Instant::now();
     loop {
-        let raw = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        // Unreadable is a configuration problem (78), which context::host reports.
+        let Ok(raw) = std::fs::read_to_string("/proc/sys/kernel/hostname") else {
+            return context::host(o);
+        };
         let raw = raw.trim();
         if !is_placeholder(raw) {
             if backoff.attempts() > 0 {
