@@ -21,6 +21,9 @@ pub const DEFAULT_LOCK_FILE: &str = "/run/docker-dns-provision.lock";
 pub const DEFAULT_SETTLE: Duration = Duration::from_secs(3);
 /// Default `--jobs`: containers applied at once.
 pub const DEFAULT_JOBS: usize = 4;
+/// Default `--offline-after`: how long DNS may stay silent before the last converged state
+/// is started (short enough that a gated orchestrator starts within a minute of boot).
+pub const DEFAULT_OFFLINE_AFTER: Duration = Duration::from_secs(30);
 
 /// What to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +94,8 @@ pub struct Options {
     pub state_dir: PathBuf,
     /// Containers applied at once.
     pub jobs: usize,
+    /// How long DNS may stay silent before the last converged state is started; zero: never.
+    pub offline_after: Duration,
     /// How long a started container is watched before it counts as up; zero turns it off.
     pub settle: Duration,
     /// With no configuration for this host, remove every managed container.
@@ -132,6 +137,7 @@ impl Default for Options {
             lock_file: PathBuf::from(DEFAULT_LOCK_FILE),
             state_dir: PathBuf::from(crate::state::DEFAULT_DIR),
             jobs: DEFAULT_JOBS,
+            offline_after: DEFAULT_OFFLINE_AFTER,
             settle: DEFAULT_SETTLE,
             allow_empty: false,
             no_adopt: false,
@@ -206,6 +212,7 @@ where
             Long("lock-file") => o.lock_file = p.value()?.into(),
             Long("state-dir") => o.state_dir = directory(&mut p, "--state-dir")?,
             Long("jobs") => o.jobs = jobs(&mut p)?,
+            Long("offline-after") => o.offline_after = flag_duration(&mut p, "--offline-after")?,
             Long("allow-empty") => o.allow_empty = true,
             Long("no-adopt") => o.no_adopt = true,
             Long("require-ad") => o.require_ad = true,
@@ -414,7 +421,9 @@ RECORDS
     above --top-domain; a single-label host name asks its own level only.
 
 OPTIONS
-    --hostname NAME        host identity to query as [default: the kernel host name]
+    --hostname NAME        host identity to query as; a placeholder kernel name (localhost,
+                           localhost.localdomain, empty, (none)) is waited out until
+                           --timeout (75) [default: the kernel host name]
     --prefix NAME          record prefix (alias --dns-prefix) [default: {DEFAULT_PREFIX}]
     --inherit              merge the container lists of every level (alias --inheritance)
     --top-domain DOMAIN    ask no level above DOMAIN, the fleet's own domain (recommended);
@@ -439,8 +448,13 @@ OPTIONS
                            keeps them [default: $DOCKER_CONFIG, else $HOME/.docker, else
                            /root/.docker]
     --lock-file PATH       lock that keeps runs from overlapping [default: {DEFAULT_LOCK_FILE}]
-    --state-dir DIR        what runs remember (the --rm jobs that finished) [default:
-                           {STATE_DIR}]
+    --state-dir DIR        what runs remember (the --rm jobs that finished, the last converged
+                           state, resting nameservers) [default: {STATE_DIR}]
+    --offline-after DURATION
+                           apply: when DNS has not answered after DURATION, start the stopped
+                           containers of the last converged state (never create, replace or
+                           remove), then keep asking DNS until --timeout; 0s turns it off
+                           [default: 30s]
     --jobs N               containers applied at once [default: {DEFAULT_JOBS}]
     --settle DURATION      watch every container the run starts this long; it must still run
                            (and be healthy, if it has a healthcheck) or have exited 0 as a
@@ -472,11 +486,15 @@ EXIT STATUS
         failed pull says whether to retry later or fix the record or credentials), a
         container failed verification (rolled back, or held back until its record changes),
         or a listed container is not up (unhealthy, or not healthy within --timeout)
-    75  DNS unavailable or lock busy within --timeout: temporary, try again later
+    75  DNS unavailable, lock busy or the kernel host name a placeholder within --timeout:
+        temporary, try again later
     78  configuration error (e.g. --require-ad without a trusted resolver, a host name not
         under --top-domain or that is itself a public suffix, a list record name over 253
         characters)
-    When several apply, the first in this order wins: 64 78 70 69 75 73 65 66.
+    79  DNS unavailable within --timeout, but every container of the last converged state
+        was verified up (--offline-after): the host runs what it last converged to, not
+        what DNS says now
+    When several apply, the first in this order wins: 64 78 70 69 75 73 65 66 79.
 "
     )
 }

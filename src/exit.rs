@@ -7,6 +7,10 @@
 pub enum Code {
     /// Everything converged (or, for `show`/`plan`, everything was read).
     Ok,
+    /// DNS stayed unavailable for all of `--timeout`, and every container of the last
+    /// converged state was verified up by the offline start: the host runs what it last
+    /// converged to, not what DNS says now. Never 0: only DNS converges.
+    Offline,
     /// No configuration for this host: the list is absent at every level.
     NotConfigured,
     /// Some record is invalid (bad name, bad spec, ambiguous, refused by policy).
@@ -30,6 +34,7 @@ impl Code {
     pub fn status(self) -> u8 {
         match self {
             Code::Ok => 0,
+            Code::Offline => 79,
             Code::Usage => 64,
             Code::DataError => 65,
             Code::NotConfigured => 66,
@@ -98,8 +103,9 @@ mod tests {
 
     /// Least to most severe, as the precedence line of `--help` and docker-dns-provision(8)
     /// reads backwards.
-    const BY_PRECEDENCE: [Code; 9] = [
+    const BY_PRECEDENCE: [Code; 10] = [
         Code::Ok,
+        Code::Offline,
         Code::NotConfigured,
         Code::DataError,
         Code::ActionsFailed,
@@ -114,10 +120,10 @@ mod tests {
     fn precedence_follows_the_documented_order() {
         let order = BY_PRECEDENCE;
         // --help, docker-dns-provision(8) and the README: "When several apply, the first in
-        // this order wins: 64, 78, 70, 69, 75, 73, 65, 66." (tests/man_pages.rs holds the three
-        // to the same order.)
+        // this order wins: 64, 78, 70, 69, 75, 73, 65, 66, 79." (tests/man_pages.rs holds the
+        // three to the same order.)
         let documented: Vec<u8> = order.iter().rev().map(|c| c.status()).collect();
-        assert_eq!(documented, [64, 78, 70, 69, 75, 73, 65, 66, 0]);
+        assert_eq!(documented, [64, 78, 70, 69, 75, 73, 65, 66, 79, 0]);
         for (i, a) in order.iter().enumerate() {
             for b in &order[i..] {
                 assert_eq!(a.worst(*b), *b, "{a:?} vs {b:?}");
@@ -131,6 +137,6 @@ mod tests {
         let mut s: Vec<u8> = BY_PRECEDENCE.iter().map(|c| c.status()).collect();
         s.sort();
         s.dedup();
-        assert_eq!(s, vec![0, 64, 65, 66, 69, 70, 73, 75, 78]);
+        assert_eq!(s, vec![0, 64, 65, 66, 69, 70, 73, 75, 78, 79]);
     }
 }

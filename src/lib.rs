@@ -37,7 +37,11 @@
 //!   ([`apply::verify`]) with rollback, removal, waves in start order; every failure is the
 //!   container's, never fatal to the run.
 //! - [`report`] prints what happened, [`exit`] maps it to the documented status, [`state`]
-//!   keeps what must survive a run (finished jobs).
+//!   keeps what must survive a run (finished jobs, the last converged state, the nameservers
+//!   that failed), [`notify`] tells systemd what the run waits for and when the host is ready.
+//! - While DNS is silent, [`offline`] says which containers of the last converged state may be
+//!   started again (only started: never created, replaced or removed); [`converge`] runs
+//!   that through [`apply`] after `--offline-after`, and keeps asking DNS.
 //! - Shared mechanics: [`retry`] (the one backoff), [`pool`] (the one thread pool), [`lock`]
 //!   (the run lock), [`bounded_read`] (every operator file is read with a type check and a
 //!   size bound), [`base64`], [`sha256`], [`logging`].
@@ -67,6 +71,8 @@ pub mod jobs;
 pub mod lint;
 pub mod lock;
 pub mod logging;
+pub mod notify;
+pub mod offline;
 pub mod plan;
 pub mod pool;
 pub mod recover;

@@ -63,7 +63,8 @@ fn utc_now() -> String {
     format_utc(now.as_secs(), now.subsec_millis())
 }
 
-fn format_utc(secs: u64, millis: u32) -> String {
+/// `secs.millis` since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn format_utc(secs: u64, millis: u32) -> String {
     let days = (secs / 86400) as i64;
     let rem = secs % 86400;
     // Civil-from-days (H. Hinnant), valid for the proleptic Gregorian calendar.

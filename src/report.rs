@@ -185,6 +185,65 @@ impl Summary {
     }
 }
 
+/// What an offline start did: the host ran its last converged state because DNS was silent.
+/// Part of the report (text and JSON) and of the run's journal, for people and metrics alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offline {
+    /// When the offline start ran (seconds since the Unix epoch): the host has run its last
+    /// converged state since then (until a run converges to DNS).
+    pub since: u64,
+    /// When the last converged state was verified.
+    pub converged_at: u64,
+    /// Containers of the state it started (and verified up).
+    pub started: usize,
+    /// Containers of the state that were up already.
+    pub up: usize,
+    /// Containers of the state that are not up: refused by the rules, or failed to start.
+    pub refused: usize,
+    /// Whether every container of the state is up.
+    pub ready: bool,
+}
+
+impl Offline {
+    /// One line for the journal, the status line and the text report.
+    pub fn line(&self) -> String {
+        let utc = |secs| crate::logging::format_utc(secs, 0);
+        format!(
+            "running the last converged state (of {}) since {}: started={} up={} not-up={}{}",
+            utc(self.converged_at),
+            utc(self.since),
+            self.started,
+            self.up,
+            self.refused,
+            if self.ready { "" } else { " (incomplete)" }
+        )
+    }
+
+    /// The report's `offline` member.
+    pub fn json(&self) -> Value {
+        json!({
+            "since": self.since, "converged_at": self.converged_at,
+            "started": self.started, "up": self.up, "not_up": self.refused,
+            "complete": self.ready,
+        })
+    }
+}
+
+/// The report `actions` made, with what an offline start did added: a line after the text
+/// report's summary, an `offline` member in the JSON one.
+pub fn with_offline(report: String, json_output: bool, offline: &Offline) -> String {
+    if !json_output {
+        return format!("{report}offline: {}\n", offline.line());
+    }
+    match serde_json::from_str::<Value>(&report) {
+        Ok(Value::Object(mut doc)) => {
+            doc.insert("offline".into(), offline.json());
+            format!("{:#}\n", Value::Object(doc))
+        }
+        _ => report,
+    }
+}
+
 /// The image a step creates a container from, so a reader sees what will be pulled.
 fn step_image(a: &Action) -> Option<String> {
     match a {

@@ -1,8 +1,12 @@
 //! What the tool remembers between runs: one small versioned file under `--state-dir`, read
-//! whole or not at all and written atomically (temporary file, fsync, rename). Today it holds
-//! the one-shot jobs that finished (a `--rm` one leaves no container to say so). A missing,
-//! corrupt, oversized or foreign file is a warning and an empty state, never fatal.
+//! whole or not at all and written atomically (temporary file, fsync, rename). It holds the
+//! one-shot jobs that finished (a `--rm` one leaves no container to say so), the last
+//! converged state (what an offline start may start again while DNS is silent) and what runs
+//! learnt about the nameservers. A missing, corrupt, oversized or foreign file is a warning
+//! and an empty state, never fatal. Fields added since version 1 default to empty, so an
+//! older file keeps its finished jobs.
 
+use crate::dns::ServerRest;
 use crate::jobs::JobDone;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -18,6 +22,13 @@ pub const FILE: &str = "state.json";
 const VERSION: u32 = 1;
 /// A state file larger than this is not read: ours stays far smaller.
 const MAX_BYTES: u64 = 16 << 20;
+/// At most this many containers are remembered as converged: a host runs far fewer, and
+/// the bound keeps the file (and what an offline start may do) small whatever DNS said.
+pub const MAX_CONVERGED: usize = 1000;
+/// A record text longer than this is not remembered (DNS carries far less in practice).
+pub const MAX_TEXT: usize = 64 << 10;
+/// At most this many nameservers' rests are remembered (resolv.conf names at most 3).
+pub const MAX_SERVERS: usize = 16;
 
 /// The remembered state, for one host identity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +40,58 @@ pub struct State {
     /// One-shot jobs that finished with status 0, by container name.
     #[serde(default)]
     pub jobs_done: BTreeMap<String, JobDone>,
+    /// What the last run that read the whole list verified as running; `None` before one.
+    #[serde(default)]
+    pub converged: Option<Converged>,
+    /// Nameservers that failed in the last run and the rest they were given.
+    #[serde(default)]
+    pub servers: Vec<ServerRest>,
+}
+
+/// The last converged state: the containers a run verified up, and when.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Converged {
+    /// When the run verified them (seconds since the Unix epoch).
+    pub at: u64,
+    /// The containers, by name.
+    pub containers: Vec<Ran>,
+}
+
+/// One container a run verified as running.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ran {
+    /// The container's name.
+    pub name: String,
+    /// Its ownership label's value (its identity: the record text, encoded).
+    pub identity: String,
+    /// The record name the text came from.
+    pub record: String,
+    /// The record text, so that the policy of the run that reads it is applied again.
+    pub text: String,
+}
+
+impl Converged {
+    /// The converged state of `ran` at `at`, within the bounds: an entry with an oversized
+    /// text is dropped (with a warning), and at most [`MAX_CONVERGED`] are kept.
+    pub fn new(at: u64, ran: impl IntoIterator<Item = Ran>) -> Converged {
+        let mut containers: Vec<Ran> = Vec::new();
+        for r in ran {
+            if r.text.len() > MAX_TEXT || r.identity.len() > 2 * MAX_TEXT {
+                log::warn!(
+                    "{}: record too long to remember for an offline start",
+                    r.name
+                );
+            } else if containers.len() == MAX_CONVERGED {
+                log::warn!(
+                    "{}: more than {MAX_CONVERGED} containers; not remembered for an offline start",
+                    r.name
+                );
+            } else {
+                containers.push(r);
+            }
+        }
+        Converged { at, containers }
+    }
 }
 
 impl State {
@@ -38,6 +101,8 @@ impl State {
             version: VERSION,
             host: host.to_string(),
             jobs_done: BTreeMap::new(),
+            converged: None,
+            servers: Vec::new(),
         }
     }
 
@@ -57,6 +122,12 @@ impl State {
 
     /// Write the state to `dir` atomically: a crash leaves the old file or the new, whole.
     pub fn save(&self, dir: &Path) -> Result<(), String> {
+        self.save_until(dir, &mut |_| false)
+    }
+
+    /// [`State::save`], stopping dead (as a crash would, leaving what is on disk as it is)
+    /// where `crash` says so: the tests' way to cut a save at each of its points.
+    fn save_until(&self, dir: &Path, crash: &mut dyn FnMut(Point) -> bool) -> Result<(), String> {
         let body = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -65,12 +136,20 @@ impl State {
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let path = dir.join(FILE);
         let tmp = temporary_path(dir);
-        let written = write_synced(&tmp, &body).and_then(|()| {
+        let written = write_synced(&tmp, &body, crash).and_then(|()| {
+            if crash(Point::BeforeRename) {
+                return Err(CRASHED.to_string());
+            }
             std::fs::rename(&tmp, &path).map_err(|e| format!("cannot rename into place: {e}"))
         });
         if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
+            if e != CRASHED {
+                let _ = std::fs::remove_file(&tmp);
+            }
             return Err(format!("cannot write {}: {e}", path.display()));
+        }
+        if crash(Point::BeforeDirSync) {
+            return Err(CRASHED.to_string());
         }
         // The rename is durable once the directory is.
         if let Ok(d) = std::fs::File::open(dir) {
@@ -80,13 +159,35 @@ impl State {
     }
 }
 
+/// The points a save can be cut at (a crash, a full disk, a power cut).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Point {
+    /// The temporary exists, empty.
+    Created,
+    /// Half the body is written.
+    HalfWritten,
+    /// The body is written, not yet synced.
+    BeforeSync,
+    /// The temporary is whole and synced.
+    BeforeRename,
+    /// Renamed into place, the directory not yet synced.
+    BeforeDirSync,
+}
+
+/// What a save cut by the tests returns: nothing is cleaned up, as after a real crash.
+const CRASHED: &str = "crashed";
+
 /// The temporary a save writes first: in the same directory, so the rename is atomic.
 fn temporary_path(dir: &Path) -> PathBuf {
     dir.join(format!(".{FILE}.{}.tmp", std::process::id()))
 }
 
 /// Create `path` (owner-only, never through a link), write `body`, fsync.
-fn write_synced(path: &Path, body: &[u8]) -> Result<(), String> {
+fn write_synced(
+    path: &Path,
+    body: &[u8],
+    crash: &mut dyn FnMut(Point) -> bool,
+) -> Result<(), String> {
     let _ = std::fs::remove_file(path);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -95,7 +196,16 @@ fn write_synced(path: &Path, body: &[u8]) -> Result<(), String> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| e.to_string())?;
-    f.write_all(body).map_err(|e| e.to_string())?;
+    let (first, rest) = body.split_at(body.len() / 2);
+    for (point, part) in [(Point::Created, first), (Point::HalfWritten, rest)] {
+        if crash(point) {
+            return Err(CRASHED.to_string());
+        }
+        f.write_all(part).map_err(|e| e.to_string())?;
+    }
+    if crash(Point::BeforeSync) {
+        return Err(CRASHED.to_string());
+    }
     f.sync_all().map_err(|e| e.to_string())
 }
 
@@ -210,6 +320,87 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
         assert_eq!(State::load(&dir, "h"), State::new("h"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn with_converged() -> State {
+        let mut s = sample();
+        s.converged = Some(Converged::new(
+            1_700_000_100,
+            [Ran {
+                name: "web".into(),
+                identity: "d2Vi".into(),
+                record: "web.containers.docker.h.example".into(),
+                text: "web".into(),
+            }],
+        ));
+        s
+    }
+
+    /// A save cut at any of its points leaves the old state or the new one, whole; never a
+    /// mix, never nothing.
+    #[test]
+    fn a_save_cut_at_any_point_leaves_the_old_state_or_the_new() {
+        let points = [
+            Point::Created,
+            Point::HalfWritten,
+            Point::BeforeSync,
+            Point::BeforeRename,
+            Point::BeforeDirSync,
+        ];
+        let old = sample();
+        let new = with_converged();
+        for (i, at) in points.iter().enumerate() {
+            let dir = scratch(&format!("cut{i}"));
+            old.save(&dir).unwrap();
+            let mut seen = Vec::new();
+            let e = new
+                .save_until(&dir, &mut |p| {
+                    seen.push(p);
+                    p == *at
+                })
+                .unwrap_err();
+            assert!(e.contains(CRASHED), "{at:?}: {e}");
+            assert_eq!(seen.last(), Some(at), "{at:?} never reached: {seen:?}");
+            let loaded = State::load(&dir, "h.example");
+            let want = if *at == Point::BeforeDirSync {
+                &new
+            } else {
+                &old
+            };
+            assert_eq!(&loaded, want, "cut at {at:?}");
+            // The next save, uncut, replaces whatever the cut left.
+            new.save(&dir).unwrap();
+            assert_eq!(State::load(&dir, "h.example"), new, "after {at:?}");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+
+    /// A version 1 file written before the converged state and the servers existed keeps its
+    /// finished jobs on upgrade.
+    #[test]
+    fn an_older_file_keeps_its_finished_jobs() {
+        let old = br#"{"version":1,"host":"h.example","jobs_done":{"migrate":{"identity":"bWlncmF0ZQ==","container":null,"finished_at":1700000000}}}"#;
+        let s = parse(old, "h.example").unwrap();
+        assert_eq!(s, sample());
+        assert_eq!((s.converged, s.servers.len()), (None, 0));
+        let back = serde_json::to_vec(&with_converged()).unwrap();
+        assert_eq!(parse(&back, "h.example").unwrap(), with_converged());
+    }
+
+    /// Whatever DNS listed, the converged state stays within its bounds.
+    #[test]
+    fn the_converged_state_is_bounded() {
+        let ran = |i: usize, len: usize| Ran {
+            name: format!("c{i}"),
+            identity: "x".into(),
+            record: "r".into(),
+            text: "t".repeat(len),
+        };
+        let c = Converged::new(1, (0..MAX_CONVERGED + 5).map(|i| ran(i, 1)));
+        assert_eq!(c.containers.len(), MAX_CONVERGED);
+        let c = Converged::new(1, [ran(0, MAX_TEXT + 1), ran(1, MAX_TEXT)]);
+        let names: Vec<&str> = c.containers.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["c1"]);
     }
 
     #[test]

@@ -458,6 +458,30 @@ fn unit_timing_and_restart_policy_hold_together() {
     // No Restart=: a failed start would fail the gated units' start jobs for good (systemd
     // #18856); the retry loop below replaces it.
     assert!(!boot.contains_key("Restart"), "boot unit has Restart=");
+
+    // The gate opens on READY=1 (converged, or the last converged state verified up during
+    // an outage); 79, the outage weathered to --timeout, is a success of the boot unit only.
+    assert_eq!(boot["Type"], "notify");
+    assert_eq!(boot["RemainAfterExit"], "yes");
+    assert_eq!(
+        boot["SuccessExitStatus"],
+        Code::Offline.status().to_string()
+    );
+    assert!(!resync.contains_key("SuccessExitStatus"), "resync hides 79");
+    // The tool is the loop shell's child in the boot unit, the main process in the resync.
+    assert_eq!(boot["NotifyAccess"], "all");
+    assert_eq!(resync["NotifyAccess"], "main");
+    // A host name set after the start must reach a run that waits for one.
+    for (name, unit) in [("boot", &boot), ("resync", &resync)] {
+        assert!(
+            !unit.contains_key("ProtectHostname"),
+            "{name}: ProtectHostname= would hide a later host name"
+        );
+        assert_eq!(
+            unit["CapabilityBoundingSet"], "",
+            "{name} could set the host name"
+        );
+    }
 }
 
 /// The boot unit's ExecStart shell script, as /bin/sh receives it (`$$` is systemd's `$`).
@@ -529,6 +553,7 @@ fn boot_retry_loop_retries_only_the_temporary_failure() {
         Code::Software,
         Code::ActionsFailed,
         Code::Config,
+        Code::Offline,
     ] {
         let status = code.status();
         let (got, runs) = run_boot_script(&[status, 0], &[]);

@@ -634,7 +634,7 @@ Debian package | delete your copies of the drop-in first
 Debian package | lintian reports no error and no warning
 The boot, tested under a real systemd | assuming containerized execution
 The boot, tested under a real systemd | /run/lock/ddp-engine-tests.lock
-Hardening, measured | exposure level 2.0
+Hardening, measured | exposure level 2.2
 Hardening, measured | ProtectHome=yes
 How DNS is retried | Every try stays open
 How DNS is retried | A dead first nameserver costs one try per rest

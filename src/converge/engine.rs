@@ -83,6 +83,9 @@ fn recover_and_repair(
 pub struct EarlyEngine {
     events: mpsc::Receiver<Early>,
     endpoint: Endpoint,
+    /// Whether the thread said it reached the engine (a [`EarlyEngine::poll`] may have
+    /// taken the news).
+    connected: bool,
 }
 
 /// How long past its deadline a run waits for the engine thread's own reason for failing.
@@ -114,13 +117,31 @@ impl EarlyEngine {
         EarlyEngine {
             events,
             endpoint: at,
+            connected: false,
+        }
+    }
+
+    /// The read if it is done, without waiting (`None`: not yet).
+    pub fn poll(&mut self) -> Option<Result<EngineRead, Stop>> {
+        loop {
+            match self.events.try_recv() {
+                Ok(Early::Connected) => self.connected = true,
+                Ok(Early::Read(read)) => return Some(*read),
+                Err(mpsc::TryRecvError::Empty) => return None,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    return Some(Err(Stop::new(
+                        Code::Software,
+                        "the engine thread ended without a word",
+                    )));
+                }
+            }
         }
     }
 
     /// The read, waiting for the engine until `until`; once connected, until the repairs
     /// are done (they are bounded by the run's deadline like any engine call).
     pub fn wait(self, until: Instant) -> Result<EngineRead, Stop> {
-        let mut connected = false;
+        let mut connected = self.connected;
         loop {
             let next = if connected {
                 self.events.recv().map_err(|_| ())

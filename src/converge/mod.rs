@@ -5,19 +5,19 @@
 //! read.
 
 mod engine;
+mod waiting;
 
 use crate::cli::{Command, Options, Output};
 use crate::context::{self, Records, Rules};
-use crate::desired::{self, Desired, HostList, WantedState};
+use crate::desired::{Desired, HostList, WantedState};
 use crate::docker::Engine;
 use crate::exit::{Code, Stop};
-use crate::jobs::JobDone;
 use crate::plan::{Action, Plan};
-use crate::state::State;
-use crate::{apply, images, jobs, lock, plan, report, walk};
+use crate::state::{Converged, Ran, State};
+use crate::{apply, images, jobs, lock, notify, plan, report, walk};
 use engine::{EARLY_LIST_FRESH, EarlyEngine, EngineRead, engine_stop, read_and_repair};
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+use waiting::{EngineSoFar, Offline};
 
 /// How long a run without a usable list waits for the engine, to repair a crash's leftovers.
 const REPAIR_ONLY_ENGINE_WAIT: Duration = Duration::from_secs(10);
@@ -28,7 +28,11 @@ pub fn run(o: &Options) -> Code {
     match converge(o, started) {
         Ok(code) => code,
         Err(stop) => {
-            log::error!("{}", stop.why);
+            // 79 is the outage weathered, not a failure of the run.
+            match stop.code {
+                Code::Offline => log::warn!("{}", stop.why),
+                _ => log::error!("{}", stop.why),
+            }
             log::info!(
                 "{}: stopped with exit status {} in {:.2}s",
                 o.command.name(),
@@ -48,24 +52,29 @@ struct Setup {
     rules: Rules,
     settings: apply::Settings,
     splay: Duration,
+    /// What earlier runs left (an unusable file is an empty state, with a warning).
+    state: State,
     /// Held to the end of the run; only apply changes anything, so only apply takes it.
     _lock: Option<std::fs::File>,
 }
 
-/// Fail on configuration before waiting for anything (78, 66, 65), then take the lock.
+/// Fail on configuration before waiting for anything (78, 66, 65; the walk's 78 once the
+/// host has a name), then take the lock.
 fn setup(o: &Options) -> Result<Setup, Stop> {
-    let host = context::host(o)?;
-    let rules = Rules::new(o).with_proxies(o)?;
-    let walk = walk::walk(&host, &rules.limits).map_err(|e| Stop::new(Code::Config, e))?;
-    log::debug!("levels: {} ({})", walk.levels.join(", "), walk.stop);
     let splay = crate::retry::random_duration(o.splay);
     let deadline = Instant::now() + splay + o.timeout;
     let records = Records::open(o, deadline)?;
+    let rules = Rules::new(o).with_proxies(o)?;
     if o.command != Command::Show {
         // The engine's settings are configuration too (Rules::with_proxies resolved the
         // engine's name): refused before any wait.
         context::pinned_api_version()?;
     }
+    // A placeholder kernel name is waited out (75 at the deadline), after the checks that
+    // need no name and before those that do.
+    let host = waiting::host(o, deadline)?;
+    let walk = walk::walk(&host, &rules.limits).map_err(|e| Stop::new(Code::Config, e))?;
+    log::debug!("levels: {} ({})", walk.levels.join(", "), walk.stop);
     let lock = match o.command {
         Command::Apply => Some(lock::acquire(&o.lock_file, deadline).map_err(|e| match e {
             lock::LockError::Busy(m) => Stop::new(Code::TempFail, m),
@@ -73,6 +82,15 @@ fn setup(o: &Options) -> Result<Setup, Stop> {
         })?),
         _ => None,
     };
+    // Read under the lock, so that what this run writes back builds on the last run's
+    // state; `show` reads none (it may run as any user, and uses nothing of it).
+    let state = match o.command {
+        Command::Apply | Command::Plan => State::load(&o.state_dir, &host),
+        _ => State::new(&host),
+    };
+    if let Records::Dns(r) = &records {
+        r.restore_rests(&state.servers);
+    }
     Ok(Setup {
         host,
         walk,
@@ -84,6 +102,7 @@ fn setup(o: &Options) -> Result<Setup, Stop> {
             deadline,
         },
         splay,
+        state,
         _lock: lock,
     })
 }
@@ -97,15 +116,27 @@ fn converge(o: &Options, started: Instant) -> Result<Code, Stop> {
         .then(|| context::local_endpoint(o))
         .flatten()
         .map(|endpoint| EarlyEngine::start(endpoint, o, s.settings));
-    let desired = read_desired(o, &s);
+    let (desired, engine, offline) = waiting::read_desired(o, &s, early);
     if o.command == Command::Show {
         print!("{}", report::show(&desired, o.output == Output::Json));
         return Ok(desired.code());
     }
     // An unreadable list or no list at all: nothing converges, but what a crash left
     // half-done is still repaired, since that needs the engine alone.
-    let stop_early = unconverged(o, &desired, &s.host, &s.walk);
-    let read = match read_engine(o, &s, early, stop_early.is_some()) {
+    let mut stop_early = unconverged(o, &desired, &s.host, &s.walk);
+    if let (Some(stop), Some(off)) = (&mut stop_early, &offline)
+        && off.report.ready
+        && matches!(desired.list, HostList::Unavailable(_))
+    {
+        *stop = Stop::new(
+            Code::Offline,
+            format!(
+                "nothing is converged while the list cannot be read; the host is {}",
+                off.report.line()
+            ),
+        );
+    }
+    let read = match read_engine(o, &s, engine, stop_early.is_some()) {
         Ok(read) => read,
         Err(stop) => {
             let Some(stop_early) = stop_early else {
@@ -115,43 +146,21 @@ fn converge(o: &Options, started: Instant) -> Result<Code, Stop> {
             log::warn!("no crash repair this run: {}", stop.why);
             let nothing = Plan::unordered(Vec::new(), stop_early.code);
             let outcomes = (o.command == Command::Apply).then(Vec::new);
-            print_report(
-                o,
-                &desired,
-                &nothing,
-                outcomes.as_deref(),
-                stop_early.code,
-                started,
-            );
+            let report = Report {
+                desired: &desired,
+                plan: &nothing,
+                outcomes: outcomes.as_deref(),
+                offline: offline.as_ref().map(|off| &off.report),
+            };
+            print_report(o, &report, stop_early.code, started);
             return Err(stop_early);
         }
     };
-    let code = plan_and_apply(o, &s, &desired, read, stop_early.as_ref(), started);
+    let code = plan_and_apply(o, &s, &desired, read, stop_early.as_ref(), offline, started);
     match stop_early {
         Some(stop) => Err(Stop { code, ..stop }),
         None => Ok(code),
     }
-}
-
-/// The splay, then the records: the list and each listed container's record.
-fn read_desired(o: &Options, s: &Setup) -> Desired {
-    if !s.splay.is_zero() {
-        log::info!(
-            "waiting {:.1}s (splay, at most {:.1}s) before the first query",
-            s.splay.as_secs_f64(),
-            o.splay.as_secs_f64()
-        );
-        std::thread::sleep(s.splay);
-    }
-    let parse = s.rules.parser();
-    let dns_started = Instant::now();
-    let desired = desired::read(s.records.source(), &s.walk, &o.prefix, o.inherit, &parse);
-    log::debug!("DNS phase took {:.3}s", dns_started.elapsed().as_secs_f64());
-    log_desired(&desired);
-    if let HostList::Unavailable(why) = &desired.list {
-        log::error!("the container list is unavailable: {why}");
-    }
-    desired
 }
 
 /// The engine's containers as crash recovery leaves them, fresh enough to plan from.
@@ -160,7 +169,7 @@ fn read_desired(o: &Options, s: &Setup) -> Desired {
 fn read_engine(
     o: &Options,
     s: &Setup,
-    early: Option<EarlyEngine>,
+    engine: EngineSoFar,
     repair_only: bool,
 ) -> Result<EngineRead, Stop> {
     let deadline = s.settings.deadline;
@@ -168,9 +177,10 @@ fn read_engine(
         true => deadline.min(Instant::now() + REPAIR_ONLY_ENGINE_WAIT),
         false => deadline,
     };
-    let mut read = match early {
-        Some(early) => early.wait(engine_deadline)?,
-        None => {
+    let mut read = match engine {
+        EngineSoFar::Read(read) => (*read)?,
+        EngineSoFar::Early(Some(early)) => early.wait(engine_deadline)?,
+        EngineSoFar::Early(None) => {
             let endpoint = context::engine_endpoint(o, &s.records, deadline)?;
             let engine = Engine::connect(&endpoint, engine_deadline)
                 .map_err(|e| engine_stop(&endpoint, e))?;
@@ -193,6 +203,7 @@ fn plan_and_apply(
     desired: &Desired,
     read: EngineRead,
     stop_early: Option<&Stop>,
+    offline: Option<Offline>,
     started: Instant,
 ) -> Code {
     let EngineRead {
@@ -207,8 +218,7 @@ fn plan_and_apply(
         true => images::check(&engine, desired, &recovery.view, o.pull, o.jobs),
         false => images::Refreshed::new(),
     };
-    let mut state = State::load(&o.state_dir, &s.host);
-    let known_jobs = state.jobs_done.clone();
+    let mut state = s.state.clone();
     if converging {
         jobs::check(
             &engine,
@@ -236,9 +246,7 @@ fn plan_and_apply(
         _ => {
             repairs.extend(apply::execute(&plan, &engine, &s.settings, &repairs));
             let code = apply::exit_code(plan.code, &repairs);
-            if converging {
-                remember_jobs(&mut state, &known_jobs, desired, &repairs, o);
-            }
+            remember(&mut state, s, desired, &repairs, converging, o);
             (Some(repairs), code)
         }
     };
@@ -246,57 +254,133 @@ fn plan_and_apply(
         steps: recovery.steps.into_iter().chain(plan.steps).collect(),
         ..plan
     };
-    let took = print_report(o, desired, &plan, outcomes.as_deref(), code, started);
+    // The offline start ran first: its starts lead the report.
+    let (offline, outcomes) = match offline {
+        Some(off) => (
+            Some(off.report),
+            outcomes.map(|x| off.outcomes.into_iter().chain(x).collect::<Vec<_>>()),
+        ),
+        None => (None, outcomes),
+    };
+    let report = Report {
+        desired,
+        plan: &plan,
+        outcomes: outcomes.as_deref(),
+        offline: offline.as_ref(),
+    };
+    let took = print_report(o, &report, code, started);
+    let mut line = report::summary(&plan, outcomes.as_deref()).line(o.command.name(), took);
+    match (&offline, converging) {
+        (Some(off), false) => line += &format!("; {}", off.line()),
+        (Some(off), true) => {
+            line += &format!(
+                "; DNS answered: converged, after running the last converged state since {}",
+                crate::logging::format_utc(off.since, 0)
+            )
+        }
+        (None, _) => {}
+    }
     log::info!(
-        "{} (engine calls: {}, exit status {})",
-        report::summary(&plan, outcomes.as_deref()).line(o.command.name(), took),
+        "{line} (engine calls: {}, exit status {})",
         engine.calls(),
         code.status()
     );
+    match o.command == Command::Apply && code == Code::Ok {
+        true => notify::ready(&format!("converged to DNS: {line}")),
+        false => notify::status(&format!("exit status {}: {line}", code.status())),
+    }
     code
 }
 
+/// What a report is made of.
+struct Report<'a> {
+    desired: &'a Desired,
+    plan: &'a Plan,
+    outcomes: Option<&'a [apply::Outcome]>,
+    offline: Option<&'a report::Offline>,
+}
+
 /// Print the run's report on stdout; returns how long the run took.
-fn print_report(
-    o: &Options,
-    desired: &Desired,
-    plan: &Plan,
-    outcomes: Option<&[apply::Outcome]>,
-    code: Code,
-    started: Instant,
-) -> Duration {
+fn print_report(o: &Options, r: &Report<'_>, code: Code, started: Instant) -> Duration {
     let took = started.elapsed();
     let json = o.output == Output::Json;
-    print!(
-        "{}",
-        report::actions(desired, plan, outcomes, json, code.status(), took)
-    );
+    let mut text = report::actions(r.desired, r.plan, r.outcomes, json, code.status(), took);
+    if let Some(off) = r.offline {
+        text = report::with_offline(text, json, off);
+    }
+    print!("{text}");
     took
 }
 
-/// Keep what this run learnt about finished jobs; written only when that changes what was
-/// known before the run (`before`).
-fn remember_jobs(
+/// Keep what this run learnt: the jobs that finished and (when it converged) what it
+/// verified up, and the nameservers that rest. Written only when that changes the state.
+fn remember(
     state: &mut State,
-    before: &BTreeMap<String, JobDone>,
+    s: &Setup,
     desired: &Desired,
     outcomes: &[apply::Outcome],
+    converging: bool,
     o: &Options,
 ) {
-    let finished = outcomes
-        .iter()
-        .filter_map(|x| match (&x.finished, &x.step.action) {
-            (Some(id), Action::Create { spec } | Action::Replace { spec, .. }) => {
-                Some((x.step.name.as_str(), id.as_str(), &**spec))
-            }
-            _ => None,
-        });
-    jobs::remember(&mut state.jobs_done, finished, desired);
-    if state.jobs_done != *before
+    if converging {
+        let finished = outcomes
+            .iter()
+            .filter_map(|x| match (&x.finished, &x.step.action) {
+                (Some(id), Action::Create { spec } | Action::Replace { spec, .. }) => {
+                    Some((x.step.name.as_str(), id.as_str(), &**spec))
+                }
+                _ => None,
+            });
+        jobs::remember(&mut state.jobs_done, finished, desired);
+        let now = waiting::unix_secs(SystemTime::now());
+        state.converged = Some(Converged::new(now, verified_up(desired, outcomes)));
+    }
+    if let Records::Dns(r) = &s.records {
+        state.servers = r.rests();
+    }
+    state.servers.truncate(crate::state::MAX_SERVERS);
+    if *state != s.state
         && let Err(e) = state.save(&o.state_dir)
     {
-        log::warn!("{e}: a job that finished may run again on the next run");
+        log::warn!(
+            "{e}: the next run does not know what this one learnt (a job that finished may run again; an offline start has only an older converged state)"
+        );
     }
+}
+
+/// The containers this run verified up, with the records they came from: the last converged
+/// state. A one-shot job that finished is not one of them, nor a `--rm` container (stopped,
+/// it is gone: there would be nothing to start).
+fn verified_up(desired: &Desired, outcomes: &[apply::Outcome]) -> Vec<Ran> {
+    let HostList::Listed(wanted) = &desired.list else {
+        return Vec::new();
+    };
+    wanted
+        .iter()
+        .filter_map(|w| {
+            let WantedState::Spec { record, spec } = &w.state else {
+                return None;
+            };
+            let last = outcomes.iter().rev().find(|x| x.step.name == w.name)?;
+            let up = last.result == apply::StepResult::Done
+                && last.finished.is_none()
+                && !spec.auto_remove()
+                && matches!(
+                    last.step.action,
+                    Action::Create { .. }
+                        | Action::Replace { .. }
+                        | Action::Start { .. }
+                        | Action::Keep { .. }
+                );
+            up.then_some(())?;
+            Some(Ran {
+                name: w.name.clone(),
+                identity: spec.owner_label()?.to_string(),
+                record: record.clone(),
+                text: spec.text.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Why nothing converges this run, when the list says so: unavailable (75), or not

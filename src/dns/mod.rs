@@ -14,6 +14,7 @@ mod fuzz;
 
 pub use resolv_conf::{MAX_TRY_TIMEOUT, ResolverConfig, parse_nameserver};
 pub use resolver::{Resolver, check_ad_trust};
+pub use servers::{Progress, ServerRest};
 
 /// What one TXT lookup established. Only `Absent` is authoritative enough to remove anything.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! [`Servers`]. Never falls back to libc name resolution, never turns a failure into `Absent`.
 
 use super::resolv_conf::{ResolverConfig, is_loopback};
-use super::servers::{Pick, Servers};
+use super::servers::{Pick, Progress, ServerRest, Servers};
 use super::wire::{Heard, Outcome, Question, Try, classify, exchange_tcp, txt_strings};
 use super::{Answer, TxtSource};
 use crate::retry::Backoff;
@@ -36,6 +36,30 @@ impl Resolver {
             require_ad: false,
             servers,
         }
+    }
+
+    /// Start from what an earlier run learnt about these servers: one that failed lately
+    /// rests for the first backoff cap of this run, unless every server would.
+    pub fn restore_rests(&self, rests: &[ServerRest]) {
+        let now = (Instant::now(), std::time::SystemTime::now());
+        self.servers
+            .restore(&self.config.servers, rests, now.0, now.1);
+    }
+
+    /// The servers whose last try failed, for the next run.
+    pub fn rests(&self) -> Vec<ServerRest> {
+        self.servers.rests(&self.config.servers)
+    }
+
+    /// Where the lookups stand (tries sent, the next server's end of rest).
+    pub fn progress(&self) -> Progress {
+        self.servers.progress(Instant::now())
+    }
+
+    /// The servers asked, as a person reads them.
+    pub fn server_list(&self) -> String {
+        let list: Vec<String> = self.config.servers.iter().map(|s| s.to_string()).collect();
+        list.join(", ")
     }
 
     /// Ask for DNSSEC-validated answers: queries carry AD=1 and any answer, negative ones

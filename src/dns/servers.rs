@@ -2,11 +2,42 @@
 //! how fast, which failed and until when they rest. A dead server costs one timeout per
 //! backoff step for the whole run (one lookup probes it; the others go elsewhere or wait),
 //! not one per lookup. Decides whom to ask and how long to wait; sends nothing itself.
+//! What a run learnt (a server failing, and when it last failed) is handed out as
+//! [`ServerRest`]s for the state file; the next run lets such a server rest at its start, for
+//! one backoff cap at most, so that it does not spend its first try on a silent server.
 
 use crate::retry;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+/// A nameserver that failed, as the next run should know it: kept in the state file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRest {
+    /// The server's address.
+    pub server: SocketAddr,
+    /// Its failures in a row.
+    pub failures: u32,
+    /// When it last failed, in milliseconds since the Unix epoch (the wall clock: a run's
+    /// `Instant`s mean nothing to the next one).
+    pub failed_at_ms: u64,
+}
+
+/// How long what a run learnt about a failing server is used by the next runs: a few resync
+/// periods. Past it the server is asked first again, so a server that came back costs at
+/// most one restored rest per horizon, and one that is still silent one try per horizon.
+pub const REMEMBERED_FOR: Duration = Duration::from_secs(15 * 60);
+
+/// Where the lookups stand, for a person waiting on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Tries sent so far in this run.
+    pub tries: u64,
+    /// When the next server rests no more, if one rests.
+    pub next_try: Option<Instant>,
+}
 
 /// The first try's wait before anything is known of a server: long enough for a recursion
 /// from cold, short enough that a lost datagram costs little (the try stays open after it).
@@ -22,6 +53,7 @@ pub(crate) struct Servers {
     ceiling: Duration,
     rotate: bool,
     next_first: AtomicUsize,
+    tries: AtomicU64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -36,6 +68,8 @@ struct Health {
     probe: Option<Instant>,
     /// When `failures` last changed: a try sent before it brings no news.
     changed: Option<Instant>,
+    /// When it last failed, by the wall clock (for the next run).
+    failed_at: Option<SystemTime>,
 }
 
 /// What a lookup should do next.
@@ -55,6 +89,74 @@ impl Servers {
             ceiling,
             rotate,
             next_first: AtomicUsize::new(0),
+            tries: AtomicU64::new(0),
+        }
+    }
+
+    /// How many tries were sent, and when a resting server may be asked next.
+    pub fn progress(&self, now: Instant) -> Progress {
+        let next_try = self
+            .lock()
+            .iter()
+            .filter_map(|h| h.resting_until.filter(|t| *t > now))
+            .min();
+        Progress {
+            tries: self.tries.load(Ordering::Relaxed),
+            next_try,
+        }
+    }
+
+    /// The servers (at `addrs`, in order) whose last try failed, as the state file keeps them.
+    pub fn rests(&self, addrs: &[SocketAddr]) -> Vec<ServerRest> {
+        let health = self.lock();
+        addrs
+            .iter()
+            .zip(health.iter())
+            .filter_map(|(addr, h)| {
+                let failed_at = h.failed_at.filter(|_| h.failures > 0)?;
+                Some(ServerRest {
+                    server: *addr,
+                    failures: h.failures,
+                    failed_at_ms: millis(failed_at),
+                })
+            })
+            .collect()
+    }
+
+    /// Take back what an earlier run learnt about the servers at `addrs`: a server that
+    /// failed within [`REMEMBERED_FOR`] rests for one backoff cap from `now` (never longer,
+    /// whatever the file says), then is probed like any resting server. Nothing is restored
+    /// when every server would rest: with nobody else to ask, a rest only delays the first try.
+    pub fn restore(
+        &self,
+        addrs: &[SocketAddr],
+        rests: &[ServerRest],
+        now: Instant,
+        wall: SystemTime,
+    ) {
+        let now_ms = millis(wall);
+        let horizon = REMEMBERED_FOR.as_millis() as u64;
+        let known: Vec<Option<&ServerRest>> = addrs
+            .iter()
+            .map(|addr| {
+                rests.iter().find(|r| {
+                    // A failure "in the future" is a clock that moved back: still recent.
+                    r.server == *addr
+                        && r.failures > 0
+                        && now_ms.saturating_sub(r.failed_at_ms) <= horizon
+                })
+            })
+            .collect();
+        if known.iter().all(Option::is_some) {
+            return;
+        }
+        let mut health = self.lock();
+        for (h, r) in health.iter_mut().zip(known) {
+            if let Some(r) = r {
+                h.failures = r.failures.min(16);
+                h.resting_until = Some(now + retry::CAP);
+                h.failed_at = Some(SystemTime::UNIX_EPOCH + Duration::from_millis(r.failed_at_ms));
+            }
         }
     }
 
@@ -88,6 +190,7 @@ impl Servers {
             let probing = probe_ends.is_some_and(|end| now < end);
             let rested = h.resting_until.is_none_or(|t| t <= now);
             if rested && !probing {
+                self.tries.fetch_add(1, Ordering::Relaxed);
                 if h.failures > 0 {
                     h.probe = Some(now);
                 }
@@ -121,6 +224,7 @@ impl Servers {
             h.changed = Some(now);
         }
         h.failures = 0;
+        h.failed_at = None;
         h.resting_until = None;
         h.probe = None;
     }
@@ -137,6 +241,7 @@ impl Servers {
             return;
         }
         h.failures = h.failures.saturating_add(1);
+        h.failed_at = Some(SystemTime::now());
         h.changed = Some(now);
         h.probe = None;
         h.resting_until = Some(rest_until(sent + waited, waited, h.failures));
@@ -167,9 +272,92 @@ fn rest_until(given_up: Instant, waited: Duration, failures: u32) -> Instant {
     given_up + half + jitter
 }
 
+/// Milliseconds since the Unix epoch (0 for a clock before it).
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn addrs() -> Vec<SocketAddr> {
+        vec![
+            "192.0.2.1:53".parse().unwrap(),
+            "192.0.2.2:53".parse().unwrap(),
+        ]
+    }
+
+    /// A server that failed in one run rests at the start of the next, and lookups go to the
+    /// other; once it answers again it is forgotten.
+    #[test]
+    fn a_failure_outlives_the_run_that_saw_it() {
+        let first = Servers::new(2, Duration::from_secs(2), false);
+        first.failed(0, Instant::now(), Duration::from_secs(1));
+        let rests = first.rests(&addrs());
+        assert_eq!(rests.len(), 1, "{rests:?}");
+        assert_eq!((rests[0].server, rests[0].failures), (addrs()[0], 1));
+        let next = Servers::new(2, Duration::from_secs(2), false);
+        let now = Instant::now();
+        next.restore(&addrs(), &rests, now, SystemTime::now());
+        assert_eq!(ask(next.pick(now, 0, &[false, false], &[0, 0])).0, 1);
+        assert_eq!(next.progress(now).next_try, Some(now + retry::CAP));
+        // What the next run saves keeps the failure's own time, not the restore's.
+        assert_eq!(next.rests(&addrs()), rests);
+        next.answered(0, Instant::now());
+        assert!(next.rests(&addrs()).is_empty());
+    }
+
+    /// However many failures the file says, a restored rest lasts one backoff cap; a failure
+    /// older than the horizon, or of a server no longer configured, is not used.
+    #[test]
+    fn a_stale_entry_keeps_a_server_out_one_backoff_cap_at_most() {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let rest = |addr: SocketAddr, failed_at_ms| ServerRest {
+            server: addr,
+            failures: 40,
+            failed_at_ms,
+        };
+        let recent = millis(wall) - 60_000;
+        let future = millis(wall) + 86_400_000;
+        for r in [rest(addrs()[0], recent), rest(addrs()[0], future)] {
+            let s = Servers::new(2, Duration::from_secs(2), false);
+            s.restore(&addrs(), std::slice::from_ref(&r), now, wall);
+            let h = s.lock()[0].clone();
+            assert_eq!(h.resting_until, Some(now + retry::CAP), "{r:?}");
+            assert_eq!(h.failures, 16);
+        }
+        let old = millis(wall) - REMEMBERED_FOR.as_millis() as u64 - 1;
+        for stale in [
+            rest(addrs()[0], old),
+            rest("192.0.2.9:53".parse().unwrap(), recent),
+        ] {
+            let s = Servers::new(2, Duration::from_secs(2), false);
+            s.restore(&addrs(), std::slice::from_ref(&stale), now, wall);
+            assert_eq!(s.lock()[0].resting_until, None, "{stale:?}");
+            assert_eq!(s.lock()[1].resting_until, None, "{stale:?}");
+        }
+    }
+
+    /// With every server resting there is nobody else to ask: nothing is restored.
+    #[test]
+    fn no_rest_is_restored_when_every_server_would_rest() {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let rests: Vec<ServerRest> = addrs()
+            .into_iter()
+            .map(|server| ServerRest {
+                server,
+                failures: 1,
+                failed_at_ms: millis(wall),
+            })
+            .collect();
+        let s = Servers::new(2, Duration::from_secs(2), false);
+        s.restore(&addrs(), &rests, now, wall);
+        assert_eq!(ask(s.pick(now, 0, &[false, false], &[0, 0])).0, 0);
+        assert_eq!(s.progress(now).tries, 1);
+    }
 
     fn ask(p: Pick) -> (usize, Duration) {
         match p {
