@@ -111,6 +111,12 @@ pub struct Options {
     pub docker_config: Option<PathBuf>,
     /// `lint`: warnings (dead records) fail too.
     pub strict: bool,
+    /// `plan`: exit 2 when changes are pending and nothing worse applies.
+    pub detailed_exitcode: bool,
+    /// Where the run's outcome is written for node_exporter's textfile collector.
+    pub metrics_file: Option<PathBuf>,
+    /// `apply`: remove the images managed containers stopped using this run.
+    pub prune_images: bool,
 }
 
 impl Default for Options {
@@ -142,6 +148,9 @@ impl Default for Options {
             pull: crate::container::PullPolicy::Missing,
             docker_config: None,
             strict: false,
+            detailed_exitcode: false,
+            metrics_file: None,
+            prune_images: false,
         }
     }
 }
@@ -217,6 +226,9 @@ where
                 o.docker_config = Some(directory(&mut p, "--docker-config")?);
             }
             Long("strict") => o.strict = true,
+            Long("detailed-exitcode") => o.detailed_exitcode = true,
+            Long("metrics-file") => o.metrics_file = Some(directory(&mut p, "--metrics-file")?),
+            Long("prune-images") => o.prune_images = true,
             Value(v) if command.is_none() => command = Some(subcommand(&v)?),
             _ => return Err(arg.unexpected().into()),
         }
@@ -235,6 +247,21 @@ fn check_command(o: &Options) -> Result<(), UsageError> {
     }
     if o.strict && o.command != Command::Lint {
         return Err(UsageError("--strict is an option of lint only".to_string()));
+    }
+    if o.detailed_exitcode && o.command != Command::Plan {
+        return Err(UsageError(
+            "--detailed-exitcode is an option of plan only".to_string(),
+        ));
+    }
+    if o.prune_images && o.command != Command::Apply {
+        return Err(UsageError(
+            "--prune-images is an option of apply only".to_string(),
+        ));
+    }
+    if o.metrics_file.is_some() && !matches!(o.command, Command::Apply | Command::Plan) {
+        return Err(UsageError(
+            "--metrics-file is an option of apply and plan only".to_string(),
+        ));
     }
     Ok(())
 }
@@ -285,7 +312,7 @@ fn log_level(p: &mut lexopt::Parser) -> Result<String, UsageError> {
     Ok(v)
 }
 
-/// A directory the tool keeps or reads files in: any path but the empty one.
+/// A directory or file the tool keeps or reads files in: any path but the empty one.
 fn directory(p: &mut lexopt::Parser, flag: &str) -> Result<PathBuf, UsageError> {
     let v = p.value()?;
     if v.is_empty() {
@@ -454,6 +481,11 @@ OPTIONS
     --allow-image PATTERN  allow only matching images (prefix or glob), repeatable
     --forbid-privileged    refuse specs that grant root-equivalent access to the host
     --strict               lint: warnings (records no host reads) fail too
+    --detailed-exitcode    plan: exit 2 when changes are pending (0: nothing would change)
+    --metrics-file PATH    apply, plan: write the run's outcome to PATH for node_exporter's
+                           textfile collector (Prometheus text format, replaced atomically)
+    --prune-images         apply: remove the images managed containers used before this run
+                           and that no container uses now
     --output text|json     output format [default: text]
     --log-level LEVEL      off, error, warn, info, debug, trace [default: $RUST_LOG, else info]
     -h, --help             print this help
@@ -461,6 +493,8 @@ OPTIONS
 
 EXIT STATUS
     0   success
+    2   plan --detailed-exitcode: changes are pending (apply would change something) and
+        no other status applies
     64  bad command line
     65  some record is invalid (its container is left as it is); lint: a finding would change
         or fail some host's run (or, with --strict, any finding)
@@ -547,6 +581,9 @@ mod tests {
             "2s",
             "--state-dir",
             "/tmp/s",
+            "--detailed-exitcode",
+            "--metrics-file",
+            "/tmp/m.prom",
         ])
         .unwrap();
         assert_eq!(o.command, Command::Plan);
@@ -577,6 +614,9 @@ mod tests {
         assert_eq!(o.docker_config, Some(PathBuf::from("/etc/ddp/docker")));
         assert_eq!(o.settle, Duration::from_secs(2));
         assert_eq!(o.state_dir, PathBuf::from("/tmp/s"));
+        assert!(o.detailed_exitcode);
+        assert!(run(&["apply", "--prune-images"]).unwrap().prune_images);
+        assert_eq!(o.metrics_file, Some(PathBuf::from("/tmp/m.prom")));
         assert_eq!(run(&["apply", "--jobs=2"]).unwrap().command, Command::Apply);
         assert_eq!(run(&["--inherit", "show"]).unwrap().command, Command::Show);
         let o = run(&["lint", "--records", "z", "--strict"]).unwrap();
@@ -619,6 +659,10 @@ mod tests {
             (&["--docker-config="], "--docker-config"),
             (&["lint"], "--records"),
             (&["show", "--strict"], "--strict"),
+            (&["apply", "--detailed-exitcode"], "--detailed-exitcode"),
+            (&["show", "--metrics-file", "/m"], "--metrics-file"),
+            (&["--metrics-file="], "--metrics-file"),
+            (&["plan", "--prune-images"], "--prune-images"),
         ];
         for (args, needle) in cases {
             let e = run(args).expect_err(&format!("{args:?} should fail"));

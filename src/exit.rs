@@ -7,6 +7,8 @@
 pub enum Code {
     /// Everything converged (or, for `show`/`plan`, everything was read).
     Ok,
+    /// `plan --detailed-exitcode`: everything was read and `apply` would change something.
+    ChangesPending,
     /// No configuration for this host: the list is absent at every level.
     NotConfigured,
     /// Some record is invalid (bad name, bad spec, ambiguous, refused by policy).
@@ -30,6 +32,7 @@ impl Code {
     pub fn status(self) -> u8 {
         match self {
             Code::Ok => 0,
+            Code::ChangesPending => 2,
             Code::Usage => 64,
             Code::DataError => 65,
             Code::NotConfigured => 66,
@@ -81,6 +84,15 @@ impl From<Code> for std::process::ExitCode {
     }
 }
 
+/// `plan --detailed-exitcode`: a plan that would change something and is otherwise clean
+/// says so (2); any other status stands, since it says more than "changes pending".
+pub fn detailed(code: Code, changes_pending: bool) -> Code {
+    match (code, changes_pending) {
+        (Code::Ok, true) => Code::ChangesPending,
+        _ => code,
+    }
+}
+
 /// Make a panic end the process with [`Code::Software`] after the usual message. Without
 /// it a panic aborts (the release profile sets `panic = "abort"`) and the status is a signal,
 /// not the 70 the exit-code table promises for an internal error.
@@ -98,8 +110,9 @@ mod tests {
 
     /// Least to most severe, as the precedence line of `--help` and docker-dns-provision(8)
     /// reads backwards.
-    const BY_PRECEDENCE: [Code; 9] = [
+    const BY_PRECEDENCE: [Code; 10] = [
         Code::Ok,
+        Code::ChangesPending,
         Code::NotConfigured,
         Code::DataError,
         Code::ActionsFailed,
@@ -117,7 +130,7 @@ mod tests {
         // this order wins: 64, 78, 70, 69, 75, 73, 65, 66." (tests/man_pages.rs holds the three
         // to the same order.)
         let documented: Vec<u8> = order.iter().rev().map(|c| c.status()).collect();
-        assert_eq!(documented, [64, 78, 70, 69, 75, 73, 65, 66, 0]);
+        assert_eq!(documented, [64, 78, 70, 69, 75, 73, 65, 66, 2, 0]);
         for (i, a) in order.iter().enumerate() {
             for b in &order[i..] {
                 assert_eq!(a.worst(*b), *b, "{a:?} vs {b:?}");
@@ -127,10 +140,18 @@ mod tests {
     }
 
     #[test]
+    fn a_detailed_exit_code_replaces_only_a_clean_zero() {
+        assert_eq!(detailed(Code::Ok, false), Code::Ok);
+        assert_eq!(detailed(Code::Ok, true).status(), 2);
+        assert_eq!(detailed(Code::DataError, true), Code::DataError);
+        assert_eq!(detailed(Code::TempFail, false), Code::TempFail);
+    }
+
+    #[test]
     fn statuses_are_distinct_sysexits() {
         let mut s: Vec<u8> = BY_PRECEDENCE.iter().map(|c| c.status()).collect();
         s.sort();
         s.dedup();
-        assert_eq!(s, vec![0, 64, 65, 66, 69, 70, 73, 75, 78]);
+        assert_eq!(s, vec![0, 2, 64, 65, 66, 69, 70, 73, 75, 78]);
     }
 }

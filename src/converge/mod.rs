@@ -241,6 +241,10 @@ fn plan_and_apply(
         steps: recovery.steps.into_iter().chain(plan.steps).collect(),
         ..plan
     };
+    let code = match o.command == Command::Plan && o.detailed_exitcode {
+        true => crate::exit::detailed(code, !plan.is_noop()),
+        false => code,
+    };
     let took = print_report(o, desired, &plan, outcomes.as_deref(), code, started);
     log::info!(
         "{} (engine calls: {}, exit status {})",
