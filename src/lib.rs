@@ -35,8 +35,8 @@
 //! - [`apply`] executes a plan: pulls, safe replace, verification of what it starts
 //!   ([`apply::verify`]) with rollback, removal, waves in start order; every failure is the
 //!   container's, never fatal to the run.
-//! - [`report`] prints what happened, [`exit`] maps it to the documented status, [`state`]
-//!   keeps what must survive a run (finished jobs).
+//! - [`report`] prints what happened, [`metrics`] writes it for node_exporter, [`exit`] maps
+//!   it to the documented status, [`state`] keeps what must survive a run (finished jobs).
 //! - Shared mechanics: [`retry`] (the one backoff), [`pool`] (the one thread pool), [`lock`]
 //!   (the run lock), [`bounded_read`] (every operator file is read with a type check and a
 //!   size bound), [`base64`], [`logging`].
@@ -66,6 +66,7 @@ pub mod jobs;
 pub mod lint;
 pub mod lock;
 pub mod logging;
+pub mod metrics;
 pub mod plan;
 pub mod pool;
 pub mod recover;

@@ -45,3 +45,168 @@ fn plan_detailed_exitcode_drives_a_drift_check() {
     assert_eq!(doc["exit_code"], 65);
     assert!(pairs(&doc["actions"], "container", "action").contains(&(w.name("b"), "leave".into())));
 }
+
+/// Debian's node_exporter on a loopback port of its own, with only the textfile collector
+/// reading `dir`; stopped when dropped.
+struct NodeExporter {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl NodeExporter {
+    fn start(dir: &std::path::Path) -> NodeExporter {
+        let port = common::ports::free_port();
+        let child = std::process::Command::new("/usr/bin/prometheus-node-exporter")
+            .args([
+                "--collector.disable-defaults",
+                "--collector.textfile",
+                &format!("--collector.textfile.directory={}", dir.display()),
+                &format!("--web.listen-address=127.0.0.1:{port}"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("tests/kit/node-exporter.sh installs prometheus-node-exporter");
+        NodeExporter { child, port }
+    }
+
+    /// `GET /metrics`, once node_exporter answers.
+    fn scrape(&self) -> String {
+        use std::io::{Read, Write};
+        for _ in 0..100 {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                let req = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
+                s.write_all(req.as_bytes()).unwrap();
+                let mut body = String::new();
+                s.read_to_string(&mut body).unwrap();
+                return body;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("node_exporter did not answer on port {}", self.port);
+    }
+}
+
+impl Drop for NodeExporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The value of the series `series` (name and labels, exactly as exposed) in a scrape.
+fn value(scrape: &str, series: &str) -> Option<f64> {
+    scrape
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// node_exporter reads the file without a scrape error, with the run's outcome in it; a
+/// failed run keeps the last success's time, and a held-back container shows as one.
+#[test]
+fn node_exporter_reads_the_metrics_file() {
+    let w = World::new("metrics");
+    let dir = w.dir.join("textfile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("docker-dns-provision.prom");
+    let exporter = NodeExporter::start(&dir);
+    let with_metrics = |cmd: &str| {
+        w.run(
+            &args(&w, cmd, &["--metrics-file", file.to_str().unwrap()]),
+            &[],
+        )
+    };
+    let (a, b) = (w.name("a"), w.name("b"));
+    w.records(&[
+        ("a", Some(&service(IMG, "a"))),
+        ("b", Some(&service(IMG, "b"))),
+    ]);
+    let o = with_metrics("apply");
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let s = exporter.scrape();
+    assert_eq!(value(&s, "node_textfile_scrape_error"), Some(0.0), "{s}");
+    let ok = value(
+        &s,
+        "docker_dns_provision_last_success_timestamp_seconds{command=\"apply\"}",
+    )
+    .unwrap_or_else(|| panic!("{s}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!(ok <= now && ok > now - 600.0, "{ok} vs {now}");
+    assert_eq!(
+        value(&s, "docker_dns_provision_exit_status{command=\"apply\"}"),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            &s,
+            &format!("docker_dns_provision_container_state{{container=\"{a}\",state=\"up\"}}")
+        ),
+        Some(1.0),
+        "{s}"
+    );
+    assert_eq!(
+        value(
+            &s,
+            "docker_dns_provision_actions{action=\"create\",result=\"done\"}"
+        ),
+        Some(2.0)
+    );
+    assert!(
+        value(
+            &s,
+            "docker_dns_provision_run_duration_seconds{command=\"apply\"}"
+        )
+        .is_some()
+    );
+
+    // b's new version dies at once: its replace fails verification and is rolled back
+    // (73); the last success stays.
+    w.records(&[
+        ("a", Some(&service(IMG, "a"))),
+        ("b", Some(&format!("--network none {IMG} false"))),
+    ]);
+    let o = with_metrics("apply");
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    let s = exporter.scrape();
+    assert_eq!(value(&s, "node_textfile_scrape_error"), Some(0.0), "{s}");
+    assert_eq!(
+        value(&s, "docker_dns_provision_exit_status{command=\"apply\"}"),
+        Some(73.0)
+    );
+    assert_eq!(
+        value(
+            &s,
+            "docker_dns_provision_last_success_timestamp_seconds{command=\"apply\"}"
+        ),
+        Some(ok),
+        "{s}"
+    );
+    assert_eq!(
+        value(
+            &s,
+            &format!("docker_dns_provision_container_state{{container=\"{b}\",state=\"failed\"}}")
+        ),
+        Some(1.0),
+        "{s}"
+    );
+    // The next run holds b's version back.
+    let o = with_metrics("apply");
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    let s = exporter.scrape();
+    assert_eq!(
+        value(
+            &s,
+            &format!(
+                "docker_dns_provision_container_state{{container=\"{b}\",state=\"held_back\"}}"
+            )
+        ),
+        Some(1.0),
+        "{s}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(left.len(), 1, "only the metrics file: {left:?}");
+}

@@ -14,7 +14,7 @@ use crate::exit::{Code, Stop};
 use crate::jobs::JobDone;
 use crate::plan::{Action, Plan};
 use crate::state::State;
-use crate::{apply, images, jobs, lock, plan, report, walk};
+use crate::{apply, images, jobs, lock, metrics, plan, report, walk};
 use engine::{EARLY_LIST_FRESH, EarlyEngine, EngineRead, engine_stop, read_and_repair};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -22,10 +22,30 @@ use std::time::{Duration, Instant};
 /// How long a run without a usable list waits for the engine, to repair a crash's leftovers.
 const REPAIR_ONLY_ENGINE_WAIT: Duration = Duration::from_secs(10);
 
-/// Run `apply`, `plan` or `show`; prints the report on stdout, logs on stderr.
+/// Run `apply`, `plan` or `show`; prints the report on stdout, logs on stderr, and writes
+/// the metrics file when asked.
 pub fn run(o: &Options) -> Code {
     let started = Instant::now();
-    match converge(o, started) {
+    let mut seen = metrics::Run::default();
+    let code = outcome(o, started, &mut seen);
+    if let Some(path) = &o.metrics_file {
+        seen.command = o.command.name().to_string();
+        seen.exit_status = code.status();
+        seen.success = matches!(code, Code::Ok | Code::ChangesPending);
+        seen.finished = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        seen.took = started.elapsed();
+        if let Err(e) = metrics::write(path, &seen) {
+            log::warn!("{e}");
+        }
+    }
+    code
+}
+
+/// The run's exit code; what it did goes into `seen`.
+fn outcome(o: &Options, started: Instant, seen: &mut metrics::Run) -> Code {
+    match converge(o, started, seen) {
         Ok(code) => code,
         Err(stop) => {
             log::error!("{}", stop.why);
@@ -83,7 +103,7 @@ fn setup(o: &Options) -> Result<Setup, Stop> {
     })
 }
 
-fn converge(o: &Options, started: Instant) -> Result<Code, Stop> {
+fn converge(o: &Options, started: Instant, seen: &mut metrics::Run) -> Result<Code, Stop> {
     let s = setup(o)?;
     // The engine's answers do not depend on DNS, and neither does crash repair: both run
     // while DNS is asked (and before the splay), so a service an interrupted replace took
@@ -121,7 +141,7 @@ fn converge(o: &Options, started: Instant) -> Result<Code, Stop> {
             return Err(stop_early);
         }
     };
-    let code = plan_and_apply(o, &s, &desired, read, stop_early.as_ref(), started);
+    let code = plan_and_apply(o, &s, &desired, read, stop_early.as_ref(), started, seen);
     match stop_early {
         Some(stop) => Err(Stop { code, ..stop }),
         None => Ok(code),
@@ -189,6 +209,7 @@ fn plan_and_apply(
     read: EngineRead,
     stop_early: Option<&Stop>,
     started: Instant,
+    seen: &mut metrics::Run,
 ) -> Code {
     let EngineRead {
         engine,
@@ -246,6 +267,7 @@ fn plan_and_apply(
         false => code,
     };
     let took = print_report(o, desired, &plan, outcomes.as_deref(), code, started);
+    seen.tally = metrics::Tally::of(&plan, outcomes.as_deref());
     log::info!(
         "{} (engine calls: {}, exit status {})",
         report::summary(&plan, outcomes.as_deref()).line(o.command.name(), took),
