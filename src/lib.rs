@@ -35,7 +35,7 @@
 //! - [`apply`] executes a plan: pulls, safe replace, verification of what it starts
 //!   ([`apply::verify`]) with rollback, removal, waves in start order; every failure is the
 //!   container's, never fatal to the run.
-//! - [`report`] prints what happened, [`metrics`] writes it for node_exporter, [`exit`] maps
+//! - [`report`] prints what happened (with [`change`]: what a replace changes), [`metrics`] writes it for node_exporter, [`exit`] maps
 //!   it to the documented status, [`state`] keeps what must survive a run (finished jobs).
 //! - Shared mechanics: [`retry`] (the one backoff), [`pool`] (the one thread pool), [`lock`]
 //!   (the run lock), [`bounded_read`] (every operator file is read with a type check and a
@@ -53,6 +53,7 @@
 pub mod apply;
 pub mod base64;
 pub mod bounded_read;
+pub mod change;
 pub mod cli;
 pub mod container;
 pub mod context;

@@ -193,6 +193,15 @@ fn step_image(a: &Action) -> Option<String> {
     }
 }
 
+/// A replace's record texts, old (from the container's ownership label) and new, when the
+/// old one is known.
+fn step_texts(a: &Action) -> Option<(&str, &str)> {
+    match a {
+        Action::Replace { existing, spec } => Some((existing.record.as_deref()?, &spec.text)),
+        _ => None,
+    }
+}
+
 fn step_id(a: &Action) -> Option<&str> {
     match a {
         Action::Create { .. } => None,
@@ -246,10 +255,13 @@ pub fn actions(
                     Some(StepResult::Skipped(w)) => ("skipped", Some(w.as_str())),
                     Some(StepResult::Failed(w)) => ("failed", Some(w.why.as_str())),
                 };
+                let texts = step_texts(&s.action);
                 json!({
                     "container": s.name, "action": s.action.verb(), "reason": s.reason,
                     "id": step_id(&s.action), "image": step_image(&s.action),
                     "result": result, "error": error,
+                    "old_text": texts.map(|t| t.0), "new_text": texts.map(|t| t.1),
+                    "diff": texts.map(|(old, new)| crate::change::lines(old, new)),
                 })
             })
             .collect();
@@ -281,6 +293,11 @@ pub fn actions(
             s.name,
             s.reason
         );
+        if let Some((old, new)) = step_texts(&s.action) {
+            for line in crate::change::lines(old, new) {
+                out += &format!("    {line}\n");
+            }
+        }
     }
     out += &summary.line(command, took);
     out.push('\n');

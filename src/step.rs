@@ -22,6 +22,9 @@ pub struct Existing {
     pub restarting: bool,
     /// How long it had been up, or since it exited, when the plan was made.
     pub since: Since,
+    /// The record text its ownership label carries (the original tool's label reads the
+    /// same), to show what a replace changes; `None` when it has no such label.
+    pub record: Option<String>,
 }
 
 impl From<&Container> for Existing {
@@ -33,6 +36,7 @@ impl From<&Container> for Existing {
             health: c.health,
             restarting: c.state == "restarting",
             since: c.since,
+            record: c.owner().and_then(crate::container::record_text),
         }
     }
 }

@@ -210,3 +210,139 @@ fn node_exporter_reads_the_metrics_file() {
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(left.len(), 1, "only the metrics file: {left:?}");
 }
+
+/// A service whose record text starts with `opts`.
+fn service_with(opts: &str) -> String {
+    format!("{opts} {}", service(IMG, "x"))
+}
+
+/// `plan` shows a replace's changed arguments as the grammar splits them, in text and JSON,
+/// for a container the original tool made (its label is the same base64 of the text) too.
+#[test]
+fn plan_shows_the_words_that_changed() {
+    let w = World::new("diff");
+    let (a, old) = (w.name("a"), w.name("old"));
+    let before = service_with("-e A=1");
+    // As the original Go tool ran it: its label, base64 of the record text, and nothing else.
+    let label = format!(
+        "{}={}",
+        common::e2e::LABEL,
+        docker_dns_provision::container::owner_label(&before)
+    );
+    let words: Vec<String> = before
+        .split(' ')
+        .take_while(|w| !w.starts_with("sh"))
+        .map(String::from)
+        .collect();
+    let mut run = vec![
+        "run",
+        "-d",
+        "--name",
+        old.as_str(),
+        "--label",
+        label.as_str(),
+    ];
+    run.extend(words.iter().map(String::as_str));
+    run.extend(["sleep", "600"]);
+    let o = common::e2e::docker(&run);
+    assert!(o.status.success(), "{}", show(&o));
+    w.records(&[("a", Some(&before)), ("old", Some(&before))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let after = service_with("-e A=2 -e B=3");
+    w.records(&[("a", Some(&after)), ("old", Some(&after))]);
+    let o = w.run(&args(&w, "plan", &[]), &[]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for name in [&a, &old] {
+        let at = text
+            .find(&format!("replace        {name} "))
+            .unwrap_or_else(|| panic!("{text}"));
+        let rest: Vec<&str> = text[at..].lines().skip(1).take(2).collect();
+        assert_eq!(rest, ["    - -e A=1", "    + -e A=2 -e B=3"], "{text}");
+    }
+    let o = w.run(&args(&w, "plan", &["--output", "json"]), &[]);
+    let doc = json(&o);
+    let replaced: Vec<&serde_json::Value> = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["action"] == "replace")
+        .collect();
+    assert_eq!(replaced.len(), 2, "{doc:#}");
+    for x in replaced {
+        assert_eq!(x["old_text"], before.as_str());
+        assert_eq!(x["new_text"], after.as_str());
+        assert_eq!(
+            x["diff"],
+            serde_json::json!(["- -e A=1", "+ -e A=2 -e B=3"])
+        );
+    }
+}
+
+/// An edited `--env-file` replaces its container, `plan` naming the file; a container made
+/// before file digests existed (no digest label) is not replaced for it.
+#[test]
+fn an_edited_env_file_is_applied() {
+    let w = World::new("envfile");
+    let (a, b) = (w.name("a"), w.name("b"));
+    let env = w.dir.join("app.env");
+    std::fs::write(&env, "A=1\n").unwrap();
+    let record = service_with(&format!("--env-file {}", env.display()));
+    w.records(&[("a", Some(&record))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let id = common::e2e::inspect(&a).unwrap().0;
+    let plan = || {
+        w.run(
+            &args(&w, "plan", &["--detailed-exitcode", "--output", "json"]),
+            &[],
+        )
+    };
+    assert_eq!(code(&plan()), 0);
+
+    std::fs::write(&env, "A=2\n").unwrap();
+    let o = plan();
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    let doc = json(&o);
+    let step = &doc["actions"][0];
+    assert_eq!(step["action"], "replace", "{doc:#}");
+    assert!(
+        step["reason"]
+            .as_str()
+            .unwrap()
+            .contains(env.to_str().unwrap()),
+        "{doc:#}"
+    );
+    assert_eq!(step["diff"], serde_json::json!([]), "the text is the same");
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_ne!(common::e2e::inspect(&a).unwrap().0, id, "replaced");
+    let env_now = common::e2e::field(&a, "{{json .Config.Env}}").unwrap();
+    assert!(env_now.contains("\"A=2\""), "{env_now}");
+    assert_eq!(code(&plan()), 0, "converged");
+
+    // Made before this build (the ownership label only): its files are unknown, so kept.
+    let label = format!(
+        "{}={}",
+        common::e2e::LABEL,
+        docker_dns_provision::container::owner_label(&record)
+    );
+    let o = common::e2e::docker(&[
+        "run",
+        "-d",
+        "--name",
+        &b,
+        "--label",
+        &label,
+        "--network",
+        "none",
+        IMG,
+        "sleep",
+        "600",
+    ]);
+    assert!(o.status.success(), "{}", show(&o));
+    w.records(&[("a", Some(&record)), ("b", Some(&record))]);
+    let o = plan();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+}

@@ -201,6 +201,8 @@ struct Here<'a> {
     current: Option<Existing>,
     /// The current container's ownership label.
     owner: Option<&'a str>,
+    /// The current container's digests of the files its record read.
+    files: Option<&'a str>,
     /// A version that failed verification, kept aside by a rollback (only ours counts).
     failed: Option<&'a Container>,
 }
@@ -215,6 +217,10 @@ impl<'a> Here<'a> {
             name,
             current: by_name.get(name).map(|c| Existing::from(*c)),
             owner: by_name.get(name).and_then(|c| c.owner()),
+            files: by_name
+                .get(name)
+                .and_then(|c| c.labels.get(crate::container::FILES_LABEL))
+                .map(String::as_str),
             failed,
         }
     }
@@ -268,7 +274,19 @@ fn spec_steps(
         steps.push(absent_step(n, record, spec, settings));
         return;
     };
+    let changed_files = crate::container::changed_files(here.files, spec.files_label());
     let step = match here.owner {
+        Some(label) if Some(label) == wanted && !changed_files.is_empty() => Step::new(
+            n,
+            Action::Replace {
+                existing: cur,
+                spec: spec.clone(),
+            },
+            format!(
+                "record {record} unchanged, but the file it reads changed: {}",
+                changed_files.join(", ")
+            ),
+        ),
         Some(label) if Some(label) == wanted => {
             // What a `--pull always` pull before planning found (crate::images).
             let refresh = settings.refreshed.get(&cur.id);

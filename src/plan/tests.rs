@@ -940,3 +940,42 @@ fn a_disabled_name_discards_its_failed_version_unless_the_name_is_not_ours() {
     assert_eq!(with(Some("good"), false), both, "ours");
     assert_eq!(with(None, true), vec!["n1:leave:id-n1"], "not ours");
 }
+
+/// A file the record reads changed: replaced, naming the file. A container made before the
+/// files label existed has unknown files and is kept: an upgrade replaces nothing for it.
+#[test]
+fn a_changed_file_replaces_and_a_container_without_digests_is_kept() {
+    use crate::container::FILES_LABEL;
+    let with_files = |files: &str| {
+        let mut s = (*spec("a")).clone();
+        s.body["Labels"][FILES_LABEL] = serde_json::json!(files);
+        WantedState::Spec {
+            record: "r".into(),
+            spec: Arc::new(s),
+        }
+    };
+    let now = r#"{"/etc/a.env":"fnv1a64:2","/etc/b.env":"fnv1a64:1"}"#;
+    let before = r#"{"/etc/a.env":"fnv1a64:1","/etc/b.env":"fnv1a64:1"}"#;
+    let running = |files: Option<&str>| {
+        let mut c = ctr("n1", Some("a"), "running");
+        if let Some(f) = files {
+            c.labels.insert(FILES_LABEL.into(), f.into());
+        }
+        c
+    };
+    let d = listed(vec![("n1", with_files(now))]);
+    let p = plan(&d, &[running(Some(before))]);
+    assert_eq!(render(&p), ["n1:replace:id-n1"]);
+    assert!(
+        p.steps[0].reason.contains("/etc/a.env"),
+        "{}",
+        p.steps[0].reason
+    );
+    assert!(
+        !p.steps[0].reason.contains("/etc/b.env"),
+        "{}",
+        p.steps[0].reason
+    );
+    assert_eq!(render(&plan(&d, &[running(Some(now))])), ["n1:keep:id-n1"]);
+    assert_eq!(render(&plan(&d, &[running(None)])), ["n1:keep:id-n1"]);
+}
