@@ -150,7 +150,8 @@ impl Summary {
             match step.action {
                 Action::Create { .. } => s.created += 1,
                 Action::Replace { .. } => s.replaced += 1,
-                Action::Start { .. } => s.started += 1,
+                // A restart is a start (after a stop): the summary line keeps its fields.
+                Action::Start { .. } | Action::Restart { .. } => s.started += 1,
                 Action::Remove { .. } | Action::Discard { .. } => s.removed += 1,
                 Action::Keep { .. } | Action::HeldBack { .. } | Action::Finished { .. } => {
                     s.kept += 1
@@ -206,6 +207,7 @@ fn step_id(a: &Action) -> Option<&str> {
     match a {
         Action::Create { .. } => None,
         Action::Start { existing }
+        | Action::Restart { existing }
         | Action::Replace { existing, .. }
         | Action::Remove { existing }
         | Action::Keep { existing }

@@ -54,6 +54,9 @@ pub enum Action {
         existing: Existing,
         spec: Arc<ContainerSpec>,
     },
+    /// Unchanged, but what it restarts after (`docker-dns-provision.restart-after`) is
+    /// replaced: graceful stop, start, verified like any start.
+    Restart { existing: Existing },
     /// Graceful stop (the container's own stop timeout), then remove.
     Remove { existing: Existing },
     /// Ours, unchanged and running (a healthcheck still starting is waited for).
@@ -83,6 +86,7 @@ impl Action {
             Action::Create { .. } => "create",
             Action::Start { .. } => "start",
             Action::Replace { .. } => "replace",
+            Action::Restart { .. } => "restart",
             Action::Remove { .. } => "remove",
             Action::Keep { .. } => "keep",
             Action::Finished { .. } => "finished",
@@ -179,6 +183,7 @@ mod tests {
                 existing: e(),
                 spec,
             },
+            Action::Restart { existing: e() },
             Action::Remove { existing: e() },
             Action::Keep { existing: e() },
             Action::Finished { existing: None },
@@ -199,6 +204,7 @@ mod tests {
                 "create",
                 "start",
                 "replace",
+                "restart",
                 "remove",
                 "keep",
                 "finished",

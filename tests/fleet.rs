@@ -346,3 +346,62 @@ fn an_edited_env_file_is_applied() {
     let o = plan();
     assert_eq!(code(&o), 0, "{}", show(&o));
 }
+
+/// A container that opts in (`docker-dns-provision.restart-after=db`) is restarted after db
+/// is replaced and verified, the same container (its ID kept); one that only waits for db
+/// (`after=db`) keeps running untouched.
+#[test]
+fn dependents_that_opt_in_restart_after_a_replace() {
+    let w = World::new("restart");
+    let (db, app, cron) = (w.name("db"), w.name("app"), w.name("cron"));
+    let records = |db_tag: &str| {
+        w.records(&[
+            ("db", Some(&service(IMG, db_tag))),
+            (
+                "app",
+                Some(&service_with(&format!(
+                    "--label docker-dns-provision.restart-after={db}"
+                ))),
+            ),
+            (
+                "cron",
+                Some(&service_with(&format!(
+                    "--label docker-dns-provision.after={db}"
+                ))),
+            ),
+        ])
+    };
+    records("v1");
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let started = |n: &str| common::e2e::field(n, "{{.Id}} {{.State.StartedAt}}").unwrap();
+    let (db0, app0, cron0) = (started(&db), started(&app), started(&cron));
+    records("v2");
+    let o = w.run(&args(&w, "plan", &["--output", "json"]), &[]);
+    let planned = pairs(&json(&o)["actions"], "container", "action");
+    assert!(
+        planned.contains(&(app.clone(), "restart".into())),
+        "{planned:?}"
+    );
+    let o = w.run(&args(&w, "apply", &["--output", "json"]), &[]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let done = pairs(&json(&o)["actions"], "container", "result");
+    assert!(done.iter().all(|(_, r)| r == "done"), "{done:?}");
+    let (db1, app1, cron1) = (started(&db), started(&app), started(&cron));
+    assert_ne!(
+        db1.split(' ').next(),
+        db0.split(' ').next(),
+        "db was replaced"
+    );
+    assert_eq!(
+        app1.split(' ').next(),
+        app0.split(' ').next(),
+        "app is the same container"
+    );
+    assert_ne!(app1, app0, "app was restarted");
+    assert!(
+        app1.split(' ').nth(1) > db1.split(' ').nth(1),
+        "app restarted after the new db started: {app1} vs {db1}"
+    );
+    assert_eq!(cron1, cron0, "cron only waits for db: untouched");
+}

@@ -1502,3 +1502,51 @@ fn the_pulls_before_planning_say_what_each_container_runs() {
         "{refused:?}"
     );
 }
+
+/// A dependent that opts in is restarted (stop, start, verified) only once what it restarts
+/// after is replaced and verified; when that replace fails, the dependent is left running.
+#[test]
+fn a_dependent_restarts_after_its_dependency_is_replaced_and_verified() {
+    let fake = FakeEngine::new();
+    let mut steps = replacing(&fake, &spec(V2));
+    let app = fake.seed("app", "app1", &spec(V1), Seed::Up(HOUR));
+    steps.push(step("app", Action::Restart { existing: app }));
+    let out = execute(
+        &plan(steps.clone(), &[("app", "web")]),
+        &fake,
+        &settings(&fake),
+        &[],
+    );
+    assert!(out.iter().all(|o| o.result == StepResult::Done), "{out:?}");
+    let changes = fake.changes();
+    let at = |c: &str| {
+        changes
+            .iter()
+            .position(|x| x == c)
+            .unwrap_or_else(|| panic!("{c}: {changes:?}"))
+    };
+    assert!(at("remove old") < at("stop app1") && at("stop app1") < at("start app1"));
+    assert!(names(&fake).contains(&is("app", "app1", "running")));
+
+    // The dependency's new version dies: rolled back, and the dependent is not touched.
+    let fake = FakeEngine::new();
+    fake.behave(
+        V2,
+        Life::Exits {
+            code: 1,
+            after: Duration::ZERO,
+        },
+        "boom",
+    );
+    let mut steps = replacing(&fake, &spec(V2));
+    let app = fake.seed("app", "app1", &spec(V1), Seed::Up(HOUR));
+    steps.push(step("app", Action::Restart { existing: app }));
+    let out = execute(
+        &plan(steps, &[("app", "web")]),
+        &fake,
+        &settings(&fake),
+        &[],
+    );
+    assert!(skipped(&out[1]).contains("waits for web"), "{out:?}");
+    assert_eq!(count(&fake.changes(), "stop app1"), 0);
+}

@@ -248,6 +248,7 @@ fn is_up(outcomes: &[Outcome]) -> bool {
                 | Action::Finished { .. }
                 | Action::Create { .. }
                 | Action::Start { .. }
+                | Action::Restart { .. }
                 | Action::Replace { .. }
         )
 }
@@ -608,6 +609,11 @@ fn execute_step(
             Ok(Some(Pending::Check(Watched::created(&id))))
         }
         Action::Start { existing } => {
+            engine.start(&existing.id)?;
+            Ok(started(&existing.id))
+        }
+        Action::Restart { existing } => {
+            engine.stop(&existing.id)?;
             engine.start(&existing.id)?;
             Ok(started(&existing.id))
         }
