@@ -1,6 +1,7 @@
 //! What a run prints on stdout: `show`, `plan` and `apply` reports as text for people or
 //! JSON for machines, and the one-line summary every run ends with. Formatting only.
 
+use crate::apply::prune::Pruned;
 use crate::apply::{Outcome, StepResult};
 use crate::desired::{Desired, HostList, WantedState};
 use crate::plan::{Action, Plan, Step};
@@ -235,11 +236,12 @@ pub fn summary(plan: &Plan, outcomes: Option<&[Outcome]>) -> Summary {
     Summary::of(rows(plan, outcomes).into_iter())
 }
 
-/// The `plan` report (outcomes `None`) or the `apply` report.
+/// The `plan` report (outcomes `None`) or the `apply` report, with the images
+/// `--prune-images` removed or tried to.
 pub fn actions(
     d: &Desired,
     plan: &Plan,
-    outcomes: Option<&[Outcome]>,
+    (outcomes, pruned): (Option<&[Outcome]>, &[Pruned]),
     json_output: bool,
     exit_status: u8,
     took: Duration,
@@ -270,12 +272,18 @@ pub fn actions(
         let doc = json!({
             "command": command, "host": d.host, "walk": walk_json(d), "list": list_json(d),
             "actions": actions,
+            "pruned_images": pruned.iter().map(|p| json!({
+                "image": p.image, "container": p.container,
+                "result": if p.result.is_ok() { "removed" } else { "failed" },
+                "error": p.result.as_ref().err(),
+            })).collect::<Vec<Value>>(),
             "summary": {
                 "created": summary.created, "replaced": summary.replaced,
                 "started": summary.started, "removed": summary.removed,
                 "repaired": summary.repaired,
                 "failed": summary.failed, "kept": summary.kept, "left": summary.left,
                 "skipped": summary.skipped,
+                "pruned": pruned.iter().filter(|p| p.result.is_ok()).count(),
             },
             "exit_code": exit_status, "duration_ms": took.as_millis() as u64,
         });
@@ -300,6 +308,18 @@ pub fn actions(
                 out += &format!("    {line}\n");
             }
         }
+    }
+    for p in pruned {
+        let result = match &p.result {
+            Ok(()) => "[done]".to_string(),
+            Err(why) => format!("[not removed: {why}]"),
+        };
+        out += &format!(
+            "{:<14} {}  (run by {} before this run, used by nothing now)  {result}\n",
+            "prune-image",
+            crate::docker::short_id(&p.image),
+            p.container
+        );
     }
     out += &summary.line(command, took);
     out.push('\n');

@@ -25,6 +25,8 @@ pub struct Existing {
     /// The record text its ownership label carries (the original tool's label reads the
     /// same), to show what a replace changes; `None` when it has no such label.
     pub record: Option<String>,
+    /// The ID of the image it runs (`--prune-images` removes it once nothing uses it).
+    pub image_id: String,
 }
 
 impl From<&Container> for Existing {
@@ -37,6 +39,7 @@ impl From<&Container> for Existing {
             restarting: c.state == "restarting",
             since: c.since,
             record: c.owner().and_then(crate::container::record_text),
+            image_id: c.image_id.clone(),
         }
     }
 }

@@ -405,3 +405,116 @@ fn dependents_that_opt_in_restart_after_a_replace() {
     );
     assert_eq!(cron1, cron0, "cron only waits for db: untouched");
 }
+
+/// A local image of its own (a distinct ID, sharing the test image's layers), tagged `tag`.
+fn own_image(tag: &str, n: &str) -> String {
+    let tmp = format!("ddp-fleet-commit-{n}-{}", std::process::id());
+    let d = common::e2e::docker;
+    assert!(d(&["create", "--name", &tmp, IMG, "true"]).status.success());
+    let o = d(&["commit", "-c", &format!("LABEL ddp.fleet={n}"), &tmp, tag]);
+    let _ = d(&["rm", "-f", &tmp]);
+    assert!(o.status.success(), "{}", show(&o));
+    image_id(tag).expect("committed")
+}
+
+fn image_id(image: &str) -> Option<String> {
+    let o = common::e2e::docker(&["image", "inspect", "--format", "{{.Id}}", image]);
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// Images of this test, removed when it ends.
+struct Images(Vec<String>);
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        for i in &self.0 {
+            let _ = common::e2e::docker(&["rmi", "-f", i]);
+        }
+    }
+}
+
+/// `--prune-images` removes the image a managed container ran before it was replaced or
+/// removed once nothing uses it; never one another container (not ours) still uses, never
+/// one a record names, and never one the tool never ran. Off by default.
+#[test]
+fn prune_images_removes_what_the_run_left_unused() {
+    let w = World::new("prune");
+    let tags: Vec<String> = (1..=4)
+        .map(|n| format!("ddp-test/fleet-prune:{n}"))
+        .collect();
+    let _cleanup = Images(tags.clone());
+    let ids: Vec<String> = tags
+        .iter()
+        .enumerate()
+        .map(|(i, t)| own_image(t, &i.to_string()))
+        .collect();
+    let theirs = w.name("theirs");
+    // Not ours, running image 3.
+    let o = common::e2e::docker(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        &theirs,
+        &tags[2],
+        "sleep",
+        "600",
+    ]);
+    assert!(o.status.success(), "{}", show(&o));
+    w.records(&[
+        ("a", Some(&service(&tags[0], "a"))),
+        ("b", Some(&service(&tags[1], "b"))),
+        ("c", Some(&service(&tags[2], "c"))),
+    ]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    // a moves to image 4, b is no longer listed, c moves to image 4 (image 3 stays: theirs).
+    w.records(&[
+        ("a", Some(&service(&tags[3], "a"))),
+        ("c", Some(&service(&tags[3], "c"))),
+    ]);
+    let o = w.run(
+        &args(&w, "apply", &["--prune-images", "--output", "json"]),
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let doc = json(&o);
+    let mut removed: Vec<String> = doc["pruned_images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert_eq!(p["result"], "removed", "{doc:#}");
+            p["image"].as_str().unwrap().to_string()
+        })
+        .collect();
+    removed.sort();
+    let mut want = vec![ids[0].clone(), ids[1].clone()];
+    want.sort();
+    assert_eq!(removed, want, "{doc:#}");
+    assert_eq!(doc["summary"]["pruned"], 2);
+    assert!(image_id(&tags[0]).is_none() && image_id(&tags[1]).is_none());
+    assert_eq!(
+        image_id(&tags[2]).as_ref(),
+        Some(&ids[2]),
+        "theirs still uses it"
+    );
+    assert_eq!(image_id(&tags[3]).as_ref(), Some(&ids[3]), "in use");
+    assert!(image_id(IMG).is_some());
+
+    // Without the option nothing is pruned: a moves back to a new image 1, c goes, and
+    // image 4, unused now, stays.
+    let _ = own_image(&tags[0], "0");
+    w.records(&[("a", Some(&service(&tags[0], "a")))]);
+    let o = w.apply();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(
+        image_id(&tags[3]).as_ref(),
+        Some(&ids[3]),
+        "no --prune-images"
+    );
+    let _ = common::e2e::docker(&["rm", "-f", &theirs]);
+}

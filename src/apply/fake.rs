@@ -687,6 +687,30 @@ impl EngineCalls for FakeEngine {
         }
     }
 
+    fn list(&self) -> Result<Vec<Container>, EngineError> {
+        let call = "list".to_string();
+        if let Some(f) = self.world().call(call.clone()) {
+            return Err(injected(&call, f));
+        }
+        Ok(FakeEngine::list(self))
+    }
+
+    fn remove_image(&self, id: &str) -> Result<(), EngineError> {
+        let call = format!("remove-image {id}");
+        let mut w = self.world();
+        if let Some(f) = w.call(call.clone()) {
+            return Err(injected(&call, f));
+        }
+        let Some(name) = id.strip_prefix("sha256:") else {
+            return Ok(());
+        };
+        if w.containers.iter().any(|c| c.image == name) {
+            return Err(api(&call, 409, "image is being used by a container"));
+        }
+        w.images.remove(name);
+        Ok(())
+    }
+
     fn now(&self) -> Instant {
         self.base + self.world().clock
     }

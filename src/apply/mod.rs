@@ -3,6 +3,7 @@
 //! only module that changes anything; it never re-decides what the plan says, and every
 //! failure is reported per container, never fatal to the run.
 
+pub mod prune;
 pub mod verify;
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::plan::{Action, Plan};
 use crate::state::State;
 use crate::{apply, images, jobs, lock, metrics, plan, report, walk};
 use engine::{EARLY_LIST_FRESH, EarlyEngine, EngineRead, engine_stop, read_and_repair};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// How long a run without a usable list waits for the engine, to repair a crash's leftovers.
@@ -134,7 +134,7 @@ fn converge(o: &Options, started: Instant, seen: &mut metrics::Run) -> Result<Co
                 o,
                 &desired,
                 &nothing,
-                outcomes.as_deref(),
+                (outcomes.as_deref(), &[]),
                 stop_early.code,
                 started,
             );
@@ -247,10 +247,15 @@ fn plan_and_apply(
             },
         ),
     };
+    let mut pruned = Vec::new();
     let (outcomes, code) = match o.command {
         Command::Plan => (None, plan.code),
         _ => {
             repairs.extend(apply::execute(&plan, &engine, &s.settings, &repairs));
+            if o.prune_images && converging {
+                pruned = apply::prune::prune(&engine, &repairs, || wanted_images(&engine, desired));
+                seen.images_pruned = pruned.iter().filter(|p| p.result.is_ok()).count();
+            }
             let code = apply::exit_code(plan.code, &repairs);
             if converging {
                 remember_jobs(&mut state, &known_jobs, desired, &repairs, o);
@@ -266,7 +271,14 @@ fn plan_and_apply(
         true => crate::exit::detailed(code, !plan.is_noop()),
         false => code,
     };
-    let took = print_report(o, desired, &plan, outcomes.as_deref(), code, started);
+    let took = print_report(
+        o,
+        desired,
+        &plan,
+        (outcomes.as_deref(), &pruned),
+        code,
+        started,
+    );
     seen.tally = metrics::Tally::of(&plan, outcomes.as_deref());
     log::info!(
         "{} (engine calls: {}, exit status {})",
@@ -282,7 +294,7 @@ fn print_report(
     o: &Options,
     desired: &Desired,
     plan: &Plan,
-    outcomes: Option<&[apply::Outcome]>,
+    (outcomes, pruned): (Option<&[apply::Outcome]>, &[apply::prune::Pruned]),
     code: Code,
     started: Instant,
 ) -> Duration {
@@ -290,9 +302,24 @@ fn print_report(
     let json = o.output == Output::Json;
     print!(
         "{}",
-        report::actions(desired, plan, outcomes, json, code.status(), took)
+        report::actions(desired, plan, (outcomes, pruned), json, code.status(), took)
     );
     took
+}
+
+/// The IDs of the images the listed records name, as the engine resolves them now: an image
+/// a record names is never pruned, even while no container runs it.
+fn wanted_images(engine: &dyn crate::docker::EngineCalls, desired: &Desired) -> BTreeSet<String> {
+    let HostList::Listed(wanted) = &desired.list else {
+        return BTreeSet::new();
+    };
+    wanted
+        .iter()
+        .filter_map(|w| match &w.state {
+            WantedState::Spec { spec, .. } => engine.image_id(&spec.image).ok().flatten(),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Keep what this run learnt about finished jobs; written only when that changes what was

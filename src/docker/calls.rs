@@ -5,7 +5,7 @@
 //! an engine. Owns no policy: each method is the engine call of the same name.
 
 use crate::container::{ContainerSpec, ImageRef};
-use crate::docker::{Engine, EngineError, Event, PullError};
+use crate::docker::{Container, Engine, EngineError, Event, PullError};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,11 @@ pub trait EngineCalls: Sync {
     fn image_id(&self, image: &ImageRef) -> Result<Option<String>, EngineError>;
     /// Pull `image` with the registry's credentials, at most once per run.
     fn pull_image(&self, image: &ImageRef, platform: Option<&str>) -> Result<(), Box<PullError>>;
+    /// Every container, running or not.
+    fn list(&self) -> Result<Vec<Container>, EngineError>;
+    /// Remove an image by ID, unforced: one a container uses, or that other tags name, stays
+    /// (the engine refuses); one already gone counts as removed.
+    fn remove_image(&self, id: &str) -> Result<(), EngineError>;
 
     /// Whether the image is present locally.
     fn image_present(&self, image: &ImageRef) -> Result<bool, EngineError> {
@@ -89,5 +94,13 @@ impl EngineCalls for Engine {
 
     fn pull_image(&self, image: &ImageRef, platform: Option<&str>) -> Result<(), Box<PullError>> {
         Engine::pull_image(self, image, platform)
+    }
+
+    fn list(&self) -> Result<Vec<Container>, EngineError> {
+        Engine::list(self)
+    }
+
+    fn remove_image(&self, id: &str) -> Result<(), EngineError> {
+        Engine::remove_image(self, id)
     }
 }

@@ -440,6 +440,13 @@ impl Engine {
         }
     }
 
+    /// Remove an image by ID (`DELETE /images/{id}`, unforced: the engine refuses one a
+    /// container uses or other tags name, 409). One already gone counts as removed.
+    pub fn remove_image(&self, id: &str) -> Result<(), EngineError> {
+        let path = format!("/images/{}", encode(id, QUERY));
+        self.expect_done(Method::Delete, &path, Wait::Usual, &[200, 404])
+    }
+
     /// The last `tail` lines a container wrote (stdout and stderr interleaved), decoded
     /// from the multiplexed stream the engine sends for a container without a TTY.
     pub fn logs(&self, id: &str, tail: usize) -> Result<String, EngineError> {
