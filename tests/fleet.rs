@@ -440,11 +440,12 @@ impl Drop for Images {
 /// one a record names, and never one the tool never ran. Off by default.
 #[test]
 fn prune_images_removes_what_the_run_left_unused() {
-    let w = World::new("prune");
     let tags: Vec<String> = (1..=4)
         .map(|n| format!("ddp-test/fleet-prune:{n}"))
         .collect();
+    // Dropped after the world: its containers go first, so no image is left dangling.
     let _cleanup = Images(tags.clone());
+    let w = World::new("prune");
     let ids: Vec<String> = tags
         .iter()
         .enumerate()
