@@ -519,3 +519,71 @@ fn prune_images_removes_what_the_run_left_unused() {
     );
     let _ = common::e2e::docker(&["rm", "-f", &theirs]);
 }
+
+/// With `--pull always`, `plan` asks the (authenticated) registry whether the tag moved,
+/// through the engine and with the registry credentials, and pulls nothing: "image update
+/// available", exit 2 with --detailed-exitcode. Without the credentials the registry refuses.
+#[test]
+fn plan_sees_a_moved_tag_without_pulling() {
+    use common::registry::{PASSWORD, Registry, USER, login_auth};
+    let reg = Registry::start(true);
+    let w = World::new("moved");
+    let image = reg.push(IMG, "ddp/fleet:moved");
+    let config = w.dir.join("docker");
+    std::fs::create_dir_all(&config).unwrap();
+    let auths =
+        serde_json::json!({"auths": {reg.host.clone(): {"auth": login_auth(USER, PASSWORD)}}});
+    std::fs::write(config.join("config.json"), auths.to_string()).unwrap();
+    let with = |cmd: &str, extra: &[&str]| {
+        let mut a = vec![
+            "--pull",
+            "always",
+            "--docker-config",
+            config.to_str().unwrap(),
+        ];
+        a.extend(extra);
+        w.run(&args(&w, cmd, &a), &[])
+    };
+    w.records(&[("a", Some(&service(&image, "a")))]);
+    let o = with("apply", &[]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let o = with("plan", &["--detailed-exitcode"]);
+    assert_eq!(code(&o), 0, "the tag did not move: {}", show(&o));
+
+    common::e2e::ensure_v2();
+    reg.push(common::e2e::IMG2, "ddp/fleet:moved");
+    let o = with("plan", &["--detailed-exitcode", "--output", "json"]);
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    let doc = json(&o);
+    let step = &doc["actions"][0];
+    assert_eq!(step["action"], "replace", "{doc:#}");
+    assert!(
+        step["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("image update available"),
+        "{doc:#}"
+    );
+    let pulled = common::e2e::docker(&["image", "inspect", &image]);
+    assert!(!pulled.status.success(), "plan pulled {image}");
+    // The registry asks for credentials: without them plan cannot tell, and says so.
+    let o = w.run(
+        &args(
+            &w,
+            "plan",
+            &[
+                "--pull",
+                "always",
+                "--docker-config",
+                w.dir.to_str().unwrap(),
+            ],
+        ),
+        &[],
+    );
+    assert_eq!(code(&o), 73, "{}", show(&o));
+    // apply pulls and replaces, as plan said.
+    let o = with("apply", &[]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let o = with("plan", &["--detailed-exitcode"]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+}

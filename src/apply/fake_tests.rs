@@ -1550,3 +1550,42 @@ fn a_dependent_restarts_after_its_dependency_is_replaced_and_verified() {
     assert!(skipped(&out[1]).contains("waits for web"), "{out:?}");
     assert_eq!(count(&fake.changes(), "stop app1"), 0);
 }
+
+/// `plan`'s look at the `always` tags asks the registry, never pulls: a container whose
+/// image was pulled as another digest has an update available; nothing is pulled.
+#[test]
+fn plan_asks_the_registry_whether_a_tag_moved_and_pulls_nothing() {
+    use crate::images::{self, Refresh};
+    let fake = FakeEngine::new();
+    fake.registry(V1);
+    let (a, b, gone) = (spec(V1), spec(V1), spec(V2));
+    fake.seed("a", "id-a", &a, Seed::Up(HOUR));
+    fake.seed("b", "id-b", &b, Seed::Up(HOUR));
+    fake.seed("c", "id-c", &gone, Seed::Up(HOUR));
+    let mut actual = fake.list();
+    let ia = actual.iter().position(|x| x.name == "a").expect("seeded");
+    actual[ia].image_id = "sha256:an-older-app".into();
+    let d = desired(&[("a", &a), ("b", &b), ("c", &gone)]);
+    let found = images::check_remote(&fake, &d, &actual, PullPolicy::Always, 2);
+    assert_eq!(
+        found.get("id-a"),
+        Some(&Refresh::Available(format!("sha256:{V1}")))
+    );
+    assert_eq!(found.get("id-b"), Some(&Refresh::Current));
+    assert!(
+        matches!(found.get("id-c"), Some(Refresh::Failed(_))),
+        "{found:?}"
+    );
+    assert!(
+        !fake.calls().iter().any(|c| c.starts_with("pull ")),
+        "{:?}",
+        fake.calls()
+    );
+    let asked = fake
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("distribution "))
+        .count();
+    assert_eq!(asked, 2, "one question an image");
+    assert!(images::check_remote(&fake, &d, &actual, PullPolicy::Missing, 2).is_empty());
+}

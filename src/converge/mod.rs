@@ -218,10 +218,14 @@ fn plan_and_apply(
         ..
     } = read;
     let converging = stop_early.is_none();
-    // Only a converging apply pulls: plan changes nothing, not even the image store.
-    let refreshed = match o.command == Command::Apply && converging {
-        true => images::check(&engine, desired, &recovery.view, o.pull, o.jobs),
-        false => images::Refreshed::new(),
+    // Only a converging apply pulls: plan changes nothing, not even the image store; it
+    // asks the registries instead.
+    let refreshed = match (o.command, converging) {
+        (Command::Apply, true) => images::check(&engine, desired, &recovery.view, o.pull, o.jobs),
+        (Command::Plan, true) => {
+            images::check_remote(&engine, desired, &recovery.view, o.pull, o.jobs)
+        }
+        _ => images::Refreshed::new(),
     };
     let mut state = State::load(&o.state_dir, &s.host);
     let known_jobs = state.jobs_done.clone();

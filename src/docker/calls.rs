@@ -34,6 +34,10 @@ pub trait EngineCalls: Sync {
     fn pull_image(&self, image: &ImageRef, platform: Option<&str>) -> Result<(), Box<PullError>>;
     /// Every container, running or not.
     fn list(&self) -> Result<Vec<Container>, EngineError>;
+    /// The digest `image`'s tag names in its registry now, asked without pulling.
+    fn distribution_digest(&self, image: &ImageRef) -> Result<String, EngineError>;
+    /// The registry digests (`repo@sha256:…`) the local image `id` was pulled as.
+    fn repo_digests(&self, id: &str) -> Result<Vec<String>, EngineError>;
     /// Remove an image by ID, unforced: one a container uses, or that other tags name, stays
     /// (the engine refuses); one already gone counts as removed.
     fn remove_image(&self, id: &str) -> Result<(), EngineError>;
@@ -98,6 +102,14 @@ impl EngineCalls for Engine {
 
     fn list(&self) -> Result<Vec<Container>, EngineError> {
         Engine::list(self)
+    }
+
+    fn distribution_digest(&self, image: &ImageRef) -> Result<String, EngineError> {
+        Engine::distribution_digest(self, image)
+    }
+
+    fn repo_digests(&self, id: &str) -> Result<Vec<String>, EngineError> {
+        Engine::repo_digests(self, id)
     }
 
     fn remove_image(&self, id: &str) -> Result<(), EngineError> {

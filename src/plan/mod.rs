@@ -89,6 +89,20 @@ fn up_to_date(
                 ),
             );
         }
+        Some(Refresh::Available(digest)) => {
+            return Step::new(
+                n,
+                Action::Replace {
+                    existing: cur,
+                    spec: spec.clone(),
+                },
+                format!(
+                    "image update available: {} now names {} in its registry (apply pulls it)",
+                    spec.image.familiar(),
+                    digest.get(..19).unwrap_or(digest)
+                ),
+            );
+        }
         Some(Refresh::Failed(why)) => {
             // An engine lost while pulling is the engine's news (69), not the image's (73).
             *code = code.worst(match why.engine_lost {
