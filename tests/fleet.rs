@@ -102,6 +102,24 @@ fn value(scrape: &str, series: &str) -> Option<f64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// A run series of `apply` in a scrape.
+fn run_value(scrape: &str, name: &str) -> Option<f64> {
+    value(
+        scrape,
+        &format!("docker_dns_provision_{name}{{command=\"apply\"}}"),
+    )
+}
+
+/// Whether `container` is in `state`, as a scrape says (1 or 0).
+fn state_value(scrape: &str, container: &str, state: &str) -> Option<f64> {
+    value(
+        scrape,
+        &format!(
+            "docker_dns_provision_container_state{{container=\"{container}\",state=\"{state}\"}}"
+        ),
+    )
+}
+
 /// node_exporter reads the file without a scrape error, with the run's outcome in it; a
 /// failed run keeps the last success's time, and a held-back container shows as one.
 #[test]
@@ -126,28 +144,14 @@ fn node_exporter_reads_the_metrics_file() {
     assert_eq!(code(&o), 0, "{}", show(&o));
     let s = exporter.scrape();
     assert_eq!(value(&s, "node_textfile_scrape_error"), Some(0.0), "{s}");
-    let ok = value(
-        &s,
-        "docker_dns_provision_last_success_timestamp_seconds{command=\"apply\"}",
-    )
-    .unwrap_or_else(|| panic!("{s}"));
+    let ok = run_value(&s, "last_success_timestamp_seconds").unwrap_or_else(|| panic!("{s}"));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
     assert!(ok <= now && ok > now - 600.0, "{ok} vs {now}");
-    assert_eq!(
-        value(&s, "docker_dns_provision_exit_status{command=\"apply\"}"),
-        Some(0.0)
-    );
-    assert_eq!(
-        value(
-            &s,
-            &format!("docker_dns_provision_container_state{{container=\"{a}\",state=\"up\"}}")
-        ),
-        Some(1.0),
-        "{s}"
-    );
+    assert_eq!(run_value(&s, "exit_status"), Some(0.0));
+    assert_eq!(state_value(&s, &a, "up"), Some(1.0), "{s}");
     assert_eq!(
         value(
             &s,
@@ -155,13 +159,7 @@ fn node_exporter_reads_the_metrics_file() {
         ),
         Some(2.0)
     );
-    assert!(
-        value(
-            &s,
-            "docker_dns_provision_run_duration_seconds{command=\"apply\"}"
-        )
-        .is_some()
-    );
+    assert!(run_value(&s, "run_duration_seconds").is_some());
 
     // b's new version dies at once: its replace fails verification and is rolled back
     // (73); the last success stays.
@@ -173,38 +171,28 @@ fn node_exporter_reads_the_metrics_file() {
     assert_eq!(code(&o), 73, "{}", show(&o));
     let s = exporter.scrape();
     assert_eq!(value(&s, "node_textfile_scrape_error"), Some(0.0), "{s}");
+    assert_eq!(run_value(&s, "exit_status"), Some(73.0));
     assert_eq!(
-        value(&s, "docker_dns_provision_exit_status{command=\"apply\"}"),
-        Some(73.0)
-    );
-    assert_eq!(
-        value(
-            &s,
-            "docker_dns_provision_last_success_timestamp_seconds{command=\"apply\"}"
-        ),
+        run_value(&s, "last_success_timestamp_seconds"),
         Some(ok),
         "{s}"
     );
-    assert_eq!(
-        value(
-            &s,
-            &format!("docker_dns_provision_container_state{{container=\"{b}\",state=\"failed\"}}")
-        ),
-        Some(1.0),
-        "{s}"
-    );
+    assert_eq!(state_value(&s, &b, "failed"), Some(1.0), "{s}");
     // The next run holds b's version back.
     let o = with_metrics("apply");
     assert_eq!(code(&o), 73, "{}", show(&o));
     let s = exporter.scrape();
+    assert_eq!(state_value(&s, &b, "held_back"), Some(1.0), "{s}");
+    // A run that stops before planning (no list: 66) still writes its outcome.
+    std::fs::write(w.records_path(), "").unwrap();
+    let o = with_metrics("apply");
+    assert_eq!(code(&o), 66, "{}", show(&o));
+    let s = exporter.scrape();
+    assert_eq!(value(&s, "node_textfile_scrape_error"), Some(0.0), "{s}");
+    assert_eq!(run_value(&s, "exit_status"), Some(66.0));
     assert_eq!(
-        value(
-            &s,
-            &format!(
-                "docker_dns_provision_container_state{{container=\"{b}\",state=\"held_back\"}}"
-            )
-        ),
-        Some(1.0),
+        run_value(&s, "last_success_timestamp_seconds"),
+        Some(ok),
         "{s}"
     );
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
