@@ -34,7 +34,8 @@
 //!   ([`plan::order`]); [`jobs`] says which one-shot jobs finished.
 //! - [`apply`] executes a plan: pulls, safe replace, verification of what it starts
 //!   ([`apply::verify`]) with rollback, removal, waves in start order; every failure is the
-//!   container's, never fatal to the run.
+//!   container's, never fatal to the run; with `--prune-images`, the images the run left
+//!   unused are removed after it ([`apply::prune`]).
 //! - [`report`] prints what happened (with [`change`]: what a replace changes), [`metrics`] writes it for node_exporter, [`exit`] maps
 //!   it to the documented status, [`state`] keeps what must survive a run (finished jobs).
 //! - Shared mechanics: [`retry`] (the one backoff), [`pool`] (the one thread pool), [`lock`]
