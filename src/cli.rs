@@ -116,6 +116,12 @@ pub struct Options {
     pub docker_config: Option<PathBuf>,
     /// `lint`: warnings (dead records) fail too.
     pub strict: bool,
+    /// `plan`: exit 2 when changes are pending and nothing worse applies.
+    pub detailed_exitcode: bool,
+    /// Where the run's outcome is written for node_exporter's textfile collector.
+    pub metrics_file: Option<PathBuf>,
+    /// `apply`: remove the images managed containers stopped using this run.
+    pub prune_images: bool,
 }
 
 impl Default for Options {
@@ -148,6 +154,9 @@ impl Default for Options {
             pull: crate::container::PullPolicy::Missing,
             docker_config: None,
             strict: false,
+            detailed_exitcode: false,
+            metrics_file: None,
+            prune_images: false,
         }
     }
 }
@@ -224,6 +233,9 @@ where
                 o.docker_config = Some(directory(&mut p, "--docker-config")?);
             }
             Long("strict") => o.strict = true,
+            Long("detailed-exitcode") => o.detailed_exitcode = true,
+            Long("metrics-file") => o.metrics_file = Some(directory(&mut p, "--metrics-file")?),
+            Long("prune-images") => o.prune_images = true,
             Value(v) if command.is_none() => command = Some(subcommand(&v)?),
             _ => return Err(arg.unexpected().into()),
         }
@@ -242,6 +254,21 @@ fn check_command(o: &Options) -> Result<(), UsageError> {
     }
     if o.strict && o.command != Command::Lint {
         return Err(UsageError("--strict is an option of lint only".to_string()));
+    }
+    if o.detailed_exitcode && o.command != Command::Plan {
+        return Err(UsageError(
+            "--detailed-exitcode is an option of plan only".to_string(),
+        ));
+    }
+    if o.prune_images && o.command != Command::Apply {
+        return Err(UsageError(
+            "--prune-images is an option of apply only".to_string(),
+        ));
+    }
+    if o.metrics_file.is_some() && !matches!(o.command, Command::Apply | Command::Plan) {
+        return Err(UsageError(
+            "--metrics-file is an option of apply and plan only".to_string(),
+        ));
     }
     Ok(())
 }
@@ -292,7 +319,7 @@ fn log_level(p: &mut lexopt::Parser) -> Result<String, UsageError> {
     Ok(v)
 }
 
-/// A directory the tool keeps or reads files in: any path but the empty one.
+/// A directory or file the tool keeps or reads files in: any path but the empty one.
 fn directory(p: &mut lexopt::Parser, flag: &str) -> Result<PathBuf, UsageError> {
     let v = p.value()?;
     if v.is_empty() {
@@ -392,6 +419,33 @@ pub fn kernel_hostname() -> Result<String, String> {
     dns_name("the kernel host name", raw.trim()).map_err(|e| format!("{e} (use --hostname)"))
 }
 
+/// The help text's last section: what each exit status means.
+const EXIT_STATUS: &str = "\
+EXIT STATUS
+    0   success
+    2   plan --detailed-exitcode: changes are pending (apply would change something) and
+        no other status applies
+    64  bad command line
+    65  some record is invalid (its container is left as it is); lint: a finding would change
+        or fail some host's run (or, with --strict, any finding)
+    66  no configuration for this host (nothing is removed unless --allow-empty)
+    69  Docker engine unavailable within --timeout
+    70  internal error
+    73  some actions failed: the engine refused one (pull, create, start, stop, remove; a
+        failed pull says whether to retry later or fix the record or credentials), a
+        container failed verification (rolled back, or held back until its record changes),
+        or a listed container is not up (unhealthy, or not healthy within --timeout)
+    75  DNS unavailable, lock busy or the kernel host name a placeholder within --timeout:
+        temporary, try again later
+    78  configuration error (e.g. --require-ad without a trusted resolver, a host name not
+        under --top-domain or that is itself a public suffix, a list record name over 253
+        characters)
+    79  DNS unavailable within --timeout, but every container of the last converged state
+        was verified up (--offline-after): the host runs what it last converged to, not
+        what DNS says now
+    When several apply, the first in this order wins: 64 78 70 69 75 73 65 66 79.
+";
+
 /// The help text: a short manual.
 pub fn help() -> String {
     const STATE_DIR: &str = crate::state::DEFAULT_DIR;
@@ -469,33 +523,17 @@ OPTIONS
     --allow-image PATTERN  allow only matching images (prefix or glob), repeatable
     --forbid-privileged    refuse specs that grant root-equivalent access to the host
     --strict               lint: warnings (records no host reads) fail too
+    --detailed-exitcode    plan: exit 2 when changes are pending (0: nothing would change)
+    --metrics-file PATH    apply, plan: write the run's outcome to PATH for node_exporter's
+                           textfile collector (Prometheus text format, replaced atomically)
+    --prune-images         apply: remove the images managed containers used before this run
+                           and that no container uses now
     --output text|json     output format [default: text]
     --log-level LEVEL      off, error, warn, info, debug, trace [default: $RUST_LOG, else info]
     -h, --help             print this help
     -V, --version          print the version
 
-EXIT STATUS
-    0   success
-    64  bad command line
-    65  some record is invalid (its container is left as it is); lint: a finding would change
-        or fail some host's run (or, with --strict, any finding)
-    66  no configuration for this host (nothing is removed unless --allow-empty)
-    69  Docker engine unavailable within --timeout
-    70  internal error
-    73  some actions failed: the engine refused one (pull, create, start, stop, remove; a
-        failed pull says whether to retry later or fix the record or credentials), a
-        container failed verification (rolled back, or held back until its record changes),
-        or a listed container is not up (unhealthy, or not healthy within --timeout)
-    75  DNS unavailable, lock busy or the kernel host name a placeholder within --timeout:
-        temporary, try again later
-    78  configuration error (e.g. --require-ad without a trusted resolver, a host name not
-        under --top-domain or that is itself a public suffix, a list record name over 253
-        characters)
-    79  DNS unavailable within --timeout, but every container of the last converged state
-        was verified up (--offline-after): the host runs what it last converged to, not
-        what DNS says now
-    When several apply, the first in this order wins: 64 78 70 69 75 73 65 66 79.
-"
+{EXIT_STATUS}"
     )
 }
 
@@ -566,6 +604,9 @@ mod tests {
             "2s",
             "--state-dir",
             "/tmp/s",
+            "--detailed-exitcode",
+            "--metrics-file",
+            "/tmp/m.prom",
         ])
         .unwrap();
         assert_eq!(o.command, Command::Plan);
@@ -596,6 +637,9 @@ mod tests {
         assert_eq!(o.docker_config, Some(PathBuf::from("/etc/ddp/docker")));
         assert_eq!(o.settle, Duration::from_secs(2));
         assert_eq!(o.state_dir, PathBuf::from("/tmp/s"));
+        assert!(o.detailed_exitcode);
+        assert!(run(&["apply", "--prune-images"]).unwrap().prune_images);
+        assert_eq!(o.metrics_file, Some(PathBuf::from("/tmp/m.prom")));
         assert_eq!(run(&["apply", "--jobs=2"]).unwrap().command, Command::Apply);
         assert_eq!(run(&["--inherit", "show"]).unwrap().command, Command::Show);
         let o = run(&["lint", "--records", "z", "--strict"]).unwrap();
@@ -638,6 +682,10 @@ mod tests {
             (&["--docker-config="], "--docker-config"),
             (&["lint"], "--records"),
             (&["show", "--strict"], "--strict"),
+            (&["apply", "--detailed-exitcode"], "--detailed-exitcode"),
+            (&["show", "--metrics-file", "/m"], "--metrics-file"),
+            (&["--metrics-file="], "--metrics-file"),
+            (&["plan", "--prune-images"], "--prune-images"),
         ];
         for (args, needle) in cases {
             let e = run(args).expect_err(&format!("{args:?} should fail"));

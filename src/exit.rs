@@ -7,6 +7,8 @@
 pub enum Code {
     /// Everything converged (or, for `show`/`plan`, everything was read).
     Ok,
+    /// `plan --detailed-exitcode`: everything was read and `apply` would change something.
+    ChangesPending,
     /// DNS stayed unavailable for all of `--timeout`, and every container of the last
     /// converged state was verified up by the offline start: the host runs what it last
     /// converged to, not what DNS says now. Never 0: only DNS converges.
@@ -35,6 +37,7 @@ impl Code {
         match self {
             Code::Ok => 0,
             Code::Offline => 79,
+            Code::ChangesPending => 2,
             Code::Usage => 64,
             Code::DataError => 65,
             Code::NotConfigured => 66,
@@ -86,6 +89,15 @@ impl From<Code> for std::process::ExitCode {
     }
 }
 
+/// `plan --detailed-exitcode`: a plan that would change something and is otherwise clean
+/// says so (2); any other status stands, since it says more than "changes pending".
+pub fn detailed(code: Code, changes_pending: bool) -> Code {
+    match (code, changes_pending) {
+        (Code::Ok, true) => Code::ChangesPending,
+        _ => code,
+    }
+}
+
 /// Make a panic end the process with [`Code::Software`] after the usual message. Without
 /// it a panic aborts (the release profile sets `panic = "abort"`) and the status is a signal,
 /// not the 70 the exit-code table promises for an internal error.
@@ -103,8 +115,9 @@ mod tests {
 
     /// Least to most severe, as the precedence line of `--help` and docker-dns-provision(8)
     /// reads backwards.
-    const BY_PRECEDENCE: [Code; 10] = [
+    const BY_PRECEDENCE: [Code; 11] = [
         Code::Ok,
+        Code::ChangesPending,
         Code::Offline,
         Code::NotConfigured,
         Code::DataError,
@@ -123,7 +136,7 @@ mod tests {
         // this order wins: 64, 78, 70, 69, 75, 73, 65, 66, 79." (tests/man_pages.rs holds the
         // three to the same order.)
         let documented: Vec<u8> = order.iter().rev().map(|c| c.status()).collect();
-        assert_eq!(documented, [64, 78, 70, 69, 75, 73, 65, 66, 79, 0]);
+        assert_eq!(documented, [64, 78, 70, 69, 75, 73, 65, 66, 79, 2, 0]);
         for (i, a) in order.iter().enumerate() {
             for b in &order[i..] {
                 assert_eq!(a.worst(*b), *b, "{a:?} vs {b:?}");
@@ -133,10 +146,18 @@ mod tests {
     }
 
     #[test]
+    fn a_detailed_exit_code_replaces_only_a_clean_zero() {
+        assert_eq!(detailed(Code::Ok, false), Code::Ok);
+        assert_eq!(detailed(Code::Ok, true).status(), 2);
+        assert_eq!(detailed(Code::DataError, true), Code::DataError);
+        assert_eq!(detailed(Code::TempFail, false), Code::TempFail);
+    }
+
+    #[test]
     fn statuses_are_distinct_sysexits() {
         let mut s: Vec<u8> = BY_PRECEDENCE.iter().map(|c| c.status()).collect();
         s.sort();
         s.dedup();
-        assert_eq!(s, vec![0, 64, 65, 66, 69, 70, 73, 75, 78, 79]);
+        assert_eq!(s, vec![0, 2, 64, 65, 66, 69, 70, 73, 75, 78, 79]);
     }
 }

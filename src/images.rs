@@ -21,6 +21,8 @@ pub enum Refresh {
     Current,
     /// Pulled: the tag now names this other image ID.
     Updated(String),
+    /// Asked of the registry without pulling (`plan`): the tag now names this other digest.
+    Available(String),
     /// The pull failed; the error says what to do, and whether the engine was lost.
     Failed(ImageError),
 }
@@ -44,22 +46,7 @@ pub fn check(
     jobs: usize,
 ) -> Refreshed {
     let mut refreshed = Refreshed::new();
-    let HostList::Listed(wanted) = &desired.list else {
-        return refreshed;
-    };
-    // Container index → the spec whose image it should run.
-    let mut checks: Vec<(usize, &ContainerSpec)> = Vec::new();
-    for w in wanted {
-        let WantedState::Spec { spec, .. } = &w.state else {
-            continue;
-        };
-        if policy(spec, default) != PullPolicy::Always || spec.image.is_id() {
-            continue;
-        }
-        if let Some(i) = actual.iter().position(|c| c.name == w.name) {
-            checks.push((i, spec));
-        }
-    }
+    let checks = always(desired, actual, default);
     if checks.is_empty() {
         return refreshed;
     }
@@ -94,6 +81,97 @@ pub fn check(
         refreshed.insert(c.id.clone(), refresh);
     }
     refreshed
+}
+
+/// The listed containers that exist and whose record is pulled `always`, by index into
+/// `actual`, with the spec whose image each should run.
+fn always<'a>(
+    desired: &'a Desired,
+    actual: &[Container],
+    default: PullPolicy,
+) -> Vec<(usize, &'a ContainerSpec)> {
+    let HostList::Listed(wanted) = &desired.list else {
+        return Vec::new();
+    };
+    let mut checks = Vec::new();
+    for w in wanted {
+        let WantedState::Spec { spec, .. } = &w.state else {
+            continue;
+        };
+        if policy(spec, default) != PullPolicy::Always || spec.image.is_id() {
+            continue;
+        }
+        if let Some(i) = actual.iter().position(|c| c.name == w.name) {
+            checks.push((i, &**spec));
+        }
+    }
+    checks
+}
+
+/// `plan`'s look at the `always` images, which changes nothing, not even the image store:
+/// ask each tag's registry (through the engine, with the registry credentials) which digest
+/// it names now, and compare it with the digests the container's image was pulled as. An
+/// image pinned by digest cannot move and is not asked about.
+pub fn check_remote(
+    engine: &dyn EngineCalls,
+    desired: &Desired,
+    actual: &[Container],
+    default: PullPolicy,
+    jobs: usize,
+) -> Refreshed {
+    let checks: Vec<(usize, &ContainerSpec)> = always(desired, actual, default)
+        .into_iter()
+        .filter(|(_, spec)| spec.image.digest.is_none())
+        .collect();
+    let mut images: BTreeMap<String, &ContainerSpec> = BTreeMap::new();
+    for (_, spec) in &checks {
+        images.entry(key(spec)).or_insert(spec);
+    }
+    let images: Vec<(String, &ContainerSpec)> = images.into_iter().collect();
+    let found: BTreeMap<String, Result<String, ImageError>> =
+        crate::pool::map(&images, jobs, |(k, spec)| {
+            let digest = engine.distribution_digest(&spec.image).map_err(|e| {
+                log::error!("{}: asking the registry: {e}", spec.image.familiar());
+                ImageError::from(e)
+            });
+            (k.clone(), digest)
+        })
+        .into_iter()
+        .collect();
+    let mut refreshed = Refreshed::new();
+    for (i, spec) in checks {
+        let c = &actual[i];
+        let refresh = match found.get(&key(spec)) {
+            Some(Ok(digest)) => match engine.repo_digests(&c.image_id) {
+                Ok(have) => moved(&have, digest),
+                Err(e) => Refresh::Failed(ImageError::from(e)),
+            },
+            Some(Err(why)) => Refresh::Failed(why.clone()),
+            None => Refresh::NotChecked,
+        };
+        if let Refresh::Available(d) = &refresh {
+            log::info!(
+                "{}: {} names {} in its registry; the container runs {} (not pulled: plan)",
+                c.name,
+                spec.image.familiar(),
+                short_id(d),
+                short_id(&c.image_id)
+            );
+        }
+        refreshed.insert(c.id.clone(), refresh);
+    }
+    refreshed
+}
+
+/// Whether an image pulled as `have` (`repo@sha256:…`) is what a registry's `digest` names.
+fn moved(have: &[String], digest: &str) -> Refresh {
+    match have
+        .iter()
+        .any(|d| d.rsplit_once('@').is_some_and(|(_, x)| x == digest))
+    {
+        true => Refresh::Current,
+        false => Refresh::Available(digest.to_string()),
+    }
 }
 
 /// What one pull is: the image and platform (one pull serves every container of both).

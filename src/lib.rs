@@ -35,10 +35,12 @@
 //!   ([`plan::order`]); [`jobs`] says which one-shot jobs finished.
 //! - [`apply`] executes a plan: pulls, safe replace, verification of what it starts
 //!   ([`apply::verify`]) with rollback, removal, waves in start order; every failure is the
-//!   container's, never fatal to the run.
-//! - [`report`] prints what happened, [`exit`] maps it to the documented status, [`state`]
-//!   keeps what must survive a run (finished jobs, the last converged state, the nameservers
-//!   that failed), [`notify`] tells systemd what the run waits for and when the host is ready.
+//!   container's, never fatal to the run; with `--prune-images`, the images the run left
+//!   unused are removed after it ([`apply::prune`]).
+//! - [`report`] prints what happened (with [`change`]: what a replace changes), [`metrics`]
+//!   writes it for node_exporter, [`exit`] maps it to the documented status, [`state`] keeps
+//!   what must survive a run (finished jobs, the last converged state, the nameservers that
+//!   failed), [`notify`] tells systemd what the run waits for and when the host is ready.
 //! - While DNS is silent, [`offline`] says which containers of the last converged state may be
 //!   started again (only started: never created, replaced or removed); [`converge`] runs
 //!   that through [`apply`] after `--offline-after`, and keeps asking DNS.
@@ -58,6 +60,7 @@
 pub mod apply;
 pub mod base64;
 pub mod bounded_read;
+pub mod change;
 pub mod cli;
 pub mod container;
 pub mod context;
@@ -71,6 +74,7 @@ pub mod jobs;
 pub mod lint;
 pub mod lock;
 pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod offline;
 pub mod plan;

@@ -1,6 +1,7 @@
 //! What a run prints on stdout: `show`, `plan` and `apply` reports as text for people or
 //! JSON for machines, and the one-line summary every run ends with. Formatting only.
 
+use crate::apply::prune::Pruned;
 use crate::apply::{Outcome, StepResult};
 use crate::desired::{Desired, HostList, WantedState};
 use crate::plan::{Action, Plan, Step};
@@ -150,7 +151,8 @@ impl Summary {
             match step.action {
                 Action::Create { .. } => s.created += 1,
                 Action::Replace { .. } => s.replaced += 1,
-                Action::Start { .. } => s.started += 1,
+                // A restart is a start (after a stop): the summary line keeps its fields.
+                Action::Start { .. } | Action::Restart { .. } => s.started += 1,
                 Action::Remove { .. } | Action::Discard { .. } => s.removed += 1,
                 Action::Keep { .. } | Action::HeldBack { .. } | Action::Finished { .. } => {
                     s.kept += 1
@@ -252,10 +254,20 @@ fn step_image(a: &Action) -> Option<String> {
     }
 }
 
+/// A replace's record texts, old (from the container's ownership label) and new, when the
+/// old one is known.
+fn step_texts(a: &Action) -> Option<(&str, &str)> {
+    match a {
+        Action::Replace { existing, spec } => Some((existing.record.as_deref()?, &spec.text)),
+        _ => None,
+    }
+}
+
 fn step_id(a: &Action) -> Option<&str> {
     match a {
         Action::Create { .. } => None,
         Action::Start { existing }
+        | Action::Restart { existing }
         | Action::Replace { existing, .. }
         | Action::Remove { existing }
         | Action::Keep { existing }
@@ -283,11 +295,12 @@ pub fn summary(plan: &Plan, outcomes: Option<&[Outcome]>) -> Summary {
     Summary::of(rows(plan, outcomes).into_iter())
 }
 
-/// The `plan` report (outcomes `None`) or the `apply` report.
+/// The `plan` report (outcomes `None`) or the `apply` report, with the images
+/// `--prune-images` removed or tried to.
 pub fn actions(
     d: &Desired,
     plan: &Plan,
-    outcomes: Option<&[Outcome]>,
+    (outcomes, pruned): (Option<&[Outcome]>, &[Pruned]),
     json_output: bool,
     exit_status: u8,
     took: Duration,
@@ -305,22 +318,31 @@ pub fn actions(
                     Some(StepResult::Skipped(w)) => ("skipped", Some(w.as_str())),
                     Some(StepResult::Failed(w)) => ("failed", Some(w.why.as_str())),
                 };
+                let texts = step_texts(&s.action);
                 json!({
                     "container": s.name, "action": s.action.verb(), "reason": s.reason,
                     "id": step_id(&s.action), "image": step_image(&s.action),
                     "result": result, "error": error,
+                    "old_text": texts.map(|t| t.0), "new_text": texts.map(|t| t.1),
+                    "diff": texts.map(|(old, new)| crate::change::lines(old, new)),
                 })
             })
             .collect();
         let doc = json!({
             "command": command, "host": d.host, "walk": walk_json(d), "list": list_json(d),
             "actions": actions,
+            "pruned_images": pruned.iter().map(|p| json!({
+                "image": p.image, "container": p.container,
+                "result": if p.result.is_ok() { "removed" } else { "failed" },
+                "error": p.result.as_ref().err(),
+            })).collect::<Vec<Value>>(),
             "summary": {
                 "created": summary.created, "replaced": summary.replaced,
                 "started": summary.started, "removed": summary.removed,
                 "repaired": summary.repaired,
                 "failed": summary.failed, "kept": summary.kept, "left": summary.left,
                 "skipped": summary.skipped,
+                "pruned": pruned.iter().filter(|p| p.result.is_ok()).count(),
             },
             "exit_code": exit_status, "duration_ms": took.as_millis() as u64,
         });
@@ -339,6 +361,23 @@ pub fn actions(
             s.action.verb(),
             s.name,
             s.reason
+        );
+        if let Some((old, new)) = step_texts(&s.action) {
+            for line in crate::change::lines(old, new) {
+                out += &format!("    {line}\n");
+            }
+        }
+    }
+    for p in pruned {
+        let result = match &p.result {
+            Ok(()) => "[done]".to_string(),
+            Err(why) => format!("[not removed: {why}]"),
+        };
+        out += &format!(
+            "{:<14} {}  (run by {} before this run, used by nothing now)  {result}\n",
+            "prune-image",
+            crate::docker::short_id(&p.image),
+            p.container
         );
     }
     out += &summary.line(command, took);

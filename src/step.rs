@@ -22,6 +22,11 @@ pub struct Existing {
     pub restarting: bool,
     /// How long it had been up, or since it exited, when the plan was made.
     pub since: Since,
+    /// The record text its ownership label carries (the original tool's label reads the
+    /// same), to show what a replace changes; `None` when it has no such label.
+    pub record: Option<String>,
+    /// The ID of the image it runs (`--prune-images` removes it once nothing uses it).
+    pub image_id: String,
 }
 
 impl From<&Container> for Existing {
@@ -33,6 +38,8 @@ impl From<&Container> for Existing {
             health: c.health,
             restarting: c.state == "restarting",
             since: c.since,
+            record: c.owner().and_then(crate::container::record_text),
+            image_id: c.image_id.clone(),
         }
     }
 }
@@ -50,6 +57,9 @@ pub enum Action {
         existing: Existing,
         spec: Arc<ContainerSpec>,
     },
+    /// Unchanged, but what it restarts after (`docker-dns-provision.restart-after`) is
+    /// replaced: graceful stop, start, verified like any start.
+    Restart { existing: Existing },
     /// Graceful stop (the container's own stop timeout), then remove.
     Remove { existing: Existing },
     /// Ours, unchanged and running (a healthcheck still starting is waited for).
@@ -79,6 +89,7 @@ impl Action {
             Action::Create { .. } => "create",
             Action::Start { .. } => "start",
             Action::Replace { .. } => "replace",
+            Action::Restart { .. } => "restart",
             Action::Remove { .. } => "remove",
             Action::Keep { .. } => "keep",
             Action::Finished { .. } => "finished",
@@ -175,6 +186,7 @@ mod tests {
                 existing: e(),
                 spec,
             },
+            Action::Restart { existing: e() },
             Action::Remove { existing: e() },
             Action::Keep { existing: e() },
             Action::Finished { existing: None },
@@ -195,6 +207,7 @@ mod tests {
                 "create",
                 "start",
                 "replace",
+                "restart",
                 "remove",
                 "keep",
                 "finished",

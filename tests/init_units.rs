@@ -505,9 +505,18 @@ fn boot_script() -> String {
 }
 
 /// Runs the boot unit's script with a stub tool that exits with `codes` in turn; returns the
-/// script's exit status and the argument lines the stub saw.
+/// script's exit status and the argument lines the stub saw. No textfile directory exists.
 fn run_boot_script(codes: &[u8], opts: &[&str]) -> (i32, Vec<String>) {
+    run_boot_script_with(codes, opts, false)
+}
+
+/// As [`run_boot_script`], with node_exporter's textfile directory (`textfile`) at
+/// `$DOCKER_DNS_PROVISION_TEXTFILE_DIR`, a `textfile` directory of the scratch dir.
+fn run_boot_script_with(codes: &[u8], opts: &[&str], textfile: bool) -> (i32, Vec<String>) {
     let dir = TempDir::new("bootloop");
+    if textfile {
+        fs::create_dir(dir.path().join("textfile")).unwrap();
+    }
     let stub = dir.path().join("tool");
     let codes_file = dir.path().join("codes");
     let seen = dir.path().join("seen");
@@ -532,6 +541,10 @@ fn run_boot_script(codes: &[u8], opts: &[&str]) -> (i32, Vec<String>) {
         .args(opts)
         .current_dir(dir.path())
         .env("DOCKER_DNS_PROVISION_RETRY_SEC", "0")
+        .env(
+            "DOCKER_DNS_PROVISION_TEXTFILE_DIR",
+            dir.path().join("textfile"),
+        )
         .output()
         .unwrap();
     let seen = fs::read_to_string(&seen).unwrap_or_default();
@@ -576,6 +589,18 @@ fn boot_retry_loop_retries_only_the_temporary_failure() {
             "apply --timeout 5m --lock-file /run/docker-dns-provision.lock --allow-image * --hostname h.test"
         ]
     );
+    // With node_exporter's textfile directory, every run writes its metrics there; the site's
+    // options come after, so a --metrics-file of the site's own wins.
+    let (_, runs) = run_boot_script_with(&[temp, 0], &["--hostname", "h.test"], true);
+    assert_eq!(runs.len(), 2);
+    for r in &runs {
+        assert!(
+            r.starts_with(
+                "apply --timeout 5m --lock-file /run/docker-dns-provision.lock --metrics-file /"
+            ) && r.ends_with("/textfile/docker-dns-provision.prom --hostname h.test"),
+            "{r}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

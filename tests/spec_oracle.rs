@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use docker_dns_provision::container::{OWNER_LABEL, SystemHost, parse};
+use docker_dns_provision::container::{FILES_LABEL, OWNER_LABEL, SystemHost, parse};
 use serde_json::Value;
 
 use common::engine_http::request;
@@ -221,6 +221,7 @@ fn view(c: &Value) -> BTreeMap<String, Value> {
     }
     if let Some(Value::Object(labels)) = out.get_mut("Config.Labels") {
         labels.remove(OWNER_LABEL);
+        labels.remove(FILES_LABEL);
     }
     // The CLI sends -e in random order and does not de-duplicate env-file entries against
     // -e ones (the tool does, last wins), and sends Binds in map order; the engine stores
@@ -257,11 +258,12 @@ fn create_ours(line: &str, name: &str) -> Result<(), String> {
     if let Some(p) = &spec.platform {
         path.push_str(&format!("&platform={p}"));
     }
-    // Without the ownership label: other tests on this engine sweep containers that carry
+    // Without the ownership label (and the files' digests, the tool's too): other tests on this engine sweep containers that carry
     // it, and the comparison ignores it anyway.
     let mut body = spec.body.clone();
     if let Some(Value::Object(labels)) = body.get_mut("Labels") {
         labels.remove(OWNER_LABEL);
+        labels.remove(FILES_LABEL);
     }
     let (status, body) =
         request("POST", &path, Some(&body.to_string())).map_err(|e| format!("create: {e}"))?;
@@ -783,6 +785,7 @@ fn normal(body: &Value, fake_socket: &str) -> BTreeMap<String, Value> {
     }
     if let Some(Value::Object(labels)) = out.get_mut("Labels") {
         labels.remove(OWNER_LABEL);
+        labels.remove(FILES_LABEL);
         if labels.is_empty() {
             out.remove("Labels");
         }

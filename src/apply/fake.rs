@@ -687,6 +687,48 @@ impl EngineCalls for FakeEngine {
         }
     }
 
+    fn list(&self) -> Result<Vec<Container>, EngineError> {
+        let call = "list".to_string();
+        if let Some(f) = self.world().call(call.clone()) {
+            return Err(injected(&call, f));
+        }
+        Ok(FakeEngine::list(self))
+    }
+
+    fn distribution_digest(&self, image: &ImageRef) -> Result<String, EngineError> {
+        let name = image.familiar();
+        let call = format!("distribution {name}");
+        let mut w = self.world();
+        if let Some(f) = w.call(call.clone()) {
+            return Err(injected(&call, f));
+        }
+        match w.registry.contains(&name) {
+            true => Ok(format!("sha256:{name}")),
+            false => Err(api(&call, 404, "manifest unknown")),
+        }
+    }
+
+    fn repo_digests(&self, id: &str) -> Result<Vec<String>, EngineError> {
+        // The fake's registry digest of an image is its image ID.
+        Ok(vec![format!("repo@{id}")])
+    }
+
+    fn remove_image(&self, id: &str) -> Result<(), EngineError> {
+        let call = format!("remove-image {id}");
+        let mut w = self.world();
+        if let Some(f) = w.call(call.clone()) {
+            return Err(injected(&call, f));
+        }
+        let Some(name) = id.strip_prefix("sha256:") else {
+            return Ok(());
+        };
+        if w.containers.iter().any(|c| c.image == name) {
+            return Err(api(&call, 409, "image is being used by a container"));
+        }
+        w.images.remove(name);
+        Ok(())
+    }
+
     fn now(&self) -> Instant {
         self.base + self.world().clock
     }

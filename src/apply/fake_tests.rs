@@ -1502,3 +1502,90 @@ fn the_pulls_before_planning_say_what_each_container_runs() {
         "{refused:?}"
     );
 }
+
+/// A dependent that opts in is restarted (stop, start, verified) only once what it restarts
+/// after is replaced and verified; when that replace fails, the dependent is left running.
+#[test]
+fn a_dependent_restarts_after_its_dependency_is_replaced_and_verified() {
+    let fake = FakeEngine::new();
+    let mut steps = replacing(&fake, &spec(V2));
+    let app = fake.seed("app", "app1", &spec(V1), Seed::Up(HOUR));
+    steps.push(step("app", Action::Restart { existing: app }));
+    let out = execute(
+        &plan(steps.clone(), &[("app", "web")]),
+        &fake,
+        &settings(&fake),
+        &[],
+    );
+    assert!(out.iter().all(|o| o.result == StepResult::Done), "{out:?}");
+    let changes = fake.changes();
+    let at = |c: &str| {
+        changes
+            .iter()
+            .position(|x| x == c)
+            .unwrap_or_else(|| panic!("{c}: {changes:?}"))
+    };
+    assert!(at("remove old") < at("stop app1") && at("stop app1") < at("start app1"));
+    assert!(names(&fake).contains(&is("app", "app1", "running")));
+
+    // The dependency's new version dies: rolled back, and the dependent is not touched.
+    let fake = FakeEngine::new();
+    fake.behave(
+        V2,
+        Life::Exits {
+            code: 1,
+            after: Duration::ZERO,
+        },
+        "boom",
+    );
+    let mut steps = replacing(&fake, &spec(V2));
+    let app = fake.seed("app", "app1", &spec(V1), Seed::Up(HOUR));
+    steps.push(step("app", Action::Restart { existing: app }));
+    let out = execute(
+        &plan(steps, &[("app", "web")]),
+        &fake,
+        &settings(&fake),
+        &[],
+    );
+    assert!(skipped(&out[1]).contains("waits for web"), "{out:?}");
+    assert_eq!(count(&fake.changes(), "stop app1"), 0);
+}
+
+/// `plan`'s look at the `always` tags asks the registry, never pulls: a container whose
+/// image was pulled as another digest has an update available; nothing is pulled.
+#[test]
+fn plan_asks_the_registry_whether_a_tag_moved_and_pulls_nothing() {
+    use crate::images::{self, Refresh};
+    let fake = FakeEngine::new();
+    fake.registry(V1);
+    let (a, b, gone) = (spec(V1), spec(V1), spec(V2));
+    fake.seed("a", "id-a", &a, Seed::Up(HOUR));
+    fake.seed("b", "id-b", &b, Seed::Up(HOUR));
+    fake.seed("c", "id-c", &gone, Seed::Up(HOUR));
+    let mut actual = fake.list();
+    let ia = actual.iter().position(|x| x.name == "a").expect("seeded");
+    actual[ia].image_id = "sha256:an-older-app".into();
+    let d = desired(&[("a", &a), ("b", &b), ("c", &gone)]);
+    let found = images::check_remote(&fake, &d, &actual, PullPolicy::Always, 2);
+    assert_eq!(
+        found.get("id-a"),
+        Some(&Refresh::Available(format!("sha256:{V1}")))
+    );
+    assert_eq!(found.get("id-b"), Some(&Refresh::Current));
+    assert!(
+        matches!(found.get("id-c"), Some(Refresh::Failed(_))),
+        "{found:?}"
+    );
+    assert!(
+        !fake.calls().iter().any(|c| c.starts_with("pull ")),
+        "{:?}",
+        fake.calls()
+    );
+    let asked = fake
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("distribution "))
+        .count();
+    assert_eq!(asked, 2, "one question an image");
+    assert!(images::check_remote(&fake, &d, &actual, PullPolicy::Missing, 2).is_empty());
+}

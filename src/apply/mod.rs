@@ -3,6 +3,7 @@
 //! only module that changes anything; it never re-decides what the plan says, and every
 //! failure is reported per container, never fatal to the run.
 
+pub mod prune;
 pub mod verify;
 
 #[cfg(test)]
@@ -248,6 +249,7 @@ fn is_up(outcomes: &[Outcome]) -> bool {
                 | Action::Finished { .. }
                 | Action::Create { .. }
                 | Action::Start { .. }
+                | Action::Restart { .. }
                 | Action::Replace { .. }
         )
 }
@@ -608,6 +610,11 @@ fn execute_step(
             Ok(Some(Pending::Check(Watched::created(&id))))
         }
         Action::Start { existing } => {
+            engine.start(&existing.id)?;
+            Ok(started(&existing.id))
+        }
+        Action::Restart { existing } => {
+            engine.stop(&existing.id)?;
             engine.start(&existing.id)?;
             Ok(started(&existing.id))
         }

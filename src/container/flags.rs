@@ -283,9 +283,74 @@ pub fn parse(words: &[String]) -> Result<RunLine, SpecError> {
     })
 }
 
+/// The words of a run line grouped as [`parse`] reads them, for showing a change: an option
+/// and the value it takes from the next word are one argument; the image and every command
+/// word are one each. Never fails: a word it cannot place stands alone.
+pub fn arguments(words: &[String]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let mut i = 0;
+    let mut options = true;
+    while i < words.len() {
+        let word = &words[i];
+        i += 1;
+        if !options || word == "--" || word == "-" || !word.starts_with('-') {
+            options = options && word == "--";
+            out.push(vec![word.clone()]);
+            continue;
+        }
+        let takes_next = match word.strip_prefix("--") {
+            Some(long) => {
+                !long.contains('=') && by_long(long).is_some_and(|d| d.kind == Kind::Value)
+            }
+            // A cluster: the first value flag takes the rest of the word, or the next one.
+            None => word[1..]
+                .char_indices()
+                .find(|(_, c)| by_short(*c).is_some_and(|d| d.kind == Kind::Value))
+                .is_some_and(|(at, c)| at + c.len_utf8() == word.len() - 1),
+        };
+        let mut arg = vec![word.clone()];
+        if takes_next && let Some(v) = words.get(i) {
+            arg.push(v.clone());
+            i += 1;
+        }
+        out.push(arg);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arguments_group_an_option_with_its_value() {
+        let w = |s: &str| -> Vec<String> { s.split(' ').map(String::from).collect() };
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "-e A=1 --rm -it --network none img sh -e x",
+                &[
+                    "-e A=1",
+                    "--rm",
+                    "-it",
+                    "--network none",
+                    "img",
+                    "sh",
+                    "-e",
+                    "x",
+                ],
+            ),
+            (
+                "--env=A=1 -eB=2 -ie C=3 img",
+                &["--env=A=1", "-eB=2", "-ie C=3", "img"],
+            ),
+            ("-- -x y", &["--", "-x", "y"]),
+            ("--bogus v img", &["--bogus", "v", "img"]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<String> = arguments(&w(text)).iter().map(|a| a.join(" ")).collect();
+            assert_eq!(got, *want, "{text}");
+        }
+    }
 
     fn w(s: &str) -> Vec<String> {
         s.split(' ').map(String::from).collect()

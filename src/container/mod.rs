@@ -30,6 +30,12 @@ impl ContainerSpec {
         self.body["Labels"][OWNER_LABEL].as_str()
     }
 
+    /// The digests of the files its record read on the host ([`FILES_LABEL`]), part of its
+    /// identity; `None` when it read none.
+    pub fn files_label(&self) -> Option<&str> {
+        self.body["Labels"][FILES_LABEL].as_str()
+    }
+
     /// Whether the engine removes its container when it exits (`--rm`).
     pub fn auto_remove(&self) -> bool {
         self.body["HostConfig"]["AutoRemove"] == true
@@ -98,6 +104,7 @@ impl SpecError {
     }
 }
 
+mod files;
 mod flags;
 mod image;
 mod json;
@@ -111,6 +118,7 @@ mod storage;
 mod values;
 mod words;
 
+pub use files::{FILES_LABEL, changed as changed_files};
 pub use label::{owner_label, record_text};
 pub use policy::{GuardedHost, Policy};
 
@@ -159,12 +167,13 @@ pub fn valid_docker_name(name: &str) -> bool {
 /// Parse a record's text: JSON when its first non-space character is `{`, else a
 /// `docker run` line (options, image, command). The result carries the ownership label.
 pub fn parse(text: &str, host: &dyn Host) -> Result<ContainerSpec, SpecError> {
+    let host = files::Recording::new(host);
     let (mut body, platform, pull) = if text.trim_start().starts_with('{') {
         (json::build(text)?, None, None)
     } else {
         let words = words::split(text)?;
         let line = flags::parse(&words)?;
-        let built = run_line::build(&line, host)?;
+        let built = run_line::build(&line, &host)?;
         (built.body, built.platform, built.pull)
     };
     let typed = body
@@ -173,6 +182,9 @@ pub fn parse(text: &str, host: &dyn Host) -> Result<ContainerSpec, SpecError> {
         .unwrap_or_default();
     let image = ImageRef::parse(typed)?;
     set_owner_label(&mut body, text)?;
+    if let Some(files) = host.label() {
+        body["Labels"][FILES_LABEL] = serde_json::Value::String(files);
+    }
     // Without a HostConfig object some engines (20.10) skip filling their defaults
     // (`Runtime`), so a container would inspect differently from one the CLI made.
     if let Some(map) = body.as_object_mut() {
@@ -192,6 +204,31 @@ pub fn parse(text: &str, host: &dyn Host) -> Result<ContainerSpec, SpecError> {
     })
 }
 
+/// A run line's arguments as `docker run` reads them (an option with its value is one), each
+/// written back as a shell would read it; `None` for a JSON spec or a text that does not
+/// split. For showing what changed between two records.
+pub fn arguments(text: &str) -> Option<Vec<String>> {
+    if text.trim_start().starts_with('{') {
+        return None;
+    }
+    let words = words::split(text).ok()?;
+    Some(
+        flags::arguments(&words)
+            .iter()
+            .map(|arg| arg.iter().map(|w| quoted(w)).collect::<Vec<_>>().join(" "))
+            .collect(),
+    )
+}
+
+/// A word as a shell reads it back: bare when it needs no quotes, else in single quotes.
+fn quoted(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_=.,:/@%+".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
 /// Set the ownership label. A record that sets it itself is refused: it could only be a
 /// mistake or an attempt to pass one container off as another record's.
 fn set_owner_label(body: &mut serde_json::Value, text: &str) -> Result<(), SpecError> {
@@ -207,10 +244,12 @@ fn set_owner_label(body: &mut serde_json::Value, text: &str) -> Result<(), SpecE
     let Some(labels) = labels.as_object_mut() else {
         return Err(SpecError("Labels must be an object".into()));
     };
-    if labels.contains_key(OWNER_LABEL) {
-        return Err(SpecError(format!(
-            "the record sets the label {OWNER_LABEL} itself: that label is reserved for the tool's ownership mark"
-        )));
+    for reserved in [OWNER_LABEL, FILES_LABEL] {
+        if labels.contains_key(reserved) {
+            return Err(SpecError(format!(
+                "the record sets the label {reserved} itself: that label is reserved for the tool's ownership mark"
+            )));
+        }
     }
     labels.insert(
         OWNER_LABEL.to_string(),

@@ -14,18 +14,39 @@ use crate::docker::Engine;
 use crate::exit::{Code, Stop};
 use crate::plan::{Action, Plan};
 use crate::state::{Converged, Ran, State};
-use crate::{apply, images, jobs, lock, notify, plan, report, walk};
+use crate::{apply, images, jobs, lock, metrics, notify, plan, report, walk};
 use engine::{EARLY_LIST_FRESH, EarlyEngine, EngineRead, engine_stop, read_and_repair};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 use waiting::{EngineSoFar, Offline};
 
 /// How long a run without a usable list waits for the engine, to repair a crash's leftovers.
 const REPAIR_ONLY_ENGINE_WAIT: Duration = Duration::from_secs(10);
 
-/// Run `apply`, `plan` or `show`; prints the report on stdout, logs on stderr.
+/// Run `apply`, `plan` or `show`; prints the report on stdout, logs on stderr, and writes
+/// the metrics file when asked.
 pub fn run(o: &Options) -> Code {
     let started = Instant::now();
-    match converge(o, started) {
+    let mut seen = metrics::Run::default();
+    let code = outcome(o, started, &mut seen);
+    if let Some(path) = &o.metrics_file {
+        seen.command = o.command.name().to_string();
+        seen.exit_status = code.status();
+        seen.success = matches!(code, Code::Ok | Code::ChangesPending);
+        seen.finished = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        seen.took = started.elapsed();
+        if let Err(e) = metrics::write(path, &seen) {
+            log::warn!("{e}");
+        }
+    }
+    code
+}
+
+/// The run's exit code; what it did goes into `seen`.
+fn outcome(o: &Options, started: Instant, seen: &mut metrics::Run) -> Code {
+    match converge(o, started, seen) {
         Ok(code) => code,
         Err(stop) => {
             // 79 is the outage weathered, not a failure of the run.
@@ -107,7 +128,7 @@ fn setup(o: &Options) -> Result<Setup, Stop> {
     })
 }
 
-fn converge(o: &Options, started: Instant) -> Result<Code, Stop> {
+fn converge(o: &Options, started: Instant, seen: &mut metrics::Run) -> Result<Code, Stop> {
     let s = setup(o)?;
     // The engine's answers do not depend on DNS, and neither does crash repair: both run
     // while DNS is asked (and before the splay), so a service an interrupted replace took
@@ -150,13 +171,22 @@ fn converge(o: &Options, started: Instant) -> Result<Code, Stop> {
                 desired: &desired,
                 plan: &nothing,
                 outcomes: outcomes.as_deref(),
+                pruned: &[],
                 offline: offline.as_ref().map(|off| &off.report),
             };
             print_report(o, &report, stop_early.code, started);
             return Err(stop_early);
         }
     };
-    let code = plan_and_apply(o, &s, &desired, read, stop_early.as_ref(), offline, started);
+    let code = plan_and_apply(
+        o,
+        &s,
+        &desired,
+        read,
+        stop_early.as_ref(),
+        offline,
+        (started, seen),
+    );
     match stop_early {
         Some(stop) => Err(Stop { code, ..stop }),
         None => Ok(code),
@@ -204,7 +234,7 @@ fn plan_and_apply(
     read: EngineRead,
     stop_early: Option<&Stop>,
     offline: Option<Offline>,
-    started: Instant,
+    (started, seen): (Instant, &mut metrics::Run),
 ) -> Code {
     let EngineRead {
         engine,
@@ -213,10 +243,14 @@ fn plan_and_apply(
         ..
     } = read;
     let converging = stop_early.is_none();
-    // Only a converging apply pulls: plan changes nothing, not even the image store.
-    let refreshed = match o.command == Command::Apply && converging {
-        true => images::check(&engine, desired, &recovery.view, o.pull, o.jobs),
-        false => images::Refreshed::new(),
+    // Only a converging apply pulls: plan changes nothing, not even the image store; it
+    // asks the registries instead.
+    let refreshed = match (o.command, converging) {
+        (Command::Apply, true) => images::check(&engine, desired, &recovery.view, o.pull, o.jobs),
+        (Command::Plan, true) => {
+            images::check_remote(&engine, desired, &recovery.view, o.pull, o.jobs)
+        }
+        _ => images::Refreshed::new(),
     };
     let mut state = s.state.clone();
     if converging {
@@ -241,10 +275,15 @@ fn plan_and_apply(
             },
         ),
     };
+    let mut pruned = Vec::new();
     let (outcomes, code) = match o.command {
         Command::Plan => (None, plan.code),
         _ => {
             repairs.extend(apply::execute(&plan, &engine, &s.settings, &repairs));
+            if o.prune_images && converging {
+                pruned = apply::prune::prune(&engine, &repairs, || wanted_images(&engine, desired));
+                seen.images_pruned = pruned.iter().filter(|p| p.result.is_ok()).count();
+            }
             let code = apply::exit_code(plan.code, &repairs);
             remember(&mut state, s, desired, &repairs, converging, o);
             (Some(repairs), code)
@@ -253,6 +292,10 @@ fn plan_and_apply(
     let plan = Plan {
         steps: recovery.steps.into_iter().chain(plan.steps).collect(),
         ..plan
+    };
+    let code = match o.command == Command::Plan && o.detailed_exitcode {
+        true => crate::exit::detailed(code, !plan.is_noop()),
+        false => code,
     };
     // The offline start ran first: its starts lead the report.
     let (offline, outcomes) = match offline {
@@ -266,19 +309,15 @@ fn plan_and_apply(
         desired,
         plan: &plan,
         outcomes: outcomes.as_deref(),
+        pruned: &pruned,
         offline: offline.as_ref(),
     };
     let took = print_report(o, &report, code, started);
+    seen.tally = metrics::Tally::of(&plan, outcomes.as_deref());
+    offline_gauges(seen, offline.as_ref().filter(|_| !converging));
     let mut line = report::summary(&plan, outcomes.as_deref()).line(o.command.name(), took);
-    match (&offline, converging) {
-        (Some(off), false) => line += &format!("; {}", off.line()),
-        (Some(off), true) => {
-            line += &format!(
-                "; DNS answered: converged, after running the last converged state since {}",
-                crate::logging::format_utc(off.since, 0)
-            )
-        }
-        (None, _) => {}
+    if let Some(off) = &offline {
+        line += &offline_summary(off, converging);
     }
     log::info!(
         "{line} (engine calls: {}, exit status {})",
@@ -292,11 +331,45 @@ fn plan_and_apply(
     code
 }
 
+/// The metrics of a run that ended on the last converged state (`weathering`), and the 0 of
+/// every other: a fleet alerts on hosts that run their last converged state, not DNS's.
+fn offline_gauges(seen: &mut metrics::Run, weathering: Option<&report::Offline>) {
+    seen.gauges.push((
+        "offline",
+        "1 while DNS is silent and the host runs its last converged state.",
+        f64::from(u8::from(weathering.is_some())),
+    ));
+    if let Some(off) = weathering {
+        seen.gauges.push((
+            "offline_since_timestamp_seconds",
+            "When the host started running its last converged state.",
+            off.since as f64,
+        ));
+        seen.gauges.push((
+            "last_converged_timestamp_seconds",
+            "When the last converged state it runs was verified.",
+            off.converged_at as f64,
+        ));
+    }
+}
+
+/// What the summary line adds after an offline start: still on the state, or converged since.
+fn offline_summary(off: &report::Offline, converging: bool) -> String {
+    match converging {
+        false => format!("; {}", off.line()),
+        true => format!(
+            "; DNS answered: converged, after running the last converged state since {}",
+            crate::logging::format_utc(off.since, 0)
+        ),
+    }
+}
+
 /// What a report is made of.
 struct Report<'a> {
     desired: &'a Desired,
     plan: &'a Plan,
     outcomes: Option<&'a [apply::Outcome]>,
+    pruned: &'a [apply::prune::Pruned],
     offline: Option<&'a report::Offline>,
 }
 
@@ -304,12 +377,34 @@ struct Report<'a> {
 fn print_report(o: &Options, r: &Report<'_>, code: Code, started: Instant) -> Duration {
     let took = started.elapsed();
     let json = o.output == Output::Json;
-    let mut text = report::actions(r.desired, r.plan, r.outcomes, json, code.status(), took);
+    let mut text = report::actions(
+        r.desired,
+        r.plan,
+        (r.outcomes, r.pruned),
+        json,
+        code.status(),
+        took,
+    );
     if let Some(off) = r.offline {
         text = report::with_offline(text, json, off);
     }
     print!("{text}");
     took
+}
+
+/// The IDs of the images the listed records name, as the engine resolves them now: an image
+/// a record names is never pruned, even while no container runs it.
+fn wanted_images(engine: &dyn crate::docker::EngineCalls, desired: &Desired) -> BTreeSet<String> {
+    let HostList::Listed(wanted) = &desired.list else {
+        return BTreeSet::new();
+    };
+    wanted
+        .iter()
+        .filter_map(|w| match &w.state {
+            WantedState::Spec { spec, .. } => engine.image_id(&spec.image).ok().flatten(),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Keep what this run learnt: the jobs that finished and (when it converged) what it

@@ -5,7 +5,7 @@
 //! an engine. Owns no policy: each method is the engine call of the same name.
 
 use crate::container::{ContainerSpec, ImageRef};
-use crate::docker::{Engine, EngineError, Event, PullError};
+use crate::docker::{Container, Engine, EngineError, Event, PullError};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,15 @@ pub trait EngineCalls: Sync {
     fn image_id(&self, image: &ImageRef) -> Result<Option<String>, EngineError>;
     /// Pull `image` with the registry's credentials, at most once per run.
     fn pull_image(&self, image: &ImageRef, platform: Option<&str>) -> Result<(), Box<PullError>>;
+    /// Every container, running or not.
+    fn list(&self) -> Result<Vec<Container>, EngineError>;
+    /// The digest `image`'s tag names in its registry now, asked without pulling.
+    fn distribution_digest(&self, image: &ImageRef) -> Result<String, EngineError>;
+    /// The registry digests (`repo@sha256:…`) the local image `id` was pulled as.
+    fn repo_digests(&self, id: &str) -> Result<Vec<String>, EngineError>;
+    /// Remove an image by ID, unforced: one a container uses, or that other tags name, stays
+    /// (the engine refuses); one already gone counts as removed.
+    fn remove_image(&self, id: &str) -> Result<(), EngineError>;
 
     /// Whether the image is present locally.
     fn image_present(&self, image: &ImageRef) -> Result<bool, EngineError> {
@@ -89,5 +98,21 @@ impl EngineCalls for Engine {
 
     fn pull_image(&self, image: &ImageRef, platform: Option<&str>) -> Result<(), Box<PullError>> {
         Engine::pull_image(self, image, platform)
+    }
+
+    fn list(&self) -> Result<Vec<Container>, EngineError> {
+        Engine::list(self)
+    }
+
+    fn distribution_digest(&self, image: &ImageRef) -> Result<String, EngineError> {
+        Engine::distribution_digest(self, image)
+    }
+
+    fn repo_digests(&self, id: &str) -> Result<Vec<String>, EngineError> {
+        Engine::repo_digests(self, id)
+    }
+
+    fn remove_image(&self, id: &str) -> Result<(), EngineError> {
+        Engine::remove_image(self, id)
     }
 }

@@ -89,6 +89,20 @@ fn up_to_date(
                 ),
             );
         }
+        Some(Refresh::Available(digest)) => {
+            return Step::new(
+                n,
+                Action::Replace {
+                    existing: cur,
+                    spec: spec.clone(),
+                },
+                format!(
+                    "image update available: {} now names {} in its registry (apply pulls it)",
+                    spec.image.familiar(),
+                    digest.get(..19).unwrap_or(digest)
+                ),
+            );
+        }
         Some(Refresh::Failed(why)) => {
             // An engine lost while pulling is the engine's news (69), not the image's (73).
             *code = code.worst(match why.engine_lost {
@@ -189,6 +203,7 @@ pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan 
     }
 
     let mut after = order_steps(wanted, &mut steps, &mut code);
+    restart_dependents(wanted, &mut steps);
     unlisted_steps(desired, recovery, wanted, &handled, &mut steps);
     foreign_temporary_steps(recovery, &mut steps);
     order_removals(&mut steps, &mut after, actual, wanted);
@@ -201,6 +216,8 @@ struct Here<'a> {
     current: Option<Existing>,
     /// The current container's ownership label.
     owner: Option<&'a str>,
+    /// The current container's digests of the files its record read.
+    files: Option<&'a str>,
     /// A version that failed verification, kept aside by a rollback (only ours counts).
     failed: Option<&'a Container>,
 }
@@ -215,6 +232,10 @@ impl<'a> Here<'a> {
             name,
             current: by_name.get(name).map(|c| Existing::from(*c)),
             owner: by_name.get(name).and_then(|c| c.owner()),
+            files: by_name
+                .get(name)
+                .and_then(|c| c.labels.get(crate::container::FILES_LABEL))
+                .map(String::as_str),
             failed,
         }
     }
@@ -268,7 +289,19 @@ fn spec_steps(
         steps.push(absent_step(n, record, spec, settings));
         return;
     };
+    let changed_files = crate::container::changed_files(here.files, spec.files_label());
     let step = match here.owner {
+        Some(label) if Some(label) == wanted && !changed_files.is_empty() => Step::new(
+            n,
+            Action::Replace {
+                existing: cur,
+                spec: spec.clone(),
+            },
+            format!(
+                "record {record} unchanged, but the file it reads changed: {}",
+                changed_files.join(", ")
+            ),
+        ),
         Some(label) if Some(label) == wanted => {
             // What a `--pull always` pull before planning found (crate::images).
             let refresh = settings.refreshed.get(&cur.id);
@@ -525,6 +558,58 @@ fn order_removals(
     }
 }
 
+/// Containers that opt in (`docker-dns-provision.restart-after=X`) and would be kept are
+/// restarted when X is replaced or restarted, transitively; they already wait for X, so the
+/// restart comes after X is verified up. Nothing else changes: without the label, a kept
+/// container stays untouched.
+fn restart_dependents(wanted: &[Wanted], steps: &mut [Step]) {
+    let restarts: Vec<(&str, BTreeSet<String>)> = wanted
+        .iter()
+        .filter_map(|w| match &w.state {
+            WantedState::Spec { spec, .. } => {
+                Some((w.name.as_str(), order::of(spec).restart_after))
+            }
+            _ => None,
+        })
+        .filter(|(_, r)| !r.is_empty())
+        .collect();
+    loop {
+        let changing: BTreeMap<String, &'static str> = steps
+            .iter()
+            .filter_map(|s| match s.action {
+                Action::Replace { .. } => Some((s.name.clone(), "replaced")),
+                Action::Restart { .. } => Some((s.name.clone(), "restarted")),
+                _ => None,
+            })
+            .collect();
+        let mut changed = false;
+        for (n, r) in &restarts {
+            let Some((x, how)) = r.iter().find_map(|x| changing.get(x).map(|h| (x, h))) else {
+                continue;
+            };
+            let Some(step) = steps.iter_mut().rev().find(|s| s.name == *n) else {
+                continue;
+            };
+            if let Action::Keep { existing } = &step.action {
+                *step = Step::new(
+                    n,
+                    Action::Restart {
+                        existing: existing.clone(),
+                    },
+                    format!(
+                        "{x}, which it restarts after ({}), is {how}; after {x} is up",
+                        order::RESTART_AFTER_LABEL
+                    ),
+                );
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
 /// Start order among the listed containers: refuses an `after` label naming an unlisted
 /// container and every container on a cycle (invalid records, left as they are), recreates
 /// what shares the namespaces of a container being replaced, and notes each wait in its
@@ -547,14 +632,17 @@ fn order_steps(
     let mut invalid: BTreeMap<String, String> = BTreeMap::new();
     for (n, spec) in &specs {
         let deps = order::of(spec);
-        if let Some(missing) = deps.after.iter().find(|a| !listed.contains(a.as_str())) {
-            invalid.insert(
-                n.to_string(),
-                format!(
-                    "{} names {missing}, which is not listed",
-                    order::AFTER_LABEL
-                ),
-            );
+        let labels = [
+            (order::AFTER_LABEL, &deps.after),
+            (order::RESTART_AFTER_LABEL, &deps.restart_after),
+        ];
+        for (label, names) in labels {
+            if let Some(missing) = names.iter().find(|a| !listed.contains(a.as_str())) {
+                invalid.insert(
+                    n.to_string(),
+                    format!("{label} names {missing}, which is not listed"),
+                );
+            }
         }
         let waits: BTreeSet<String> = deps
             .all()

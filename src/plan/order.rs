@@ -9,6 +9,10 @@ use std::path::Path;
 
 /// The label that names containers to start (and verify) before this one: `after=etcd,zk`.
 pub const AFTER_LABEL: &str = "docker-dns-provision.after";
+/// The label that opts in to restarts: the containers it names are waited for as `after`
+/// names are, and when one of them is replaced (or restarted), this one is restarted after
+/// it (compose's `depends_on: restart: true`).
+pub const RESTART_AFTER_LABEL: &str = "docker-dns-provision.restart-after";
 
 /// What a spec waits for, by container name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +23,8 @@ pub struct Deps {
     pub others: BTreeSet<String>,
     /// The `after` label's names.
     pub after: BTreeSet<String>,
+    /// The `restart-after` label's names: waited for, and restarted after.
+    pub restart_after: BTreeSet<String>,
 }
 
 impl Deps {
@@ -28,6 +34,7 @@ impl Deps {
             .iter()
             .chain(&self.others)
             .chain(&self.after)
+            .chain(&self.restart_after)
             .cloned()
             .collect()
     }
@@ -60,6 +67,9 @@ pub fn of(spec: &ContainerSpec) -> Deps {
     if let Some(after) = spec.body["Labels"][AFTER_LABEL].as_str() {
         deps.after.extend(after_names(after));
     }
+    if let Some(after) = spec.body["Labels"][RESTART_AFTER_LABEL].as_str() {
+        deps.restart_after.extend(after_names(after));
+    }
     deps
 }
 
@@ -88,8 +98,10 @@ pub fn of_container(c: &Container, actual: &[Container]) -> Deps {
     {
         deps.namespaces.insert(owner.name.clone());
     }
-    if let Some(after) = c.labels.get(AFTER_LABEL) {
-        deps.after.extend(after_names(after));
+    for label in [AFTER_LABEL, RESTART_AFTER_LABEL] {
+        if let Some(after) = c.labels.get(label) {
+            deps.after.extend(after_names(after));
+        }
     }
     deps
 }

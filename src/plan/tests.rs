@@ -63,6 +63,7 @@ fn render(p: &Plan) -> Vec<String> {
             let (verb, id) = match &s.action {
                 Action::Create { .. } => ("create", None),
                 Action::Start { existing } => ("start", Some(&existing.id)),
+                Action::Restart { existing } => ("restart", Some(&existing.id)),
                 Action::Replace { existing, .. } => ("replace", Some(&existing.id)),
                 Action::Remove { existing } => ("remove", Some(&existing.id)),
                 Action::Keep { existing } => ("keep", Some(&existing.id)),
@@ -939,4 +940,103 @@ fn a_disabled_name_discards_its_failed_version_unless_the_name_is_not_ours() {
     assert_eq!(with(Some("good"), true), both, "ours, --no-adopt");
     assert_eq!(with(Some("good"), false), both, "ours");
     assert_eq!(with(None, true), vec!["n1:leave:id-n1"], "not ours");
+}
+
+/// A file the record reads changed: replaced, naming the file. A container made before the
+/// files label existed has unknown files and is kept: an upgrade replaces nothing for it.
+#[test]
+fn a_changed_file_replaces_and_a_container_without_digests_is_kept() {
+    use crate::container::FILES_LABEL;
+    let with_files = |files: &str| {
+        let mut s = (*spec("a")).clone();
+        s.body["Labels"][FILES_LABEL] = serde_json::json!(files);
+        WantedState::Spec {
+            record: "r".into(),
+            spec: Arc::new(s),
+        }
+    };
+    let now = r#"{"/etc/a.env":"fnv1a64:2","/etc/b.env":"fnv1a64:1"}"#;
+    let before = r#"{"/etc/a.env":"fnv1a64:1","/etc/b.env":"fnv1a64:1"}"#;
+    let running = |files: Option<&str>| {
+        let mut c = ctr("n1", Some("a"), "running");
+        if let Some(f) = files {
+            c.labels.insert(FILES_LABEL.into(), f.into());
+        }
+        c
+    };
+    let d = listed(vec![("n1", with_files(now))]);
+    let p = plan(&d, &[running(Some(before))]);
+    assert_eq!(render(&p), ["n1:replace:id-n1"]);
+    assert!(
+        p.steps[0].reason.contains("/etc/a.env"),
+        "{}",
+        p.steps[0].reason
+    );
+    assert!(
+        !p.steps[0].reason.contains("/etc/b.env"),
+        "{}",
+        p.steps[0].reason
+    );
+    assert_eq!(render(&plan(&d, &[running(Some(now))])), ["n1:keep:id-n1"]);
+    assert_eq!(render(&plan(&d, &[running(None)])), ["n1:keep:id-n1"]);
+}
+
+/// A container that opts in restarts after what it names is replaced, transitively; one that
+/// only waits (`after`) is kept; and the restart waits for what it restarts after.
+#[test]
+fn dependents_that_opt_in_restart_after_a_replace() {
+    use crate::plan::order::{AFTER_LABEL, RESTART_AFTER_LABEL};
+    let labelled = |text: &str, label: &str, value: &str| {
+        let mut s = (*spec(text)).clone();
+        s.body["Labels"][label] = serde_json::json!(value);
+        WantedState::Spec {
+            record: "r".into(),
+            spec: Arc::new(s),
+        }
+    };
+    let d = listed(vec![
+        ("db", want("db2")),
+        ("app", labelled("app", RESTART_AFTER_LABEL, "db")),
+        ("web", labelled("web", RESTART_AFTER_LABEL, "app")),
+        ("cron", labelled("cron", AFTER_LABEL, "db")),
+    ]);
+    let actual = [
+        ctr("db", Some("db1"), "running"),
+        ctr("app", Some("app"), "running"),
+        ctr("web", Some("web"), "running"),
+        ctr("cron", Some("cron"), "running"),
+    ];
+    let p = plan(&d, &actual);
+    let mut got = render(&p);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "app:restart:id-app",
+            "cron:keep:id-cron",
+            "db:replace:id-db",
+            "web:restart:id-web"
+        ]
+    );
+    assert!(p.after["app"].contains("db") && p.after["web"].contains("app"));
+    let app = p.steps.iter().find(|s| s.name == "app").unwrap();
+    assert!(
+        app.reason.contains("db, which it restarts after"),
+        "{}",
+        app.reason
+    );
+    // Nothing replaced: nothing restarts.
+    let d = listed(vec![
+        ("db", want("db1")),
+        ("app", labelled("app", RESTART_AFTER_LABEL, "db")),
+    ]);
+    assert_eq!(
+        render(&plan(&d, &actual[..2])),
+        ["db:keep:id-db", "app:keep:id-app"]
+    );
+    // Naming a container the list lacks makes the record invalid, as `after` does.
+    let d = listed(vec![("app", labelled("app", RESTART_AFTER_LABEL, "nope"))]);
+    let p = plan(&d, &actual[1..2]);
+    assert_eq!(render(&p), ["app:leave:id-app"]);
+    assert_eq!(p.code, Code::DataError);
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Everything the test suite needs on a Debian host, run as root: build and inspection tools
 # (the man pages' too), a Docker engine, the local test images, dnsmasq, BIND and unbound,
-# the registry, and the systemd root the boot tests boot (with mmdebstrap and lintian).
+# the registry, node_exporter, and the systemd root the boot tests boot (with mmdebstrap and
+# lintian).
 # Idempotent and silent when all is there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,4 +19,5 @@ apt_install curl ca-certificates gcc libc6-dev file systemd time scdoc man-db
 "$here/dns-servers.sh"
 "$here/registry.sh"
 "$here/podman.sh"
+"$here/node-exporter.sh"
 "$here/systemd-root.sh" >/dev/null

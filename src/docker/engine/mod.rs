@@ -2,6 +2,7 @@
 //! (counted and logged at debug); only `connect` retries, and only while the engine is not up:
 //! a change (create, stop, …) is never sent twice behind the caller's back.
 
+mod distribution;
 pub mod pulling;
 
 use crate::container::{ContainerSpec, ImageRef};
@@ -129,6 +130,8 @@ pub(super) type PullSlot = Arc<Mutex<Option<Result<(), Box<PullError>>>>>;
 /// An HTTP method with what it sends.
 enum Method<'a> {
     Get,
+    /// A GET with an `X-Registry-Auth` header (a registry lookup with credentials).
+    GetAuth(&'a str),
     Post(Option<&'a [u8]>),
     /// A body-less POST with an `X-Registry-Auth` header (a pull with credentials).
     PostAuth(&'a str),
@@ -138,7 +141,7 @@ enum Method<'a> {
 impl Method<'_> {
     fn name(&self) -> &'static str {
         match self {
-            Method::Get => "GET",
+            Method::Get | Method::GetAuth(_) => "GET",
             Method::Post(_) | Method::PostAuth(_) => "POST",
             Method::Delete => "DELETE",
         }
@@ -488,6 +491,13 @@ impl Engine {
         }
     }
 
+    /// Remove an image by ID (`DELETE /images/{id}`, unforced: the engine refuses one a
+    /// container uses or other tags name, 409). One already gone counts as removed.
+    pub fn remove_image(&self, id: &str) -> Result<(), EngineError> {
+        let path = format!("/images/{}", encode(id, QUERY));
+        self.expect_done(Method::Delete, &path, Wait::Usual, &[200, 404])
+    }
+
     /// The last `tail` lines a container wrote (stdout and stderr interleaved), decoded
     /// from the multiplexed stream the engine sends for a container without a TTY.
     pub fn logs(&self, id: &str, tail: usize) -> Result<String, EngineError> {
@@ -618,6 +628,10 @@ impl Engine {
         let budget = self.end.saturating_duration_since(started).max(LATE_CALL);
         let result = match method {
             Method::Get => with_wait(self.agent.get(&url), wait, budget).call(),
+            // The header value is a secret: it is sent, never logged.
+            Method::GetAuth(auth) => with_wait(self.agent.get(&url), wait, budget)
+                .header("x-registry-auth", auth)
+                .call(),
             Method::Delete => with_wait(self.agent.delete(&url), wait, budget).call(),
             Method::Post(None) => with_wait(self.agent.post(&url), wait, budget).send_empty(),
             // The header value is a secret: it is sent, never logged.
