@@ -66,6 +66,7 @@ pub mod jobs;
 pub mod lint;
 pub mod lock;
 pub mod logging;
+pub mod network;
 pub mod plan;
 pub mod pool;
 pub mod recover;

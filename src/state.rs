@@ -29,6 +29,10 @@ pub struct State {
     /// One-shot jobs that finished with status 0, by container name.
     #[serde(default)]
     pub jobs_done: BTreeMap<String, JobDone>,
+    /// The networks this tool manages, by name: found without a network list when DNS
+    /// declares none, so that they are removed.
+    #[serde(default)]
+    pub networks: std::collections::BTreeSet<String>,
 }
 
 impl State {
@@ -38,6 +42,7 @@ impl State {
             version: VERSION,
             host: host.to_string(),
             jobs_done: BTreeMap::new(),
+            networks: std::collections::BTreeSet::new(),
         }
     }
 

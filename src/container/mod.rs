@@ -107,8 +107,8 @@ mod network;
 mod policy;
 mod run_line;
 mod storage;
-mod values;
-mod words;
+pub(crate) mod values;
+pub(crate) mod words;
 
 pub use label::{owner_label, record_text};
 pub use policy::{GuardedHost, Policy};

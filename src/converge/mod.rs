@@ -5,6 +5,7 @@
 //! read.
 
 mod engine;
+mod networks;
 
 use crate::cli::{Command, Options, Output};
 use crate::context::{self, Records, Rules};
@@ -12,9 +13,12 @@ use crate::desired::{self, Desired, HostList, WantedState};
 use crate::docker::Engine;
 use crate::exit::{Code, Stop};
 use crate::jobs::JobDone;
+use crate::network::apply::NetOutcome;
+use crate::network::desired::{NetList, Networks};
+use crate::network::plan::NetPlan;
 use crate::plan::{Action, Plan};
 use crate::state::State;
-use crate::{apply, images, jobs, lock, plan, report, walk};
+use crate::{apply, images, jobs, lock, network, plan, report, walk};
 use engine::{EARLY_LIST_FRESH, EarlyEngine, EngineRead, engine_stop, read_and_repair};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -93,9 +97,10 @@ fn converge(o: &Options, started: Instant) -> Result<Code, Stop> {
         .flatten()
         .map(|endpoint| EarlyEngine::start(endpoint, o, s.settings));
     let desired = read_desired(o, &s);
+    let nets = networks::read(o, s.records.source(), &s.walk, &desired);
     if o.command == Command::Show {
-        print!("{}", report::show(&desired, o.output == Output::Json));
-        return Ok(desired.code());
+        print!("{}", show_report(&desired, &nets, o.output == Output::Json));
+        return Ok(desired.code().worst(nets.code()));
     }
     // An unreadable list or no list at all: nothing converges, but what a crash left
     // half-done is still repaired, since that needs the engine alone.
@@ -113,15 +118,15 @@ fn converge(o: &Options, started: Instant) -> Result<Code, Stop> {
             print_report(
                 o,
                 &desired,
-                &nothing,
-                outcomes.as_deref(),
+                (&nothing, outcomes.as_deref()),
+                (&NetPlan::default(), None),
                 stop_early.code,
                 started,
             );
             return Err(stop_early);
         }
     };
-    let code = plan_and_apply(o, &s, &desired, read, stop_early.as_ref(), started);
+    let code = plan_and_apply(o, &s, (&desired, &nets), read, stop_early.as_ref(), started);
     match stop_early {
         Some(stop) => Err(Stop { code, ..stop }),
         None => Ok(code),
@@ -185,7 +190,7 @@ fn read_engine(
 fn plan_and_apply(
     o: &Options,
     s: &Setup,
-    desired: &Desired,
+    (desired, nets): (&Desired, &Networks),
     read: EngineRead,
     stop_early: Option<&Stop>,
     started: Instant,
@@ -213,7 +218,17 @@ fn plan_and_apply(
             o.jobs,
         );
     }
-    let plan = match stop_early {
+    let (mut net, desired) = networks::prepare(
+        o,
+        &engine,
+        nets,
+        desired,
+        &recovery.view,
+        &state.networks,
+        converging,
+    );
+    let desired = &desired;
+    let mut plan = match stop_early {
         Some(stop) => Plan::unordered(Vec::new(), stop.code),
         None => plan::make(
             desired,
@@ -226,22 +241,37 @@ fn plan_and_apply(
             },
         ),
     };
-    let (outcomes, code) = match o.command {
-        Command::Plan => (None, plan.code),
+    network::plan::settle(&mut net.plan, &plan, &recovery.view);
+    let (outcomes, net_outcomes, code) = match o.command {
+        Command::Plan => (None, None, plan.code.worst(net.plan.code)),
         _ => {
+            let mut net_outcomes = network::apply::before_containers(&net.plan, &engine);
+            network::apply::hold_back(&mut plan, &net_outcomes);
             repairs.extend(apply::execute(&plan, &engine, &s.settings, &repairs));
-            let code = apply::exit_code(plan.code, &repairs);
+            net_outcomes.extend(network::apply::after_containers(&net.plan, &engine));
+            let mut code = apply::exit_code(plan.code, &repairs).worst(net.plan.code);
+            if net_outcomes.iter().any(|x| x.failed()) {
+                code = code.worst(Code::ActionsFailed);
+            }
             if converging {
                 remember_jobs(&mut state, &known_jobs, desired, &repairs, o);
+                remember_networks(&mut state, &net.managed, &net_outcomes, o);
             }
-            (Some(repairs), code)
+            (Some(repairs), Some(net_outcomes), code)
         }
     };
     let plan = Plan {
         steps: recovery.steps.into_iter().chain(plan.steps).collect(),
         ..plan
     };
-    let took = print_report(o, desired, &plan, outcomes.as_deref(), code, started);
+    let took = print_report(
+        o,
+        desired,
+        (&plan, outcomes.as_deref()),
+        (&net.plan, net_outcomes.as_deref()),
+        code,
+        started,
+    );
     log::info!(
         "{} (engine calls: {}, exit status {})",
         report::summary(&plan, outcomes.as_deref()).line(o.command.name(), took),
@@ -255,18 +285,83 @@ fn plan_and_apply(
 fn print_report(
     o: &Options,
     desired: &Desired,
-    plan: &Plan,
-    outcomes: Option<&[apply::Outcome]>,
+    (plan, outcomes): (&Plan, Option<&[apply::Outcome]>),
+    (net_plan, net_outcomes): (&NetPlan, Option<&[NetOutcome]>),
     code: Code,
     started: Instant,
 ) -> Duration {
     let took = started.elapsed();
     let json = o.output == Output::Json;
-    print!(
-        "{}",
-        report::actions(desired, plan, outcomes, json, code.status(), took)
-    );
+    let text = report::actions(desired, plan, outcomes, json, code.status(), took);
+    print!("{}", with_networks(text, json, net_plan, net_outcomes));
     took
+}
+
+/// The containers' report with the networks' steps in it: a JSON document gains
+/// `network_actions`; text gains a line per network before the summary line.
+fn with_networks(
+    text: String,
+    json: bool,
+    plan: &NetPlan,
+    outcomes: Option<&[NetOutcome]>,
+) -> String {
+    if plan.steps.is_empty() {
+        return text;
+    }
+    if json {
+        return match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(mut doc) => {
+                doc["network_actions"] = network::report::actions_json(plan, outcomes);
+                format!("{doc:#}\n")
+            }
+            Err(_) => text,
+        };
+    }
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    let (head, summary) = body.rsplit_once('\n').unwrap_or(("", body));
+    let head = if head.is_empty() {
+        String::new()
+    } else {
+        format!("{head}\n")
+    };
+    format!(
+        "{head}{}{summary}\n",
+        network::report::actions_text(plan, outcomes)
+    )
+}
+
+/// The `show` report with the networks DNS declares.
+fn show_report(desired: &Desired, nets: &Networks, json: bool) -> String {
+    let text = report::show(desired, json);
+    if !nets.declared() && !matches!(nets.list, NetList::Unavailable(_)) {
+        return text;
+    }
+    if json {
+        return match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(mut doc) => {
+                doc["networks"] = network::report::show_json(nets);
+                format!("{doc:#}\n")
+            }
+            Err(_) => text,
+        };
+    }
+    text + &network::report::show_text(nets)
+}
+
+/// Remember the managed networks for the next run; written only when they changed.
+fn remember_networks(
+    state: &mut State,
+    before: &std::collections::BTreeSet<String>,
+    outcomes: &[NetOutcome],
+    o: &Options,
+) {
+    let after = network::apply::managed_after(before, outcomes);
+    if after != state.networks {
+        state.networks = after;
+        if let Err(e) = state.save(&o.state_dir) {
+            log::warn!("{e}: a managed network may be left behind once DNS declares none");
+        }
+    }
 }
 
 /// Keep what this run learnt about finished jobs; written only when that changes what was

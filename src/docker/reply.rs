@@ -59,6 +59,13 @@ pub fn containers_from(body: impl std::io::Read) -> Result<Vec<Container>, Strin
         status: String,
         #[serde(rename = "HostConfig", default)]
         host_config: Option<SummaryHostConfig>,
+        #[serde(rename = "NetworkSettings", default)]
+        network_settings: Option<SummaryNetworks>,
+    }
+    #[derive(Deserialize)]
+    struct SummaryNetworks {
+        #[serde(rename = "Networks", default)]
+        networks: Option<BTreeMap<String, serde::de::IgnoredAny>>,
     }
     #[derive(Deserialize)]
     struct SummaryHostConfig {
@@ -85,6 +92,11 @@ pub fn containers_from(body: impl std::io::Read) -> Result<Vec<Container>, Strin
             state: s.state,
             image_id: s.image_id,
             network_mode: s.host_config.map(|h| h.network_mode).unwrap_or_default(),
+            networks: s
+                .network_settings
+                .and_then(|n| n.networks)
+                .map(|n| n.into_keys().collect())
+                .unwrap_or_default(),
         })
         .collect())
 }

@@ -2,6 +2,7 @@
 //! (counted and logged at debug); only `connect` retries, and only while the engine is not up:
 //! a change (create, stop, …) is never sent twice behind the caller's back.
 
+mod networks;
 pub mod pulling;
 
 use crate::container::{ContainerSpec, ImageRef};
