@@ -6,7 +6,7 @@
 pub mod verify;
 
 #[cfg(test)]
-mod fake;
+pub(crate) mod fake;
 #[cfg(test)]
 mod fake_tests;
 

@@ -228,3 +228,6 @@ fn connect_all(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
