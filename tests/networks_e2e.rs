@@ -153,30 +153,11 @@ fn two_containers_on_a_declared_network_find_each_other_and_go_away_cleanly() {
     );
     let with_networks = requests.len();
 
-    // A record changed while containers are attached: left (65), saying what it would
-    // disturb; nothing is disconnected.
     let changed = [(
         net.as_str(),
         "--subnet 10.197.3.0/24 --label purpose=changed",
     )];
-    write(&w, &records, &changed);
-    let o = w.apply();
-    assert_eq!(code(&o), 65, "{}", show(&o));
-    assert!(stdout(&o).contains("would disconnect"), "{}", show(&o));
-    assert!(exec(&web, &["ping", "-c1", "-W2", &db]).status.success());
-    // With --recreate-networks it is recreated and both are connected again.
-    let o = w.run(&w.args("apply"), &["--recreate-networks".into()]);
-    assert_eq!(code(&o), 0, "{}", show(&o));
-    let labels = docker(&["network", "inspect", "--format", "{{json .Labels}}", &net]);
-    assert!(String::from_utf8_lossy(&labels.stdout).contains("changed"));
-    for target in [db.as_str(), "database", "10.197.3.10"] {
-        let p = exec(&web, &["ping", "-c1", "-W2", target]);
-        assert!(
-            p.status.success(),
-            "after recreation, {target}: {}",
-            String::from_utf8_lossy(&p.stderr)
-        );
-    }
+    a_changed_network_needs_the_option(&w, &records, &changed, (&db, &web));
 
     // A record naming a network neither declared nor present fails alone, before anything
     // is created; the others are kept.
@@ -218,4 +199,53 @@ fn two_containers_on_a_declared_network_find_each_other_and_go_away_cleanly() {
     assert_eq!(code(&o), 0, "{}", show(&o));
     assert!(network_calls(&requests).is_empty(), "{requests:?}");
     assert_eq!(requests.len() + 1, with_networks, "{requests:?}");
+}
+
+/// `web` reaches `db` by name, by its alias and at its fixed address, and `db` reaches `web`.
+fn they_find_each_other(db: &str, web: &str) {
+    for (from, to) in [
+        (web, db),
+        (web, "database"),
+        (web, "10.197.3.10"),
+        (db, web),
+    ] {
+        let p = exec(from, &["ping", "-c1", "-W2", to]);
+        assert!(
+            p.status.success(),
+            "{from} → {to}: {}",
+            String::from_utf8_lossy(&p.stderr)
+        );
+    }
+}
+
+/// A record changed while containers are attached: left (65), saying what it would
+/// disturb, nothing disconnected; with --recreate-networks it is recreated and both are
+/// connected again.
+fn a_changed_network_needs_the_option(
+    w: &World,
+    records: &[(&str, &str)],
+    changed: &[(&str, &str)],
+    (db, web): (&str, &str),
+) {
+    write(w, records, changed);
+    let o = w.apply();
+    assert_eq!(code(&o), 65, "{}", show(&o));
+    assert!(stdout(&o).contains("would disconnect"), "{}", show(&o));
+    they_find_each_other(db, web);
+    let o = w.run(&w.args("apply"), &["--recreate-networks".into()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(
+        stdout(&o).contains("recreate       network"),
+        "{}",
+        show(&o)
+    );
+    let labels = docker(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{json .Labels}}",
+        changed[0].0,
+    ]);
+    assert!(String::from_utf8_lossy(&labels.stdout).contains("changed"));
+    they_find_each_other(db, web);
 }
