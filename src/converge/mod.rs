@@ -317,16 +317,21 @@ fn with_networks(
             Err(_) => text,
         };
     }
+    // The report is the header (the walk and the list: two lines), a line per step, and
+    // the summary line; networks made first come after the header, removals before the
+    // summary, in the order they run.
     let body = text.strip_suffix('\n').unwrap_or(&text);
-    let (head, summary) = body.rsplit_once('\n').unwrap_or(("", body));
-    let head = if head.is_empty() {
-        String::new()
-    } else {
-        format!("{head}\n")
-    };
+    let (rest, summary) = body.rsplit_once('\n').unwrap_or(("", body));
+    let mut parts = rest.splitn(3, '\n');
+    let (walk, list, steps) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().map(|s| format!("{s}\n")).unwrap_or_default(),
+    );
     format!(
-        "{head}{}{summary}\n",
-        network::report::actions_text(plan, outcomes)
+        "{walk}\n{list}\n{}{steps}{}{summary}\n",
+        network::report::actions_text(plan, outcomes, false),
+        network::report::actions_text(plan, outcomes, true)
     )
 }
 

@@ -364,6 +364,46 @@ pub fn write(line: &Line) -> String {
     out.join(" ")
 }
 
+/// The options that make a network like the one `doc` describes (a create body, or the
+/// engine's inspect or list of a network), defaults left out: what an export writes with
+/// [`write`]. The ownership label is not an option.
+pub fn from_body(doc: &Value) -> Line {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let map = |v: &Value| -> BTreeMap<String, String> {
+        v.as_object()
+            .map(|m| m.iter().map(|(k, x)| (k.clone(), text(x))).collect())
+            .unwrap_or_default()
+    };
+    let mut line = Line {
+        driver: Some(text(&doc["Driver"])).filter(|d| !d.is_empty() && d != "bridge"),
+        scope: Some(text(&doc["Scope"]))
+            .filter(|s| s != "local")
+            .unwrap_or_default(),
+        internal: doc["Internal"] == true,
+        attachable: doc["Attachable"] == true,
+        ipv6: (doc["EnableIPv6"] == true).then_some(true),
+        opts: map(&doc["Options"]),
+        labels: map(&doc["Labels"]),
+        ipam_driver: Some(text(&doc["IPAM"]["Driver"])).filter(|d| !d.is_empty() && d != "default"),
+        ipam_opts: map(&doc["IPAM"]["Options"]),
+        ..Line::default()
+    };
+    line.labels.remove(crate::container::OWNER_LABEL);
+    for pool in doc["IPAM"]["Config"].as_array().into_iter().flatten() {
+        line.subnets.push(text(&pool["Subnet"]));
+        for (key, to) in [
+            ("Gateway", &mut line.gateways),
+            ("IPRange", &mut line.ip_ranges),
+        ] {
+            if let Some(v) = pool[key].as_str().filter(|v| !v.is_empty()) {
+                to.push(v.to_string());
+            }
+        }
+        line.aux.extend(map(&pool["AuxiliaryAddresses"]));
+    }
+    line
+}
+
 /// `v` as one shell word.
 fn quote(v: &str) -> String {
     let plain = !v.is_empty()

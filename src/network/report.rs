@@ -86,10 +86,14 @@ fn rows<'a>(plan: &'a NetPlan, outcomes: Option<&'a [NetOutcome]>) -> Vec<Row<'a
         .collect()
 }
 
-/// The networks' lines of a `plan` or `apply` report.
-pub fn actions_text(plan: &NetPlan, outcomes: Option<&[NetOutcome]>) -> String {
+/// The networks' lines of a `plan` or `apply` report: the removals (which run after the
+/// containers) with `removals`, the others (which run before them) without.
+pub fn actions_text(plan: &NetPlan, outcomes: Option<&[NetOutcome]>, removals: bool) -> String {
     let mut out = String::new();
     for (s, r) in rows(plan, outcomes) {
+        if matches!(s.action, super::plan::NetAction::Remove { .. }) != removals {
+            continue;
+        }
         let result = match r {
             None | Some(None) => String::new(),
             Some(Some(Ok(()))) => "  [done]".into(),

@@ -129,3 +129,29 @@ fn written_lines_read_back() {
         assert_eq!(again, line, "{}", write(&line));
     }
 }
+
+/// An export reads a network's inspect back into the options that make it.
+#[test]
+fn a_networks_inspect_reads_back_into_its_options() {
+    let inspect: Value = serde_json::from_str(
+        r#"{"Name":"appnet","Id":"abc","Scope":"local","Driver":"bridge","EnableIPv6":false,
+        "IPAM":{"Driver":"default","Options":null,"Config":[{"Subnet":"10.9.0.0/24",
+        "IPRange":"10.9.0.128/25","Gateway":"10.9.0.1","AuxiliaryAddresses":{"a":"10.9.0.5"}}]},
+        "Internal":true,"Attachable":false,"Ingress":false,"Options":{"x":"y"},
+        "Labels":{"docker-dns-provision.command":"","team":"db"}}"#,
+    )
+    .unwrap();
+    let line = from_body(&inspect);
+    assert_eq!(
+        write(&line),
+        "--subnet 10.9.0.0/24 --gateway 10.9.0.1 --ip-range 10.9.0.128/25 --aux-address a=10.9.0.5 --opt x=y --label team=db --internal"
+    );
+    // What the text builds is that network again.
+    let again = body(&parse(&write(&line)).unwrap()).unwrap();
+    assert_eq!(again["IPAM"]["Config"], inspect["IPAM"]["Config"]);
+    assert_eq!(again["Internal"], true);
+    // A create body reads back into the line that made it.
+    let text = "--driver macvlan --subnet 10.1.0.0/16 --ipv6 --attachable --ipam-driver dhcp --ipam-opt k=v --scope swarm";
+    let l = parse(text).unwrap();
+    assert_eq!(from_body(&body(&l).unwrap()), l);
+}
