@@ -94,21 +94,25 @@ fn exec(container: &str, cmd: &[&str]) -> Output {
 
 #[test]
 fn two_containers_on_a_declared_network_find_each_other_and_go_away_cleanly() {
+    // Dropped after the world, whose containers must be gone before their network can go.
+    let _cleanup = Networks("e2e-nets".to_string());
     let w = World::new("nets");
     let net = format!("{}-appnet", w.prefix());
-    let _cleanup = Networks(w.prefix().to_string());
     let (db, web) = (w.name("db"), w.name("web"));
     let containers = [
         (
             "db",
             on(&format!(
-                "--network {net} --network-alias database --ip 10.197.3.10"
+                "--network {net} --network-alias database --ip 10.197.3.10 --ip6 fd00:197:3::10"
             )),
         ),
         ("web", on(&format!("--network {net}"))),
     ];
     let records: Vec<(&str, &str)> = containers.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let networks = [(net.as_str(), "--subnet 10.197.3.0/24 --label purpose=e2e")];
+    let networks = [(
+        net.as_str(),
+        "--ipv6 --subnet 10.197.3.0/24 --subnet fd00:197:3::/64 --label purpose=e2e",
+    )];
     write(&w, &records, &networks);
 
     let (o, requests) = apply_counted(&w, &[]);
@@ -126,17 +130,8 @@ fn two_containers_on_a_declared_network_find_each_other_and_go_away_cleanly() {
     assert!(labels.contains("docker-dns-provision.command"), "{labels}");
     assert!(labels.contains("\"purpose\":\"e2e\""), "{labels}");
 
-    // They find each other by name, by alias, at the fixed address.
-    for target in [db.as_str(), "database", "10.197.3.10"] {
-        let p = exec(&web, &["ping", "-c1", "-W2", target]);
-        assert!(
-            p.status.success(),
-            "{target}: {}",
-            String::from_utf8_lossy(&p.stderr)
-        );
-    }
-    let p = exec(&db, &["ping", "-c1", "-W2", &web]);
-    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
+    // They find each other by name, by alias, at the fixed addresses.
+    they_find_each_other(&db, &web, &net);
 
     // A no-op costs one engine call more than without networks: the network list.
     let (o, requests) = apply_counted(&w, &[]);
@@ -152,31 +147,23 @@ fn two_containers_on_a_declared_network_find_each_other_and_go_away_cleanly() {
         "{requests:?}"
     );
     let with_networks = requests.len();
+    let o = w.run(&w.args("plan"), &["--output".into(), "json".into()]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        doc["network_actions"][0]["network"],
+        net.as_str(),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(doc["network_actions"][0]["action"], "keep");
 
     let changed = [(
         net.as_str(),
-        "--subnet 10.197.3.0/24 --label purpose=changed",
+        "--ipv6 --subnet 10.197.3.0/24 --subnet fd00:197:3::/64 --label purpose=changed",
     )];
     a_changed_network_needs_the_option(&w, &records, &changed, (&db, &web));
 
-    // A record naming a network neither declared nor present fails alone, before anything
-    // is created; the others are kept.
-    let missing = format!("{}-nowhere", w.prefix());
-    let mut with_stray = records.clone();
-    let stray = on(&format!("--network {missing}"));
-    with_stray.push(("stray", stray.as_str()));
-    write(&w, &with_stray, &changed);
-    let o = w.apply();
-    assert_eq!(code(&o), 65, "{}", show(&o));
-    assert!(
-        stdout(&o).contains(&missing),
-        "the error names the network: {}",
-        show(&o)
-    );
-    assert!(
-        common::e2e::inspect(&w.name("stray")).is_none(),
-        "nothing was created"
-    );
+    an_undeclared_network_fails_alone(&w, &records, &changed);
 
     // Unlisted: the containers go, then the network.
     write(&w, &[], &[]);
@@ -201,8 +188,9 @@ fn two_containers_on_a_declared_network_find_each_other_and_go_away_cleanly() {
     assert_eq!(requests.len() + 1, with_networks, "{requests:?}");
 }
 
-/// `web` reaches `db` by name, by its alias and at its fixed address, and `db` reaches `web`.
-fn they_find_each_other(db: &str, web: &str) {
+/// `web` reaches `db` by name, by its alias and at its fixed address, and `db` reaches
+/// `web`; `db` has its fixed IPv6 address on the network.
+fn they_find_each_other(db: &str, web: &str, net: &str) {
     for (from, to) in [
         (web, db),
         (web, "database"),
@@ -216,6 +204,11 @@ fn they_find_each_other(db: &str, web: &str) {
             String::from_utf8_lossy(&p.stderr)
         );
     }
+    let format = format!("{{{{(index .NetworkSettings.Networks \"{net}\").GlobalIPv6Address}}}}");
+    assert_eq!(
+        common::e2e::field(db, &format).as_deref(),
+        Some("fd00:197:3::10")
+    );
 }
 
 /// A record changed while containers are attached: left (65), saying what it would
@@ -231,7 +224,7 @@ fn a_changed_network_needs_the_option(
     let o = w.apply();
     assert_eq!(code(&o), 65, "{}", show(&o));
     assert!(stdout(&o).contains("would disconnect"), "{}", show(&o));
-    they_find_each_other(db, web);
+    they_find_each_other(db, web, changed[0].0);
     let o = w.run(&w.args("apply"), &["--recreate-networks".into()]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     assert!(
@@ -247,5 +240,31 @@ fn a_changed_network_needs_the_option(
         changed[0].0,
     ]);
     assert!(String::from_utf8_lossy(&labels.stdout).contains("changed"));
-    they_find_each_other(db, web);
+    they_find_each_other(db, web, changed[0].0);
+}
+
+/// A record naming a network neither declared nor present fails alone, before anything is
+/// created, and the error names the network; the others are kept.
+fn an_undeclared_network_fails_alone(
+    w: &World,
+    records: &[(&str, &str)],
+    networks: &[(&str, &str)],
+) {
+    let missing = format!("{}-nowhere", w.prefix());
+    let stray = on(&format!("--network {missing}"));
+    let mut with_stray = records.to_vec();
+    with_stray.push(("stray", stray.as_str()));
+    write(w, &with_stray, networks);
+    let o = w.apply();
+    assert_eq!(code(&o), 65, "{}", show(&o));
+    assert!(
+        stdout(&o).contains(&missing),
+        "the error names the network: {}",
+        show(&o)
+    );
+    assert!(
+        common::e2e::inspect(&w.name("stray")).is_none(),
+        "nothing was created"
+    );
+    assert!(stdout(&o).contains("kept=2"), "{}", show(&o));
 }
