@@ -2,7 +2,7 @@
 //! the body of `POST /networks/create`, byte for byte what the docker CLI 28 sends: the
 //! same defaults, the same IPAM consolidation (each gateway, range and auxiliary address
 //! goes to the subnet that holds it) and the same client-side refusals. Pure; owns only this
-//! grammar, and [`write`] its inverse, so that an export can print a network as a record.
+//! grammar, and [`write()`] its inverse, so that an export can print a network as a record.
 
 use crate::container::values::parse_bool;
 use crate::container::words;
@@ -366,7 +366,7 @@ pub fn write(line: &Line) -> String {
 
 /// The options that make a network like the one `doc` describes (a create body, or the
 /// engine's inspect or list of a network), defaults left out: what an export writes with
-/// [`write`]. The ownership label is not an option.
+/// [`write()`]. The ownership label is not an option.
 pub fn from_body(doc: &Value) -> Line {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let map = |v: &Value| -> BTreeMap<String, String> {

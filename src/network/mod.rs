@@ -1,5 +1,5 @@
 //! User-defined networks as DNS declares them: the record grammar (`docker network create`
-//! options → the Engine API create body, [`line`]), the records ([`desired`]), the plan
+//! options → the Engine API create body, [`mod@line`]), the records ([`desired`]), the plan
 //! ([`plan`], pure) and its execution ([`apply`]), and the policy on network records.
 //! Containers stay the other modules' concern: this one only says which networks a
 //! container record names, so that networks exist before them and go after them.
