@@ -68,6 +68,10 @@ pub struct Options {
     pub hostname: Option<String>,
     /// Record prefix.
     pub prefix: String,
+    /// Network record prefix.
+    pub network_prefix: String,
+    /// Recreate a changed network even while containers are attached to it.
+    pub recreate_networks: bool,
     /// Merge the container lists of every level.
     pub inherit: bool,
     /// The highest level the walk may ask; `None` means below the public suffix.
@@ -130,6 +134,8 @@ impl Default for Options {
             command: Command::Apply,
             hostname: None,
             prefix: DEFAULT_PREFIX.to_string(),
+            network_prefix: crate::network::DEFAULT_PREFIX.to_string(),
+            recreate_networks: false,
             inherit: false,
             top_domain: None,
             nameservers: Vec::new(),
@@ -204,6 +210,10 @@ where
             Long("hostname") => o.hostname = Some(hostname(&text(&mut p, "--hostname")?)?),
             Long("prefix") | Long("dns-prefix") => o.prefix = prefix(&text(&mut p, "--prefix")?)?,
             Long("inherit") | Long("inheritance") => o.inherit = true,
+            Long("network-prefix") => {
+                o.network_prefix = dns_name("--network-prefix", &text(&mut p, "--network-prefix")?)?
+            }
+            Long("recreate-networks") => o.recreate_networks = true,
             Long("top-domain") => {
                 o.top_domain = Some(dns_name("--top-domain", &text(&mut p, "--top-domain")?)?)
             }
@@ -469,6 +479,8 @@ COMMANDS
 RECORDS
     <prefix>.<host>         TXT \"name\" ...   containers this host runs (one or more per string)
     <name>.<prefix>.<host>  TXT \"[docker run options] IMAGE [COMMAND...]\" or a JSON create body
+    <network-prefix>.<host> TXT \"name\" ...   user-defined networks this host has
+    <name>.<network-prefix>.<host>  TXT \"[docker network create options]\"
     For host web1.dc1.example.com the levels <prefix>.web1.dc1.example.com,
     <prefix>.dc1.example.com and <prefix>.example.com are tried in order. The walk never asks
     a public suffix (com, co.uk, github.io: the Public Suffix List built in) or above it, nor
@@ -479,6 +491,10 @@ OPTIONS
                            localhost.localdomain, empty, (none)) is waited out until
                            --timeout (75) [default: the kernel host name]
     --prefix NAME          record prefix (alias --dns-prefix) [default: {DEFAULT_PREFIX}]
+    --network-prefix NAME  network record prefix [default: networks.docker]
+    --recreate-networks    recreate a network whose record changed even while containers are
+                           attached (disconnected, then connected again; on failure, back to
+                           the old network); without it such a network is left (65)
     --inherit              merge the container lists of every level (alias --inheritance)
     --top-domain DOMAIN    ask no level above DOMAIN, the fleet's own domain (recommended);
                            a host name not under it, or a DOMAIN that is an ICANN public

@@ -117,7 +117,8 @@ pub fn read(
     }
 }
 
-enum ListOutcome {
+/// What a list record (at every level asked) says: names, nothing, or unreadable.
+pub(crate) enum ListOutcome {
     Names(Vec<String>),
     NotConfigured,
     Unavailable(String),
@@ -126,7 +127,7 @@ enum ListOutcome {
 /// Without inheritance the first Present level wins and an Unavailable level before it makes
 /// the list Unavailable (it might have been the one). With inheritance every level counts,
 /// so any Unavailable level makes the list Unavailable.
-fn read_list(
+pub(crate) fn read_list(
     source: &dyn TxtSource,
     names: &[String],
     inherit: bool,

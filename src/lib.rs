@@ -24,6 +24,9 @@
 //!   produce answers; [`walk`] says which levels a host asks; [`desired`] reads the list and
 //!   each container's record over them; [`container`] turns a record's text (a `docker run`
 //!   line or a JSON body) into the Engine API create body, with the policy checks.
+//! - [`network`] does the same for the host's user-defined networks: their records (the
+//!   options of `docker network create`), their pure plan, and their creation before the
+//!   containers and removal after them (the run's part is `converge`'s networks phase).
 //! - [`docker`] is the Engine API client (transport, version negotiation, typed calls,
 //!   credentials, the pull stream; which engine the CLI's settings and contexts name in
 //!   [`docker::context`], Podman's differences in [`docker::podman`]); [`docker::EngineCalls`] is the narrow seam `apply` works
@@ -75,6 +78,7 @@ pub mod lint;
 pub mod lock;
 pub mod logging;
 pub mod metrics;
+pub mod network;
 pub mod notify;
 pub mod offline;
 pub mod plan;

@@ -16,6 +16,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::time::Instant;
 
+mod networks;
+
 /// BIND (9.18.28 and later, `max-records-per-type`) refuses a zone with more records than
 /// this in one RRset.
 pub const MAX_RRSET: usize = 100;
@@ -61,6 +63,8 @@ pub enum Kind {
     DeadList,
     /// A host whose run would not succeed for a reason none of the above names.
     HostFails,
+    /// A container record that names a network no network list of its host declares.
+    UndeclaredNetwork,
 }
 
 impl Kind {
@@ -78,6 +82,7 @@ impl Kind {
             Kind::DeadRecord => "dead-record",
             Kind::DeadList => "dead-list",
             Kind::HostFails => "host-fails",
+            Kind::UndeclaredNetwork => "undeclared-network",
         }
     }
 }
@@ -217,13 +222,27 @@ impl Zone {
     }
 }
 
-/// Lint a records file: every host it configures, read as `show` reads it, and the findings.
+/// Lint a records file: every host it configures, read as `show` reads it, and the findings;
+/// network records under the default network prefix.
 pub fn lint(
     file: &RecordsFile,
     prefix: &str,
     inherit: bool,
     bound: &Bound,
     parse: Parser<'_>,
+) -> Report {
+    let networks = networks::Rules::default();
+    lint_with_networks(file, prefix, inherit, bound, parse, &networks)
+}
+
+/// [`lint`], with each host's network records read under `networks`' rules.
+pub fn lint_with_networks(
+    file: &RecordsFile,
+    prefix: &str,
+    inherit: bool,
+    bound: &Bound,
+    parse: Parser<'_>,
+    networks: &networks::Rules,
 ) -> Report {
     let zone = Zone::of(file, prefix);
     let owners = zone.owners();
@@ -271,6 +290,7 @@ pub fn lint(
         let d = desired::read(file, w, prefix, inherit, parse);
         let mut found = Vec::new();
         host_findings(file, &zone, &d, &mut found);
+        networks::findings(file, w, &d, networks, inherit, &mut found);
         let mut read = d.list_records.clone();
         if let HostList::Listed(ws) = &d.list {
             for wanted in ws {
@@ -865,7 +885,18 @@ pub fn run(o: &Options) -> Code {
         return Code::Config;
     }
     let parse = rules.parser();
-    let report = lint(&file, &limits.prefix, o.inherit, &limits.bound, &parse);
+    let networks = networks::Rules {
+        prefix: o.network_prefix.clone(),
+        forbid_privileged: o.forbid_privileged,
+    };
+    let report = lint_with_networks(
+        &file,
+        &limits.prefix,
+        o.inherit,
+        &limits.bound,
+        &parse,
+        &networks,
+    );
     let code = report.code(o.strict);
     let shown = path.display().to_string();
     let stdout = std::io::stdout().lock();

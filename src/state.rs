@@ -46,6 +46,10 @@ pub struct State {
     /// Nameservers that failed in the last run and the rest they were given.
     #[serde(default)]
     pub servers: Vec<ServerRest>,
+    /// The networks this tool manages, by name: found without a network list when DNS
+    /// declares none, so that they are removed.
+    #[serde(default)]
+    pub networks: std::collections::BTreeSet<String>,
 }
 
 /// The last converged state: the containers a run verified up, and when.
@@ -103,6 +107,7 @@ impl State {
             jobs_done: BTreeMap::new(),
             converged: None,
             servers: Vec::new(),
+            networks: std::collections::BTreeSet::new(),
         }
     }
 

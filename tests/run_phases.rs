@@ -35,6 +35,10 @@ fn the_engine_is_read_while_dns_is_asked() {
                 std::thread::sleep(Duration::from_millis(5));
             }
             let name = query_name(q).to_ascii();
+            // The host declares no network: its network list is absent (no data).
+            if name.starts_with("networks.docker.") {
+                return vec![Reply::Message(txt_reply(q, &[]))];
+            }
             let text = if name.starts_with("containers.docker.") {
                 "ddp-phases-x".to_string()
             } else {

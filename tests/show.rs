@@ -371,3 +371,63 @@ fn splay_waits_before_the_first_query_and_says_so() {
     let without = stderr_as(false, &base);
     assert!(!without.contains("splay"), "{without}");
 }
+
+/// `show` knows networks: each declared network's record and create body, as text and
+/// JSON, under `--network-prefix`; an invalid network record makes `show` exit 65.
+#[test]
+fn show_prints_the_declared_networks() {
+    let dir = std::env::temp_dir().join(format!("ddp-show-networks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let records = dir.join("records.conf");
+    std::fs::write(
+        &records,
+        "txt-record=containers.docker.h,web\n\
+         txt-record=web.containers.docker.h,\"--network appnet img\"\n\
+         txt-record=nets.h,appnet\n\
+         txt-record=appnet.nets.h,\"--subnet 10.30.0.0/24 --internal\"\n",
+    )
+    .unwrap();
+    let path = records.to_str().unwrap();
+    let base = [
+        "show",
+        "--hostname",
+        "h",
+        "--records",
+        path,
+        "--network-prefix",
+        "nets",
+    ];
+    let o = tool(&base);
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("networks: 1 declared by nets.h"), "{text}");
+    assert!(
+        text.contains("network appnet  spec  appnet.nets.h"),
+        "{text}"
+    );
+    let o = tool(&[&base[..], &["--output", "json"]].concat());
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let net = &doc["networks"]["networks"][0];
+    assert_eq!(net["name"], "appnet");
+    assert_eq!(net["create_body"]["Name"], "appnet");
+    assert_eq!(net["create_body"]["Internal"], true);
+    assert_eq!(
+        net["create_body"]["IPAM"]["Config"][0]["Subnet"],
+        "10.30.0.0/24"
+    );
+    // Without the prefix the records are not networks: nothing is declared.
+    let o = tool(&["show", "--hostname", "h", "--records", path]);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("network appnet  spec"));
+    std::fs::write(
+        &records,
+        "txt-record=containers.docker.h,web\n\
+         txt-record=web.containers.docker.h,img\n\
+         txt-record=nets.h,appnet\n\
+         txt-record=appnet.nets.h,\"--gateway 10.0.0.1\"\n",
+    )
+    .unwrap();
+    let o = tool(&base);
+    assert_eq!(o.status.code(), Some(65), "{}", explain(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("corresponding subnet"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -85,6 +85,8 @@ struct Fake {
     run: Run,
     /// Restarts before the current run's.
     restarts: u64,
+    /// The networks it is attached to, by name.
+    networks: Vec<String>,
 }
 
 /// What an inspect (or the list) would say of a container now.
@@ -179,6 +181,7 @@ impl Fake {
             image_id: format!("sha256:{}", self.image),
             health: now.health,
             network_mode: String::new(),
+            networks: self.networks.clone(),
             since: match now.status {
                 "running" => Since::Up(span),
                 "exited" => Since::Exited(now.exit_code, span),
@@ -205,6 +208,8 @@ struct World {
     calls: Vec<String>,
     faults: Vec<(Trigger, Fault)>,
     created: usize,
+    /// Networks: (ID, name, labels).
+    networks: Vec<(String, String, BTreeMap<String, String>)>,
 }
 
 impl World {
@@ -459,6 +464,33 @@ impl FakeEngine {
             .collect()
     }
 
+    /// The engine's networks as its list would give them.
+    pub fn networks(&self) -> Vec<crate::docker::Network> {
+        self.world()
+            .networks
+            .iter()
+            .map(|(id, name, labels)| crate::docker::Network {
+                id: id.clone(),
+                name: name.clone(),
+                driver: "bridge".into(),
+                labels: labels.clone(),
+            })
+            .collect()
+    }
+
+    /// A network the engine has, with these labels; returns its ID.
+    pub fn seed_network(&self, name: &str, labels: &[(&str, &str)]) -> String {
+        let mut w = self.world();
+        w.created += 1;
+        let id = format!("net{}", w.created);
+        let labels = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        w.networks.push((id.clone(), name.to_string(), labels));
+        id
+    }
+
     /// How long the fake's clock has run since `since` (a reading of [`EngineCalls::now`]).
     pub fn since(&self, since: Instant) -> Duration {
         self.now().saturating_duration_since(since)
@@ -497,10 +529,93 @@ fn new_container(w: &World, id: &str, name: &str, spec: &ContainerSpec) -> Fake 
         output,
         run: Run::Created,
         restarts: 0,
+        networks: crate::network::used_by(spec),
     }
 }
 
 impl EngineCalls for FakeEngine {
+    fn create_network(&self, body: &Value) -> Result<String, EngineError> {
+        let name = body["Name"].as_str().unwrap_or_default().to_string();
+        let call = format!("create network {name}");
+        let mut w = self.world();
+        if let Some(f) = w.call(call.clone()) {
+            return Err(injected(&call, f));
+        }
+        if w.networks.iter().any(|n| n.1 == name) {
+            return Err(api(
+                &call,
+                409,
+                &format!("network with name {name} already exists"),
+            ));
+        }
+        w.created += 1;
+        let id = format!("net{}", w.created);
+        let labels = body["Labels"]
+            .as_object()
+            .map(|l| {
+                l.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        w.networks.push((id.clone(), name, labels));
+        Ok(id)
+    }
+
+    fn remove_network(&self, id: &str) -> Result<(), EngineError> {
+        let call = format!("remove network {id}");
+        let mut w = self.world();
+        if let Some(f) = w.call(call.clone()) {
+            return Err(injected(&call, f));
+        }
+        let Some(i) = w.networks.iter().position(|n| n.0 == id) else {
+            return Ok(());
+        };
+        let name = w.networks[i].1.clone();
+        if w.containers.iter().any(|c| c.networks.contains(&name)) {
+            return Err(api(
+                &call,
+                403,
+                &format!(
+                    "error while removing network: network {name} id {id} has active endpoints"
+                ),
+            ));
+        }
+        w.networks.remove(i);
+        Ok(())
+    }
+
+    fn connect_network(
+        &self,
+        id: &str,
+        container: &str,
+        _endpoint: &Value,
+    ) -> Result<(), EngineError> {
+        let call = format!("connect {id} {container}");
+        let mut w = self.world();
+        if let Some(f) = w.call(call.clone()) {
+            return Err(injected(&call, f));
+        }
+        let name = w.networks.iter().find(|n| n.0 == id).map(|n| n.1.clone());
+        let name = name.ok_or_else(|| api(&call, 404, &format!("network {id} not found")))?;
+        let i = w.find(container).ok_or_else(|| missing(&call, container))?;
+        w.containers[i].networks.push(name);
+        Ok(())
+    }
+
+    fn disconnect_network(&self, id: &str, container: &str) -> Result<(), EngineError> {
+        let call = format!("disconnect {id} {container}");
+        let mut w = self.world();
+        if let Some(f) = w.call(call.clone()) {
+            return Err(injected(&call, f));
+        }
+        let name = w.networks.iter().find(|n| n.0 == id).map(|n| n.1.clone());
+        let name = name.ok_or_else(|| api(&call, 404, &format!("network {id} not found")))?;
+        let i = w.find(container).ok_or_else(|| missing(&call, container))?;
+        w.containers[i].networks.retain(|n| *n != name);
+        Ok(())
+    }
+
     fn create(&self, name: &str, spec: &ContainerSpec) -> Result<String, EngineError> {
         let call = format!("create {name}");
         let mut w = self.world();

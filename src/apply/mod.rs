@@ -7,7 +7,7 @@ pub mod prune;
 pub mod verify;
 
 #[cfg(test)]
-mod fake;
+pub(crate) mod fake;
 #[cfg(test)]
 mod fake_tests;
 

@@ -115,8 +115,8 @@ mod policy;
 pub mod proxy_env;
 mod run_line;
 mod storage;
-mod values;
-mod words;
+pub(crate) mod values;
+pub(crate) mod words;
 
 pub use files::{FILES_LABEL, changed as changed_files};
 pub use label::{owner_label, record_text};

@@ -5,6 +5,7 @@
 //! read.
 
 mod engine;
+mod networks;
 mod waiting;
 
 use crate::cli::{Command, Options, Output};
@@ -12,9 +13,12 @@ use crate::context::{self, Records, Rules};
 use crate::desired::{Desired, HostList, WantedState};
 use crate::docker::Engine;
 use crate::exit::{Code, Stop};
+use crate::network::apply::NetOutcome;
+use crate::network::desired::{NetList, Networks};
+use crate::network::plan::NetPlan;
 use crate::plan::{Action, Plan};
 use crate::state::{Converged, Ran, State};
-use crate::{apply, images, jobs, lock, metrics, notify, plan, report, walk};
+use crate::{apply, images, jobs, lock, metrics, network, notify, plan, report, walk};
 use engine::{EARLY_LIST_FRESH, EarlyEngine, EngineRead, engine_stop, read_and_repair};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
@@ -138,9 +142,10 @@ fn converge(o: &Options, started: Instant, seen: &mut metrics::Run) -> Result<Co
         .flatten()
         .map(|endpoint| EarlyEngine::start(endpoint, o, s.settings));
     let (desired, engine, offline) = waiting::read_desired(o, &s, early);
+    let nets = networks::read(o, s.records.source(), &s.walk, &desired);
     if o.command == Command::Show {
-        print!("{}", report::show(&desired, o.output == Output::Json));
-        return Ok(desired.code());
+        print!("{}", show_report(&desired, &nets, o.output == Output::Json));
+        return Ok(desired.code().worst(nets.code()));
     }
     // An unreadable list or no list at all: nothing converges, but what a crash left
     // half-done is still repaired, since that needs the engine alone.
@@ -172,6 +177,7 @@ fn converge(o: &Options, started: Instant, seen: &mut metrics::Run) -> Result<Co
                 plan: &nothing,
                 outcomes: outcomes.as_deref(),
                 pruned: &[],
+                networks: (&NetPlan::default(), None),
                 offline: offline.as_ref().map(|off| &off.report),
             };
             print_report(o, &report, stop_early.code, started);
@@ -181,7 +187,7 @@ fn converge(o: &Options, started: Instant, seen: &mut metrics::Run) -> Result<Co
     let code = plan_and_apply(
         o,
         &s,
-        &desired,
+        (&desired, &nets),
         read,
         stop_early.as_ref(),
         offline,
@@ -230,7 +236,7 @@ fn read_engine(
 fn plan_and_apply(
     o: &Options,
     s: &Setup,
-    desired: &Desired,
+    (desired, nets): (&Desired, &Networks),
     read: EngineRead,
     stop_early: Option<&Stop>,
     offline: Option<Offline>,
@@ -243,15 +249,7 @@ fn plan_and_apply(
         ..
     } = read;
     let converging = stop_early.is_none();
-    // Only a converging apply pulls: plan changes nothing, not even the image store; it
-    // asks the registries instead.
-    let refreshed = match (o.command, converging) {
-        (Command::Apply, true) => images::check(&engine, desired, &recovery.view, o.pull, o.jobs),
-        (Command::Plan, true) => {
-            images::check_remote(&engine, desired, &recovery.view, o.pull, o.jobs)
-        }
-        _ => images::Refreshed::new(),
-    };
+    let refreshed = refresh(o, &engine, desired, &recovery.view, converging);
     let mut state = s.state.clone();
     if converging {
         jobs::check(
@@ -262,7 +260,17 @@ fn plan_and_apply(
             o.jobs,
         );
     }
-    let plan = match stop_early {
+    let (mut net, desired) = networks::prepare(
+        o,
+        &engine,
+        nets,
+        desired,
+        &recovery.view,
+        &state.networks,
+        converging,
+    );
+    let desired = &desired;
+    let mut plan = match stop_early {
         Some(stop) => Plan::unordered(Vec::new(), stop.code),
         None => plan::make(
             desired,
@@ -275,18 +283,25 @@ fn plan_and_apply(
             },
         ),
     };
+    network::plan::settle(&mut net.plan, &plan, &recovery.view);
     let mut pruned = Vec::new();
-    let (outcomes, code) = match o.command {
-        Command::Plan => (None, plan.code),
+    let (outcomes, net_outcomes, code) = match o.command {
+        Command::Plan => (None, None, plan.code.worst(net.plan.code)),
         _ => {
+            let mut net_outcomes = network::apply::before_containers(&net.plan, &engine);
+            network::apply::hold_back(&mut plan, &net_outcomes);
             repairs.extend(apply::execute(&plan, &engine, &s.settings, &repairs));
+            net_outcomes.extend(network::apply::after_containers(&net.plan, &engine));
             if o.prune_images && converging {
-                pruned = apply::prune::prune(&engine, &repairs, || wanted_images(&engine, desired));
-                seen.images_pruned = pruned.iter().filter(|p| p.result.is_ok()).count();
+                pruned = prune_images(&engine, &repairs, desired, seen);
             }
-            let code = apply::exit_code(plan.code, &repairs);
+            let code = apply::exit_code(plan.code, &repairs)
+                .worst(network::apply::exit_code(&net.plan, &net_outcomes));
+            if converging {
+                state.networks = network::apply::managed_after(&net.managed, &net_outcomes);
+            }
             remember(&mut state, s, desired, &repairs, converging, o);
-            (Some(repairs), code)
+            (Some(repairs), Some(net_outcomes), code)
         }
     };
     let plan = Plan {
@@ -297,19 +312,13 @@ fn plan_and_apply(
         true => crate::exit::detailed(code, !plan.is_noop()),
         false => code,
     };
-    // The offline start ran first: its starts lead the report.
-    let (offline, outcomes) = match offline {
-        Some(off) => (
-            Some(off.report),
-            outcomes.map(|x| off.outcomes.into_iter().chain(x).collect::<Vec<_>>()),
-        ),
-        None => (None, outcomes),
-    };
+    let (offline, outcomes) = lead_with_offline(offline, outcomes);
     let report = Report {
         desired,
         plan: &plan,
         outcomes: outcomes.as_deref(),
         pruned: &pruned,
+        networks: (&net.plan, net_outcomes.as_deref()),
         offline: offline.as_ref(),
     };
     let took = print_report(o, &report, code, started);
@@ -329,6 +338,48 @@ fn plan_and_apply(
         false => notify::status(&format!("exit status {}: {line}", code.status())),
     }
     code
+}
+
+/// The offline start ran first: its starts lead the report.
+fn lead_with_offline(
+    offline: Option<Offline>,
+    outcomes: Option<Vec<apply::Outcome>>,
+) -> (Option<report::Offline>, Option<Vec<apply::Outcome>>) {
+    match offline {
+        Some(off) => (
+            Some(off.report),
+            outcomes.map(|x| off.outcomes.into_iter().chain(x).collect()),
+        ),
+        None => (None, outcomes),
+    }
+}
+
+/// The pulls before planning: only a converging apply pulls; plan changes nothing, not even
+/// the image store, and asks the registries instead.
+fn refresh(
+    o: &Options,
+    engine: &Engine,
+    desired: &Desired,
+    view: &[crate::docker::Container],
+    converging: bool,
+) -> images::Refreshed {
+    match (o.command, converging) {
+        (Command::Apply, true) => images::check(engine, desired, view, o.pull, o.jobs),
+        (Command::Plan, true) => images::check_remote(engine, desired, view, o.pull, o.jobs),
+        _ => images::Refreshed::new(),
+    }
+}
+
+/// `--prune-images` after a converging apply, counted in the metrics.
+fn prune_images(
+    engine: &Engine,
+    repairs: &[apply::Outcome],
+    desired: &Desired,
+    seen: &mut metrics::Run,
+) -> Vec<apply::prune::Pruned> {
+    let pruned = apply::prune::prune(engine, repairs, || wanted_images(engine, desired));
+    seen.images_pruned = pruned.iter().filter(|p| p.result.is_ok()).count();
+    pruned
 }
 
 /// The metrics of a run that ended on the last converged state (`weathering`), and the 0 of
@@ -370,6 +421,8 @@ struct Report<'a> {
     plan: &'a Plan,
     outcomes: Option<&'a [apply::Outcome]>,
     pruned: &'a [apply::prune::Pruned],
+    /// The networks' plan and, for `apply`, what their steps did.
+    networks: (&'a NetPlan, Option<&'a [NetOutcome]>),
     offline: Option<&'a report::Offline>,
 }
 
@@ -388,8 +441,65 @@ fn print_report(o: &Options, r: &Report<'_>, code: Code, started: Instant) -> Du
     if let Some(off) = r.offline {
         text = report::with_offline(text, json, off);
     }
-    print!("{text}");
+    let (net_plan, net_outcomes) = r.networks;
+    print!("{}", with_networks(text, json, net_plan, net_outcomes));
     took
+}
+
+/// The containers' report with the networks' steps in it: a JSON document gains
+/// `network_actions`; text gains a line per network before the summary line.
+fn with_networks(
+    text: String,
+    json: bool,
+    plan: &NetPlan,
+    outcomes: Option<&[NetOutcome]>,
+) -> String {
+    if plan.steps.is_empty() {
+        return text;
+    }
+    if json {
+        return match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(mut doc) => {
+                doc["network_actions"] = network::report::actions_json(plan, outcomes);
+                format!("{doc:#}\n")
+            }
+            Err(_) => text,
+        };
+    }
+    // The report is the header (the walk and the list: two lines), a line per step, and
+    // the summary line; networks made first come after the header, removals before the
+    // summary, in the order they run.
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    let (rest, summary) = body.rsplit_once('\n').unwrap_or(("", body));
+    let mut parts = rest.splitn(3, '\n');
+    let (walk, list, steps) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().map(|s| format!("{s}\n")).unwrap_or_default(),
+    );
+    format!(
+        "{walk}\n{list}\n{}{steps}{}{summary}\n",
+        network::report::actions_text(plan, outcomes, false),
+        network::report::actions_text(plan, outcomes, true)
+    )
+}
+
+/// The `show` report with the networks DNS declares.
+fn show_report(desired: &Desired, nets: &Networks, json: bool) -> String {
+    let text = report::show(desired, json);
+    if !nets.declared() && !matches!(nets.list, NetList::Unavailable(_)) {
+        return text;
+    }
+    if json {
+        return match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(mut doc) => {
+                doc["networks"] = network::report::show_json(nets);
+                format!("{doc:#}\n")
+            }
+            Err(_) => text,
+        };
+    }
+    text + &network::report::show_text(nets)
 }
 
 /// The IDs of the images the listed records name, as the engine resolves them now: an image

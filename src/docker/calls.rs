@@ -42,6 +42,20 @@ pub trait EngineCalls: Sync {
     /// (the engine refuses); one already gone counts as removed.
     fn remove_image(&self, id: &str) -> Result<(), EngineError>;
 
+    /// Create a network from its create body (which names it); returns its ID.
+    fn create_network(&self, body: &Value) -> Result<String, EngineError>;
+    /// Remove a network; one already gone counts as removed.
+    fn remove_network(&self, id: &str) -> Result<(), EngineError>;
+    /// Attach a container to a network with these endpoint settings.
+    fn connect_network(
+        &self,
+        id: &str,
+        container: &str,
+        endpoint: &Value,
+    ) -> Result<(), EngineError>;
+    /// Detach a container from a network (forced: it may be stopped).
+    fn disconnect_network(&self, id: &str, container: &str) -> Result<(), EngineError>;
+
     /// Whether the image is present locally.
     fn image_present(&self, image: &ImageRef) -> Result<bool, EngineError> {
         Ok(self.image_id(image)?.is_some())
@@ -114,5 +128,26 @@ impl EngineCalls for Engine {
 
     fn remove_image(&self, id: &str) -> Result<(), EngineError> {
         Engine::remove_image(self, id)
+    }
+
+    fn create_network(&self, body: &Value) -> Result<String, EngineError> {
+        Engine::create_network(self, body)
+    }
+
+    fn remove_network(&self, id: &str) -> Result<(), EngineError> {
+        Engine::remove_network(self, id)
+    }
+
+    fn connect_network(
+        &self,
+        id: &str,
+        container: &str,
+        endpoint: &Value,
+    ) -> Result<(), EngineError> {
+        Engine::connect_network(self, id, container, endpoint)
+    }
+
+    fn disconnect_network(&self, id: &str, container: &str) -> Result<(), EngineError> {
+        Engine::disconnect_network(self, id, container)
     }
 }

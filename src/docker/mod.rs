@@ -25,6 +25,30 @@ pub struct Container {
     pub network_mode: String,
     /// How long it has been up, or since it exited and with what status (the list's `Status`).
     pub since: Since,
+    /// The networks it is attached to, by name (the list's `NetworkSettings.Networks`).
+    pub networks: Vec<String>,
+}
+
+/// One network as the network list reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Network {
+    /// Full network ID.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its driver (`bridge`, `host`, `null`, `macvlan`, …).
+    pub driver: String,
+    /// The tool's labels (`docker-dns-provision.*`) only.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Network {
+    /// The ownership label's value, when the network carries it.
+    pub fn owner(&self) -> Option<&str> {
+        self.labels
+            .get(crate::container::OWNER_LABEL)
+            .map(String::as_str)
+    }
 }
 
 /// What a list entry's `Status` text (`Up 3 seconds`, `Exited (0) 2 hours ago`) says about a

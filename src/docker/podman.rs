@@ -52,6 +52,9 @@ pub fn containers_from(body: impl std::io::Read, now: i64) -> Result<Vec<Listed>
         exit_code: i64,
         #[serde(rename = "Namespaces", default)]
         namespaces: Option<BTreeMap<String, String>>,
+        /// The networks it is attached to, by name (libpod lists them as names).
+        #[serde(rename = "Networks", default)]
+        networks: Option<Vec<String>>,
     }
     let list: Vec<Entry> = serde_json::from_reader(std::io::BufReader::new(body))
         .map_err(|e| format!("unparsable Podman container list: {e}"))?;
@@ -93,6 +96,7 @@ pub fn containers_from(body: impl std::io::Read, now: i64) -> Result<Vec<Listed>
                     },
                     health: Health::parse(&e.status),
                     network_mode: String::new(),
+                    networks: e.networks.unwrap_or_default(),
                     since: since.unwrap_or_default(),
                 },
             }

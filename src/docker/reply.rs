@@ -62,11 +62,18 @@ pub fn containers_from(body: impl std::io::Read) -> Result<Vec<Container>, Strin
         /// API 1.52 and later: the health as its own field, beside the `Status` text.
         #[serde(rename = "Health", default)]
         health: Option<SummaryHealth>,
+        #[serde(rename = "NetworkSettings", default)]
+        network_settings: Option<SummaryNetworks>,
     }
     #[derive(Deserialize)]
     struct SummaryHealth {
         #[serde(rename = "Status", default)]
         status: String,
+    }
+    #[derive(Deserialize)]
+    struct SummaryNetworks {
+        #[serde(rename = "Networks", default)]
+        networks: Option<BTreeMap<String, serde::de::IgnoredAny>>,
     }
     #[derive(Deserialize)]
     struct SummaryHostConfig {
@@ -96,6 +103,11 @@ pub fn containers_from(body: impl std::io::Read) -> Result<Vec<Container>, Strin
             state: s.state,
             image_id: s.image_id,
             network_mode: s.host_config.map(|h| h.network_mode).unwrap_or_default(),
+            networks: s
+                .network_settings
+                .and_then(|n| n.networks)
+                .map(|n| n.into_keys().collect())
+                .unwrap_or_default(),
         })
         .collect())
 }

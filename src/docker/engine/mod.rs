@@ -3,6 +3,7 @@
 //! a change (create, stop, …) is never sent twice behind the caller's back.
 
 mod distribution;
+mod networks;
 pub mod pulling;
 
 use crate::container::{ContainerSpec, ImageRef};
