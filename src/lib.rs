@@ -61,6 +61,7 @@ pub mod desired;
 pub mod dns;
 pub mod docker;
 pub mod exit;
+pub mod export;
 pub mod images;
 pub mod jobs;
 pub mod lint;
