@@ -19,7 +19,7 @@ use crate::container::{OWNER_LABEL, record_text};
 use crate::context::{self, Records};
 use crate::docker::{Endpoint, Engine, EngineError};
 use crate::exit::{Code, Stop};
-use line::Defaults;
+use line::EngineFacts;
 use records::TxtRecord;
 
 /// Where the Docker engine keeps the defaults its `/info` does not tell (the log options).
@@ -48,7 +48,7 @@ pub fn export(
     containers: &[Inspected],
     host: &str,
     prefix: &str,
-    defaults: &Defaults,
+    facts: &EngineFacts,
     redact: bool,
 ) -> Export {
     let level = format!("{prefix}.{host}");
@@ -68,7 +68,7 @@ pub fn export(
             ));
             continue;
         }
-        let (text, notes, secrets) = container_text(c, defaults, redact);
+        let (text, notes, secrets) = container_text(c, facts, redact);
         if !secrets.is_empty() {
             let done = if redact {
                 "their values are replaced by the placeholder ".to_string() + secrets::PLACEHOLDER
@@ -106,16 +106,16 @@ pub fn export(
 /// so it is exported as it is (unless it must be redacted).
 fn container_text(
     c: &Inspected,
-    defaults: &Defaults,
+    facts: &EngineFacts,
     redact: bool,
 ) -> (String, Vec<String>, Vec<String>) {
-    let line = line::run_line(&c.container, &c.image, defaults, redact);
+    let line = line::run_line(&c.container, &c.image, facts, redact);
     let carried = c.container["Config"]["Labels"][OWNER_LABEL]
         .as_str()
         .and_then(record_text)
         .filter(|t| !t.trim().is_empty());
     match carried {
-        Some(text) if !(redact && !line.secrets.is_empty()) => (
+        Some(text) if !redact || line.secrets.is_empty() => (
             text,
             vec![
                 "the record text the container's ownership label carries (the tool made it)".into(),
@@ -189,7 +189,7 @@ fn read_engine(
     engine: &Engine,
     endpoint: &Endpoint,
     names: &[String],
-) -> Result<(Vec<Inspected>, Defaults), Read> {
+) -> Result<(Vec<Inspected>, EngineFacts), Read> {
     let list = engine.list()?;
     let missing: Vec<String> = names
         .iter()
@@ -216,7 +216,14 @@ fn read_engine(
         Endpoint::Unix(_) => daemon_log_opts(Path::new(DAEMON_JSON)),
         _ => BTreeMap::new(),
     };
-    Ok((out, Defaults::from_info(&engine.info()?, log_opts)))
+    let names = list
+        .iter()
+        .map(|c| (c.id.clone(), c.name.clone()))
+        .collect();
+    Ok((
+        out,
+        EngineFacts::from_info(&engine.info()?, log_opts, names),
+    ))
 }
 
 /// The `log-opts` a local Docker engine adds to every container of its default driver; none

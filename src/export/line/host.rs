@@ -46,7 +46,13 @@ impl Writer<'_> {
     /// CPU, memory, block I/O and process limits.
     pub(super) fn resources(&mut self) {
         let hc = self.hc;
+        // With a memory limit and no swap limit the engine allows as much swap again.
+        let memory = hc["Memory"].as_i64().unwrap_or(0);
+        let engine_swap = memory > 0 && hc["MemorySwap"].as_i64() == Some(2 * memory);
         for (key, name) in INTEGERS {
+            if *key == "MemorySwap" && engine_swap {
+                continue;
+            }
             if let Some(n) = hc[*key].as_i64().filter(|n| *n != 0) {
                 self.put(name, &n.to_string());
             }
@@ -138,7 +144,15 @@ impl Writer<'_> {
         if hc["Privileged"] == true {
             self.switch("privileged");
         }
-        for opt in texts(&hc["SecurityOpt"]) {
+        // The engine disables SELinux labels itself for a container that shares the host's
+        // PID or IPC namespace or is privileged, when no option says otherwise.
+        let shares_host =
+            hc["Privileged"] == true || hc["PidMode"] == "host" || hc["IpcMode"] == "host";
+        let engine_opts = shares_host && texts(&hc["SecurityOpt"]) == ["label=disable"];
+        for opt in texts(&hc["SecurityOpt"])
+            .into_iter()
+            .filter(|_| !engine_opts)
+        {
             if opt.starts_with("seccomp=")
                 && !matches!(opt, "seccomp=unconfined" | "seccomp=builtin")
             {
@@ -165,9 +179,9 @@ impl Writer<'_> {
             ("CgroupnsMode", "cgroupns", d.cgroupns.as_str()),
             ("Runtime", "runtime", d.runtime.as_str()),
         ] {
-            let v = text(&hc[key]);
+            let v = self.mode(key);
             if !v.is_empty() && v != default {
-                self.put(name, v);
+                self.put(name, &v);
             }
         }
         if let Some(notes) = object(&hc["Annotations"]) {

@@ -2,7 +2,7 @@
 //! the person typed, not what the engine or the image filled in. A setting equal to the
 //! engine's default, or taken from the image unchanged, is left out; a setting no run line
 //! can say is a note, never dropped silently. Pure: reads only the two inspect documents and
-//! the engine's [`Defaults`]; tolerates any field a engine leaves out.
+//! the engine's [`EngineFacts`]; tolerates any field a engine leaves out.
 
 use std::collections::BTreeMap;
 
@@ -15,9 +15,10 @@ use crate::container::OWNER_LABEL;
 /// The engine's shared memory size when a container does not say (64 MiB).
 const DEFAULT_SHM_SIZE: i64 = 64 << 20;
 
-/// What the engine fills in where a create body says nothing; such values are left out.
+/// What the engine fills in where a create body says nothing (such values are left out),
+/// and the names of its containers (it keeps `container:<ID>` where a person typed a name).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Defaults {
+pub struct EngineFacts {
     /// The engine host's name: what `--network host` containers get as their host name.
     pub host_name: String,
     /// The default logging driver.
@@ -29,31 +30,38 @@ pub struct Defaults {
     pub runtime: String,
     /// The default cgroup namespace mode (`private` on cgroup v2, `host` on v1).
     pub cgroupns: String,
+    /// Container names by ID.
+    pub names: BTreeMap<String, String>,
 }
 
-impl Default for Defaults {
+impl Default for EngineFacts {
     fn default() -> Self {
-        Defaults {
+        EngineFacts {
             host_name: String::new(),
             log_driver: "json-file".into(),
             log_opts: BTreeMap::new(),
             runtime: "runc".into(),
             cgroupns: "private".into(),
+            names: BTreeMap::new(),
         }
     }
 }
 
-impl Defaults {
+impl EngineFacts {
     /// The defaults an engine's `/info` reports, with the log options of its configuration.
-    pub fn from_info(info: &Value, log_opts: BTreeMap<String, String>) -> Defaults {
-        let stock = Defaults::default();
+    pub fn from_info(
+        info: &Value,
+        log_opts: BTreeMap<String, String>,
+        names: BTreeMap<String, String>,
+    ) -> EngineFacts {
+        let stock = EngineFacts::default();
         let text = |key: &str, fallback: String| {
             info[key]
                 .as_str()
                 .filter(|s| !s.is_empty())
                 .map_or(fallback, str::to_string)
         };
-        Defaults {
+        EngineFacts {
             host_name: text("Name", String::new()),
             log_driver: text("LoggingDriver", stock.log_driver),
             log_opts,
@@ -63,6 +71,7 @@ impl Defaults {
             } else {
                 stock.cgroupns
             },
+            names,
         }
     }
 }
@@ -88,7 +97,7 @@ impl RunLine {
 /// The run line of a container, from its inspect and its image's inspect (`Null` when the
 /// image is gone: then everything the container has is written). With `redact`, the values
 /// of secret-looking variables are replaced by [`PLACEHOLDER`].
-pub fn run_line(container: &Value, image: &Value, defaults: &Defaults, redact: bool) -> RunLine {
+pub fn run_line(container: &Value, image: &Value, facts: &EngineFacts, redact: bool) -> RunLine {
     let mut w = Writer {
         top: container,
         c: &container["Config"],
@@ -96,7 +105,7 @@ pub fn run_line(container: &Value, image: &Value, defaults: &Defaults, redact: b
         img: &image["Config"],
         nets: &container["NetworkSettings"]["Networks"],
         id: container["Id"].as_str().unwrap_or_default(),
-        d: defaults,
+        d: facts,
         redact,
         out: RunLine::default(),
     };
@@ -123,7 +132,7 @@ struct Writer<'a> {
     img: &'a Value,
     nets: &'a Value,
     id: &'a str,
-    d: &'a Defaults,
+    d: &'a EngineFacts,
     redact: bool,
     out: RunLine,
 }
@@ -210,6 +219,24 @@ impl Writer<'_> {
         text(&self.hc["NetworkMode"])
     }
 
+    /// A mode as typed: `container:<name>` where the engine keeps `container:<ID>`.
+    fn mode(&mut self, key: &str) -> String {
+        let v = text(&self.hc[key]);
+        let Some(id) = v.strip_prefix("container:") else {
+            return v.to_string();
+        };
+        match self.d.names.get(id) {
+            Some(name) => format!("container:{name}"),
+            None => {
+                let v = v.to_string();
+                self.note(format!(
+                    "{key} names a container by an ID the engine does not list: {v}"
+                ));
+                v
+            }
+        }
+    }
+
     /// The user, directory, names, terminal and stop settings of the process.
     fn process(&mut self) {
         for (key, name) in [
@@ -224,10 +251,14 @@ impl Writer<'_> {
         }
         let host = text(&self.c["Hostname"]).to_string();
         let mode = self.network_mode();
-        let given = !host.is_empty()
-            && !(self.id.len() >= 12 && self.id.starts_with(&host))
-            && !(mode == "host" && host == self.d.host_name)
-            && !mode.starts_with("container:");
+        // The engine names a container's host after its short ID, or after the engine's
+        // host when it shares the host's network.
+        let generated = self.id.get(..12) == Some(host.as_str());
+        let engine_made = host.is_empty()
+            || generated
+            || (mode == "host" && host == self.d.host_name)
+            || mode.starts_with("container:");
+        let given = !engine_made;
         if given {
             self.put("hostname", &host);
         }

@@ -71,19 +71,20 @@ impl Writer<'_> {
 
     /// `--network` (one flag per network), endpoint settings, links and name resolution.
     pub(super) fn network(&mut self) {
-        let mode = self.network_mode().to_string();
+        let stored = self.network_mode().to_string();
+        let mode = self.mode("NetworkMode");
         let shared = matches!(mode.as_str(), "host" | "none") || mode.starts_with("container:");
         if !matches!(mode.as_str(), "" | "default") {
             let nets = object(self.nets).cloned().unwrap_or_default();
             let main = nets
-                .get(&mode)
+                .get(&stored)
                 .map(|ep| self.endpoint(ep))
                 .unwrap_or_default();
             let others: Vec<(String, Endpoint)> = if shared {
                 Vec::new()
             } else {
                 nets.iter()
-                    .filter(|(n, _)| **n != mode)
+                    .filter(|(n, _)| **n != stored)
                     .map(|(n, ep)| (n.clone(), self.endpoint(ep)))
                     .collect()
             };
@@ -107,7 +108,7 @@ impl Writer<'_> {
                 }
             }
         }
-        self.links(&mode);
+        self.links(&stored);
         self.each("add-host", &self.hc["ExtraHosts"]);
         self.each("dns", &self.hc["Dns"]);
         self.each("dns-option", &self.hc["DnsOptions"]);
