@@ -34,6 +34,11 @@ pub(crate) fn csv(value: &str) -> Vec<String> {
     super::values::csv_fields(value).unwrap()
 }
 
+/// A Go duration in nanoseconds, as the `--health-*` flags read it.
+pub(crate) fn duration(text: &str) -> i64 {
+    super::values::parse_duration(text).unwrap()
+}
+
 /// A host with no files and no environment: nothing a record names can be read.
 pub(super) struct NoHost;
 
