@@ -72,7 +72,7 @@ fn facts() -> EngineFacts {
         host_name: "vm".into(),
         log_opts: [("max-size".to_string(), "10m".to_string())].into(),
         cgroupns: "host".into(),
-        names: [(format!("{}", "f".repeat(64)), "db".to_string())].into(),
+        names: [("f".repeat(64), "db".to_string())].into(),
         ..EngineFacts::default()
     }
 }
