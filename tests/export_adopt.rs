@@ -96,35 +96,12 @@ fn plan(w: &World, dns: &Dnsmasq, extra: &[&str]) -> (i32, Vec<(String, String)>
     (code(&o), actions, show(&o))
 }
 
-#[test]
-fn an_exported_host_is_adopted_by_one_apply() {
-    let w = World::new("export");
-    let containers = by_hand(&w);
-    let names: Vec<String> = containers.iter().map(|(n, _)| n.clone()).collect();
-    let mut ids = Vec::new();
-    for (name, opts) in &containers {
-        let mut args = vec!["run", "-d", "--name", name.as_str()];
-        args.extend(opts.iter().map(String::as_str));
-        let o = docker(&args);
-        assert!(o.status.success(), "{}", show(&o));
-        ids.push(field(name, "{{.Id}}").unwrap());
-    }
-
-    let records = export(&w, &names, "dnsmasq");
-    std::fs::write(w.records_path(), &records).unwrap();
-    assert!(!records.contains(LABEL), "{records}");
-    assert!(
-        records.contains("--env='GREETING=hello world'"),
-        "{records}"
-    );
-    assert!(
-        !records.contains("PATH="),
-        "the image's own variable: {records}"
-    );
-
+/// `lint` finds nothing (even with `--strict`, in both file formats) and `show` lists every
+/// container with its record.
+fn lint_and_show(w: &World, names: &[String]) {
     // lint: no finding at all, even with --strict, in both file formats.
     let zone = w.dir.join("records.zone");
-    std::fs::write(&zone, export(&w, &names, "zone")).unwrap();
+    std::fs::write(&zone, export(w, names, "zone")).unwrap();
     for file in [w.records_path(), zone] {
         let file = file.display().to_string();
         let o = w.run(
@@ -152,6 +129,72 @@ fn an_exported_host_is_adopted_by_one_apply() {
         names.iter().map(|n| (n.clone(), "spec".into())).collect();
     want.sort();
     assert_eq!(statuses, want, "{}", show(&o));
+}
+
+/// Each container was replaced once, runs, carries the ownership label and kept its settings.
+fn check_adopted(containers: &[(String, Vec<String>)], ids: &[String]) {
+    for ((name, _), old) in containers.iter().zip(ids) {
+        let id = field(name, "{{.Id}}").unwrap();
+        assert_ne!(&id, old, "{name} was replaced");
+        assert_eq!(
+            field(name, "{{.State.Running}}").as_deref(),
+            Some("true"),
+            "{name}"
+        );
+        let label = field(name, &format!("{{{{index .Config.Labels \"{LABEL}\"}}}}"));
+        assert!(
+            label.is_some_and(|l| !l.is_empty()),
+            "{name} carries the ownership label"
+        );
+    }
+    let names: Vec<&String> = containers.iter().map(|(n, _)| n).collect();
+    let web = names[0];
+    assert_eq!(
+        field(web, "{{.HostConfig.RestartPolicy.Name}}").as_deref(),
+        Some("unless-stopped")
+    );
+    let env = field(web, "{{json .Config.Env}}").unwrap();
+    assert!(
+        env.contains("GREETING=hello world") && env.contains("MODE=prod"),
+        "{env}"
+    );
+    assert_eq!(
+        field(names[1], "{{.HostConfig.Memory}}").as_deref(),
+        Some("67108864")
+    );
+    assert_eq!(
+        field(names[2], "{{.HostConfig.NetworkMode}}").as_deref(),
+        Some("none")
+    );
+}
+
+#[test]
+fn an_exported_host_is_adopted_by_one_apply() {
+    let w = World::new("export");
+    let containers = by_hand(&w);
+    let names: Vec<String> = containers.iter().map(|(n, _)| n.clone()).collect();
+    let mut ids = Vec::new();
+    for (name, opts) in &containers {
+        let mut args = vec!["run", "-d", "--name", name.as_str()];
+        args.extend(opts.iter().map(String::as_str));
+        let o = docker(&args);
+        assert!(o.status.success(), "{}", show(&o));
+        ids.push(field(name, "{{.Id}}").unwrap());
+    }
+
+    let records = export(&w, &names, "dnsmasq");
+    std::fs::write(w.records_path(), &records).unwrap();
+    assert!(!records.contains(LABEL), "{records}");
+    assert!(
+        records.contains("--env='GREETING=hello world'"),
+        "{records}"
+    );
+    assert!(
+        !records.contains("PATH="),
+        "the image's own variable: {records}"
+    );
+
+    lint_and_show(&w, &names);
 
     // Published through a real dnsmasq, plan shows each container adopted (replaced once).
     let dns = Dnsmasq::start(&format!("local=/test/\n{records}"));
@@ -182,38 +225,7 @@ fn an_exported_host_is_adopted_by_one_apply() {
     );
     let o = w.run(&args, &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    for ((name, _), old) in containers.iter().zip(&ids) {
-        let id = field(name, "{{.Id}}").unwrap();
-        assert_ne!(&id, old, "{name} was replaced");
-        assert_eq!(
-            field(name, "{{.State.Running}}").as_deref(),
-            Some("true"),
-            "{name}"
-        );
-        let label = field(name, &format!("{{{{index .Config.Labels \"{LABEL}\"}}}}"));
-        assert!(
-            label.is_some_and(|l| !l.is_empty()),
-            "{name} carries the ownership label"
-        );
-    }
-    let web = &names[0];
-    assert_eq!(
-        field(web, "{{.HostConfig.RestartPolicy.Name}}").as_deref(),
-        Some("unless-stopped")
-    );
-    let env = field(web, "{{json .Config.Env}}").unwrap();
-    assert!(
-        env.contains("GREETING=hello world") && env.contains("MODE=prod"),
-        "{env}"
-    );
-    assert_eq!(
-        field(&names[1], "{{.HostConfig.Memory}}").as_deref(),
-        Some("67108864")
-    );
-    assert_eq!(
-        field(&names[2], "{{.HostConfig.NetworkMode}}").as_deref(),
-        Some("none")
-    );
+    check_adopted(&containers, &ids);
 
     // Adopted: nothing more to do, and the export is the same records again.
     let (status, actions, out) = plan(&w, &dns, &[]);
