@@ -35,6 +35,10 @@
 //! - [`apply`] executes a plan: pulls, safe replace, verification of what it starts
 //!   ([`apply::verify`]) with rollback, removal, waves in start order; every failure is the
 //!   container's, never fatal to the run.
+//! - [`export`] goes the other way: the engine's existing containers (inspect of each and
+//!   of its image) → the records that make them again, written as dnsmasq, zone or JSON
+//!   records ([`export::records`], reusable for any record kind); the rules of what a run
+//!   line says and leaves out are pure ([`export::line`]).
 //! - [`report`] prints what happened, [`exit`] maps it to the documented status, [`state`]
 //!   keeps what must survive a run (finished jobs).
 //! - Shared mechanics: [`retry`] (the one backoff), [`pool`] (the one thread pool), [`lock`]

@@ -22,6 +22,8 @@ fn by_hand(w: &World) -> Vec<(String, Vec<String>)> {
                 "MODE=prod",
                 "-e",
                 "GREETING=hello world",
+                "-e",
+                "API_TOKEN=s3cret",
                 "-l",
                 "tier=front",
                 "--restart",
@@ -94,6 +96,26 @@ fn plan(w: &World, dns: &Dnsmasq, extra: &[&str]) -> (i32, Vec<(String, String)>
         Vec::new()
     };
     (code(&o), actions, show(&o))
+}
+
+/// A secret-looking variable is named on stderr; `--redact` keeps its value out.
+fn secrets_are_named_and_redacted(w: &World, name: &str) {
+    for redact in [false, true] {
+        let mut args: Vec<String> = vec!["export".into(), "--hostname".into(), "e2e.test".into()];
+        if redact {
+            args.push("--redact".into());
+        }
+        args.push(name.to_string());
+        let o = w.run(&args, &[]);
+        assert_eq!(code(&o), 0, "{}", show(&o));
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        assert!(err.contains("look secret: API_TOKEN"), "{}", show(&o));
+        assert_eq!(out.contains("s3cret"), !redact, "{}", show(&o));
+        assert_eq!(out.contains("API_TOKEN=REDACTED"), redact, "{}", show(&o));
+    }
 }
 
 /// `lint` finds nothing (even with `--strict`, in both file formats) and `show` lists every
@@ -182,6 +204,7 @@ fn an_exported_host_is_adopted_by_one_apply() {
         ids.push(field(name, "{{.Id}}").unwrap());
     }
 
+    secrets_are_named_and_redacted(&w, &names[0]);
     let records = export(&w, &names, "dnsmasq");
     std::fs::write(w.records_path(), &records).unwrap();
     assert!(!records.contains(LABEL), "{records}");
