@@ -1,7 +1,7 @@
 //! `export`: the host's existing containers → the records that make them again (the list and
 //! one `docker run` line per container), so a host started by hand or by scripts can be
 //! brought under the tool. Reads the engine (inspect of containers and their images) and
-//! nothing else; changes nothing. The rules of what a line says are in [`line`], pure.
+//! nothing else; changes nothing. The rules of what a line says are in [`mod@line`], pure.
 
 pub mod line;
 pub mod quote;
