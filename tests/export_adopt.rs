@@ -98,8 +98,13 @@ fn plan(w: &World, dns: &Dnsmasq, extra: &[&str]) -> (i32, Vec<(String, String)>
     (code(&o), actions, show(&o))
 }
 
-/// A secret-looking variable is named on stderr; `--redact` keeps its value out.
+/// A secret-looking variable is named on stderr; `--redact` keeps its value out. A name
+/// that is no container is an error (65) that names it.
 fn secrets_are_named_and_redacted(w: &World, name: &str) {
+    let missing = w.name("no-such-container");
+    let o = w.run(&["export".into(), missing.clone()], &[]);
+    assert_eq!(code(&o), 65, "{}", show(&o));
+    assert!(show(&o).contains(&missing), "{}", show(&o));
     for redact in [false, true] {
         let mut args: Vec<String> = vec!["export".into(), "--hostname".into(), "e2e.test".into()];
         if redact {

@@ -46,11 +46,13 @@ impl Writer<'_> {
     /// the short ID it adds as an alias).
     fn endpoint(&self, ep: &Value) -> Endpoint {
         let short = &self.id[..self.id.len().min(12)];
+        // Engines add the short ID (and, since API 1.44, the name) as aliases themselves.
+        let name = text(&self.top["Name"]).trim_start_matches('/');
         let ipam = &ep["IPAMConfig"];
         Endpoint {
             aliases: texts(&ep["Aliases"])
                 .into_iter()
-                .filter(|a| !(a.len() >= 12 && short.starts_with(a)) && *a != short)
+                .filter(|a| !(a.len() >= 12 && short.starts_with(a)) && *a != short && *a != name)
                 .map(String::from)
                 .collect(),
             ipv4: text(&ipam["IPv4Address"]).to_string(),

@@ -222,7 +222,7 @@ fn networks_endpoints_links_and_names() {
         ),
     ];
     let mut net = ep(
-        json!({"Aliases": ["api", &ID[..12]], "IPAMConfig": {"IPv4Address": "10.0.0.5", "LinkLocalIPs": ["169.254.1.1"]}}),
+        json!({"Aliases": ["api", &ID[..12], "web"], "IPAMConfig": {"IPv4Address": "10.0.0.5", "LinkLocalIPs": ["169.254.1.1"]}}),
     );
     net["HostConfig"] = json!({"NetworkMode": "net1"});
     cases.push((
