@@ -467,8 +467,9 @@ OPTIONS
                            instead of DNS
     --timeout DURATION     how long to keep retrying DNS, the engine and the lock [default: 5m]
     --splay DURATION       wait a random time up to DURATION before the first query [default: 0s]
-    --docker-host URL      unix:///path or tcp://IP:PORT [default: $DOCKER_HOST, else
-                           unix:///var/run/docker.sock]
+    --docker-host URL      unix:///path or tcp://IP:PORT [default: $DOCKER_HOST, else the
+                           docker context ($DOCKER_CONTEXT, else config.json's currentContext),
+                           else unix:///var/run/docker.sock; TLS is refused]
     --pull missing|always|never
                            when to pull the image of a record that has no --pull of its own:
                            missing (when not present), always (before every run; a container

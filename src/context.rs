@@ -31,6 +31,9 @@ pub struct Rules {
     pub policy: Policy,
     /// The tool-wide pull policy, for records that do not set their own.
     pub pull: PullPolicy,
+    /// The proxy variables the docker CLI would put into containers for this engine
+    /// (config.json's `proxies`); none until [`Rules::with_proxies`].
+    pub proxies: Vec<(String, String)>,
 }
 
 impl Rules {
@@ -50,7 +53,23 @@ impl Rules {
                 forbid_privileged: o.forbid_privileged,
             },
             pull: o.pull,
+            proxies: Vec::new(),
         }
+    }
+
+    /// These rules with the proxies config.json names for the engine the options name (78
+    /// when the engine settings are refused or config.json is malformed).
+    pub fn with_proxies(self, o: &Options) -> Result<Rules, Stop> {
+        let named = engine_host(o)?;
+        let env = |k: &str| std::env::var(k).ok();
+        let lookup = docker::context::system_lookup(
+            o.docker_host.as_deref(),
+            o.docker_config.as_deref(),
+            &env,
+        );
+        let proxies = docker::proxies::for_engine(&lookup, &named.host)
+            .map_err(|e| Stop::new(Code::Config, e))?;
+        Ok(Rules { proxies, ..self })
     }
 
     /// A record's text → its spec: what every command parses with, so that `lint` and the
@@ -59,9 +78,11 @@ impl Rules {
         move |text: &str| {
             // With --forbid-privileged the guard also keeps records from reading host files
             // and the tool's environment (--env-file /etc/shadow, -e SECRET).
-            let s = container::parse(text, &self.policy.guard(&container::SystemHost))
+            let mut s = container::parse(text, &self.policy.guard(&container::SystemHost))
                 .map_err(|e| e.to_string())?;
             self.policy.check(&s).map_err(|e| e.to_string())?;
+            // As the docker CLI does: config.json's proxies, where the record sets none.
+            container::proxy_env::add(&mut s.body, &self.proxies);
             // The record's own --pull wins over the tool-wide one.
             Ok(ContainerSpec {
                 pull: Some(crate::images::policy(&s, self.pull)),
@@ -122,9 +143,31 @@ fn resolver_config(o: &Options) -> Result<ResolverConfig, Stop> {
     Ok(config)
 }
 
+/// The engine URL the options and the docker CLI's settings name (`--docker-host`,
+/// `DOCKER_HOST`, a context, the default or rootless socket), or 78 when they ask for what
+/// the tool cannot do (TLS, content trust).
+pub fn engine_host(o: &Options) -> Result<docker::context::Named, Stop> {
+    let env = |k: &str| std::env::var(k).ok();
+    let lookup =
+        docker::context::system_lookup(o.docker_host.as_deref(), o.docker_config.as_deref(), &env);
+    docker::context::engine_host(&lookup).map_err(|e| Stop::new(Code::Config, e))
+}
+
+/// `DOCKER_API_VERSION`: the API version to speak instead of negotiating, as the CLI does
+/// (78 when it is not a version this tool can speak).
+pub fn pinned_api_version() -> Result<Option<docker::ApiVersion>, Stop> {
+    match std::env::var("DOCKER_API_VERSION") {
+        Ok(v) if !v.is_empty() => docker::version::pinned(&v)
+            .map(Some)
+            .map_err(|e| Stop::new(Code::Config, format!("DOCKER_API_VERSION: {e}"))),
+        _ => Ok(None),
+    }
+}
+
 /// The engine's endpoint when naming it needs no DNS (a socket or an address).
 pub fn local_endpoint(o: &Options) -> Option<Endpoint> {
-    docker::parse_docker_host(&docker_host(o))
+    let named = engine_host(o).ok()?;
+    docker::parse_docker_host(&named.host)
         .ok()
         .and_then(|host| literal_endpoint(host).ok())
 }
@@ -136,8 +179,9 @@ pub fn engine_endpoint(
     records: &Records,
     deadline: Instant,
 ) -> Result<Endpoint, Stop> {
-    let host =
-        docker::parse_docker_host(&docker_host(o)).map_err(|e| Stop::new(Code::Config, e))?;
+    let named = engine_host(o)?;
+    let host = docker::parse_docker_host(&named.host)
+        .map_err(|e| Stop::new(Code::Config, format!("{e} (from {})", named.by)))?;
     let (host, port) = match literal_endpoint(host) {
         Ok(endpoint) => return Ok(endpoint),
         Err(named) => named,
@@ -172,12 +216,4 @@ fn literal_endpoint(host: DockerHost) -> Result<Endpoint, (String, u16)> {
             Err(_) => Err((host, port)),
         },
     }
-}
-
-/// `--docker-host`, else `$DOCKER_HOST`, else the default socket.
-fn docker_host(o: &Options) -> String {
-    o.docker_host
-        .clone()
-        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| docker::DEFAULT_HOST.to_string())
 }

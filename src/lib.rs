@@ -25,7 +25,8 @@
 //!   each container's record over them; [`container`] turns a record's text (a `docker run`
 //!   line or a JSON body) into the Engine API create body, with the policy checks.
 //! - [`docker`] is the Engine API client (transport, version negotiation, typed calls,
-//!   credentials, the pull stream); [`docker::EngineCalls`] is the narrow seam `apply` works
+//!   credentials, the pull stream; which engine the CLI's settings and contexts name in
+//!   [`docker::context`], Podman's differences in [`docker::podman`]); [`docker::EngineCalls`] is the narrow seam `apply` works
 //!   through.
 //! - Planning is pure: [`recover`] repairs what an interrupted replace left, from the
 //!   engine's list alone; [`images`] holds the pull policy, and what the `--pull always` pulls
@@ -43,7 +44,7 @@
 //!   keeps what must survive a run (finished jobs).
 //! - Shared mechanics: [`retry`] (the one backoff), [`pool`] (the one thread pool), [`lock`]
 //!   (the run lock), [`bounded_read`] (every operator file is read with a type check and a
-//!   size bound), [`base64`], [`logging`].
+//!   size bound), [`base64`], [`sha256`], [`logging`].
 //!
 //! # Tests
 //!
@@ -76,6 +77,7 @@ pub mod pool;
 pub mod recover;
 pub mod report;
 pub mod retry;
+pub mod sha256;
 pub mod state;
 pub mod step;
 pub mod walk;

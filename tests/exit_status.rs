@@ -95,3 +95,49 @@ fn not_configured_without_an_engine_exits_66_without_waiting_out_the_timeout() {
     );
     assert!(stderr.contains("no crash repair this run"), "{stderr}");
 }
+
+/// Issue 25 §5: `DOCKER_API_VERSION` pins the version as the docker CLI does. The real engine
+/// refusing it is 69 in the engine's own words; a version it speaks is used as it is (a
+/// read-only `plan`).
+#[test]
+fn a_pinned_api_version_is_used_and_a_refused_one_exits_69_in_the_engines_words() {
+    let dir = std::env::temp_dir().join(format!("ddp-api-pin-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("docker")).expect("temp dir");
+    let records = dir.join("records.conf");
+    std::fs::write(
+        &records,
+        "txt-record=containers.docker.h.test,ddp-pin-svc\n\
+         txt-record=ddp-pin-svc.containers.docker.h.test,ddp-test/busybox:latest\n",
+    )
+    .expect("records file");
+    let plan = |version: &str| {
+        Command::new(env!("CARGO_BIN_EXE_docker-dns-provision"))
+            .args([
+                "plan",
+                "--hostname",
+                "h.test",
+                "--timeout",
+                "10s",
+                "--records",
+            ])
+            .arg(&records)
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .env("DOCKER_CONFIG", dir.join("docker"))
+            .env("DOCKER_API_VERSION", version)
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the binary")
+    };
+    let out = plan("1.99");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(69), "{stderr}");
+    // Docker's words: "client version 1.99 is too new. Maximum supported API version is …".
+    assert!(stderr.contains("1.99 is too new"), "{stderr}");
+    let out = plan("1.40");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("GET /v1.40/containers/json"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -89,7 +89,9 @@ fn shipped_units() -> Vec<UnitFile> {
 /// the unit files to verify.
 fn stage(dir: &Path, units: &[UnitFile]) -> Vec<PathBuf> {
     let mut verify = Vec::new();
-    for unit in units {
+    // init/systemd/podman/ holds a Podman host's drop-ins, in place of the shipped ones:
+    // staged by `podman_drop_ins_verify_in_place_of_the_docker_ones`.
+    for unit in units.iter().filter(|u| !u.rel.starts_with(PODMAN_DIR)) {
         let dest = dir.join(&unit.rel);
         fs::create_dir_all(dest.parent().unwrap()).unwrap();
         fs::write(&dest, unit.text.replace(INSTALLED_BIN, BIN)).unwrap();
@@ -102,7 +104,10 @@ fn stage(dir: &Path, units: &[UnitFile]) -> Vec<PathBuf> {
                 .strip_suffix(".d")
                 .expect("drop-in dir ends in .d");
             let stub = dir.join(base);
-            fs::write(&stub, "[Service]\nExecStart=/bin/sleep infinity\n").unwrap();
+            // A shipped unit's own drop-in is verified with that unit, not a stub.
+            if !units.iter().any(|u| u.rel == Path::new(base)) {
+                fs::write(&stub, "[Service]\nExecStart=/bin/sleep infinity\n").unwrap();
+            }
             verify.push(stub);
         }
     }
@@ -111,6 +116,11 @@ fn stage(dir: &Path, units: &[UnitFile]) -> Vec<PathBuf> {
     fs::write(
         dir.join("docker.service"),
         "[Service]\nExecStart=/bin/sleep infinity\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("podman.socket"),
+        "[Socket]\nListenStream=/run/podman/podman.sock\n",
     )
     .unwrap();
     verify.sort();
@@ -176,6 +186,72 @@ fn shipped_units_verify_cleanly() {
     }
 }
 
+/// Where a Podman host's drop-ins live, under init/systemd.
+const PODMAN_DIR: &str = "podman";
+
+/// Issue 25 §2: the services name their engine only in a drop-in (10-engine.conf), so a
+/// Podman host replaces that one file: with Podman's drop-ins in place of the shipped ones,
+/// the units verify, depend on podman.socket and point DOCKER_HOST at its socket, and nothing
+/// names docker.service.
+#[test]
+fn podman_drop_ins_verify_in_place_of_the_docker_ones() {
+    let shipped = shipped_units();
+    let podman: Vec<&UnitFile> = shipped
+        .iter()
+        .filter(|u| u.rel.starts_with(PODMAN_DIR))
+        .collect();
+    let mut replaced = 0;
+    let units: Vec<UnitFile> = shipped
+        .iter()
+        .filter(|u| !u.rel.starts_with(PODMAN_DIR))
+        .map(|u| {
+            let alternative = podman
+                .iter()
+                .find(|p| p.rel.strip_prefix(PODMAN_DIR).ok() == Some(u.rel.as_path()));
+            if alternative.is_some() {
+                replaced += 1;
+            }
+            UnitFile {
+                rel: u.rel.clone(),
+                text: alternative.map_or(u.text.clone(), |p| p.text.clone()),
+            }
+        })
+        .collect();
+    assert_eq!(replaced, 2, "a Podman drop-in for each service");
+    assert_eq!(
+        podman.len(),
+        2,
+        "every Podman drop-in replaces a shipped one"
+    );
+    for u in &units {
+        let keys = unit_keys(&u.text);
+        for key in ["Requires", "Requisite", "After", "Wants", "BindsTo"] {
+            assert!(
+                !keys.get(key).is_some_and(|v| v.contains("docker.service")),
+                "{}: {key}= names docker.service on a Podman host",
+                u.rel.display()
+            );
+        }
+    }
+    for service in [
+        "docker-dns-provision.service.d/10-engine.conf",
+        "docker-dns-provision-resync.service.d/10-engine.conf",
+    ] {
+        let u = units.iter().find(|u| u.rel == Path::new(service)).unwrap();
+        let keys = unit_keys(&u.text);
+        assert!(keys["After"].contains("podman.socket"), "{service}");
+        assert_eq!(
+            keys["Environment"], "DOCKER_HOST=unix:///run/podman/podman.sock",
+            "{service}"
+        );
+    }
+    let dir = TempDir::new("podman-units");
+    let files = stage(dir.path(), &units);
+    if let Err(e) = verify(&files) {
+        panic!("{e}");
+    }
+}
+
 #[test]
 fn a_broken_unit_fails_verification() {
     // Each mutation breaks one shipped file the way a typo or a bad edit would.
@@ -209,6 +285,16 @@ fn a_broken_unit_fails_verification() {
             "mesos-agent.service.d/10-docker-dns-provision.conf",
             "Requires=",
             "Require=",
+        ),
+        (
+            "docker-dns-provision.service.d/10-engine.conf",
+            "Requires=",
+            "Require=",
+        ),
+        (
+            "docker-dns-provision-resync.service.d/10-engine.conf",
+            "Requisite=",
+            "Requisit=",
         ),
     ];
     for (file, from, to) in cases {
@@ -731,6 +817,26 @@ fn install_script_stages_a_prefix_and_keeps_site_options() {
         read(&dest.join("etc/default/docker-dns-provision")),
         "SITE=1\n"
     );
+    // The engine's drop-ins: docker.service by default, podman.socket with --podman (the
+    // same file names, so that one install takes the place of the other).
+    let engine =
+        |unit: &str| read(&dest.join(format!("etc/systemd/system/{unit}.d/10-engine.conf")));
+    for unit in [
+        "docker-dns-provision.service",
+        "docker-dns-provision-resync.service",
+    ] {
+        assert!(engine(unit).contains("\nAfter=docker.service"), "{unit}");
+    }
+    let said = run(&["--podman"]);
+    assert!(said.contains("engine: podman"), "{said}");
+    for unit in [
+        "docker-dns-provision.service",
+        "docker-dns-provision-resync.service",
+    ] {
+        let text = engine(unit);
+        assert!(text.contains("\nAfter=podman.socket"), "{unit}: {text}");
+        assert!(!text.contains("docker.service\n"), "{unit}: {text}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1043,3 +1043,66 @@ fn newer_api_flags_match_the_cli_body() {
     }
     oracle.check_record();
 }
+
+/// Issue 25 §6: config.json's `proxies` reach the create body as the CLI puts them there:
+/// the entry keyed by the engine host wins over `default`, each variable upper- and
+/// lower-case, never over a name the line sets. Compared with the CLI 28 against the fake
+/// engine, as the corpus is.
+#[test]
+fn config_proxies_match_the_cli_body() {
+    use docker_dns_provision::container::proxy_env;
+    use docker_dns_provision::docker::context::Lookup;
+    use docker_dns_provision::docker::proxies;
+
+    let oracle = Oracle::new();
+    let dir = std::env::temp_dir().join(format!("ddp-proxies-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_dir = dir.join("docker-config").display().to_string();
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let engine = fake_engine::start(&dir.join("engine.sock").display().to_string());
+    let host = format!("unix://{}", engine.path);
+    let config = serde_json::json!({"proxies": {
+        "default": {"httpProxy": "http://default-proxy:3128"},
+        host.clone(): {
+            "httpProxy": "http://proxy.example:3128",
+            "httpsProxy": "http://proxy.example:3129",
+            "noProxy": "localhost,127.0.0.1,.internal",
+            "ftpProxy": "",
+            "allProxy": "socks5://proxy.example:1080"
+        }
+    }});
+    std::fs::write(format!("{config_dir}/config.json"), config.to_string()).unwrap();
+    let env = |k: &str| (k == "DOCKER_CONFIG").then(|| config_dir.clone());
+    let read = |p: &std::path::Path| Ok(std::fs::read(p).ok());
+    let lookup = Lookup {
+        flag: None,
+        config_dir: None,
+        env: &env,
+        root: true,
+        read: &read,
+        exists: &|p: &std::path::Path| p.exists(),
+    };
+    let vars = proxies::for_engine(&lookup, &host).unwrap();
+    assert_eq!(vars.len(), 4, "{vars:?}");
+    const LINES: &[&str] = &[
+        "docker run --label ddp-proxies=plain ddp-test/busybox",
+        "docker run --label ddp-proxies=own -e http_proxy=http://mine:1 -e NO_PROXY ddp-test/busybox",
+        "docker run --label ddp-proxies=empty -e HTTPS_PROXY= -e A=b ddp-test/busybox",
+    ];
+    let mut failures = Vec::new();
+    for line in LINES {
+        let record = record_of(line).unwrap();
+        let words = shell_words(&record);
+        let mut spec = parse(&record, &SystemHost).unwrap();
+        proxy_env::add(&mut spec.body, &vars);
+        let got = normal(&spec.body, &engine.path);
+        match oracle.view(&engine, &config_dir, line, &words) {
+            Ok(want) if want == got => {}
+            other => failures.push(format!("{line}\n  cli {other:?}\n  ours {got:?}")),
+        }
+    }
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    oracle.check_record();
+}

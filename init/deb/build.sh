@@ -8,7 +8,9 @@
 # scdoc from init/man/*.scd; tests/man_pages.rs holds docker-dns-provision(8) to --help), the
 # examples, the copyright and changelog, then runs dpkg-deb. Prints the path of the .deb. The binary is static: the
 # package depends on nothing; it needs a Docker engine at run time, which may come from any
-# package (docker.io, docker-ce) or none, hence no Depends on one.
+# package (docker.io, docker-ce, or podman with its Docker API) or none, hence no Depends on
+# one. The units name docker.service in drop-ins; a Podman host replaces them with
+# examples/podman/ (docker-dns-provision(8), ENGINES).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +51,12 @@ install -d "$doc/examples/mesos-agent.service.d"
 install -m 0644 "$cron/etc/cron.d/$name" "$doc/examples/$name.cron.d"
 install -m 0644 "$init/systemd/mesos-agent.service.d/10-docker-dns-provision.conf" \
     "$doc/examples/mesos-agent.service.d/"
+# A Podman host puts these in /etc/systemd/system/ (they take the place of the packaged
+# drop-ins of the same name, which name docker.service).
+for unit in docker-dns-provision.service docker-dns-provision-resync.service; do
+    install -d "$doc/examples/podman/$unit.d"
+    install -m 0644 "$init/systemd/podman/$unit.d/10-engine.conf" "$doc/examples/podman/$unit.d/"
+done
 install -m 0644 "$init/examples/seed.zone" "$init/examples/seed.dnsmasq.conf" "$doc/examples/"
 
 install -m 0644 "$here/copyright" "$doc/copyright"

@@ -105,6 +105,7 @@ mod kv_file;
 mod label;
 mod network;
 mod policy;
+pub mod proxy_env;
 mod run_line;
 mod storage;
 mod values;

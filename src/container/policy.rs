@@ -63,12 +63,15 @@ const PROTECTED: &[&str] = &[
     "/root",
     "/var/lib/docker",
     "/var/lib/containerd",
+    "/var/lib/containers",
     "/var/lib/kubelet",
     "/run/docker.sock",
     "/run/docker",
     "/run/containerd",
     "/run/crio",
     "/run/podman",
+    "/run/containers",
+    "/run/k3s",
     "/run/snapd.socket",
     "/run/snapd-snap.socket",
     "/run/libvirt",
@@ -82,6 +85,8 @@ const PROTECTED: &[&str] = &[
     "/var/run/containerd",
     "/var/run/crio",
     "/var/run/podman",
+    "/var/run/containers",
+    "/var/run/k3s",
     "/var/run/snapd.socket",
     "/var/run/snapd-snap.socket",
     "/var/run/libvirt",
@@ -91,6 +96,34 @@ const PROTECTED: &[&str] = &[
     "/var/run/user/0",
     "/var/run/udev",
 ];
+
+/// Where each user's runtime directory lies (`/run/user/<uid>`).
+const USER_RUNTIME: &[&str] = &["/run/user", "/var/run/user"];
+
+/// What in a user's runtime directory is a rootless engine's API: whoever talks to it runs
+/// anything as that user (and, with the user's subordinate IDs, owns their containers).
+const USER_ENGINES: &[&str] = &[
+    "docker.sock",
+    "docker",
+    "podman",
+    "containerd-rootless",
+    "buildkit",
+];
+
+/// The rootless engines' paths of the user whose runtime directory `path` lies in. A path
+/// that shows every user's runtime directory also shows root's, which [`PROTECTED`] holds.
+fn user_engine_paths(path: &str) -> Vec<String> {
+    for base in USER_RUNTIME {
+        if let Some(rest) = path.strip_prefix(base).and_then(|r| r.strip_prefix('/')) {
+            let user = rest.split('/').next().unwrap_or(rest);
+            return USER_ENGINES
+                .iter()
+                .map(|e| format!("{base}/{user}/{e}"))
+                .collect();
+        }
+    }
+    Vec::new()
+}
 
 /// What inside `/etc` a read-only bind may show: the host's clock, names and public trust
 /// roots. The rest of `/etc` holds secrets that lead to root (`/etc/shadow`, SSH host keys,
@@ -487,6 +520,14 @@ fn check_source(source: &str, read_only: bool) -> Result<(), String> {
             return Err(format!("it lies inside {p}"));
         }
     }
+    for p in user_engine_paths(&path) {
+        if within(&p, &path) {
+            return Err(format!("it exposes {p}"));
+        }
+        if within(&path, &p) {
+            return Err(format!("it lies inside {p}"));
+        }
+    }
     for p in SYSTEM {
         if !read_only && (within(p, &path) || within(&path, p)) {
             return Err(format!("it makes {p} writable"));
@@ -583,6 +624,8 @@ mod tests {
             "-v /srv/data:/data busybox",
             "-v /etc/localtime:/etc/localtime:ro busybox",
             "-v /etcetera:/x busybox",
+            "-v /run/user/1000/app:/x busybox",
+            "-v /run/users:/x busybox",
             "-v named:/etc busybox",
             "--mount type=bind,src=/srv,dst=/srv busybox",
             "--mount type=volume,src=v,dst=/v busybox",
@@ -632,6 +675,42 @@ mod tests {
             ("-v /var/run/docker.sock:/s busybox", "docker.sock"),
             ("-v /run/docker.sock:/s busybox", "docker.sock"),
             ("-v /run:/r busybox", "docker.sock"),
+            (
+                "-v /run/podman/podman.sock:/s busybox",
+                "inside /run/podman",
+            ),
+            ("-v /var/run/podman:/s busybox", "exposes /var/run/podman"),
+            (
+                "-v /run/containerd/containerd.sock:/s busybox",
+                "inside /run/containerd",
+            ),
+            ("-v /run/k3s/containerd:/s busybox", "inside /run/k3s"),
+            (
+                "-v /var/lib/containers:/s busybox",
+                "exposes /var/lib/containers",
+            ),
+            (
+                "-v /run/user/1000/docker.sock:/s busybox",
+                "/run/user/1000/docker.sock",
+            ),
+            (
+                "-v /run/user/1000/podman/podman.sock:/s busybox",
+                "inside /run/user/1000/podman",
+            ),
+            (
+                "-v /var/run/user/1000/podman/podman.sock:/s busybox",
+                "inside /var/run/user/1000/podman",
+            ),
+            (
+                "-v /run/user/1000:/s:ro busybox",
+                "exposes /run/user/1000/docker.sock",
+            ),
+            ("-v /var/run/user:/s busybox", "exposes /var/run/user/0"),
+            ("-v /var/run/user/:/s:ro busybox", "exposes /var/run/user"),
+            (
+                "--mount type=bind,src=/run/user/1000/containerd-rootless/containerd.sock,dst=/s busybox",
+                "containerd-rootless",
+            ),
             ("-v /var:/r busybox", "exposes"),
             ("-v /proc/1:/r:ro busybox", "inside /proc"),
             ("-v /srv/../etc:/x busybox", "exposes /etc"),

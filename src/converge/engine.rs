@@ -47,6 +47,9 @@ pub fn read_and_repair(
     settings: &apply::Settings,
 ) -> Result<EngineRead, Stop> {
     engine.set_docker_config(o.docker_config.clone());
+    if let Some(v) = crate::context::pinned_api_version()? {
+        engine.pin_version(v);
+    }
     log::debug!("engine at {endpoint}, API {}", engine.api_version());
     let (recovery, repairs) = recover_and_repair(&engine, endpoint, o, settings)?;
     Ok(EngineRead {

@@ -55,12 +55,17 @@ struct Setup {
 /// Fail on configuration before waiting for anything (78, 66, 65), then take the lock.
 fn setup(o: &Options) -> Result<Setup, Stop> {
     let host = context::host(o)?;
-    let rules = Rules::new(o);
+    let rules = Rules::new(o).with_proxies(o)?;
     let walk = walk::walk(&host, &rules.limits).map_err(|e| Stop::new(Code::Config, e))?;
     log::debug!("levels: {} ({})", walk.levels.join(", "), walk.stop);
     let splay = crate::retry::random_duration(o.splay);
     let deadline = Instant::now() + splay + o.timeout;
     let records = Records::open(o, deadline)?;
+    if o.command != Command::Show {
+        // The engine's settings are configuration too (Rules::with_proxies resolved the
+        // engine's name): refused before any wait.
+        context::pinned_api_version()?;
+    }
     let lock = match o.command {
         Command::Apply => Some(lock::acquire(&o.lock_file, deadline).map_err(|e| match e {
             lock::LockError::Busy(m) => Stop::new(Code::TempFail, m),

@@ -77,7 +77,8 @@ pub fn parse_docker_host(url: &str) -> Result<DockerHost, String> {
             Ok(DockerHost::Unix(PathBuf::from(rest)))
         }
         "tcp" => parse_tcp(rest).map_err(|why| bad(&why)),
-        "http" | "https" | "ssh" | "fd" | "npipe" => Err(bad(&format!(
+        "https" => Err(bad("TLS to the engine is not supported (https://)")),
+        "http" | "ssh" | "fd" | "npipe" => Err(bad(&format!(
             "scheme {scheme}:// is not supported (only unix:// and plain tcp://)"
         ))),
         _ => Err(bad(&format!("unknown scheme {scheme}://"))),
@@ -182,7 +183,10 @@ mod tests {
             ("tcp://[::1]x", "unexpected"),
             ("tcp://10.0.0.1:2375/v1.41", "only host and port"),
             ("tcp://user@10.0.0.1", "only host and port"),
-            ("https://10.0.0.1:2376", "not supported"),
+            (
+                "https://10.0.0.1:2376",
+                "TLS to the engine is not supported",
+            ),
             ("ssh://me@host", "not supported"),
             ("gopher://x", "unknown scheme"),
         ];

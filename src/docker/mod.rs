@@ -18,7 +18,8 @@ pub struct Container {
     pub state: String,
     /// The ID of the image it runs.
     pub image_id: String,
-    /// Its healthcheck's verdict, when it has one and runs (the list's `Status` says it).
+    /// Its healthcheck's verdict, when it has one and runs (Docker's list says it in `Status`
+    /// or `Health`, Podman's own list in `Status`).
     pub health: Option<Health>,
     /// `HostConfig.NetworkMode`: `container:<ID>` when it runs in another's namespace.
     pub network_mode: String,
@@ -176,9 +177,12 @@ pub fn short_id(id: &str) -> &str {
 }
 
 mod calls;
+pub mod context;
 pub mod credentials;
 mod endpoint;
 mod engine;
+pub mod podman;
+pub mod proxies;
 mod reply;
 mod transport;
 pub mod version;

@@ -38,7 +38,7 @@ fn truncate(text: &str, limit: usize) -> String {
 }
 
 /// The prefix of every label the tool reads or writes.
-const TOOL_LABELS: &str = "docker-dns-provision.";
+pub(super) const TOOL_LABELS: &str = "docker-dns-provision.";
 
 /// `GET /containers/json` → the planner's view of every container, parsed as it is read:
 /// the body of a list of hundreds is never held whole.
@@ -59,6 +59,14 @@ pub fn containers_from(body: impl std::io::Read) -> Result<Vec<Container>, Strin
         status: String,
         #[serde(rename = "HostConfig", default)]
         host_config: Option<SummaryHostConfig>,
+        /// API 1.52 and later: the health as its own field, beside the `Status` text.
+        #[serde(rename = "Health", default)]
+        health: Option<SummaryHealth>,
+    }
+    #[derive(Deserialize)]
+    struct SummaryHealth {
+        #[serde(rename = "Status", default)]
+        status: String,
     }
     #[derive(Deserialize)]
     struct SummaryHostConfig {
@@ -80,7 +88,10 @@ pub fn containers_from(body: impl std::io::Read) -> Result<Vec<Container>, Strin
                 .into_iter()
                 .filter(|(k, _)| k.starts_with(TOOL_LABELS))
                 .collect(),
-            health: list_health(&s.status),
+            health: s
+                .health
+                .and_then(|h| Health::parse(&h.status))
+                .or_else(|| list_health(&s.status)),
             since: super::Since::parse(&s.status),
             state: s.state,
             image_id: s.image_id,
@@ -104,7 +115,7 @@ fn list_health(status: &str) -> Option<Health> {
 
 /// The container's own name among `Names`, which also lists the aliases other containers'
 /// legacy links give it (`/web/db`): the first name with no further `/`.
-fn primary_name(names: &[String]) -> String {
+pub(super) fn primary_name(names: &[String]) -> String {
     let bare = |n: &String| n.strip_prefix('/').unwrap_or(n).to_string();
     names
         .iter()
@@ -312,6 +323,8 @@ mod tests {
             {"Id":"h1","Names":["/h1"],"State":"running","Status":"Up 3 seconds (health: starting)"},
             {"Id":"h2","Names":["/h2"],"State":"running","Status":"Up 2 hours (healthy)"},
             {"Id":"h3","Names":["/h3"],"State":"running","Status":"Up 2 hours (unhealthy)"},
+            {"Id":"h4","Names":["/h4"],"State":"running","Status":"Up 2 hours",
+             "Health":{"Status":"unhealthy","FailingStreak":3}},
             {"Id":"ccc","Names":["/web.ddp-new"],"State":"created","Labels":null},
             {"Id":"ddd","Names":null,"State":"dead"},
             {"Id":"eee","Names":["/a/b"],"State":"removing"}
@@ -337,6 +350,7 @@ mod tests {
                 ("h1", "h1", "running", 0, Some(Health::Starting)),
                 ("h2", "h2", "running", 0, Some(Health::Healthy)),
                 ("h3", "h3", "running", 0, Some(Health::Unhealthy)),
+                ("h4", "h4", "running", 0, Some(Health::Unhealthy)),
                 ("ccc", "web.ddp-new", "created", 0, None),
                 ("ddd", "", "dead", 0, None),
                 ("eee", "a/b", "removing", 0, None),

@@ -61,6 +61,19 @@ pub fn negotiate(engine: ApiVersion) -> Result<ApiVersion, String> {
     Ok(engine.min(NEWEST))
 }
 
+/// A version pinned by `DOCKER_API_VERSION` (the CLI's `1.41`, or `v1.41`): used as it is,
+/// without negotiation, so an engine that does not speak it refuses the first call. Below
+/// [`OLDEST`] it is refused here: this tool's calls need what that version brought.
+pub fn pinned(text: &str) -> Result<ApiVersion, String> {
+    let v = ApiVersion::parse(text.strip_prefix('v').unwrap_or(text))?;
+    if v < OLDEST {
+        return Err(format!(
+            "{v} is older than this tool can speak (at least {OLDEST})"
+        ));
+    }
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +95,24 @@ mod tests {
             "", "1", "1.", ".41", "1.4a", "v1.41", "1.41.0", "-1.41", "1.+4", "99999.1",
         ] {
             assert!(ApiVersion::parse(text).is_err(), "{text:?} parsed");
+        }
+    }
+
+    #[test]
+    fn pinned_versions() {
+        let cases = [
+            ("1.41", Ok("1.41")),
+            ("v1.43", Ok("1.43")),
+            ("1.99", Ok("1.99")),
+            ("1.39", Err("at least 1.40")),
+            ("x", Err("not an API version")),
+        ];
+        for (text, want) in cases {
+            match (pinned(text), want) {
+                (Ok(v), Ok(w)) => assert_eq!(v.to_string(), w, "{text}"),
+                (Err(e), Err(w)) => assert!(e.contains(w), "{text}: {e}"),
+                (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
+            }
         }
     }
 

@@ -17,4 +17,5 @@ apt_install curl ca-certificates gcc libc6-dev file systemd time scdoc man-db
 "$here/dnsmasq.sh"
 "$here/dns-servers.sh"
 "$here/registry.sh"
+"$here/podman.sh"
 "$here/systemd-root.sh" >/dev/null

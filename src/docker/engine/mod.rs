@@ -9,7 +9,7 @@ use crate::docker::credentials::{Auth, Credentials};
 use crate::docker::reply::{self, PullLine};
 use crate::docker::transport::{self, BASE};
 use crate::docker::version::{self, ApiVersion};
-use crate::docker::{Container, Endpoint, Event};
+use crate::docker::{Container, Endpoint, Event, podman};
 use crate::retry::Backoff;
 use pulling::{Progress, PullError};
 use std::collections::BTreeMap;
@@ -113,6 +113,8 @@ pub struct Engine {
     end: Instant,
     version: ApiVersion,
     version_text: String,
+    /// Whether the engine is Podman (its ping carries `Libpod-Api-Version`).
+    podman: bool,
     calls: AtomicUsize,
     /// `--docker-config`: where the registry credentials are read, on the first pull.
     docker_config: Option<PathBuf>,
@@ -187,6 +189,7 @@ impl Engine {
             // Pings are unversioned; no other call is made before negotiation sets this.
             version: version::OLDEST,
             version_text: String::new(),
+            podman: false,
             calls: AtomicUsize::new(0),
             docker_config: None,
             credentials: OnceLock::new(),
@@ -194,7 +197,7 @@ impl Engine {
         };
         loop {
             match engine.ping(deadline) {
-                Ok(max) => {
+                Ok((max, podman)) => {
                     let negotiated =
                         version::negotiate(max).map_err(|message| EngineError::Protocol {
                             call: "GET /_ping".into(),
@@ -205,6 +208,7 @@ impl Engine {
                     );
                     engine.version = negotiated;
                     engine.version_text = negotiated.to_string();
+                    engine.podman = podman;
                     return Ok(engine);
                 }
                 Err(PingFailure::Fatal(e)) => return Err(e),
@@ -228,6 +232,14 @@ impl Engine {
         }
     }
 
+    /// Speak `version` from now on instead of the negotiated one (`DOCKER_API_VERSION`, as
+    /// the CLI does): an engine that does not speak it refuses the next call in its words.
+    pub fn pin_version(&mut self, version: ApiVersion) {
+        log::debug!("docker: API version pinned to {version} (DOCKER_API_VERSION)");
+        self.version = version;
+        self.version_text = version.to_string();
+    }
+
     /// The negotiated API version, e.g. `1.41`.
     pub fn api_version(&self) -> &str {
         &self.version_text
@@ -243,8 +255,17 @@ impl Engine {
         self.calls.load(Ordering::Relaxed)
     }
 
-    /// Every container, running or not (`GET /containers/json?all=1`).
+    /// Whether the engine is Podman, whose compat list lacks health and network mode.
+    pub fn is_podman(&self) -> bool {
+        self.podman
+    }
+
+    /// Every container, running or not (`GET /containers/json?all=1`; on Podman its own
+    /// list, which reports health, see [`podman`](crate::docker::podman)).
     pub fn list(&self) -> Result<Vec<Container>, EngineError> {
+        if self.podman {
+            return self.podman_list();
+        }
         let path = "/containers/json?all=1";
         let (call, response) = self.send(Method::Get, path, Wait::Usual)?;
         let status = response.status().as_u16();
@@ -260,6 +281,33 @@ impl Engine {
             ));
         }
         list.map_err(|message| EngineError::Protocol { call, message })
+    }
+
+    /// Podman's list, plus an inspect of each container that shares a network namespace
+    /// (for its `container:<ID>` network mode, which Podman's lists leave out).
+    fn podman_list(&self) -> Result<Vec<Container>, EngineError> {
+        let (call, response) = self.send(Method::Get, podman::LIST_PATH, Wait::Usual)?;
+        let body = expect_body(&call, response, &[200])?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let mut listed = podman::containers_from(&body[..], now)
+            .map_err(|message| EngineError::Protocol { call, message })?;
+        for i in podman::sharing_a_network(&listed) {
+            let c = &mut listed[i].container;
+            match self.inspect(&c.id) {
+                Ok(doc) => {
+                    c.network_mode = doc["HostConfig"]["NetworkMode"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                }
+                // Gone since the list: it no longer uses anything.
+                Err(EngineError::Api { status: 404, .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(listed.into_iter().map(|l| l.container).collect())
     }
 
     /// Read registry credentials from `DIR/config.json` (`--docker-config`) rather than where
@@ -508,8 +556,9 @@ impl Engine {
             .map_err(|e| protocol(&call, format!("unparsable image inspect reply: {e}")))
     }
 
-    /// One ping, unversioned (the version is what it finds out): the engine's maximum API.
-    fn ping(&self, deadline: Instant) -> Result<ApiVersion, PingFailure> {
+    /// One ping, unversioned (the version is what it finds out): the engine's maximum API,
+    /// and whether the engine is Podman.
+    fn ping(&self, deadline: Instant) -> Result<(ApiVersion, bool), PingFailure> {
         let left = deadline.saturating_duration_since(Instant::now());
         let limit = left.clamp(PING_TIMEOUT_FLOOR, PING_TIMEOUT);
         let response = match self.request(Method::Get, "/_ping", false, Wait::Total(limit)) {
@@ -529,6 +578,7 @@ impl Engine {
             .headers()
             .get("api-version")
             .map(|v| v.to_str().map(str::to_string));
+        let podman = response.headers().contains_key(podman::HEADER);
         let body = read_body("GET /_ping", response);
         if status != 200 {
             let message = body
@@ -552,9 +602,9 @@ impl Engine {
                 "the reply has no Api-Version header: is this a Docker engine?".into(),
             )),
             Some(Err(_)) => Err(fatal("the Api-Version header is not text".into())),
-            Some(Ok(text)) => {
-                ApiVersion::parse(&text).map_err(|m| fatal(format!("Api-Version header: {m}")))
-            }
+            Some(Ok(text)) => ApiVersion::parse(&text)
+                .map(|v| (v, podman))
+                .map_err(|m| fatal(format!("Api-Version header: {m}"))),
         }
     }
 
