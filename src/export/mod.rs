@@ -220,10 +220,9 @@ fn read_engine(
         .iter()
         .map(|c| (c.id.clone(), c.name.clone()))
         .collect();
-    Ok((
-        out,
-        EngineFacts::from_info(&engine.info()?, log_opts, names),
-    ))
+    let mut facts = EngineFacts::from_info(&engine.info()?, log_opts, names);
+    facts.podman = engine.is_podman();
+    Ok((out, facts))
 }
 
 /// The `log-opts` a local Docker engine adds to every container of its default driver; none

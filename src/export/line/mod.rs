@@ -30,6 +30,8 @@ pub struct EngineFacts {
     pub runtime: String,
     /// The default cgroup namespace mode (`private` on cgroup v2, `host` on v1).
     pub cgroupns: String,
+    /// Whether the engine is Podman, which reports its own defaults as the container's.
+    pub podman: bool,
     /// Container names by ID.
     pub names: BTreeMap<String, String>,
 }
@@ -42,6 +44,7 @@ impl Default for EngineFacts {
             log_opts: BTreeMap::new(),
             runtime: "runc".into(),
             cgroupns: "private".into(),
+            podman: false,
             names: BTreeMap::new(),
         }
     }
@@ -72,6 +75,7 @@ impl EngineFacts {
                 stock.cgroupns
             },
             names,
+            podman: false,
         }
     }
 }
@@ -98,6 +102,13 @@ impl RunLine {
 /// image is gone: then everything the container has is written). With `redact`, the values
 /// of secret-looking variables are replaced by [`PLACEHOLDER`].
 pub fn run_line(container: &Value, image: &Value, facts: &EngineFacts, redact: bool) -> RunLine {
+    let (as_docker, podman_note) = if facts.podman {
+        let (c, note) = podman::as_docker(container, image);
+        (Some(c), note)
+    } else {
+        (None, None)
+    };
+    let container = as_docker.as_ref().unwrap_or(container);
     let mut w = Writer {
         top: container,
         c: &container["Config"],
@@ -122,6 +133,7 @@ pub fn run_line(container: &Value, image: &Value, facts: &EngineFacts, redact: b
     w.lifecycle();
     w.unsupported();
     w.image_and_command();
+    w.out.notes.extend(podman_note);
     w.out
 }
 
@@ -386,6 +398,7 @@ impl Writer<'_> {
 mod command;
 mod host;
 mod network;
+mod podman;
 mod storage;
 
 #[cfg(test)]
