@@ -36,6 +36,8 @@ pub enum Command {
     Show,
     /// Check every host of a records file offline (`--records` required).
     Lint,
+    /// Print the records that reproduce the engine's existing containers.
+    Export,
 }
 
 impl Command {
@@ -46,6 +48,7 @@ impl Command {
             Command::Plan => "plan",
             Command::Show => "show",
             Command::Lint => "lint",
+            Command::Export => "export",
         }
     }
 }
@@ -126,6 +129,12 @@ pub struct Options {
     pub metrics_file: Option<PathBuf>,
     /// `apply`: remove the images managed containers stopped using this run.
     pub prune_images: bool,
+    /// `export`: the containers to export; empty means every one.
+    pub export_names: Vec<String>,
+    /// `export`: how the records are written.
+    pub export_format: crate::export::records::Format,
+    /// `export`: replace the values of secret-looking variables with a placeholder.
+    pub redact: bool,
 }
 
 impl Default for Options {
@@ -163,6 +172,9 @@ impl Default for Options {
             detailed_exitcode: false,
             metrics_file: None,
             prune_images: false,
+            export_names: Vec::new(),
+            export_format: crate::export::records::Format::Dnsmasq,
+            redact: false,
         }
     }
 }
@@ -246,7 +258,13 @@ where
             Long("detailed-exitcode") => o.detailed_exitcode = true,
             Long("metrics-file") => o.metrics_file = Some(directory(&mut p, "--metrics-file")?),
             Long("prune-images") => o.prune_images = true,
+            Long("format") => o.export_format = export_format(&mut p)?,
+            Long("redact") => o.redact = true,
             Value(v) if command.is_none() => command = Some(subcommand(&v)?),
+            Value(v) if command == Some(Command::Export) => o.export_names.push(
+                v.into_string()
+                    .map_err(|v| bad("export", &v.to_string_lossy(), "not valid UTF-8"))?,
+            ),
             _ => return Err(arg.unexpected().into()),
         }
     }
@@ -280,6 +298,12 @@ fn check_command(o: &Options) -> Result<(), UsageError> {
             "--metrics-file is an option of apply and plan only".to_string(),
         ));
     }
+    let export_only = o.redact || o.export_format != crate::export::records::Format::Dnsmasq;
+    if export_only && o.command != Command::Export {
+        return Err(UsageError(
+            "--format and --redact are options of export only".to_string(),
+        ));
+    }
     Ok(())
 }
 
@@ -289,8 +313,9 @@ fn subcommand(v: &std::ffi::OsStr) -> Result<Command, UsageError> {
         Some("plan") => Ok(Command::Plan),
         Some("show") => Ok(Command::Show),
         Some("lint") => Ok(Command::Lint),
+        Some("export") => Ok(Command::Export),
         _ => Err(UsageError(format!(
-            "unknown command '{}' (expected apply, plan, show or lint)",
+            "unknown command '{}' (expected apply, plan, show, lint or export)",
             v.to_string_lossy()
         ))),
     }
@@ -314,6 +339,16 @@ fn output(p: &mut lexopt::Parser) -> Result<Output, UsageError> {
         "text" => Ok(Output::Text),
         "json" => Ok(Output::Json),
         v => Err(bad("--output", v, "expected text or json")),
+    }
+}
+
+fn export_format(p: &mut lexopt::Parser) -> Result<crate::export::records::Format, UsageError> {
+    use crate::export::records::Format;
+    match text(p, "--format")?.as_str() {
+        "dnsmasq" => Ok(Format::Dnsmasq),
+        "zone" => Ok(Format::Zone),
+        "json" => Ok(Format::Json),
+        v => Err(bad("--format", v, "expected dnsmasq, zone or json")),
     }
 }
 
@@ -468,6 +503,8 @@ USAGE
     docker-dns-provision [apply|plan|show] [OPTIONS]
     docker-dns-provision lint --records FILE [--prefix P] [--inherit] [--top-domain D]
                          [--allow-image PATTERN] [--forbid-privileged] [--strict]
+    docker-dns-provision export [--hostname H] [--prefix P] [--format dnsmasq|zone|json]
+                         [--redact] [NAME...]
 
 COMMANDS
     apply   make the Docker engine match DNS (the default)
@@ -475,6 +512,8 @@ COMMANDS
     show    print what DNS says for each container (no Docker needed)
     lint    check every host of a records file as show would, plus what only the whole
             file shows (dead records, disabled entries); one FILE:LINE: line per finding
+    export  print the records (the list and one docker run line per container) that make the
+            engine's existing containers (the NAMEs, or all) again; changes nothing
 
 RECORDS
     <prefix>.<host>         TXT \"name\" ...   containers this host runs (one or more per string)
@@ -544,6 +583,11 @@ OPTIONS
                            textfile collector (Prometheus text format, replaced atomically)
     --prune-images         apply: remove the images managed containers used before this run
                            and that no container uses now
+    --format dnsmasq|zone|json
+                           export: write dnsmasq txt-record= lines, zone-file TXT lines or
+                           JSON [default: dnsmasq]
+    --redact               export: replace the values of variables whose names look secret
+                           (*PASSWORD* *SECRET* *TOKEN* *KEY*) with REDACTED
     --output text|json     output format [default: text]
     --log-level LEVEL      off, error, warn, info, debug, trace [default: $RUST_LOG, else info]
     -h, --help             print this help
@@ -658,6 +702,11 @@ mod tests {
         assert_eq!(o.metrics_file, Some(PathBuf::from("/tmp/m.prom")));
         assert_eq!(run(&["apply", "--jobs=2"]).unwrap().command, Command::Apply);
         assert_eq!(run(&["--inherit", "show"]).unwrap().command, Command::Show);
+        let o = run(&["export", "--format", "zone", "--redact", "web", "db"]).unwrap();
+        assert_eq!(o.command, Command::Export);
+        assert_eq!(o.export_format, crate::export::records::Format::Zone);
+        assert!(o.redact);
+        assert_eq!(o.export_names, vec!["web".to_string(), "db".to_string()]);
         let o = run(&["lint", "--records", "z", "--strict"]).unwrap();
         assert_eq!(o.command, Command::Lint);
         assert!(o.strict);
@@ -702,6 +751,9 @@ mod tests {
             (&["show", "--metrics-file", "/m"], "--metrics-file"),
             (&["--metrics-file="], "--metrics-file"),
             (&["plan", "--prune-images"], "--prune-images"),
+            (&["export", "--format", "yaml"], "yaml"),
+            (&["show", "--redact"], "--redact"),
+            (&["apply", "--format", "zone"], "--format"),
         ];
         for (args, needle) in cases {
             let e = run(args).expect_err(&format!("{args:?} should fail"));

@@ -47,6 +47,10 @@
 //! - While DNS is silent, [`offline`] says which containers of the last converged state may be
 //!   started again (only started: never created, replaced or removed); [`converge`] runs
 //!   that through [`apply`] after `--offline-after`, and keeps asking DNS.
+//! - [`export`] goes the other way: the engine's existing containers (inspect of each and
+//!   of its image) → the records that make them again, written as dnsmasq, zone or JSON
+//!   records ([`export::records`], reusable for any record kind); the rules of what a run
+//!   line says and leaves out are pure ([`export::line`]).
 //! - Shared mechanics: [`retry`] (the one backoff), [`pool`] (the one thread pool), [`lock`]
 //!   (the run lock), [`bounded_read`] (every operator file is read with a type check and a
 //!   size bound), [`base64`], [`sha256`], [`logging`].
@@ -72,6 +76,7 @@ pub mod desired;
 pub mod dns;
 pub mod docker;
 pub mod exit;
+pub mod export;
 pub mod images;
 pub mod jobs;
 pub mod lint;

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
     docker_dns_provision::logging::init(options.log_level.as_deref());
     match options.command {
         Command::Lint => docker_dns_provision::lint::run(&options),
+        Command::Export => docker_dns_provision::export::run(&options),
         _ => docker_dns_provision::converge::run(&options),
     }
     .into()

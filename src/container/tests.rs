@@ -24,6 +24,21 @@ pub(crate) fn example(text: &str, body: serde_json::Value) -> ContainerSpec {
     }
 }
 
+/// The words a record text splits into: export's quoting is checked against the splitter.
+pub(crate) fn split_words(text: &str) -> Vec<String> {
+    super::words::split(text).unwrap()
+}
+
+/// The fields of a CSV flag value, as the `--mount`/`--gpus`/`--network` parsers read them.
+pub(crate) fn csv(value: &str) -> Vec<String> {
+    super::values::csv_fields(value).unwrap()
+}
+
+/// A Go duration in nanoseconds, as the `--health-*` flags read it.
+pub(crate) fn duration(text: &str) -> i64 {
+    super::values::parse_duration(text).unwrap()
+}
+
 /// A host with no files and no environment: nothing a record names can be read.
 pub(super) struct NoHost;
 

@@ -544,6 +544,29 @@ impl Engine {
             .map_err(|e| protocol(&call, format!("unparsable inspect reply: {e}")))
     }
 
+    /// The engine's own facts (`GET /info`): its host name, default logging driver and
+    /// runtime, cgroup version. Read by `export`, to leave the engine's defaults out.
+    pub fn info(&self) -> Result<serde_json::Value, EngineError> {
+        let (call, response) = self.send(Method::Get, "/info", Wait::Usual)?;
+        let body = expect_body(&call, response, &[200])?;
+        serde_json::from_slice(&body)
+            .map_err(|e| protocol(&call, format!("unparsable info reply: {e}")))
+    }
+
+    /// An image's inspect, by ID or name; `None` when the engine no longer has it.
+    pub fn inspect_image(&self, image: &str) -> Result<Option<serde_json::Value>, EngineError> {
+        let path = format!("/images/{}/json", encode(image, IMAGE_PATH));
+        let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
+        if response.status().as_u16() == 404 {
+            drain(response);
+            return Ok(None);
+        }
+        let body = expect_body(&call, response, &[200])?;
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| protocol(&call, format!("unparsable image inspect reply: {e}")))
+    }
+
     /// One ping, unversioned (the version is what it finds out): the engine's maximum API,
     /// and whether the engine is Podman.
     fn ping(&self, deadline: Instant) -> Result<(ApiVersion, bool), PingFailure> {
