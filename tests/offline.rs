@@ -125,8 +125,18 @@ fn a_complete_offline_start_is_79_and_tells_systemd_it_is_ready() {
     let w = World::new("offline-ready");
     let web = w.name("web");
     w.records(&[("web", Some(&sleeper(3600)))]);
-    let o = w.apply();
+    let metrics = w.dir.join("ddp.prom");
+    let metrics_arg = metrics.to_str().expect("a UTF-8 scratch path");
+    let mut converged = w.args("apply");
+    converged.extend(["--metrics-file".to_string(), metrics_arg.to_string()]);
+    let o = w.run(&converged, &[]);
     assert_eq!(code(&o), 0, "{}", show(&o));
+    let scraped = std::fs::read_to_string(&metrics).expect("the metrics file");
+    assert!(
+        scraped.contains("\ndocker_dns_provision_offline 0\n"),
+        "{scraped}"
+    );
+    assert!(!scraped.contains("offline_since"), "{scraped}");
     stop(&web);
 
     let socket = w.dir.join("notify");
@@ -137,7 +147,14 @@ fn a_complete_offline_start_is_79_and_tells_systemd_it_is_ready() {
     let args = over_dns(
         &w,
         &[silent_dns()],
-        &["--timeout", "6s", "--offline-after", "1s"],
+        &[
+            "--timeout",
+            "6s",
+            "--offline-after",
+            "1s",
+            "--metrics-file",
+            metrics_arg,
+        ],
     );
     let mut cmd = common::e2e::tool_command(&args);
     cmd.env("NOTIFY_SOCKET", &socket);
@@ -173,6 +190,20 @@ fn a_complete_offline_start_is_79_and_tells_systemd_it_is_ready() {
     assert!(
         summary.contains("started=1") && summary.contains("running the last converged state"),
         "{summary}"
+    );
+    // A fleet's monitoring sees the host running its last converged state, and since when.
+    let scraped = std::fs::read_to_string(&metrics).expect("the metrics file");
+    assert!(
+        scraped.contains("\ndocker_dns_provision_offline 1\n"),
+        "{scraped}"
+    );
+    assert!(
+        scraped.contains("\ndocker_dns_provision_offline_since_timestamp_seconds "),
+        "{scraped}"
+    );
+    assert!(
+        scraped.contains("docker_dns_provision_exit_status{command=\"apply\"} 79"),
+        "{scraped}"
     );
 }
 
