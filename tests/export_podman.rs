@@ -31,6 +31,11 @@ fn body(text: &str) -> Value {
             b.as_object_mut().unwrap().remove("Labels");
         }
     }
+    // Podman keeps a container's environment in a map: the order it was typed in is gone
+    // (and means nothing for distinct names), so both sides are compared sorted.
+    if let Some(Value::Array(env)) = b.get_mut("Env") {
+        env.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
+    }
     b
 }
 

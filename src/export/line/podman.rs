@@ -46,6 +46,9 @@ pub fn as_docker(container: &Value, image: &Value) -> (Value, Option<String>) {
                 e == "container=podman" || e.as_str().is_some_and(|s| s.starts_with("TERM="));
             !podmans || image_env.contains(e)
         });
+        // Podman keeps the environment in a map and reports it in no stable order: sorted,
+        // two exports of one container give one record.
+        env.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
     }
     let hc = &mut c["HostConfig"];
     for (key, default) in [
@@ -115,7 +118,8 @@ mod tests {
         assert_eq!(d["Config"]["WorkingDir"], "");
         assert_eq!(d["Config"]["StopSignal"], "");
         assert!(d["Config"]["StopTimeout"].is_null() && d["Config"]["Entrypoint"].is_null());
-        assert_eq!(d["Config"]["Env"], json!(["PATH=/bin", "A=1"]));
+        // Sorted: Podman's own order is not stable from one inspect to the next.
+        assert_eq!(d["Config"]["Env"], json!(["A=1", "PATH=/bin"]));
         for k in ["PidsLimit", "ShmSize", "MemorySwappiness"] {
             assert!(d["HostConfig"][k].is_null(), "{k}");
         }
