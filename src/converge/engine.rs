@@ -181,9 +181,7 @@ pub fn engine_stop(endpoint: &Endpoint, e: EngineError) -> Stop {
     // be worked with now; 69 tells an init system to look at docker.service.
     let why = match e {
         // Its message names the endpoint already.
-        EngineError::Unreachable(_) => format!(
-            "{e}; {RUNNING}? --timeout bounds the wait"
-        ),
+        EngineError::Unreachable(_) => format!("{e}; {RUNNING}? --timeout bounds the wait"),
         _ => format!("Docker engine at {endpoint}: {e}"),
     };
     Stop::new(Code::Unavailable, why)

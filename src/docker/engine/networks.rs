@@ -37,6 +37,15 @@ impl Engine {
         networks_from(&body).map_err(|m| protocol(&call, m))
     }
 
+    /// `GET /networks/{id}`: one network's inspect (read by `export`).
+    pub fn inspect_network(&self, id: &str) -> Result<Value, EngineError> {
+        let path = format!("/networks/{}", encode(id, QUERY));
+        let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
+        let body = expect_body(&call, response, &[200])?;
+        serde_json::from_slice(&body)
+            .map_err(|e| protocol(&call, format!("unparsable network inspect reply: {e}")))
+    }
+
     /// `POST /networks/create` with `body` (it holds the name); returns the new network's ID.
     pub fn create_network(&self, body: &Value) -> Result<String, EngineError> {
         let mut body = body.clone();
