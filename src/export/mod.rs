@@ -101,20 +101,23 @@ pub fn export(
     out
 }
 
-/// The user-defined networks the containers are attached to (not the engine's own), by name.
+/// The user-defined networks the containers' run lines name (not the engine's own), by name:
+/// the network mode, and the other networks when it is one (as [`line::run_line`] writes).
 pub fn networks_used(containers: &[Inspected]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for c in containers {
-        names.extend(
-            c.container["HostConfig"]["NetworkMode"]
-                .as_str()
-                .map(String::from),
-        );
+        let mode = c.container["HostConfig"]["NetworkMode"]
+            .as_str()
+            .unwrap_or_default();
+        if matches!(mode, "" | "default" | "host" | "none") || mode.starts_with("container:") {
+            continue;
+        }
+        names.push(mode.to_string());
         if let Some(eps) = c.container["NetworkSettings"]["Networks"].as_object() {
             names.extend(eps.keys().cloned());
         }
     }
-    names.retain(|n| !crate::network::BUILTIN.contains(&n.as_str()) && !n.contains(':'));
+    names.retain(|n| !crate::network::BUILTIN.contains(&n.as_str()));
     names.sort();
     names.dedup();
     names
@@ -214,7 +217,11 @@ fn read_and_print(o: &Options) -> Result<(), Stop> {
             ),
         })?;
     let mut networks = Vec::new();
-    for name in networks_used(&containers) {
+    // Podman's own default network is the engine's, as `bridge` is Docker's.
+    for name in networks_used(&containers)
+        .into_iter()
+        .filter(|n| !(defaults.podman && n == "podman"))
+    {
         let doc = engine
             .inspect_network(&name)
             .map_err(|e| engine_stop(&endpoint, e))?;

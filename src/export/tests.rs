@@ -163,7 +163,17 @@ fn only_user_defined_networks_are_used() {
     c.container["NetworkSettings"]["Networks"] = json!({"bridge": {}});
     let mut d = container("d", &[], json!({}));
     d.container["HostConfig"]["NetworkMode"] = json!("host");
-    assert_eq!(networks_used(&[a, b, c, d]), ["appnet", "backnet"]);
+    d.container["NetworkSettings"]["Networks"] = json!({"host": {}});
+    // Connected later to a network its run line does not name: not its record's concern.
+    let mut e = container("e", &[], json!({}));
+    e.container["NetworkSettings"]["Networks"] = json!({"bridge": {}, "later": {}});
+    let mut f = container("f", &[], json!({}));
+    f.container["HostConfig"]["NetworkMode"] = json!("bridge");
+    f.container["NetworkSettings"]["Networks"] = json!({"bridge": {}, "sidenet": {}});
+    assert_eq!(
+        networks_used(&[a, b, c, d, e, f]),
+        ["appnet", "backnet", "sidenet"]
+    );
     assert!(networks_used(&[container("e", &[], json!({}))]).is_empty());
 }
 
