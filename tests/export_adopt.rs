@@ -3,7 +3,9 @@
 //! container; published through a real dnsmasq, `plan` shows each as adopted (replaced once
 //! to carry the ownership label) and `--no-adopt` as a conflict; one `apply` adopts them
 //! all with verification; afterwards the plan keeps everything and `export` prints the
-//! same records again.
+//! same records again. Two containers on a network made by hand are exported with it, and
+//! one `apply --recreate-networks` takes the network over with them: they still reach each
+//! other by name.
 
 mod common;
 
@@ -269,4 +271,146 @@ fn an_exported_host_is_adopted_by_one_apply() {
         records_of(&export(&w, &names, "dnsmasq")),
         records_of(&records)
     );
+}
+
+/// Removes the test's network when it ends (declared before the world, so after its
+/// containers are gone).
+struct Net(String);
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        let _ = docker(&["network", "rm", &self.0]);
+    }
+}
+
+/// A plan's exit status, and its network and container (name, action) pairs.
+type Planned = (i32, Vec<(String, String)>, Vec<(String, String)>);
+
+fn plan_networks(w: &World, extra: &[&str]) -> Planned {
+    let mut args = w.args("plan");
+    args.extend(
+        ["--output", "json"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string()),
+    );
+    let o = w.run(&args, &[]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert!(doc["actions"].is_array(), "{}", show(&o));
+    (
+        code(&o),
+        pairs(&doc["network_actions"], "network", "action"),
+        pairs(&doc["actions"], "container", "action"),
+    )
+}
+
+/// `web` reaches `db` by its name and its alias, and `db` reaches `web`.
+fn they_reach_each_other(db: &str, web: &str) {
+    for (from, to) in [(web, db), (web, "database"), (db, web)] {
+        let p = docker(&["exec", from, "ping", "-c1", "-W3", to]);
+        assert!(p.status.success(), "{from} → {to}: {}", show(&p));
+    }
+}
+
+#[test]
+fn an_exported_network_is_taken_over_with_its_containers() {
+    // Declared before the world: dropped after it, once its containers are gone.
+    let net = "e2e-exnet-appnet".to_string();
+    let _net = Net(net.clone());
+    let w = World::new("exnet");
+    assert!(net.starts_with(w.prefix()));
+    let _ = docker(&["network", "rm", &net]);
+    let o = docker(&["network", "create", "--subnet", "10.198.7.0/24", &net]);
+    assert!(o.status.success(), "{}", show(&o));
+    let (db, web) = (w.name("db"), w.name("web"));
+    let serve = [
+        IMG,
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; while sleep 1; do :; done",
+    ];
+    for (name, opts) in [
+        (
+            &db,
+            &["--network-alias", "database", "--ip", "10.198.7.10"][..],
+        ),
+        (&web, &[][..]),
+    ] {
+        let mut args = vec!["run", "-d", "--name", name, "--network", &net];
+        args.extend(opts.iter().chain(&serve));
+        let o = docker(&args);
+        assert!(o.status.success(), "{}", show(&o));
+    }
+    they_reach_each_other(&db, &web);
+    let names = [db.clone(), web.clone()];
+    let ids: Vec<String> = names.iter().map(|n| field(n, "{{.Id}}").unwrap()).collect();
+
+    // Exported: the network list, the network's record, the containers on it.
+    let records = export(&w, &names, "dnsmasq");
+    std::fs::write(w.records_path(), &records).unwrap();
+    for want in [
+        format!("txt-record=networks.docker.e2e.test,\"{net}\""),
+        format!("txt-record={net}.networks.docker.e2e.test,\"--subnet 10.198.7.0/24"),
+        format!("--network={net} --network-alias=database --ip=10.198.7.10 "),
+    ] {
+        assert!(records.contains(&want), "{want}\n{records}");
+    }
+    assert!(!records.contains("bridge"), "{records}");
+
+    lint_and_show(&w, &names);
+    let o = w.run(&w.args("show"), &["--output".into(), "json".into()]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        pairs(&doc["networks"]["networks"], "name", "status"),
+        [(net.clone(), "spec".to_string())],
+        "{}",
+        show(&o)
+    );
+
+    // Unlabelled with containers attached: not taken over without the option (65)...
+    let mut replaced: Vec<(String, String)> = names
+        .iter()
+        .map(|n| (n.clone(), "replace".into()))
+        .collect();
+    replaced.sort();
+    let (status, nets, mut actions) = plan_networks(&w, &[]);
+    actions.sort();
+    assert_eq!(
+        (status, &nets, &actions),
+        (65, &vec![(net.clone(), "leave".into())], &replaced)
+    );
+    // ...and with it, the network is recreated and the containers adopted, in one apply.
+    let (status, nets, _) = plan_networks(&w, &["--recreate-networks"]);
+    assert_eq!((status, nets), (0, vec![(net.clone(), "recreate".into())]));
+    let o = w.run(&w.args("apply"), &["--recreate-networks".into()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+
+    let label = format!("{{{{index .Labels \"{LABEL}\"}}}}");
+    let o = docker(&["network", "inspect", "--format", &label, &net]);
+    assert!(
+        o.status.success() && !String::from_utf8_lossy(&o.stdout).trim().is_empty(),
+        "the network carries the ownership label: {}",
+        show(&o)
+    );
+    let container_label = format!("{{{{index .Config.Labels \"{LABEL}\"}}}}");
+    for (name, old) in names.iter().zip(&ids) {
+        assert_ne!(
+            field(name, "{{.Id}}").as_ref(),
+            Some(old),
+            "{name} was replaced"
+        );
+        assert!(
+            field(name, &container_label).is_some_and(|l| !l.is_empty()),
+            "{name}"
+        );
+    }
+    let ip = format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}");
+    assert_eq!(field(&db, &ip).as_deref(), Some("10.198.7.10"));
+    they_reach_each_other(&db, &web);
+
+    // Adopted: nothing more to do, without the option.
+    let (status, nets, actions) = plan_networks(&w, &[]);
+    assert_eq!(status, 0);
+    assert_eq!(nets, [(net.clone(), "keep".to_string())]);
+    assert!(actions.iter().all(|(_, a)| a == "keep"), "{actions:?}");
 }

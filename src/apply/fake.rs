@@ -474,6 +474,7 @@ impl FakeEngine {
                 name: name.clone(),
                 driver: "bridge".into(),
                 labels: labels.clone(),
+                described: None,
             })
             .collect()
     }

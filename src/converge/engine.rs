@@ -88,6 +88,10 @@ pub struct EarlyEngine {
     connected: bool,
 }
 
+/// The hint when the engine does not answer: the service to look at, whichever engine it is.
+const RUNNING: &str =
+    "is the engine running (systemctl status docker; for Podman, systemctl status podman.socket)";
+
 /// How long past its deadline a run waits for the engine thread's own reason for failing.
 const VERDICT_GRACE: Duration = Duration::from_millis(250);
 
@@ -161,7 +165,7 @@ impl EarlyEngine {
                     return Err(Stop::new(
                         Code::Unavailable,
                         format!(
-                            "Docker engine at {} not reachable in the time this run gives it; is the engine running (systemctl status docker)?",
+                            "Docker engine at {} not reachable in the time this run gives it; {RUNNING}?",
                             self.endpoint
                         ),
                     ));
@@ -177,9 +181,7 @@ pub fn engine_stop(endpoint: &Endpoint, e: EngineError) -> Stop {
     // be worked with now; 69 tells an init system to look at docker.service.
     let why = match e {
         // Its message names the endpoint already.
-        EngineError::Unreachable(_) => format!(
-            "{e}; is the engine running (systemctl status docker)? --timeout bounds the wait"
-        ),
+        EngineError::Unreachable(_) => format!("{e}; {RUNNING}? --timeout bounds the wait"),
         _ => format!("Docker engine at {endpoint}: {e}"),
     };
     Stop::new(Code::Unavailable, why)

@@ -40,6 +40,10 @@ pub struct Network {
     pub driver: String,
     /// The tool's labels (`docker-dns-provision.*`) only.
     pub labels: BTreeMap<String, String>,
+    /// The record text that makes it again, as the list describes it
+    /// ([`crate::network::line::from_body`]); `None` when not described. The way back when
+    /// a network without the label is taken over with containers attached.
+    pub described: Option<String>,
 }
 
 impl Network {

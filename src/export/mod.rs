@@ -101,6 +101,66 @@ pub fn export(
     out
 }
 
+/// The user-defined networks the containers' run lines name (not the engine's own), by name:
+/// the network mode, and the other networks when it is one (as [`line::run_line`] writes).
+pub fn networks_used(containers: &[Inspected]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for c in containers {
+        let mode = c.container["HostConfig"]["NetworkMode"]
+            .as_str()
+            .unwrap_or_default();
+        if matches!(mode, "" | "default" | "host" | "none") || mode.starts_with("container:") {
+            continue;
+        }
+        names.push(mode.to_string());
+        if let Some(eps) = c.container["NetworkSettings"]["Networks"].as_object() {
+            names.extend(eps.keys().cloned());
+        }
+    }
+    names.retain(|n| !crate::network::BUILTIN.contains(&n.as_str()));
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The networks' records: their list under `<prefix>.<host>` and one record per network
+/// (`<name>.<prefix>.<host>`) with the `docker network create` options its inspect shows,
+/// defaults left out. Pure; a network no record can name is a warning, not a record.
+pub fn export_networks(networks: &[(String, Value)], host: &str, prefix: &str, out: &mut Export) {
+    if networks.is_empty() {
+        return;
+    }
+    let level = format!("{prefix}.{host}");
+    let mut records = Vec::new();
+    let mut names = Vec::new();
+    for (name, doc) in networks {
+        let owner = format!("{name}.{level}");
+        let refused = crate::network::valid_network_name(name).err().or_else(|| {
+            (owner.len() > 253).then(|| format!("its record name {owner} is over 253 characters"))
+        });
+        if let Some(why) = refused {
+            out.warnings
+                .push(format!("network {name}: not exported: {why}"));
+            continue;
+        }
+        names.push(name.clone());
+        let text = crate::network::line::write(&crate::network::line::from_body(doc));
+        records.push(TxtRecord {
+            kind: "network",
+            name: owner,
+            strings: records::character_strings(&text),
+            notes: Vec::new(),
+        });
+    }
+    out.records.push(TxtRecord {
+        kind: "network list",
+        name: level,
+        strings: records::list_strings(&names),
+        notes: Vec::new(),
+    });
+    out.records.extend(records);
+}
+
 /// The record text of one container, its notes and its secret-looking variables. A container
 /// the tool made carries its record text in the ownership label: that text is its identity,
 /// so it is exported as it is (unless it must be redacted).
@@ -156,14 +216,27 @@ fn read_and_print(o: &Options) -> Result<(), Stop> {
                 format!("no container named {} on this engine", names.join(", ")),
             ),
         })?;
-    let exported = export(&containers, &host, &o.prefix, &defaults, o.redact);
+    let mut networks = Vec::new();
+    // Podman's own default network is the engine's, as `bridge` is Docker's.
+    for name in networks_used(&containers)
+        .into_iter()
+        .filter(|n| !(defaults.podman && n == "podman"))
+    {
+        let doc = engine
+            .inspect_network(&name)
+            .map_err(|e| engine_stop(&endpoint, e))?;
+        networks.push((name, doc));
+    }
+    let mut exported = export(&containers, &host, &o.prefix, &defaults, o.redact);
+    let count = exported.records.len() - 1;
+    export_networks(&networks, &host, &o.network_prefix, &mut exported);
     for w in &exported.warnings {
         log::warn!("{w}");
     }
     let header = format!(
-        "docker-dns-provision export: {} container(s) of host {host} (docker-dns-provision(8), EXPORT)\n\
+        "docker-dns-provision export: {count} container(s) and {} network(s) of host {host} (docker-dns-provision(8), EXPORT)\n\
          Publish these records, then `plan`: each container is adopted, replaced once to carry the ownership label.",
-        exported.records.len() - 1
+        networks.len()
     );
     print!(
         "{}",

@@ -151,3 +151,98 @@ fn daemon_log_opts_are_read_when_the_file_is_there() {
     assert!(daemon_log_opts(&file).is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn only_user_defined_networks_are_used() {
+    let mut a = container("a", &[], json!({}));
+    a.container["HostConfig"]["NetworkMode"] = json!("appnet");
+    a.container["NetworkSettings"]["Networks"] = json!({"appnet": {}, "backnet": {}});
+    let mut b = container("b", &[], json!({}));
+    b.container["HostConfig"]["NetworkMode"] = json!("container:a");
+    let mut c = container("c", &[], json!({}));
+    c.container["NetworkSettings"]["Networks"] = json!({"bridge": {}});
+    let mut d = container("d", &[], json!({}));
+    d.container["HostConfig"]["NetworkMode"] = json!("host");
+    d.container["NetworkSettings"]["Networks"] = json!({"host": {}});
+    // Connected later to a network its run line does not name: not its record's concern.
+    let mut e = container("e", &[], json!({}));
+    e.container["NetworkSettings"]["Networks"] = json!({"bridge": {}, "later": {}});
+    let mut f = container("f", &[], json!({}));
+    f.container["HostConfig"]["NetworkMode"] = json!("bridge");
+    f.container["NetworkSettings"]["Networks"] = json!({"bridge": {}, "sidenet": {}});
+    assert_eq!(
+        networks_used(&[a, b, c, d, e, f]),
+        ["appnet", "backnet", "sidenet"]
+    );
+    assert!(networks_used(&[container("e", &[], json!({}))]).is_empty());
+}
+
+/// A network's inspect as Docker 20.10 shows it → its record, which parses back to the
+/// create body of the network it came from (the ownership label is not an option).
+#[test]
+fn networks_export_as_their_list_and_records_that_make_them_again() {
+    let appnet = json!({
+        "Name": "appnet", "Id": "n1", "Scope": "local", "Driver": "bridge",
+        "EnableIPv6": false, "Internal": true, "Attachable": false,
+        "IPAM": {"Driver": "default", "Options": {}, "Config": [
+            {"Subnet": "10.20.0.0/24", "Gateway": "10.20.0.1", "IPRange": "10.20.0.128/25",
+             "AuxiliaryAddresses": {"router": "10.20.0.2"}}]},
+        "Options": {"com.docker.network.driver.mtu": "1400"},
+        "Labels": {"team": "a b", OWNER_LABEL: "x"},
+        "Containers": {"c1": {"Name": "web"}},
+    });
+    let plain = json!({"Name": "plain", "Driver": "bridge", "Scope": "local",
+        "IPAM": {"Driver": "default", "Options": null, "Config": [{"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}]},
+        "Options": {}, "Labels": {}});
+    let mut out = Export::default();
+    let nets = [
+        ("appnet".to_string(), appnet.clone()),
+        ("plain".to_string(), plain),
+        ("-bad".to_string(), json!({})),
+    ];
+    export_networks(&nets, "h1.example.com", "networks.docker", &mut out);
+    let kinds: Vec<(&str, &str)> = out
+        .records
+        .iter()
+        .map(|r| (r.kind, r.name.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("network list", "networks.docker.h1.example.com"),
+            ("network", "appnet.networks.docker.h1.example.com"),
+            ("network", "plain.networks.docker.h1.example.com"),
+        ]
+    );
+    assert_eq!(out.records[0].strings, ["appnet plain"]);
+    assert!(
+        out.warnings.len() == 1 && out.warnings[0].contains("-bad"),
+        "{:?}",
+        out.warnings
+    );
+    let text = out.records[1].strings.concat();
+    assert!(!text.contains(OWNER_LABEL), "{text}");
+    let back = crate::network::parse(&text, false).unwrap();
+    let mut want = crate::network::line::body(&crate::network::line::from_body(&appnet)).unwrap();
+    want["Labels"][OWNER_LABEL] = json!(owner_label(&text));
+    assert_eq!(back.body, want, "{text}");
+    for (key, v) in [
+        ("Internal", json!(true)),
+        ("Options", appnet["Options"].clone()),
+    ] {
+        assert_eq!(back.body[key], v, "{key}: {text}");
+    }
+    assert_eq!(
+        back.body["IPAM"]["Config"], appnet["IPAM"]["Config"],
+        "{text}"
+    );
+    assert_eq!(back.body["Labels"]["team"], "a b", "{text}");
+    assert_eq!(
+        out.records[2].strings.concat(),
+        "--subnet 172.18.0.0/16 --gateway 172.18.0.1"
+    );
+
+    let mut none = Export::default();
+    export_networks(&[], "h1.example.com", "networks.docker", &mut none);
+    assert!(none.records.is_empty(), "no network, no list record");
+}

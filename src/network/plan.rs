@@ -260,12 +260,14 @@ fn spec_step(
         );
     }
     let who = attached.join(", ");
-    // An unlabelled network has no record to make it again from, should its replacement
-    // fail: with anything attached it is never taken over.
-    let old = x
-        .owner()
-        .and_then(crate::container::record_text)
-        .and_then(|text| super::parse(&text, false).ok());
+    // The way back, should the replacement fail: the old record's network, or for one
+    // without the label, the network as the engine describes it (what `export` writes);
+    // with neither, a network with anything attached is never taken over.
+    let old = match x.owner() {
+        Some(owner) => crate::container::record_text(owner),
+        None => x.described.clone(),
+    }
+    .and_then(|text| super::parse(&text, false).ok());
     if let Some(old) = old.filter(|_| settings.recreate) {
         return step(
             n,

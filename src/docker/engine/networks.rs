@@ -8,7 +8,6 @@ use crate::docker::Network;
 use crate::docker::version::ApiVersion;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::io::Read;
 
 /// Before this API version the engine creates a second network of a name unless asked
@@ -35,6 +34,15 @@ impl Engine {
             ));
         }
         networks_from(&body).map_err(|m| protocol(&call, m))
+    }
+
+    /// `GET /networks/{id}`: one network's inspect (read by `export`).
+    pub fn inspect_network(&self, id: &str) -> Result<Value, EngineError> {
+        let path = format!("/networks/{}", encode(id, QUERY));
+        let (call, response) = self.send(Method::Get, &path, Wait::Usual)?;
+        let body = expect_body(&call, response, &[200])?;
+        serde_json::from_slice(&body)
+            .map_err(|e| protocol(&call, format!("unparsable network inspect reply: {e}")))
     }
 
     /// `POST /networks/create` with `body` (it holds the name); returns the new network's ID.
@@ -99,35 +107,33 @@ impl Engine {
     }
 }
 
-/// `GET /networks` → each network's ID, name, driver and the tool's labels.
+/// `GET /networks` → each network's ID, name, driver, the tool's labels and the record text
+/// that describes it.
 pub fn networks_from(body: &[u8]) -> Result<Vec<Network>, String> {
-    #[derive(Deserialize)]
-    struct Summary {
-        #[serde(rename = "Id")]
-        id: String,
-        #[serde(rename = "Name", default)]
-        name: String,
-        #[serde(rename = "Driver", default)]
-        driver: String,
-        #[serde(rename = "Labels", default)]
-        labels: Option<BTreeMap<String, String>>,
-    }
-    let list: Vec<Summary> =
+    let list: Vec<Value> =
         serde_json::from_slice(body).map_err(|e| format!("unparsable network list: {e}"))?;
-    Ok(list
-        .into_iter()
-        .map(|s| Network {
-            id: s.id,
-            name: s.name,
-            driver: s.driver,
-            labels: s
-                .labels
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(k, _)| k.starts_with("docker-dns-provision."))
-                .collect(),
+    list.iter()
+        .map(|v| {
+            let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            let id = text("Id");
+            if id.is_empty() {
+                return Err("unparsable network list: a network without its Id".to_string());
+            }
+            let labels = v["Labels"].as_object().into_iter().flatten();
+            Ok(Network {
+                id,
+                name: text("Name"),
+                driver: text("Driver"),
+                labels: labels
+                    .filter(|(k, _)| k.starts_with("docker-dns-provision."))
+                    .map(|(k, x)| (k.clone(), x.as_str().unwrap_or_default().to_string()))
+                    .collect(),
+                described: Some(crate::network::line::write(
+                    &crate::network::line::from_body(v),
+                )),
+            })
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -147,6 +153,11 @@ mod tests {
         );
         assert_eq!(list[0].labels.len(), 1);
         assert_eq!(list[1].owner(), None);
+        assert_eq!(list[1].described.as_deref(), Some(""));
         assert!(networks_from(b"{").is_err());
+        assert!(networks_from(br#"[{"Name":"x"}]"#).is_err());
+        let subnet = br#"[{"Id":"n2","IPAM":{"Config":[{"Subnet":"10.1.0.0/24"}]}}]"#;
+        let described = networks_from(subnet).unwrap()[0].described.clone();
+        assert_eq!(described.as_deref(), Some("--subnet 10.1.0.0/24"));
     }
 }

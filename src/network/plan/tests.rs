@@ -38,6 +38,7 @@ fn network(name: &str, owner: Option<&str>) -> Network {
         labels: owner
             .map(|t| [(OWNER_LABEL.to_string(), owner_label(t))].into())
             .unwrap_or_default(),
+        described: None,
     }
 }
 
@@ -172,19 +173,47 @@ fn an_unlabelled_network_is_adopted_only_as_containers_are() {
     assert_eq!(p.steps[0].action.verb(), "leave");
     assert!(p.steps[0].reason.contains("--no-adopt"));
     assert_eq!(p.code, Code::DataError);
-    // With something attached, not even --recreate-networks takes it: no record says how
-    // to make it again should the new one fail.
+    // With something attached, not even --recreate-networks takes it when nothing says how
+    // to make it again should the new one fail (the list did not describe it, or its
+    // description is no valid record)...
     let cs = [container("x", &["app"])];
-    let p = plan_of(
-        &nets,
-        &actual,
-        &cs,
-        Settings {
-            recreate: true,
-            ..Settings::default()
-        },
+    let recreate = Settings {
+        recreate: true,
+        ..Settings::default()
+    };
+    assert_eq!(
+        plan_of(&nets, &actual, &cs, recreate).steps[0]
+            .action
+            .verb(),
+        "leave"
     );
+    let mut bad = network("app", None);
+    bad.described = Some("--gateway 10.0.0.1".into());
+    let p = plan_of(&nets, &[bad], &cs, recreate);
     assert_eq!(p.steps[0].action.verb(), "leave");
+    // ...and with its description as the way back, it does (an exported host's network);
+    // without the option it is left.
+    let mut described = network("app", None);
+    described.described = Some("--subnet 10.9.0.0/24".into());
+    let p = plan_of(&nets, std::slice::from_ref(&described), &cs, recreate);
+    let NetAction::Recreate {
+        old: Some(old),
+        attached,
+        ..
+    } = &p.steps[0].action
+    else {
+        panic!("{:?}", p.steps);
+    };
+    assert_eq!(
+        (old.text.as_str(), attached.as_slice()),
+        ("--subnet 10.9.0.0/24", &["x".to_string()][..])
+    );
+    assert_eq!(p.code, Code::Ok);
+    let p = plan_of(&nets, &[described], &cs, Settings::default());
+    assert_eq!(
+        (p.steps[0].action.verb(), p.code),
+        ("leave", Code::DataError)
+    );
     // Listed without a record: removed as an unlabelled container would be, but not under
     // --no-adopt.
     let nets = declared(&[("app", NetState::Disabled)]);
