@@ -4,6 +4,7 @@
 use super::{
     Engine, EngineError, MAX_BODY, Method, QUERY, Wait, api_error, encode, expect_body, protocol,
 };
+use crate::btree::IntoTree;
 use crate::docker::Network;
 use crate::docker::version::ApiVersion;
 use serde::Deserialize;
@@ -125,7 +126,7 @@ pub fn networks_from(body: &[u8]) -> Result<Vec<Network>, String> {
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|(k, _)| k.starts_with("docker-dns-provision."))
-                .collect(),
+                .into_map(),
         })
         .collect())
 }
