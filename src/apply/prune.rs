@@ -64,7 +64,7 @@ pub fn prune(
         return Vec::new();
     }
     let in_use: BTreeSet<String> = match engine.list() {
-        Ok(list) => list.into_iter().map(|c| c.image_id).collect(),
+        Ok(list) => list.into_iter().map(|c| c.image_id).into_set(),
         Err(e) => {
             log::warn!("no image pruned: the container list failed: {e}");
             return Vec::new();
