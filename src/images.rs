@@ -4,6 +4,7 @@
 //! container. Changes no container; the plan decides what follows. How one pull is made
 //! (credentials, progress, errors) is the engine's business (`docker::engine::pulling`).
 
+use crate::btree::IntoTree;
 use crate::container::{ContainerSpec, PullPolicy};
 use crate::desired::{Desired, HostList, WantedState};
 use crate::docker::{Container, EngineCalls, EngineError, PullError, short_id};
@@ -60,7 +61,7 @@ pub fn check(
             (k.clone(), fresh_id(engine, spec))
         })
         .into_iter()
-        .collect();
+        .into_map();
     for (i, spec) in checks {
         let c = &actual[i];
         let refresh = match found.get(&key(spec)) {
@@ -137,7 +138,7 @@ pub fn check_remote(
             (k.clone(), digest)
         })
         .into_iter()
-        .collect();
+        .into_map();
     let mut refreshed = Refreshed::new();
     for (i, spec) in checks {
         let c = &actual[i];
@@ -268,7 +269,7 @@ pub fn pull_missing<'a>(
     })
     .into_iter()
     .flatten()
-    .collect()
+    .into_map()
 }
 
 /// Make the spec's image available as its pull policy says.

@@ -281,17 +281,18 @@ mod tests {
             list_records: vec![],
             list,
         };
-        let known: BTreeMap<String, JobDone> = [
-            ("kept", job("K")),
-            ("changed", job("old")),
-            ("disabled", job("D")),
-            ("unread", job("U")),
-            ("invalid", job("I")),
-            ("unlisted", job("X")),
-        ]
-        .into_iter()
-        .map(|(n, j)| (n.to_string(), j))
-        .collect();
+        let known: BTreeMap<String, JobDone> = crate::btree::map(
+            [
+                ("kept", job("K")),
+                ("changed", job("old")),
+                ("disabled", job("D")),
+                ("unread", job("U")),
+                ("invalid", job("I")),
+                ("unlisted", job("X")),
+            ]
+            .into_iter()
+            .map(|(n, j)| (n.to_string(), j)),
+        );
         let list = HostList::Listed(vec![
             listed(record("K"), "kept"),
             listed(record("new"), "changed"),

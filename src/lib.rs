@@ -67,6 +67,7 @@
 pub mod apply;
 pub mod base64;
 pub mod bounded_read;
+pub mod btree;
 pub mod change;
 pub mod cli;
 pub mod container;

@@ -4,6 +4,7 @@
 //! `show`/`apply` use, so lint and the hosts never disagree; lint adds no rule of its own
 //! about what a host runs. Never talks to DNS or Docker.
 
+use crate::btree::IntoTree;
 use crate::cli::{Options, Output};
 use crate::desired::{self, Desired, HostList, Parser, Wanted, WantedState};
 use crate::dns::records_file::RecordsFile;
@@ -218,7 +219,7 @@ impl Zone {
             .keys()
             .map(String::as_str)
             .chain(self.records.values().map(|(_, level)| level.as_str()))
-            .collect()
+            .into_set()
     }
 }
 

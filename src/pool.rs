@@ -2,6 +2,7 @@
 //! runs work and keeps results in input order; it never decides what runs or what a failure
 //! means. No async runtime: plain `std::thread::scope`.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Runs `f` over `items` on at most `threads` scoped threads (at least one); results keep the
@@ -16,28 +17,51 @@ where
     if threads == 1 {
         return items.iter().map(&f).collect();
     }
+    // Each result goes to its item's slot, so no sort puts them back in order; and the
+    // threads run in `run_indexed`, which is not generic: spawning and the sort were
+    // several KiB of code for every caller's types.
+    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    run_indexed(items.len(), threads, &|i| {
+        if let (Some(item), Some(slot)) = (items.get(i), slots.get(i)) {
+            let r = f(item);
+            *slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+        }
+    });
+    // Every index below the length was taken by exactly one thread, so every slot is full.
+    slots
+        .into_iter()
+        .filter_map(|s| {
+            s.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
+        .collect()
+}
+
+/// Runs `work(i)` for each `i` in `0..n` on `threads` scoped threads, each index once.
+fn run_indexed(n: usize, threads: usize, work: &(dyn Fn(usize) + Sync)) {
     let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut mine = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        mine.push((i, f(item)));
+                        if i >= n {
+                            break;
+                        }
+                        work(i);
                     }
-                    mine
                 })
             })
             .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+        for w in workers {
+            if let Err(p) = w.join() {
+                std::panic::resume_unwind(p);
+            }
+        }
     });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]

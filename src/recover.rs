@@ -24,11 +24,13 @@ pub struct Recovery {
 /// The repairs for every name a crash left mid-replace. With `no_adopt`, a temporary
 /// without our label is never touched (nor is an unlabelled container under the name).
 pub fn recover(actual: Vec<Container>, no_adopt: bool) -> Recovery {
-    let by_name: BTreeMap<&str, &Container> = actual.iter().map(|c| (c.name.as_str(), c)).collect();
-    let bases: BTreeSet<&str> = actual
-        .iter()
-        .filter_map(|c| split(&c.name).map(|(base, _)| base))
-        .collect();
+    let by_name: BTreeMap<&str, &Container> =
+        crate::btree::map(actual.iter().map(|c| (c.name.as_str(), c)));
+    let bases: BTreeSet<&str> = crate::btree::set(
+        actual
+            .iter()
+            .filter_map(|c| split(&c.name).map(|(base, _)| base)),
+    );
     let mut steps = Vec::new();
     let mut held = BTreeSet::new();
     // Containers by ID as the repairs leave them; `None` once removed.
@@ -100,10 +102,8 @@ pub fn recover(actual: Vec<Container>, no_adopt: bool) -> Recovery {
             restart(base, cur, &mut steps, &mut after, why);
         }
     }
-    let mut after: BTreeMap<String, Option<Container>> = after
-        .into_iter()
-        .map(|(id, c)| (id.to_string(), c))
-        .collect();
+    let mut after: BTreeMap<String, Option<Container>> =
+        crate::btree::map(after.into_iter().map(|(id, c)| (id.to_string(), c)));
     // The list itself becomes the view: at 200 containers a copy was a tenth of the peak.
     let view = actual
         .into_iter()
@@ -211,15 +211,13 @@ mod tests {
 
     /// What the engine holds after the steps, modelled: name → (id, labelled, running).
     fn simulate(actual: &[Container], steps: &[Step]) -> BTreeMap<String, (String, bool, bool)> {
-        let mut m: BTreeMap<String, (String, bool, bool)> = actual
-            .iter()
-            .map(|c| {
+        let mut m: BTreeMap<String, (String, bool, bool)> =
+            crate::btree::map(actual.iter().map(|c| {
                 (
                     c.name.clone(),
                     (c.id.clone(), c.owner().is_some(), c.running()),
                 )
-            })
-            .collect();
+            }));
         let find = |m: &BTreeMap<String, (String, bool, bool)>, id: &str| {
             m.iter()
                 .find(|(_, (i, _, _))| i == id)
@@ -297,18 +295,18 @@ mod tests {
             Some(&("id-m".into(), true, false)),
             "{case}"
         );
-        let touched: BTreeSet<&str> = r
-            .steps
-            .iter()
-            .filter(|s| !matches!(s.action, Action::Leave { .. }))
-            .filter_map(|s| match &s.action {
-                Action::Start { existing } | Action::Discard { existing } => {
-                    Some(existing.id.as_str())
-                }
-                Action::RenameBack { old } => Some(old.id.as_str()),
-                _ => None,
-            })
-            .collect();
+        let touched: BTreeSet<&str> = crate::btree::set(
+            r.steps
+                .iter()
+                .filter(|s| !matches!(s.action, Action::Leave { .. }))
+                .filter_map(|s| match &s.action {
+                    Action::Start { existing } | Action::Discard { existing } => {
+                        Some(existing.id.as_str())
+                    }
+                    Action::RenameBack { old } => Some(old.id.as_str()),
+                    _ => None,
+                }),
+        );
         // A replacement without our label is never ours; with --no-adopt nothing unlabelled is.
         if matches!(new, Slot::Foreign(_)) {
             assert!(!touched.contains("id-n.ddp-new"), "{case}: {:?}", r.steps);

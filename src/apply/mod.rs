@@ -142,14 +142,12 @@ pub fn execute(
     settings: &Settings,
     repairs: &[Outcome],
 ) -> Vec<Outcome> {
-    let blocked: BTreeMap<&str, String> = repairs
-        .iter()
-        .filter_map(|o| match &o.result {
+    let blocked: BTreeMap<&str, String> =
+        crate::btree::map(repairs.iter().filter_map(|o| match &o.result {
             StepResult::Failed(f) => Some((o.step.name.as_str(), f.why.clone())),
             StepResult::Skipped(why) => Some((o.step.name.as_str(), why.clone())),
             StepResult::Done => None,
-        })
-        .collect();
+        }));
     let runnable = plan
         .steps
         .iter()

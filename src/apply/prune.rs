@@ -4,6 +4,7 @@
 //! container uses or other tags name. A failure is reported, never fatal to the run.
 
 use super::{Outcome, StepResult};
+use crate::btree::IntoTree;
 use crate::docker::{EngineCalls, short_id};
 use crate::plan::Action;
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,7 +35,7 @@ pub fn candidates(outcomes: &[Outcome]) -> BTreeMap<String, String> {
         })
         .filter(|(e, _)| e.record.is_some() && !e.image_id.is_empty())
         .map(|(e, name)| (e.image_id.clone(), name.clone()))
-        .collect()
+        .into_map()
 }
 
 /// The candidates that nothing needs now: no container uses them (`in_use`, every container
@@ -63,7 +64,7 @@ pub fn prune(
         return Vec::new();
     }
     let in_use: BTreeSet<String> = match engine.list() {
-        Ok(list) => list.into_iter().map(|c| c.image_id).collect(),
+        Ok(list) => list.into_iter().map(|c| c.image_id).into_set(),
         Err(e) => {
             log::warn!("no image pruned: the container list failed: {e}");
             return Vec::new();

@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn only_a_known_file_with_another_digest_changed() {
         let label = |pairs: &[(&str, &str)]| {
-            let m: BTreeMap<&str, &str> = pairs.iter().copied().collect();
+            let m: BTreeMap<&str, &str> = crate::btree::map(pairs.iter().copied());
             serde_json::json!(m).to_string()
         };
         let old = label(&[("/a", "x"), ("/b", "y")]);

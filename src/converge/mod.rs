@@ -8,6 +8,7 @@ mod engine;
 mod networks;
 mod waiting;
 
+use crate::btree::IntoTree;
 use crate::cli::{Command, Options, Output};
 use crate::context::{self, Records, Rules};
 use crate::desired::{Desired, HostList, WantedState};
@@ -514,7 +515,7 @@ fn wanted_images(engine: &dyn crate::docker::EngineCalls, desired: &Desired) -> 
             WantedState::Spec { spec, .. } => engine.image_id(&spec.image).ok().flatten(),
             _ => None,
         })
-        .collect()
+        .into_set()
 }
 
 /// Keep what this run learnt: the jobs that finished and (when it converged) what it

@@ -3,6 +3,7 @@
 //! pays no engine call), their plan, and the container records that name a network that
 //! will not be there (failed alone, before anything is created).
 
+use crate::btree::IntoTree;
 use crate::cli::Options;
 use crate::desired::{Desired, HostList};
 use crate::dns::TxtSource;
@@ -89,7 +90,7 @@ pub fn prepare(
             .iter()
             .filter(|n| n.owner().is_some())
             .map(|n| n.name.clone())
-            .collect();
+            .into_set();
     }
     (
         NetRun {

@@ -5,6 +5,7 @@
 //! never, and `Debug` withholds them.
 
 use crate::bounded_read;
+use crate::btree::IntoTree;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -185,7 +186,7 @@ impl Credentials {
         };
         let auths = match top.get("auths") {
             None | Some(Value::Null) => BTreeMap::new(),
-            Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).into_map(),
             Some(_) => return Err(bad("\"auths\" is not an object".into())),
         };
         let helpers = match top.get("credHelpers") {

@@ -7,6 +7,7 @@
 
 use super::reply::{TOOL_LABELS, primary_name};
 use super::{Container, Health, Since, Span};
+use crate::btree::IntoTree;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -81,7 +82,7 @@ pub fn containers_from(body: impl std::io::Read, now: i64) -> Result<Vec<Listed>
                         .unwrap_or_default()
                         .into_iter()
                         .filter(|(k, _)| k.starts_with(TOOL_LABELS))
-                        .collect(),
+                        .into_map(),
                     // Podman's words for Docker's `exited` and `created`.
                     state: match e.state.as_str() {
                         "stopped" => "exited".to_string(),

@@ -2,6 +2,7 @@
 //! the pull progress stream. Pure functions over bytes; no I/O and no policy.
 
 use super::{Container, Event, Health};
+use crate::btree::IntoTree;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -94,7 +95,7 @@ pub fn containers_from(body: impl std::io::Read) -> Result<Vec<Container>, Strin
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|(k, _)| k.starts_with(TOOL_LABELS))
-                .collect(),
+                .into_map(),
             health: s
                 .health
                 .and_then(|h| Health::parse(&h.status))

@@ -8,6 +8,7 @@ pub mod quote;
 pub mod records;
 pub mod secrets;
 
+use crate::btree::IntoTree;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
@@ -292,7 +293,7 @@ fn read_engine(
     let names = list
         .iter()
         .map(|c| (c.id.clone(), c.name.clone()))
-        .collect();
+        .into_map();
     let mut facts = EngineFacts::from_info(&engine.info()?, log_opts, names);
     facts.podman = engine.is_podman();
     Ok((out, facts))
@@ -310,7 +311,7 @@ pub fn daemon_log_opts(path: &Path) -> BTreeMap<String, String> {
         .map(|m| {
             m.iter()
                 .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
+                .into_map()
         })
         .unwrap_or_default()
 }

@@ -89,13 +89,11 @@ pub fn after_containers(plan: &NetPlan, engine: &dyn EngineCalls) -> Vec<NetOutc
 /// The containers whose record names a network that failed to be made are left as they
 /// are, with the network's failure as the reason: never created to fail at their start.
 pub fn hold_back(containers: &mut Plan, outcomes: &[NetOutcome]) {
-    let failed: BTreeMap<&str, &str> = outcomes
-        .iter()
-        .filter_map(|o| match &o.result {
+    let failed: BTreeMap<&str, &str> =
+        crate::btree::map(outcomes.iter().filter_map(|o| match &o.result {
             Some(Err(why)) => Some((o.step.name.as_str(), why.as_str())),
             _ => None,
-        })
-        .collect();
+        }));
     if failed.is_empty() {
         return;
     }

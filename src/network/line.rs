@@ -4,6 +4,7 @@
 //! goes to the subnet that holds it) and the same client-side refusals. Pure; owns only this
 //! grammar, and [`write()`] its inverse, so that an export can print a network as a record.
 
+use crate::btree::IntoTree;
 use crate::container::values::parse_bool;
 use crate::container::words;
 use serde_json::{Map, Value, json};
@@ -371,7 +372,7 @@ pub fn from_body(doc: &Value) -> Line {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let map = |v: &Value| -> BTreeMap<String, String> {
         v.as_object()
-            .map(|m| m.iter().map(|(k, x)| (k.clone(), text(x))).collect())
+            .map(|m| m.iter().map(|(k, x)| (k.clone(), text(x))).into_map())
             .unwrap_or_default()
     };
     let mut line = Line {

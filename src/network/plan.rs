@@ -5,6 +5,7 @@
 
 use super::desired::{NetList, NetState, Networks};
 use super::{NetworkSpec, used_by};
+use crate::btree::IntoTree;
 use crate::desired::{Desired, HostList, WantedState};
 use crate::docker::{Container, Network};
 use crate::exit::Code;
@@ -108,10 +109,11 @@ pub fn needs_list(
     if nets.declared() || !remembered.is_empty() {
         return true;
     }
-    let seen: BTreeSet<&str> = containers
-        .iter()
-        .flat_map(|c| c.networks.iter().map(String::as_str))
-        .collect();
+    let seen: BTreeSet<&str> = crate::btree::set(
+        containers
+            .iter()
+            .flat_map(|c| c.networks.iter().map(String::as_str)),
+    );
     named(desired)
         .values()
         .flatten()
@@ -129,7 +131,7 @@ fn named(desired: &Desired) -> BTreeMap<String, Vec<String>> {
             _ => None,
         })
         .filter(|(_, n)| !n.is_empty())
-        .collect()
+        .into_map()
 }
 
 /// Declared × actual → the networks' steps. `actual` is `None` when the run did not list
@@ -152,7 +154,8 @@ pub fn make(
         NetList::None => &[][..],
         NetList::Listed(ws) => &ws[..],
     };
-    let by_name: BTreeMap<&str, &Network> = actual.iter().map(|n| (n.name.as_str(), n)).collect();
+    let by_name: BTreeMap<&str, &Network> =
+        crate::btree::map(actual.iter().map(|n| (n.name.as_str(), n)));
     let attached = |name: &str| -> Vec<String> {
         containers
             .iter()
@@ -293,7 +296,7 @@ fn spec_step(
 /// Ours, and DNS (authoritatively) no longer declares it: removed, unless the list has an
 /// entry that is not a name (it may be a typo of this one).
 fn unlisted_steps(nets: &Networks, actual: &[Network], plan: &mut NetPlan) {
-    let listed: BTreeSet<&str> = nets.names().into_iter().collect();
+    let listed: BTreeSet<&str> = crate::btree::set(nets.names());
     let typo = match &nets.list {
         NetList::Listed(ws) => ws
             .iter()
@@ -329,11 +332,11 @@ fn available(
     containers: &[Container],
 ) -> BTreeSet<String> {
     let mut there: BTreeSet<String> = match actual {
-        Some(a) => a.iter().map(|n| n.name.clone()).collect(),
+        Some(a) => a.iter().map(|n| n.name.clone()).into_set(),
         None => containers
             .iter()
             .flat_map(|c| c.networks.iter().cloned())
-            .collect(),
+            .into_set(),
     };
     for s in &plan.steps {
         match s.action {
@@ -406,16 +409,18 @@ pub fn check_containers(
 /// still be attached after the containers' steps (a container that stays, or one a record
 /// creates on it), with the reason.
 pub fn settle(plan: &mut NetPlan, containers_plan: &Plan, containers: &[Container]) {
-    let going: BTreeSet<&str> = containers_plan
-        .steps
-        .iter()
-        .filter_map(|s| match &s.action {
-            Action::Remove { existing }
-            | Action::Discard { existing }
-            | Action::Replace { existing, .. } => Some(existing.id.as_str()),
-            _ => None,
-        })
-        .collect();
+    let going: BTreeSet<&str> =
+        crate::btree::set(
+            containers_plan
+                .steps
+                .iter()
+                .filter_map(|s| match &s.action {
+                    Action::Remove { existing }
+                    | Action::Discard { existing }
+                    | Action::Replace { existing, .. } => Some(existing.id.as_str()),
+                    _ => None,
+                }),
+        );
     let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for c in containers.iter().filter(|c| !going.contains(c.id.as_str())) {
         for n in &c.networks {

@@ -5,6 +5,7 @@
 
 pub mod order;
 
+use crate::btree::IntoTree;
 use crate::container::ContainerSpec;
 use crate::desired::{Desired, HostList, Wanted, WantedState};
 use crate::docker::{Container, Since};
@@ -137,7 +138,8 @@ fn up_to_date(
 /// Desired × the state recovery leaves → plan.
 pub fn make(desired: &Desired, recovery: &Recovery, settings: Settings) -> Plan {
     let actual = &recovery.view;
-    let by_name: BTreeMap<&str, &Container> = actual.iter().map(|c| (c.name.as_str(), c)).collect();
+    let by_name: BTreeMap<&str, &Container> =
+        crate::btree::map(actual.iter().map(|c| (c.name.as_str(), c)));
     let wanted = match &desired.list {
         HostList::Unavailable(_) => {
             // Never act on a partial list: not even a removal of something unrelated.
@@ -495,7 +497,7 @@ fn order_removals(
                 | Action::Replace { existing, .. } => Some((existing.id.clone(), s.name.clone())),
                 _ => None,
             })
-            .collect()
+            .into_map()
     };
     // What is left stays, so what it uses stays too: to a fixed point.
     loop {
@@ -539,13 +541,13 @@ fn order_removals(
             continue;
         };
         let x = existing.name.as_str();
-        let waits: BTreeSet<String> = uses
-            .iter()
-            .filter(|(c, d)| c.id != existing.id && (holds(d, x) || d.after.contains(x)))
-            .filter_map(|(c, _)| going.get(&c.id))
-            .filter(|n| **n != step.name)
-            .cloned()
-            .collect();
+        let waits: BTreeSet<String> = crate::btree::set(
+            uses.iter()
+                .filter(|(c, d)| c.id != existing.id && (holds(d, x) || d.after.contains(x)))
+                .filter_map(|(c, _)| going.get(&c.id))
+                .filter(|n| **n != step.name)
+                .cloned(),
+        );
         if !waits.is_empty() {
             let names: Vec<&str> = waits.iter().map(String::as_str).collect();
             step.reason = format!(
@@ -574,14 +576,12 @@ fn restart_dependents(wanted: &[Wanted], steps: &mut [Step]) {
         .filter(|(_, r)| !r.is_empty())
         .collect();
     loop {
-        let changing: BTreeMap<String, &'static str> = steps
-            .iter()
-            .filter_map(|s| match s.action {
+        let changing: BTreeMap<String, &'static str> =
+            crate::btree::map(steps.iter().filter_map(|s| match s.action {
                 Action::Replace { .. } => Some((s.name.clone(), "replaced")),
                 Action::Restart { .. } => Some((s.name.clone(), "restarted")),
                 _ => None,
-            })
-            .collect();
+            }));
         let mut changed = false;
         for (n, r) in &restarts {
             let Some((x, how)) = r.iter().find_map(|x| changing.get(x).map(|h| (x, h))) else {
@@ -619,14 +619,12 @@ fn order_steps(
     steps: &mut [Step],
     code: &mut Code,
 ) -> BTreeMap<String, BTreeSet<String>> {
-    let listed: BTreeSet<&str> = wanted.iter().map(|w| w.name.as_str()).collect();
-    let specs: BTreeMap<&str, &Arc<ContainerSpec>> = wanted
-        .iter()
-        .filter_map(|w| match &w.state {
+    let listed: BTreeSet<&str> = crate::btree::set(wanted.iter().map(|w| w.name.as_str()));
+    let specs: BTreeMap<&str, &Arc<ContainerSpec>> =
+        crate::btree::map(wanted.iter().filter_map(|w| match &w.state {
             WantedState::Spec { spec, .. } => Some((w.name.as_str(), spec)),
             _ => None,
-        })
-        .collect();
+        }));
     let mut after: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut namespaces: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut invalid: BTreeMap<String, String> = BTreeMap::new();
@@ -644,11 +642,11 @@ fn order_steps(
                 );
             }
         }
-        let waits: BTreeSet<String> = deps
-            .all()
-            .into_iter()
-            .filter(|d| listed.contains(d.as_str()))
-            .collect();
+        let waits: BTreeSet<String> = crate::btree::set(
+            deps.all()
+                .into_iter()
+                .filter(|d| listed.contains(d.as_str())),
+        );
         if !waits.is_empty() {
             after.insert(n.to_string(), waits);
         }
@@ -683,11 +681,12 @@ fn order_steps(
     }
     // A container in another's namespaces loses them when that one is replaced.
     loop {
-        let replaced: BTreeSet<String> = steps
-            .iter()
-            .filter(|s| matches!(s.action, Action::Replace { .. } | Action::Create { .. }))
-            .map(|s| s.name.clone())
-            .collect();
+        let replaced: BTreeSet<String> = crate::btree::set(
+            steps
+                .iter()
+                .filter(|s| matches!(s.action, Action::Replace { .. } | Action::Create { .. }))
+                .map(|s| s.name.clone()),
+        );
         let mut changed = false;
         for (n, ns) in &namespaces {
             let Some(x) = ns.iter().find(|x| replaced.contains(*x)) else {

@@ -2,6 +2,7 @@
 //! takes from another container, and the `docker-dns-provision.after` label), cycles, and
 //! the waves a plan runs in. Pure; it decides no action and reads no engine state.
 
+use crate::btree::IntoTree;
 use crate::container::{self, ContainerSpec};
 use crate::docker::Container;
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,7 +37,7 @@ impl Deps {
             .chain(&self.after)
             .chain(&self.restart_after)
             .cloned()
-            .collect()
+            .into_set()
     }
 }
 
@@ -140,13 +141,13 @@ pub fn on_cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeSet<String>
             false
         })
         .cloned()
-        .collect()
+        .into_set()
 }
 
 /// `names` in waves: each name after every name it waits for that is also in `names`.
 /// Names on a cycle (the planner has already refused them) come last.
 pub fn waves(names: &[String], after: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
-    let present: BTreeSet<&String> = names.iter().collect();
+    let present: BTreeSet<&String> = crate::btree::set(names.iter());
     let mut done: BTreeSet<&String> = BTreeSet::new();
     let mut waves = Vec::new();
     while done.len() < present.len() {

@@ -4,6 +4,7 @@
 use super::{
     Engine, EngineError, MAX_BODY, Method, QUERY, Wait, api_error, encode, expect_body, protocol,
 };
+use crate::btree::IntoTree;
 use crate::docker::Network;
 use crate::docker::version::ApiVersion;
 use serde::Deserialize;
@@ -127,7 +128,7 @@ pub fn networks_from(body: &[u8]) -> Result<Vec<Network>, String> {
                 labels: labels
                     .filter(|(k, _)| k.starts_with("docker-dns-provision."))
                     .map(|(k, x)| (k.clone(), x.as_str().unwrap_or_default().to_string()))
-                    .collect(),
+                    .into_map(),
                 described: Some(crate::network::line::write(
                     &crate::network::line::from_body(v),
                 )),
