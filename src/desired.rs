@@ -98,7 +98,13 @@ pub fn read(
     let (list_records, list) = read_list(source, &list_names, inherit);
     let list = match list {
         ListOutcome::Names(names) => {
-            let states = read_containers(source, &names, prefix, levels, parse);
+            let states = read_records(
+                source,
+                &names,
+                (prefix, levels),
+                valid_container_name,
+                |record, rrs| from_record(record, rrs, parse),
+            );
             let containers = names
                 .into_iter()
                 .zip(states)
@@ -216,27 +222,54 @@ pub fn valid_container_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Each container's record: the most specific level that has it wins, and an Unavailable
-/// level before it makes the container Unknown (that level might have overridden it). All
-/// containers' walks are followed at once, none waiting for another's, so a host's records
-/// cost about one round trip per level, not one per container.
-fn read_containers(
+/// What a kind of named record (a container's, a network's) becomes when it is not read or
+/// not found: [`read_records`] walks both kinds the same way.
+pub(crate) trait RecordState {
+    /// The kind, for the messages ("container", "network").
+    const KIND: &'static str;
+    /// Refused before it is asked: a bad name, or a record name DNS cannot carry.
+    fn invalid(record: Option<String>, why: String) -> Self;
+    /// No record at any level.
+    fn disabled() -> Self;
+    /// A level at or before the record could not be read.
+    fn unknown(why: String) -> Self;
+}
+
+impl RecordState for WantedState {
+    const KIND: &'static str = "container";
+    fn invalid(record: Option<String>, why: String) -> Self {
+        WantedState::Invalid {
+            record,
+            text: None,
+            why,
+        }
+    }
+    fn disabled() -> Self {
+        WantedState::Disabled
+    }
+    fn unknown(why: String) -> Self {
+        WantedState::Unknown(why)
+    }
+}
+
+/// Each named record (`<name>.<prefix>.<level>`): the most specific level that has it wins,
+/// and an Unavailable level before it makes it Unknown (that level might have overridden
+/// it). All names' walks are followed at once, none waiting for another's, so a host's
+/// records cost about one round trip per level, not one per name. `present` reads a found
+/// record's strings.
+pub(crate) fn read_records<S: RecordState>(
     source: &dyn TxtSource,
     names: &[String],
-    prefix: &str,
-    levels: &[String],
-    parse: Parser<'_>,
-) -> Vec<WantedState> {
-    let mut states: Vec<Option<WantedState>> = Vec::with_capacity(names.len());
+    (prefix, levels): (&str, &[String]),
+    valid: fn(&str) -> Result<(), String>,
+    present: impl Fn(String, Vec<Vec<Vec<u8>>>) -> S,
+) -> Vec<S> {
+    let mut states: Vec<Option<S>> = Vec::with_capacity(names.len());
     let mut walks: Vec<Vec<String>> = Vec::new();
     let mut walked: Vec<usize> = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        if let Err(why) = valid_container_name(name) {
-            states.push(Some(WantedState::Invalid {
-                record: None,
-                text: None,
-                why,
-            }));
+        if let Err(why) = valid(name) {
+            states.push(Some(S::invalid(None, why)));
             continue;
         }
         let records: Vec<String> = levels
@@ -245,14 +278,12 @@ fn read_containers(
             .collect();
         // The most specific level gives the longest name.
         if let Some(longest) = records.first().filter(|r| r.len() > MAX_NAME) {
-            states.push(Some(WantedState::Invalid {
-                why: format!(
-                    "the record name is {} characters long; DNS allows at most {MAX_NAME}: shorten the container name",
-                    longest.len()
-                ),
-                record: Some(longest.clone()),
-                text: None,
-            }));
+            let why = format!(
+                "the record name is {} characters long; DNS allows at most {MAX_NAME}: shorten the {} name",
+                longest.len(),
+                S::KIND
+            );
+            states.push(Some(S::invalid(Some(longest.clone()), why)));
             continue;
         }
         states.push(None);
@@ -262,15 +293,15 @@ fn read_containers(
     let answers = source.lookup_walks(&walks);
     for ((i, walk), (at, answer)) in walked.into_iter().zip(walks).zip(answers) {
         let record = walk.into_iter().nth(at).unwrap_or_default();
-        states[i] = match answer {
-            Answer::Absent => Some(WantedState::Disabled),
-            Answer::Unavailable(why) => Some(WantedState::Unknown(format!("{record}: {why}"))),
-            Answer::Present(rrs) => Some(from_record(record, rrs, parse)),
-        };
+        states[i] = Some(match answer {
+            Answer::Absent => S::disabled(),
+            Answer::Unavailable(why) => S::unknown(format!("{record}: {why}")),
+            Answer::Present(rrs) => present(record, rrs),
+        });
     }
     states
         .into_iter()
-        .map(|s| s.unwrap_or(WantedState::Disabled))
+        .map(|s| s.unwrap_or_else(S::disabled))
         .collect()
 }
 

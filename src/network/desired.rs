@@ -3,9 +3,8 @@
 //! holds each one's `docker network create` options. Pure logic over a [`TxtSource`].
 
 use super::{NetworkSpec, valid_network_name};
-use crate::desired::{ListOutcome, read_list};
-use crate::dns::name::MAX_NAME;
-use crate::dns::{Answer, TxtSource};
+use crate::desired::{ListOutcome, RecordState, read_list, read_records};
+use crate::dns::TxtSource;
 use crate::walk::Walk;
 use std::sync::Arc;
 
@@ -105,7 +104,13 @@ pub fn read(
     let (list_records, outcome) = read_list(source, &list_names, inherit);
     let list = match outcome {
         ListOutcome::Names(names) => {
-            let states = read_records(source, &names, prefix, levels, forbid_privileged);
+            let states = read_records(
+                source,
+                &names,
+                (prefix, levels),
+                valid_network_name,
+                |record, rrs| from_record(record, rrs, forbid_privileged),
+            );
             NetList::Listed(
                 names
                     .into_iter()
@@ -120,54 +125,17 @@ pub fn read(
     Networks { list_records, list }
 }
 
-/// Each network's record, every walk in one flight; the most specific level wins, and an
-/// unreadable level before it makes the network Unknown.
-fn read_records(
-    source: &dyn TxtSource,
-    names: &[String],
-    prefix: &str,
-    levels: &[String],
-    forbid_privileged: bool,
-) -> Vec<NetState> {
-    let mut states: Vec<Option<NetState>> = Vec::with_capacity(names.len());
-    let mut walks: Vec<Vec<String>> = Vec::new();
-    let mut walked: Vec<usize> = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        if let Err(why) = valid_network_name(name) {
-            states.push(Some(NetState::Invalid { record: None, why }));
-            continue;
-        }
-        let records: Vec<String> = levels
-            .iter()
-            .map(|l| format!("{name}.{prefix}.{l}"))
-            .collect();
-        if let Some(longest) = records.first().filter(|r| r.len() > MAX_NAME) {
-            states.push(Some(NetState::Invalid {
-                why: format!(
-                    "the record name is {} characters long; DNS allows at most {MAX_NAME}: shorten the network name",
-                    longest.len()
-                ),
-                record: Some(longest.clone()),
-            }));
-            continue;
-        }
-        states.push(None);
-        walks.push(records);
-        walked.push(i);
+impl RecordState for NetState {
+    const KIND: &'static str = "network";
+    fn invalid(record: Option<String>, why: String) -> Self {
+        NetState::Invalid { record, why }
     }
-    let answers = source.lookup_walks(&walks);
-    for ((i, walk), (at, answer)) in walked.into_iter().zip(walks).zip(answers) {
-        let record = walk.into_iter().nth(at).unwrap_or_default();
-        states[i] = Some(match answer {
-            Answer::Absent => NetState::Disabled,
-            Answer::Unavailable(why) => NetState::Unknown(format!("{record}: {why}")),
-            Answer::Present(rrs) => from_record(record, rrs, forbid_privileged),
-        });
+    fn disabled() -> Self {
+        NetState::Disabled
     }
-    states
-        .into_iter()
-        .map(|s| s.unwrap_or(NetState::Disabled))
-        .collect()
+    fn unknown(why: String) -> Self {
+        NetState::Unknown(why)
+    }
 }
 
 fn from_record(record: String, rrs: Vec<Vec<Vec<u8>>>, forbid_privileged: bool) -> NetState {
