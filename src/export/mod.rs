@@ -223,10 +223,16 @@ fn read_and_print(o: &Options) -> Result<(), Stop> {
         .into_iter()
         .filter(|n| !(defaults.podman && n == "podman"))
     {
-        let doc = engine
-            .inspect_network(&name)
-            .map_err(|e| engine_stop(&endpoint, e))?;
-        networks.push((name, doc));
+        match engine.inspect_network(&name) {
+            Ok(doc) => networks.push((name, doc)),
+            // A container may name a network that is gone (or never was: `docker create`
+            // does not check): its run line still names it, and no record can describe it.
+            Err(EngineError::Api { status: 404, .. }) => log::warn!(
+                "network {name}: named by a container but not on this engine, so not exported; \
+                 declare it, or lint and apply refuse those containers (undeclared network)"
+            ),
+            Err(e) => return Err(engine_stop(&endpoint, e)),
+        }
     }
     let mut exported = export(&containers, &host, &o.prefix, &defaults, o.redact);
     let count = exported.records.len() - 1;
