@@ -120,7 +120,7 @@ impl Writer<'_> {
     /// `--link`: the engine keeps a legacy link as `/target:/<this container>/alias`.
     fn links(&mut self, mode: &str) {
         let legacy = texts(&self.hc["Links"]);
-        let links: Vec<String> = if legacy.is_empty() {
+        let mut links: Vec<String> = if legacy.is_empty() {
             texts(&self.nets[mode]["Links"])
                 .into_iter()
                 .map(String::from)
@@ -128,6 +128,9 @@ impl Writer<'_> {
         } else {
             legacy.into_iter().map(link).collect()
         };
+        // The engine keeps links in a map and lists them in no stable order; their order
+        // means nothing, so two exports of one container give one record.
+        links.sort();
         for l in links {
             self.put("link", &l);
         }
